@@ -1,0 +1,42 @@
+import datetime as dt
+import zoneinfo
+
+import pytest
+from django.contrib.auth.models import Group, User
+
+from workflows import clock as project_clock
+
+SP = zoneinfo.ZoneInfo("America/Sao_Paulo")
+
+
+def at(*args) -> dt.datetime:
+    """An aware São Paulo datetime, e.g. at(2027, 4, 20, 9)."""
+    return dt.datetime(*args, tzinfo=SP)
+
+
+@pytest.fixture(autouse=True)
+def _clock_runs_after_each_test():
+    yield
+    project_clock.freeze(None)
+
+
+@pytest.fixture
+def clock():
+    """The project clock, frozen on a Monday morning; move it with clock.freeze/advance."""
+    project_clock.freeze(at(2027, 4, 19, 9, 0))
+    return project_clock
+
+
+@pytest.fixture
+def make_user(db):
+    counter = iter(range(1, 10_000))
+
+    def make(*roles, **fields):
+        n = next(counter)
+        user = User.objects.create_user(
+            username=fields.pop("username", f"user{n}"), password="senha-teste-123", **fields
+        )
+        user.groups.set(Group.objects.filter(name__in=roles))
+        return user
+
+    return make

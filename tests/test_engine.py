@@ -1,0 +1,128 @@
+"""The workflow engine: one transition service for every flow."""
+
+import threading
+
+import pytest
+from django.db import connection
+
+from tests.flowapp.models import Errand
+from workflows.engine import Decision, TransitionRefused, available_events, transition
+from workflows.models import AuditEntry
+from workflows.roles import AGENT, MANAGER
+
+
+@pytest.fixture
+def errand(db):
+    return Errand.objects.create()
+
+
+def test_transition_moves_state_saves_and_writes_audit_row(errand, make_user, clock):
+    agent = make_user(AGENT)
+    transition(errand, "start", actor=agent, reason="cliente pediu", size=3)
+
+    errand.refresh_from_db()
+    assert (errand.state, errand.size, errand.version) == ("started", 3, 1)
+    entry = AuditEntry.for_object(errand).get()
+    assert (entry.actor, entry.event, entry.from_state, entry.to_state) == (
+        agent,
+        "start",
+        "open",
+        "started",
+    )
+    assert entry.reason == "cliente pediu"
+    assert entry.rule_ids == ["S2"]
+    assert entry.at == clock.now()
+
+
+def test_refused_validator_changes_nothing_and_names_its_rule(errand, make_user):
+    with pytest.raises(TransitionRefused) as refused:
+        transition(errand, "start", actor=make_user(AGENT), size=9)
+
+    assert refused.value.rule_ids == ("S2",)
+    assert "Tamanho acima" in refused.value.message
+    errand.refresh_from_db()
+    assert (errand.state, errand.size, errand.version) == ("open", 0, 0)
+    assert not AuditEntry.for_object(errand).exists()
+
+
+def test_failed_condition_becomes_pt_br_refusal_with_rule(errand, make_user):
+    Errand.objects.filter(pk=errand.pk).update(ready=False)
+    with pytest.raises(TransitionRefused) as refused:
+        transition(errand, "start", actor=make_user(AGENT), size=1)
+    assert refused.value.rule_ids == ("S2",)
+    assert "Não é possível" in refused.value.message
+    assert Errand.objects.get(pk=errand.pk).state == "open"
+
+
+def test_event_not_available_in_current_state_is_refused(errand, make_user):
+    with pytest.raises(TransitionRefused, match="quando está “Aberta”"):
+        transition(errand, "finish", actor=make_user(MANAGER), reason="encerrando a tarefa")
+
+
+def test_wrong_role_is_refused_on_the_server(errand, make_user):
+    seller_only = make_user("seller")
+    with pytest.raises(TransitionRefused, match="Seu perfil não permite"):
+        transition(errand, "start", actor=seller_only, size=1)
+    assert Errand.objects.get(pk=errand.pk).state == "open"
+
+
+def test_event_without_declared_roles_is_system_only(errand, make_user):
+    with pytest.raises(TransitionRefused):
+        transition(errand, "expire", actor=make_user(MANAGER))
+    transition(errand, "expire", actor=None)
+    assert Errand.objects.get(pk=errand.pk).state == "expired"
+    assert AuditEntry.for_object(errand).get().actor is None
+
+
+def test_M1_reason_required_event_refuses_placeholder(errand, make_user):
+    transition(errand, "start", actor=make_user(AGENT), size=1)
+    manager = make_user(MANAGER)
+    for placeholder in ["", "   ", "...", "[...]", "…"]:
+        with pytest.raises(TransitionRefused) as refused:
+            transition(errand, "finish", actor=manager, reason=placeholder)
+        assert refused.value.rule_ids == ("M1",)
+    assert Errand.objects.get(pk=errand.pk).state == "started"
+    transition(errand, "finish", actor=manager, reason="cliente confirmou por telefone")
+    assert Errand.objects.get(pk=errand.pk).state == "done"
+
+
+def test_available_events_respect_state_and_role(errand, make_user):
+    assert available_events(errand, make_user(AGENT)) == ["start"]
+    assert available_events(errand, make_user(MANAGER)) == []
+
+
+def test_decision_explains_itself():
+    decision = Decision.refuse("Cliente reservado por outro vendedor.", "S2", "S8")
+    assert not decision
+    assert decision.rules_label == "S2, S8"
+    assert bool(Decision.allow("Livre para vender.", "S3"))
+    assert TransitionRefused.from_decision(decision).rule_ids == ("S2", "S8")
+
+
+@pytest.mark.django_db(transaction=True)
+def test_two_concurrent_transitions_on_one_row_exactly_one_wins(make_user):
+    errand = Errand.objects.create()
+    agents = [make_user(AGENT), make_user(AGENT)]
+    barrier = threading.Barrier(2)
+    outcomes = []
+
+    def attempt(agent):
+        try:
+            barrier.wait()
+            transition(Errand.objects.get(pk=errand.pk), "start", actor=agent, size=2)
+            outcomes.append("won")
+        except TransitionRefused:
+            outcomes.append("refused")
+        finally:
+            connection.close()
+
+    threads = [threading.Thread(target=attempt, args=(a,)) for a in agents]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+
+    assert sorted(outcomes) == ["refused", "won"]
+    errand.refresh_from_db()
+    assert (errand.state, errand.version) == ("started", 1)
+    assert AuditEntry.for_object(errand).count() == 1

@@ -1,0 +1,148 @@
+"""The web shell: login, home per role, search, history with M1 overrides over HTMX + CSRF."""
+
+import pytest
+from django.contrib.contenttypes.models import ContentType
+from django.core.management import call_command
+from django.test import Client
+from django.urls import reverse
+
+from workflows.engine import TransitionRefused
+from workflows.models import Boleto, Ficha, Override
+from workflows.roles import AGENT, MANAGER, SELLER, SUPPORT
+from workflows.services import record_override
+from workflows.validators import is_valid_cnpj, is_valid_cpf
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def demo(db):
+    call_command("demo_data", verbosity=0)
+
+
+def login(client, user):
+    client.force_login(user)
+    return client
+
+
+def history_url(obj, name="history"):
+    ct = ContentType.objects.get_for_model(obj)
+    return reverse(name, args=[ct.pk, obj.pk])
+
+
+def test_login_page_is_pt_br_and_demo_user_can_log_in(client, demo):
+    page = client.get(reverse("login"))
+    assert "Entrar no Balcão" in page.content.decode()
+    bad = client.post(reverse("login"), {"username": "ana", "password": "errada"})
+    assert "Usuário ou senha incorretos" in bad.content.decode()
+    ok = client.post(reverse("login"), {"username": "ana", "password": "balcao123"})
+    assert ok.status_code == 302 and ok.url == reverse("home")
+
+
+def test_anonymous_user_is_sent_to_login(client):
+    response = client.get(reverse("home"))
+    assert response.status_code == 302 and response.url.startswith(reverse("login"))
+
+
+def test_home_differs_per_role(client, make_user):
+    agent_page = login(client, make_user(AGENT)).get(reverse("home")).content.decode()
+    assert "Cliente entrou em contato?" in agent_page
+    assert "Exceções recentes do gestor" not in agent_page
+
+    manager_page = login(Client(), make_user(MANAGER)).get(reverse("home")).content.decode()
+    assert "Exceções recentes do gestor" in manager_page
+    assert "Cliente entrou em contato?" not in manager_page
+
+    nobody = login(Client(), make_user()).get(reverse("home")).content.decode()
+    assert "ainda não tem perfil" in nobody
+
+
+def test_search_finds_fichas_by_name_document_email_and_phone(client, demo, make_user):
+    login(client, make_user(SELLER))
+    ficha = Ficha.objects.get(email="juliana.castro@outlook.com")
+    for term in ["juliana", ficha.document_display, "JULIANA.CASTRO@outlook.com", "99812-3456"]:
+        page = client.get(reverse("ficha_search"), {"q": term}, headers={"HX-Request": "true"})
+        assert "Dra. Juliana Castro" in page.content.decode(), term
+    empty = client.get(reverse("ficha_search"), {"q": "ninguém assim"})
+    assert "Nenhuma ficha encontrada" in empty.content.decode()
+
+
+def test_search_and_ficha_are_refused_for_roles_that_do_not_attend(client, demo, make_user):
+    login(client, make_user("support_dev"))
+    assert client.get(reverse("ficha_search"), {"q": "juliana"}).status_code == 403
+    assert client.get(reverse("ficha_detail", args=[Ficha.objects.first().pk])).status_code == 403
+
+
+def test_ficha_page_shows_overdue_boleto(client, demo, make_user):
+    login(client, make_user(SUPPORT))
+    overdue = Boleto.objects.get(number="34191.0002")
+    page = client.get(reverse("ficha_detail", args=[overdue.ficha_id])).content.decode()
+    assert "Vencido" in page and "34191.0002" in page
+
+
+def test_M1_manager_override_over_htmx_with_csrf_header_is_recorded_and_shown(make_user, demo):
+    manager = make_user(MANAGER)
+    ficha = Ficha.objects.first()
+    client = login(Client(enforce_csrf_checks=True), manager)
+    page = client.get(history_url(ficha))
+    token = page.cookies["csrftoken"].value
+    assert 'hx-headers=\'{"X-CSRFToken": ' in page.content.decode()
+
+    url = history_url(ficha, "add_override")
+    data = {"rule_id": "S2", "reason": "Cliente viajando, prazo estendido a pedido do gestor"}
+    assert client.post(url, data, headers={"HX-Request": "true"}).status_code == 403  # no token
+    response = client.post(url, data, headers={"HX-Request": "true", "X-CSRFToken": token})
+    assert response.status_code == 200
+    override = Override.for_object(ficha).get()
+    assert (override.manager, override.rule_id) == (manager, "S2")
+    assert "Cliente viajando" in client.get(history_url(ficha)).content.decode()
+
+
+def test_M1_override_refused_for_non_manager_and_for_placeholder_reason(client, make_user, demo):
+    ficha = Ficha.objects.first()
+    url = history_url(ficha, "add_override")
+    login(client, make_user(SELLER))
+    denied = client.post(url, {"rule_id": "S2", "reason": "quero estender o prazo"})
+    assert denied.status_code == 403
+    assert "Somente um gestor" in denied.content.decode()
+
+    login(client, make_user(MANAGER))
+    for data in [{"rule_id": "S2", "reason": "..."}, {"rule_id": "X9", "reason": "motivo real"}]:
+        refused = client.post(url, data)
+        assert refused.status_code == 422
+        assert data["reason"] in refused.content.decode()  # nothing typed is lost
+    assert not Override.objects.exists()
+
+
+def test_M1_record_override_service_checks_role_and_reason(make_user, demo):
+    ficha = Ficha.objects.first()
+    with pytest.raises(TransitionRefused) as refused:
+        record_override(ficha, manager=make_user(AGENT), rule_id="S2", reason="motivo claro")
+    assert refused.value.rule_ids == ("M1",)
+    with pytest.raises(TransitionRefused):
+        record_override(ficha, manager=make_user(MANAGER), rule_id="S2", reason="[...]")
+    assert not Override.objects.exists()
+
+
+def test_demo_data_is_realistic_and_idempotent(demo):
+    counts = (Ficha.objects.count(), Boleto.objects.count())
+    call_command("demo_data", verbosity=0)
+    assert (Ficha.objects.count(), Boleto.objects.count()) == counts == (10, 7)
+    assert all(
+        is_valid_cpf(d) or is_valid_cnpj(d)
+        for d in Ficha.objects.values_list("document", flat=True)
+    )
+    assert Client().login(username="gabriel", password="balcao123")
+
+
+def test_admin_lists_every_project_model(client, make_user):
+    from django.apps import apps
+    from django.contrib import admin
+
+    project_models = [
+        m
+        for app in ("workflows", "tickets", "onboarding")
+        for m in apps.get_app_config(app).get_models()
+    ]
+    assert project_models
+    assert [m for m in project_models if m not in admin.site._registry] == []

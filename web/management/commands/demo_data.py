@@ -1,0 +1,188 @@
+"""Fill the database with realistic pt-BR demo data; running it again changes nothing."""
+
+import datetime as dt
+from decimal import Decimal
+
+from django.contrib.auth.models import Group, User
+from django.core.management.base import BaseCommand
+from django.db import transaction
+
+from workflows import clock
+from workflows.models import Boleto, Ficha, Product
+from workflows.services import seed_company_calendar
+from workflows.validators import cnpj_with_check_digits, cpf_with_check_digits
+
+DEMO_PASSWORD = "balcao123"
+
+USERS = [
+    # username, first, last, roles, staff
+    ("ana", "Ana", "Souza", ["agent", "seller"], False),
+    ("bruno", "Bruno", "Lima", ["agent", "seller"], False),
+    ("carla", "Carla", "Mendes", ["agent", "support"], False),
+    ("diego", "Diego", "Araújo", ["support", "support_dev"], False),
+    ("elisa", "Elisa", "Prado", ["agent", "central"], False),
+    ("gabriel", "Gabriel", "Rocha", ["manager", "agent", "seller"], True),
+]
+
+PRODUCTS = [
+    ("intimacao", "Intimação (monitoramento de publicações)", "assinatura", "89.90"),
+    ("acompanhamento", "Acompanhamento processual", "assinatura", "129.90"),
+    ("pesquisa", "Pesquisa processual", "pesquisa", "24.90"),
+    ("advogado", "Advogado adicional", "advogado", "39.90"),
+    ("estado", "Estado adicional", "estado", "29.90"),
+    ("beneficiario", "Beneficiário", "beneficiário", "19.90"),
+    ("integra", "Plano Integra", "assinatura", "349.00"),
+]
+
+# name, document base (9 digits = CPF, 12 = CNPJ), e-mail, phone, OAB, products
+CLIENTS = [
+    (
+        "Mariana Albuquerque Advocacia",
+        "112223330001",
+        "contato@albuquerque.adv.br",
+        "+551133224455",
+        "",
+        ["intimacao", "acompanhamento"],
+    ),
+    (
+        "Dr. Rafael Monteiro",
+        "123456789",
+        "rafael.monteiro@gmail.com",
+        "+5511987651234",
+        "SP 234.567",
+        ["intimacao"],
+    ),
+    (
+        "Dra. Juliana Castro",
+        "987654321",
+        "juliana.castro@outlook.com",
+        "+5521998123456",
+        "RJ 145.890",
+        ["intimacao", "pesquisa"],
+    ),
+    (
+        "Fonseca & Ribeiro Sociedade de Advogados",
+        "443332220001",
+        "financeiro@fonsecaribeiro.com.br",
+        "+553132145678",
+        "",
+        ["integra"],
+    ),
+    (
+        "Dr. Paulo Henrique Nogueira",
+        "321654987",
+        "paulo.nogueira@adv.oabsp.org.br",
+        "+5511976543210",
+        "SP 98.765",
+        [],
+    ),
+    (
+        "Dra. Beatriz Tavares",
+        "456789123",
+        "bia.tavares@yahoo.com.br",
+        "+5541991234567",
+        "PR 54.321",
+        ["acompanhamento"],
+    ),
+    (
+        "Cardoso Advogados Associados",
+        "556667770001",
+        "adm@cardosoadvogados.com.br",
+        "+555133334444",
+        "",
+        ["intimacao", "advogado", "estado"],
+    ),
+    (
+        "Dr. Lucas Fernandes",
+        "741852963",
+        "lucas.fernandes@gmail.com",
+        "+5562984561237",
+        "GO 33.210",
+        ["intimacao"],
+    ),
+    (
+        "Dra. Camila Rezende",
+        "852963741",
+        "camila.rezende@rezende.adv.br",
+        "+5571987456321",
+        "BA 61.004",
+        ["intimacao", "beneficiario"],
+    ),
+    (
+        "Pereira Lopes Advocacia Empresarial",
+        "667778880001",
+        "ti@pereiralopes.com.br",
+        "+551140028922",
+        "",
+        ["integra", "pesquisa"],
+    ),
+]
+
+# client index, number suffix, amount, due in days from today (negative = past), paid
+BOLETOS = [
+    (0, "0001", "219.80", -45, True),
+    (0, "0002", "219.80", -15, False),  # overdue: G4 alert
+    (1, "0003", "89.90", 10, False),  # open, not yet due
+    (3, "0004", "349.00", -420, False),  # debt older than one year: S7 waives it
+    (3, "0005", "349.00", -30, True),
+    (5, "0006", "129.90", -5, False),
+    (7, "0007", "89.90", -60, True),
+]
+
+
+def document_for(base: str) -> str:
+    return cpf_with_check_digits(base) if len(base) == 9 else cnpj_with_check_digits(base)
+
+
+class Command(BaseCommand):
+    help = "Cria usuários, catálogo, fichas e boletos de demonstração (idempotente)."
+
+    @transaction.atomic
+    def handle(self, *args, **options):
+        today = clock.today()
+        seed_company_calendar([today.year, today.year + 1])
+        for username, first, last, roles, staff in USERS:
+            user, created = User.objects.get_or_create(
+                username=username,
+                defaults={
+                    "first_name": first,
+                    "last_name": last,
+                    "email": f"{username}@balcao.local",
+                    "is_staff": staff,
+                    "is_superuser": staff,
+                },
+            )
+            if created:
+                user.set_password(DEMO_PASSWORD)
+                user.save()
+            user.groups.add(*Group.objects.filter(name__in=roles))
+        products = {}
+        for code, name, unit, price in PRODUCTS:
+            products[code], _ = Product.objects.get_or_create(
+                code=code, defaults={"name": name, "unit": unit, "unit_price": Decimal(price)}
+            )
+        fichas = []
+        for name, base, email, phone, oab, held in CLIENTS:
+            ficha, _ = Ficha.objects.get_or_create(
+                document=document_for(base),
+                defaults={"name": name, "email": email, "phone": phone, "oab": oab},
+            )
+            ficha.products.add(*(products[c] for c in held))
+            fichas.append(ficha)
+        for index, suffix, amount, due_in, paid in BOLETOS:
+            due = today + dt.timedelta(days=due_in)
+            Boleto.objects.get_or_create(
+                number=f"34191.{suffix}",
+                defaults={
+                    "ficha": fichas[index],
+                    "amount": Decimal(amount),
+                    "due_date": due,
+                    "paid_at": clock.now() if paid else None,
+                },
+            )
+        self.stdout.write(
+            self.style.SUCCESS(
+                f"Dados de demonstração prontos: {len(USERS)} usuários (senha “{DEMO_PASSWORD}”), "
+                f"{len(PRODUCTS)} produtos, {len(CLIENTS)} fichas, {len(BOLETOS)} boletos."
+            )
+        )

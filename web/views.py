@@ -1,0 +1,128 @@
+"""Thin views: read, call a service, render. Rules live in the apps' services and machines."""
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.contrib.contenttypes.models import ContentType
+from django.core.exceptions import PermissionDenied
+from django.db.models import Q
+from django.http import Http404
+from django.shortcuts import get_object_or_404, render
+from django.views.decorators.http import require_POST
+
+from workflows import roles
+from workflows.engine import TransitionRefused
+from workflows.models import AuditEntry, Ficha, Override
+from workflows.rules import RULES
+from workflows.services import record_override
+from workflows.validators import only_digits
+
+
+@login_required
+def home(request):
+    user = request.user
+    context = {
+        "is_manager": roles.has_role(user, roles.MANAGER),
+        "is_attendant": roles.has_role(
+            user, roles.AGENT, roles.SELLER, roles.SUPPORT, roles.CENTRAL
+        ),
+        "has_no_role": not roles.roles_of(user) and not user.is_superuser,
+    }
+    if context["is_manager"]:
+        context["recent_overrides"] = Override.objects.select_related(
+            "manager", "content_type"
+        ).order_by("-at")[:10]
+        context["recent_audit"] = AuditEntry.objects.select_related(
+            "actor", "content_type"
+        ).order_by("-at")[:10]
+    return render(request, "web/home.html", context)
+
+
+def _require_attendant(user):
+    if not roles.has_role(user, roles.AGENT, roles.SELLER, roles.SUPPORT, roles.CENTRAL):
+        raise PermissionDenied("Seu perfil não atende clientes.")
+
+
+@login_required
+def ficha_search(request):
+    _require_attendant(request.user)
+    term = request.GET.get("q", "").strip()
+    fichas = Ficha.objects.none()
+    if len(term) >= 3:
+        lookup = Q(name__icontains=term) | Q(email__iexact=term)
+        digits = only_digits(term)
+        if len(digits) >= 3:
+            lookup |= Q(document__startswith=digits) | Q(phone__contains=digits)
+        fichas = Ficha.objects.filter(lookup).order_by("name")[:25]
+    template = "web/_ficha_results.html" if request.htmx else "web/ficha_search.html"
+    return render(request, template, {"term": term, "fichas": fichas})
+
+
+@login_required
+def ficha_detail(request, pk):
+    _require_attendant(request.user)
+    ficha = get_object_or_404(Ficha, pk=pk)
+    return render(
+        request,
+        "web/ficha_detail.html",
+        {
+            "ficha": ficha,
+            "boletos": ficha.boletos.order_by("due_date"),
+            "history_url": _history_url(ficha),
+        },
+    )
+
+
+def _history_url(obj):
+    from django.urls import reverse
+
+    ct = ContentType.objects.get_for_model(obj)
+    return reverse("history", args=[ct.pk, obj.pk])
+
+
+def _target(ct, pk):
+    content_type = get_object_or_404(ContentType, pk=ct)
+    model = content_type.model_class()
+    if model is None:
+        raise Http404
+    return content_type, get_object_or_404(model, pk=pk)
+
+
+def _history_context(content_type, obj):
+    return {
+        "object": obj,
+        "content_type": content_type,
+        "audit": AuditEntry.for_object(obj).select_related("actor"),
+        "overrides": Override.for_object(obj).select_related("manager"),
+        "rule_choices": sorted(RULES.items()),
+    }
+
+
+@login_required
+def history(request, ct, pk):
+    content_type, obj = _target(ct, pk)
+    context = _history_context(content_type, obj)
+    context["can_override"] = roles.has_role(request.user, roles.MANAGER)
+    return render(request, "web/history.html", context)
+
+
+@login_required
+@require_POST
+def add_override(request, ct, pk):
+    """M1 from the record's history page (HTMX): the service enforces role and reason."""
+    content_type, obj = _target(ct, pk)
+    context = _history_context(content_type, obj)
+    context["can_override"] = roles.has_role(request.user, roles.MANAGER)
+    try:
+        record_override(
+            obj,
+            manager=request.user,
+            rule_id=request.POST.get("rule_id", "").strip().upper()[:8],
+            reason=request.POST.get("reason", ""),
+        )
+    except TransitionRefused as refused:
+        context["error"] = refused
+        context["form_data"] = request.POST
+        status = 403 if not context["can_override"] else 422
+        return render(request, "web/_overrides.html", context, status=status)
+    messages.success(request, "Exceção registrada no histórico.")
+    return render(request, "web/_overrides.html", context)

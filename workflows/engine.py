@@ -1,0 +1,140 @@
+"""The one way any flow changes state: `transition()`, plus the `Decision` rule checks return."""
+
+from dataclasses import dataclass, field
+from typing import Any
+
+from django.db import transaction
+from django.db.models import F
+from statemachine import StateMachine
+from statemachine.exceptions import TransitionNotAllowed
+
+from . import clock
+from .models import AuditEntry, WorkflowModel
+from .roles import has_role
+from .validators import is_placeholder
+
+
+@dataclass(frozen=True)
+class Decision:
+    """The outcome of a rule check, explainable on screen by its rule IDs."""
+
+    allowed: bool
+    reason: str
+    rule_ids: tuple[str, ...] = ()
+    route_to: Any = None
+    details: dict = field(default_factory=dict, compare=False)
+
+    def __bool__(self) -> bool:
+        return self.allowed
+
+    @classmethod
+    def allow(cls, reason: str, *rule_ids: str, route_to=None, **details) -> "Decision":
+        return cls(True, reason, tuple(rule_ids), route_to, details)
+
+    @classmethod
+    def refuse(cls, reason: str, *rule_ids: str, route_to=None, **details) -> "Decision":
+        return cls(False, reason, tuple(rule_ids), route_to, details)
+
+    @property
+    def rules_label(self) -> str:
+        return ", ".join(self.rule_ids)
+
+
+class TransitionRefused(Exception):
+    """A refused action, with a pt-BR message for the user and the rule IDs behind it."""
+
+    def __init__(self, message: str, *rule_ids: str):
+        super().__init__(message)
+        self.message = message
+        self.rule_ids = tuple(rule_ids)
+
+    @classmethod
+    def from_decision(cls, decision: Decision) -> "TransitionRefused":
+        return cls(decision.reason, *decision.rule_ids)
+
+    def __str__(self) -> str:
+        return f"{self.message} ({', '.join(self.rule_ids)})" if self.rule_ids else self.message
+
+
+class Workflow(StateMachine):
+    """Base for every machine of the project.
+
+    - `event_roles`: event id -> roles allowed to fire it (actor None means the system clock).
+    - `event_rules`: event id -> rule IDs the event enforces (written to the audit row).
+    - `reason_required`: events that need a written reason (e.g. manager overrides, M1).
+    Validators raise `TransitionRefused` with rule IDs; a failed `cond` becomes one too.
+    """
+
+    _abstract = True
+    event_roles: dict[str, frozenset[str]] = {}
+    event_rules: dict[str, tuple[str, ...]] = {}
+    reason_required: frozenset[str] = frozenset()
+
+    @classmethod
+    def event_label(cls, event: str) -> str:
+        return next((e.name for e in cls.events if e.id == event), event)
+
+
+def permitted(machine: Workflow, event: str, actor) -> bool:
+    """Server-side role check for one event; the system (actor None) may fire any event."""
+    if actor is None:
+        return True
+    return has_role(actor, *machine.event_roles.get(event, ()))
+
+
+def available_events(obj: WorkflowModel, actor) -> list[str]:
+    """Events the actor may try from the current state (guards are checked when fired)."""
+    machine = obj.machine
+    return [e.id for e in machine.allowed_events if permitted(machine, e.id, actor)]
+
+
+def transition(obj: WorkflowModel, event: str, *, actor, reason: str = "", **data) -> WorkflowModel:
+    """Fire `event` on `obj` atomically: lock, check role, run the machine, save, audit.
+
+    Concurrent calls on one row serialize on the row lock (PostgreSQL) or the write lock
+    (SQLite, IMMEDIATE transactions); the version compare-and-set is the last line of defence.
+    Returns the saved row; `obj` is refreshed to match.
+    """
+    model = type(obj)
+    with transaction.atomic():
+        row = model.objects.select_for_update().get(pk=obj.pk)
+        machine = row.machine
+        label = machine.event_label(event)
+        if not permitted(machine, event, actor):
+            raise TransitionRefused(
+                f"Seu perfil não permite “{label}”. Peça a um gestor.",
+                *machine.event_rules.get(event, ()),
+            )
+        if event in machine.reason_required and is_placeholder(reason):
+            raise TransitionRefused(
+                f"“{label}” exige uma justificativa escrita.",
+                *machine.event_rules.get(event, ("M1",)),
+            )
+        from_state = row.state_value
+        from_label = row.state_label
+        try:
+            machine.send(event, actor=actor, reason=reason, **data)
+        except TransitionNotAllowed:
+            raise TransitionRefused(
+                f"Não é possível “{label}” quando está “{from_label}”.",
+                *machine.event_rules.get(event, ()),
+            ) from None
+        won = model.objects.filter(pk=row.pk, version=row.version).update(version=F("version") + 1)
+        if not won:
+            raise TransitionRefused(
+                "Outra pessoa alterou este registro agora há pouco. Recarregue e tente de novo."
+            )
+        row.version += 1
+        row.save()
+        AuditEntry.objects.create(
+            target=row,
+            actor=actor,
+            at=clock.now(),
+            event=event,
+            from_state=from_state,
+            to_state=row.state_value,
+            reason=reason,
+            rule_ids=list(machine.event_rules.get(event, ())),
+        )
+    obj.refresh_from_db()
+    return row
