@@ -1,6 +1,6 @@
 from django.contrib import admin
 from django.contrib.auth import views as auth_views
-from django.urls import path
+from django.urls import include, path
 
 from . import views
 
@@ -12,5 +12,6 @@ urlpatterns = [
     path("fichas/<int:pk>/", views.ficha_detail, name="ficha_detail"),
     path("historico/<int:ct>/<str:pk>/", views.history, name="history"),
     path("historico/<int:ct>/<str:pk>/excecao/", views.add_override, name="add_override"),
+    path("suporte/", include("tickets.urls")),
     path("admin/", admin.site.urls),
 ]
