@@ -96,7 +96,7 @@ def test_disarm_cancels_timer_and_schedule(armed, clock):
     assert Timer.objects.get(pk=timer.pk).outcome == "cancelled"
 
 
-def test_sweep_is_scheduled_every_minute_by_migration(db):
+def test_sweep_is_scheduled_every_minute_after_migrate(db):
     sweep = Schedule.objects.get(name="workflows.sweep")
     assert (sweep.func, sweep.schedule_type, sweep.minutes) == (
         "workflows.timers.sweep",

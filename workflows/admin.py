@@ -53,12 +53,48 @@ class BoletoInline(admin.TabularInline):
 @admin.register(models.Ficha)
 class FichaAdmin(admin.ModelAdmin):
     list_display = ["name", "document", "email", "phone", "status"]
+    readonly_fields = ["status", "version"]
     search_fields = ["name", "document", "email", "phone"]
     list_filter = ["status"]
     inlines = [BoletoInline]
 
 
+@admin.register(models.AgentProfile)
+class AgentProfileAdmin(admin.ModelAdmin):
+    list_display = ["user", "status", "vacation_from", "vacation_until"]
+    list_filter = ["status"]
+
+
+@admin.register(models.Agendamento)
+class AgendamentoAdmin(admin.ModelAdmin):
+    """Read-only: agendamentos change state only through their flow (the pages)."""
+
+    list_display = ["ficha", "kind", "product", "owner", "state", "due_date"]
+    list_filter = ["kind", "state"]
+    readonly_fields = ["state", "version"]
+
+
+@admin.register(models.Movimentacao)
+class MovimentacaoAdmin(admin.ModelAdmin):
+    list_display = ["at", "ficha", "author", "channel", "reason", "outcome"]
+    list_filter = ["channel", "reason", "outcome"]
+    search_fields = ["text", "ficha__name"]
+
+    def has_change_permission(self, request, obj=None):
+        return False  # append-only (G1): corrections are new entries
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+
+@admin.register(models.Sale)
+class SaleAdmin(admin.ModelAdmin):
+    list_display = ["at", "ficha", "product", "seller", "total", "commission_to", "state"]
+    list_filter = ["state", "commission_rule"]
+    readonly_fields = ["state", "version"]
+
+
 @admin.register(models.Boleto)
 class BoletoAdmin(admin.ModelAdmin):
-    list_display = ["number", "ficha", "amount", "due_date", "paid_at"]
+    list_display = ["number", "ficha", "amount", "due_date", "paid_at", "waived_at"]
     list_filter = ["paid_at"]

@@ -16,6 +16,10 @@ def today() -> dt.date:
     return timezone.localdate(now())
 
 
+def localdate(moment: dt.datetime) -> dt.date:
+    return timezone.localdate(moment)
+
+
 def freeze(at: dt.datetime | None) -> None:
     """Stop the clock at an aware datetime (None lets it run again)."""
     global _frozen

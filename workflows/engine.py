@@ -88,11 +88,14 @@ def available_events(obj: WorkflowModel, actor) -> list[str]:
     return [e.id for e in machine.allowed_events if permitted(machine, e.id, actor)]
 
 
-def transition(obj: WorkflowModel, event: str, *, actor, reason: str = "", **data) -> WorkflowModel:
+def transition(
+    obj: WorkflowModel, event: str, *, actor, reason: str = "", rule_ids=(), **data
+) -> WorkflowModel:
     """Fire `event` on `obj` atomically: lock, check role, run the machine, save, audit.
 
     Concurrent calls on one row serialize on the row lock (PostgreSQL) or the write lock
     (SQLite, IMMEDIATE transactions); the version compare-and-set is the last line of defence.
+    `rule_ids` adds the rules a caller applied to the event's own (e.g. S9 on a commission).
     Returns the saved row; `obj` is refreshed to match.
     """
     model = type(obj)
@@ -134,7 +137,7 @@ def transition(obj: WorkflowModel, event: str, *, actor, reason: str = "", **dat
             from_state=from_state,
             to_state=row.state_value,
             reason=reason,
-            rule_ids=list(machine.event_rules.get(event, ())),
+            rule_ids=list(dict.fromkeys([*machine.event_rules.get(event, ()), *rule_ids])),
         )
     obj.refresh_from_db()
     return row

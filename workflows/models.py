@@ -169,13 +169,17 @@ class Product(models.Model):
         return self.name
 
 
-class Ficha(models.Model):
+class Ficha(WorkflowModel):
     """A client record of the CP: the holder (titular) and how to reach them."""
+
+    state_machine_name = "workflows.statemachines.FichaFlow"
+    state_field_name = "status"
 
     class Status(models.TextChoices):
         ACTIVE = "active", "Ativo"
         INACTIVE_MANUAL = "inactive_manual", "Inativado manualmente"
         INACTIVE_AUTO = "inactive_auto", "Inativado automaticamente"
+        MERGED = "merged", "Unificada em outra ficha"
 
     name = models.CharField("nome do titular", max_length=160)
     document = models.CharField("CPF/CNPJ", max_length=14, unique=True)
@@ -184,6 +188,36 @@ class Ficha(models.Model):
     oab = models.CharField("OAB", max_length=20, blank=True)
     status = models.CharField(max_length=20, choices=Status, default=Status.ACTIVE)
     products = models.ManyToManyField(Product, blank=True, verbose_name="produtos contratados")
+    lawyers = models.PositiveIntegerField("advogados", default=1)
+    states = models.CharField("estados (UF)", max_length=120, blank=True)
+    beneficiaries = models.PositiveIntegerField("beneficiários", default=0)
+    seller_of_record = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+        verbose_name="vendedor responsável",
+    )
+    # S5: who inactivated manually, when, and whether the client answered the message.
+    inactivated_at = models.DateTimeField("inativado em", null=True, blank=True)
+    inactivated_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+        verbose_name="inativado por",
+    )
+    inactivation_answer = models.TextField("resposta do cliente à inativação", blank=True)
+    merged_into = models.ForeignKey(
+        "self",
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="merged_from",
+        verbose_name="unificada em",
+    )
     created_at = models.DateTimeField("cadastrado em", default=clock.now)
 
     class Meta:
@@ -204,6 +238,13 @@ class Ficha(models.Model):
     def clean(self):
         self.document = normalize_document(self.document)
 
+    @property
+    def is_inactive(self) -> bool:
+        return self.status in (self.Status.INACTIVE_MANUAL, self.Status.INACTIVE_AUTO)
+
+    def open_boletos(self):
+        return self.boletos.filter(paid_at__isnull=True, waived_at__isnull=True)
+
 
 class Boleto(models.Model):
     """A bank slip: open until paid; overdue once past its due date (G4)."""
@@ -213,6 +254,7 @@ class Boleto(models.Model):
     amount = models.DecimalField("valor", max_digits=10, decimal_places=2)
     due_date = models.DateField("vencimento")
     paid_at = models.DateTimeField("pago em", null=True, blank=True)
+    waived_at = models.DateTimeField("abonado em (S7)", null=True, blank=True)
 
     class Meta:
         verbose_name = "boleto"
@@ -223,8 +265,209 @@ class Boleto(models.Model):
 
     @property
     def is_open(self) -> bool:
-        return self.paid_at is None
+        return self.paid_at is None and self.waived_at is None
 
     @property
     def is_overdue(self) -> bool:
         return self.is_open and self.due_date < clock.today()
+
+
+class AgentProfile(models.Model):
+    """Availability of an attendant (S8 hand-offs, S9 absent or on vacation)."""
+
+    class Status(models.TextChoices):
+        AVAILABLE = "available", "Disponível"
+        BUSY = "busy", "Ocupado"
+        ABSENT = "absent", "Ausente"
+        VACATION = "vacation", "De férias"
+
+    user = models.OneToOneField(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="agent_profile"
+    )
+    status = models.CharField(max_length=20, choices=Status, default=Status.AVAILABLE)
+    vacation_from = models.DateField("férias de", null=True, blank=True)
+    vacation_until = models.DateField("férias até", null=True, blank=True)
+
+    class Meta:
+        verbose_name = "disponibilidade do atendente"
+        verbose_name_plural = "disponibilidade dos atendentes"
+
+    def __str__(self):
+        return f"{self.user}: {self.get_status_display()}"
+
+    def status_on(self, day) -> str:
+        """Vacation dates win over the manual status (S9 tells vacation from absence)."""
+        on_vacation = self.vacation_from and self.vacation_until
+        if on_vacation and self.vacation_from <= day <= self.vacation_until:
+            return self.Status.VACATION
+        if self.status == self.Status.VACATION:
+            return self.Status.AVAILABLE  # vacation ended: back at work
+        return self.status
+
+
+class AgendamentoKind(models.TextChoices):
+    """G6: exactly the five types of the rulebook, nothing free-form."""
+
+    SALE_WITH_CONTACT = "venda_com_contato", "#venda/tratativas com contato"
+    SALE_WITHOUT_CONTACT = "venda_sem_contato", "#venda/tratativas sem contato"
+    WITHOUT_CONTACT = "tratativas_sem_contato", "#tratativas sem contato"
+    ONBOARDING = "onboarding", "#onboarding 1º contato"
+    SUPPORT = "suporte", "#suporte"
+
+
+class Agendamento(WorkflowModel):
+    """A follow-up owned by one agent, about one product (S2 deadlines, G6 types)."""
+
+    state_machine_name = "workflows.statemachines.AgendamentoFlow"
+
+    class State(models.TextChoices):
+        ACTIVE = "active", "Ativo"
+        RENEWED = "renewed", "Renovado"
+        CONCLUDED = "concluded", "Concluído"
+        EXPIRED = "expired", "Expirado"
+        CANCELLED = "cancelled", "Cancelado"
+
+    LIVE = (State.ACTIVE, State.RENEWED)
+
+    ficha = models.ForeignKey(Ficha, on_delete=models.PROTECT, related_name="agendamentos")
+    kind = models.CharField("tipo", max_length=30, choices=AgendamentoKind)
+    product = models.ForeignKey(Product, on_delete=models.PROTECT, verbose_name="produto/serviço")
+    owner = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        related_name="agendamentos",
+        verbose_name="responsável",
+    )
+    is_inactivation = models.BooleanField("sobre inativação", default=False)
+    state = models.CharField(max_length=20, choices=State, default=State.ACTIVE)
+    created_at = models.DateTimeField("criado em", default=clock.now)
+    scheduled_for = models.DateField("agendado para")
+    due_date = models.DateField("prazo")
+    renewed = models.BooleanField("renovado", default=False)
+    manager_validated = models.BooleanField("validado pelo gestor", default=False)
+    summary = models.CharField("resumo", max_length=80)
+
+    class Meta:
+        verbose_name = "agendamento"
+        ordering = ["due_date", "pk"]
+        indexes = [models.Index(fields=["ficha", "state"]), models.Index(fields=["owner", "state"])]
+
+    def __str__(self):
+        return f"{self.get_kind_display()} · {self.product} · {self.owner}"
+
+    @property
+    def is_live(self) -> bool:
+        return self.state in self.LIVE
+
+    @property
+    def with_contact(self) -> bool:
+        return self.kind == AgendamentoKind.SALE_WITH_CONTACT
+
+
+class Movimentacao(models.Model):
+    """G1: one logged contact or interaction on a ficha. Append-only: fix with a new entry."""
+
+    class Channel(models.TextChoices):
+        PHONE = "phone", "Telefone"
+        CHAT = "chat", "Chat"
+        EMAIL = "email", "E-mail"
+        WHATSAPP = "whatsapp", "WhatsApp"
+
+    class Reason(models.TextChoices):
+        ERROR_RETURN = "error_return", "Retorno de erro"
+        SALE = "sale", "Venda"
+        OFFER = "offer", "Oferecimento de produto"
+        USAGE = "usage", "Dúvida de uso"
+        COMPLAINT = "complaint", "Reclamação"
+        BILLING = "billing", "Cobrança"
+        FOLLOW_UP = "follow_up", "Agendamento"
+        TRAINING = "training", "Treinamento"
+        ONBOARDING = "onboarding", "Onboarding"
+        REGISTRATION = "registration", "Cadastro"
+        OTHER = "other", "Outro"
+
+    class Outcome(models.TextChoices):
+        TALKED = "talked", "Contato realizado"
+        NO_ANSWER = "no_answer", "Tentativa, cliente não atendeu"
+        RESOLVED = "resolved", "Resolvido"
+        FORWARDED = "forwarded", "Encaminhado"
+        PENDING = "pending", "Pendente"
+
+    ficha = models.ForeignKey(Ficha, on_delete=models.PROTECT, related_name="movimentacoes")
+    author = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, on_delete=models.PROTECT, verbose_name="autor"
+    )
+    at = models.DateTimeField("quando", default=clock.now, db_index=True)
+    channel = models.CharField("canal", max_length=20, choices=Channel)
+    reason = models.CharField("motivo", max_length=20, choices=Reason)
+    outcome = models.CharField("resultado", max_length=20, choices=Outcome)
+    text = models.TextField("o que foi feito", validators=[validate_meaningful_text])
+    bitrix_link = models.URLField("link do Bitrix", max_length=500, blank=True)
+    product = models.ForeignKey(
+        Product, null=True, blank=True, on_delete=models.PROTECT, verbose_name="produto/serviço"
+    )
+    agendamento = models.ForeignKey(
+        Agendamento,
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="movimentacoes",
+    )
+    boleto_alert_given = models.BooleanField("cliente avisado dos boletos em aberto", default=False)
+
+    class Meta:
+        verbose_name = "movimentação"
+        verbose_name_plural = "movimentações"
+        ordering = ["-at", "-pk"]
+        indexes = [models.Index(fields=["ficha", "-at"])]
+
+    def __str__(self):
+        return f"{self.at:%d/%m/%Y %H:%M} {self.get_reason_display()}: {self.text[:50]}"
+
+
+class Sale(WorkflowModel):
+    """A sale; its state is the commission's: clear at once, or left to a manager (S8, S9, M1)."""
+
+    state_machine_name = "workflows.statemachines.CommissionFlow"
+
+    class State(models.TextChoices):
+        REGISTERED = "registered", "Registrada"
+        ASSIGNED = "assigned", "Comissão definida"
+        TO_SETTLE = "to_settle", "Comissão a definir pelo gestor"
+        SETTLED = "settled", "Comissão definida pelo gestor"
+
+    ficha = models.ForeignKey(Ficha, on_delete=models.PROTECT, related_name="sales")
+    product = models.ForeignKey(Product, on_delete=models.PROTECT, verbose_name="produto")
+    seller = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="sales"
+    )
+    at = models.DateTimeField("quando", default=clock.now, db_index=True)
+    quantity = models.PositiveIntegerField("quantidade", default=1)
+    unit_price = models.DecimalField("preço unitário", max_digits=10, decimal_places=2)
+    discount = models.DecimalField("desconto (R$)", max_digits=10, decimal_places=2, default=0)
+    total = models.DecimalField("total", max_digits=12, decimal_places=2)
+    from_campaign = models.BooleanField("veio de campanha (disparo)", default=False)
+    debt_waived = models.BooleanField("dívida com mais de 1 ano abonada (S7)", default=False)
+    boleto_charge_noted = models.BooleanField("cobrança dos boletos em aberto feita", default=False)
+    state = models.CharField(max_length=20, choices=State, default=State.REGISTERED)
+    commission_to = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        null=True,
+        on_delete=models.PROTECT,
+        related_name="commissions",
+        verbose_name="comissão para",
+    )
+    commission_rule = models.CharField("regra da comissão", max_length=8)
+    commission_reason = models.CharField("motivo da comissão", max_length=200)
+    # S1: a third party contracting for the client.
+    contractor_name = models.CharField("contratante (terceiro)", max_length=160, blank=True)
+    contractor_email = models.EmailField("e-mail do contratante", blank=True)
+    data_confirmed = models.BooleanField("dados do cliente confirmados", default=False)
+    request_token = models.CharField(max_length=64, null=True, blank=True, unique=True)
+
+    class Meta:
+        verbose_name = "venda"
+        ordering = ["-at"]
+
+    def __str__(self):
+        return f"{self.product} para {self.ficha.name} por {self.seller}"

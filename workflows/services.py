@@ -1,14 +1,38 @@
-"""Cross-cutting services of the workflow engine: manager overrides (M1), company calendar."""
+"""The sales rulebook as plain functions: movimentações, agendamentos, the ownership oracle,
+sales, inactivation, manager overrides. Views call these; rules are named by ID."""
 
+import datetime as dt
+import re
+from decimal import Decimal
+from urllib.parse import parse_qs, urlsplit
+
+from django.conf import settings
 from django.core.exceptions import ValidationError
+from django.db import transaction
+from django.utils import timezone
 
-from . import clock
-from .businessdays import carnaval_days
-from .engine import TransitionRefused
-from .models import CompanyHoliday, Override
-from .roles import MANAGER, has_role
+from . import clock, timers
+from .businessdays import add_business_days, carnaval_days
+from .engine import Decision, TransitionRefused, transition
+from .models import (
+    Agendamento,
+    AgendamentoKind,
+    AgentProfile,
+    Boleto,
+    CompanyHoliday,
+    Ficha,
+    Movimentacao,
+    Override,
+    Product,
+    Sale,
+)
+from .roles import AGENT, CENTRAL, MANAGER, SELLER, SUPPORT, has_role
 from .rules import RULES
-from .validators import validate_meaningful_text
+from .validators import is_placeholder, validate_meaningful_text
+
+ATTENDANT_ROLES = (AGENT, SELLER, SUPPORT, CENTRAL, MANAGER)
+
+# --- M1 overrides, company calendar -------------------------------------------------------
 
 
 def record_override(obj, *, manager, rule_id: str, reason: str, **details) -> Override:
@@ -36,3 +60,593 @@ def seed_company_calendar(years) -> int:
             _, created = CompanyHoliday.objects.get_or_create(date=day, defaults={"name": name})
             added += created
     return added
+
+
+# --- G1, G3, G4: movimentações -------------------------------------------------------------
+
+BITRIX_PATHS = {
+    "conversa": re.compile(r"^/online/?$"),
+    "tarefa": re.compile(r"^/(company/personal/user|workgroups/group)/\d+/tasks/task/view/\d+/?$"),
+    "negócio": re.compile(r"^/crm/(deal|lead|contact|company)/details/\d+/?$"),
+    "card": re.compile(r"^/crm/type/\d+/details/\d+/?$"),
+}
+
+
+def bitrix_link_kind(url: str) -> str:
+    """G3: the kind of a Bitrix24 link (conversa, tarefa, negócio, card) or a pt-BR refusal."""
+    parts = urlsplit((url or "").strip())
+    host = settings.BITRIX_PORTAL_HOST
+    if parts.scheme != "https" or parts.hostname != host:
+        raise TransitionRefused(
+            f"Link do Bitrix inválido: use o endereço https://{host}/… da conversa, tarefa, "
+            "negócio ou card.",
+            "G3",
+        )
+    for kind, pattern in BITRIX_PATHS.items():
+        if pattern.match(parts.path):
+            if kind == "conversa" and not parse_qs(parts.query).get("IM_DIALOG"):
+                break
+            return kind
+    raise TransitionRefused(
+        "Link do Bitrix não reconhecido: cole o link da conversa, tarefa, negócio ou card.", "G3"
+    )
+
+
+def log_movimentacao(
+    ficha: Ficha,
+    *,
+    author,
+    channel: str,
+    reason: str,
+    outcome: str,
+    text: str,
+    bitrix_link: str = "",
+    product: Product | None = None,
+    agendamento: Agendamento | None = None,
+    boleto_alert_given: bool = False,
+    starts_tratativa: bool | None = None,
+) -> Movimentacao:
+    """G1: a complete record of one contact. G3: the first interaction of a tratativa carries
+    the Bitrix link (by default, any contact not logged inside an existing agendamento).
+    G4: the client is told of open boletos."""
+    if starts_tratativa is None:
+        starts_tratativa = agendamento is None
+    if is_placeholder(text):
+        raise TransitionRefused(
+            "Descreva o contato: texto vazio ou reticências (“...”, “[...]”) não valem.", "G1"
+        )
+    for value, choices, label in [
+        (channel, Movimentacao.Channel, "canal"),
+        (reason, Movimentacao.Reason, "motivo"),
+        (outcome, Movimentacao.Outcome, "resultado"),
+    ]:
+        if value not in choices.values:
+            raise TransitionRefused(f"Escolha o {label} do contato.", "G1")
+    talked = outcome != Movimentacao.Outcome.NO_ANSWER
+    if bitrix_link:
+        bitrix_link_kind(bitrix_link)
+    elif talked and starts_tratativa:
+        raise TransitionRefused(
+            "Cole o link do Bitrix (conversa, tarefa, negócio ou card) já na primeira "
+            "interação, não no final da tratativa.",
+            "G3",
+        )
+    if talked and not boleto_alert_given and ficha.open_boletos().exists():
+        raise TransitionRefused(
+            "Esta ficha tem boletos em aberto: avise o cliente e marque que ele foi avisado.",
+            "G4",
+        )
+    return Movimentacao.objects.create(
+        ficha=ficha,
+        author=author,
+        at=clock.now(),
+        channel=channel,
+        reason=reason,
+        outcome=outcome,
+        text=text.strip(),
+        bitrix_link=bitrix_link.strip(),
+        product=product,
+        agendamento=agendamento,
+        boleto_alert_given=boleto_alert_given,
+    )
+
+
+# --- S2, G2, G6: agendamentos -------------------------------------------------------------
+
+S2_BUSINESS_DAYS = 2
+MAX_DAYS_OUT = 7
+SUMMARIES = {
+    AgendamentoKind.SALE_WITH_CONTACT: "#venda em andamento",
+    AgendamentoKind.SALE_WITHOUT_CONTACT: "# Tentativa – contato suporte/retorno dúvida",
+    AgendamentoKind.WITHOUT_CONTACT: "# Tentativa – contato suporte/retorno dúvida",
+    AgendamentoKind.ONBOARDING: "#onboarding 1º contato",
+    AgendamentoKind.SUPPORT: "#suporte",
+}
+EXPIRY_HANDLER = "workflows.services.expire_agendamento"
+
+
+def expires_at(ag: Agendamento) -> dt.datetime:
+    """An agendamento holds through the whole of its due date (local time)."""
+    next_day = ag.due_date + dt.timedelta(days=1)
+    return timezone.make_aware(dt.datetime.combine(next_day, dt.time.min))
+
+
+def reserves_sale(ag: Agendamento, at: dt.datetime | None = None) -> bool:
+    """S2: does this agendamento still keep the client's sale of its product for its owner?
+
+    Only a live `#venda/tratativas com contato` inside its deadline reserves; without contact,
+    onboarding, support and inactivation agendamentos never do (S2, S8), nor one set more than
+    7 days out unless a manager validated it.
+    """
+    day = clock.localdate(at or clock.now())
+    set_days_out = (ag.scheduled_for - clock.localdate(ag.created_at)).days
+    return (
+        ag.is_live
+        and ag.with_contact
+        and not ag.is_inactivation
+        and day <= ag.due_date
+        and (set_days_out <= MAX_DAYS_OUT or ag.manager_validated)
+    )
+
+
+def live_reservation(ficha: Ficha, product: Product, at=None) -> Agendamento | None:
+    candidates = ficha.agendamentos.filter(
+        product=product, state__in=Agendamento.LIVE, kind=AgendamentoKind.SALE_WITH_CONTACT
+    ).select_related("owner")
+    return next((ag for ag in candidates if reserves_sale(ag, at)), None)
+
+
+def _arm_expiry(ag: Agendamento) -> None:
+    timers.arm(ag, "expiry", expires_at(ag), EXPIRY_HANDLER)
+
+
+def open_agendamento(
+    ficha: Ficha,
+    *,
+    owner,
+    kind: str,
+    product: Product | None,
+    channel: str,
+    text: str,
+    bitrix_link: str = "",
+    outcome: str = Movimentacao.Outcome.TALKED,
+    scheduled_for: dt.date | None = None,
+    is_inactivation: bool = False,
+    boleto_alert_given: bool = False,
+) -> Agendamento:
+    """Open a follow-up (G6 type, S2 deadline, a product) with the movimentação that starts it.
+
+    The ficha row is locked so two agents cannot both reserve the same client and product.
+    """
+    if kind not in AgendamentoKind.values:
+        raise TransitionRefused("Escolha um dos tipos de agendamento existentes.", "G6")
+    if product is None:
+        raise TransitionRefused("Informe o produto/serviço a que o agendamento se refere.", "S2")
+    if not has_role(owner, *ATTENDANT_ROLES):
+        raise TransitionRefused("Seu perfil não permite abrir agendamentos.", "S2")
+    today = clock.today()
+    due = add_business_days(today, S2_BUSINESS_DAYS)
+    scheduled_for = scheduled_for or due
+    if scheduled_for < today:
+        raise TransitionRefused("A data do agendamento não pode estar no passado.", "S2")
+    with transaction.atomic():
+        ficha = Ficha.objects.select_for_update().get(pk=ficha.pk)
+        held = live_reservation(ficha, product)
+        if held and held.owner != owner and kind == AgendamentoKind.SALE_WITH_CONTACT:
+            raise TransitionRefused(
+                f"{held.owner.get_full_name() or held.owner} já tem agendamento com contato "
+                f"sobre {product} até {held.due_date:%d/%m/%Y}.",
+                "S2",
+            )
+        ag = Agendamento.objects.create(
+            ficha=ficha,
+            kind=kind,
+            product=product,
+            owner=owner,
+            is_inactivation=is_inactivation,
+            created_at=clock.now(),
+            scheduled_for=scheduled_for,
+            due_date=max(due, scheduled_for) if kind not in _S2_KINDS else due,
+            summary=SUMMARIES[kind],
+        )
+        log_movimentacao(
+            ficha,
+            author=owner,
+            channel=channel,
+            reason=Movimentacao.Reason.FOLLOW_UP,
+            outcome=outcome,
+            text=f"{ag.summary} — {text.strip()}" if not is_placeholder(text) else text,
+            bitrix_link=bitrix_link,
+            product=product,
+            agendamento=ag,
+            boleto_alert_given=boleto_alert_given,
+            starts_tratativa=True,
+        )
+        _arm_expiry(ag)
+    return ag
+
+
+_S2_KINDS = (
+    AgendamentoKind.SALE_WITH_CONTACT,
+    AgendamentoKind.SALE_WITHOUT_CONTACT,
+    AgendamentoKind.WITHOUT_CONTACT,
+)
+
+
+def renew_agendamento(ag: Agendamento, *, actor) -> Agendamento:
+    """S2: `com contato` renews once by 4 business days, never past 6 from creation."""
+    with transaction.atomic():
+        ag = transition(ag, "renew", actor=actor, reason="renovação por mais 4 dias úteis")
+        _arm_expiry(ag)
+    return ag
+
+
+def extend_agendamento(ag: Agendamento, *, manager, due_date: dt.date, reason: str):
+    """M1: a manager extends an agendamento (the only way past S2's limits)."""
+    with transaction.atomic():
+        ag = transition(ag, "extend", actor=manager, reason=reason, due_date=due_date)
+        record_override(ag, manager=manager, rule_id="S2", reason=reason, due_date=str(due_date))
+        _arm_expiry(ag)
+    return ag
+
+
+def validate_agendamento(ag: Agendamento, *, manager, reason: str) -> Agendamento:
+    """M1: a manager validates an agendamento set more than 7 days out, so it reserves (S2)."""
+    with transaction.atomic():
+        ag = transition(ag, "validate", actor=manager, reason=reason)
+        record_override(ag, manager=manager, rule_id="S2", reason=reason, validated=True)
+        _arm_expiry(ag)
+    return ag
+
+
+def reassign_agendamento(ag: Agendamento, *, manager, owner, reason: str) -> Agendamento:
+    """M1: a manager hands an agendamento to another attendant."""
+    with transaction.atomic():
+        ag = transition(ag, "reassign", actor=manager, reason=reason, owner=owner)
+        record_override(ag, manager=manager, rule_id="M1", reason=reason, owner=owner.pk)
+    return ag
+
+
+def conclude_agendamento(ag: Agendamento, *, actor, text: str, channel="phone", by_sale=None):
+    """G2: concluding writes a movimentação that says what was done."""
+    with transaction.atomic():
+        ag = transition(ag, "conclude", actor=actor, reason=text, text=text, by_sale=by_sale)
+        Movimentacao.objects.create(
+            ficha=ag.ficha,
+            author=actor,
+            at=clock.now(),
+            channel=channel,
+            reason=Movimentacao.Reason.SALE if by_sale else Movimentacao.Reason.FOLLOW_UP,
+            outcome=Movimentacao.Outcome.RESOLVED,
+            text=text.strip(),
+            product=ag.product,
+            agendamento=ag,
+        )
+        timers.disarm(ag, "expiry")
+    return ag
+
+
+def expire_agendamento(ag: Agendamento) -> None:
+    """S2 timer handler: past its deadline the agendamento stops reserving the client."""
+    transition(ag, "expire", actor=None, reason="prazo do agendamento vencido")
+
+
+# --- Availability (S8, S9) ----------------------------------------------------------------
+
+
+def availability(user, day: dt.date | None = None) -> str:
+    profile = AgentProfile.objects.filter(user=user).first()
+    if profile is None:
+        return AgentProfile.Status.AVAILABLE
+    return profile.status_on(day or clock.today())
+
+
+def set_availability(user, status: str, vacation_from=None, vacation_until=None) -> AgentProfile:
+    if status not in AgentProfile.Status.values:
+        raise TransitionRefused("Escolha uma situação válida.", "S9")
+    if status == AgentProfile.Status.VACATION and not (vacation_from and vacation_until):
+        raise TransitionRefused("Informe o início e o fim das férias.", "S9")
+    if vacation_from and vacation_until and vacation_until < vacation_from:
+        raise TransitionRefused("O fim das férias vem antes do início.", "S9")
+    profile, _ = AgentProfile.objects.update_or_create(
+        user=user,
+        defaults={
+            "status": status,
+            "vacation_from": vacation_from,
+            "vacation_until": vacation_until,
+        },
+    )
+    return profile
+
+
+# --- The ownership oracle (S2–S9) ---------------------------------------------------------
+
+INACTIVATION_HOLD_DAYS = 15
+
+
+def one_year_before(day: dt.date) -> dt.date:
+    try:
+        return day.replace(year=day.year - 1)
+    except ValueError:  # 29 February
+        return day.replace(year=day.year - 1, day=28)
+
+
+def debt_split(ficha: Ficha, day: dt.date) -> tuple[list[Boleto], list[Boleto]]:
+    """S7: overdue open boletos older than one year (waived) and newer ones (to settle)."""
+    limit = one_year_before(day)
+    overdue = [b for b in ficha.open_boletos().filter(due_date__lt=day)]
+    return [b for b in overdue if b.due_date < limit], [b for b in overdue if b.due_date >= limit]
+
+
+def _name(user) -> str:
+    return user.get_full_name() or user.username
+
+
+def _absent_owner_decision(owner, day, rule_for_hold, hold_reason) -> Decision | None:
+    """S9: the owner absent or on vacation lets another seller close; who gets commission."""
+    status = availability(owner, day)
+    if status == AgentProfile.Status.VACATION:
+        return Decision.allow(
+            f"{_name(owner)} está de férias: você pode fechar a venda e a comissão é sua.",
+            rule_for_hold,
+            "S9",
+            commission_rule="S9",
+            commission_to="closer",
+        )
+    if status == AgentProfile.Status.ABSENT:
+        return Decision.allow(
+            f"{_name(owner)} está ausente: você pode fechar a venda; a comissão fica com "
+            f"{_name(owner)}, que fez a tratativa inicial.",
+            rule_for_hold,
+            "S9",
+            commission_rule="S9",
+            commission_to=owner,
+        )
+    return None
+
+
+def may_sell(ficha: Ficha, product: Product, agent, at: dt.datetime | None = None) -> Decision:
+    """Who may sell `product` to `ficha` now: the one answer every page and flow uses."""
+    at = at or clock.now()
+    day = clock.localdate(at)
+    if not has_role(agent, *ATTENDANT_ROLES):
+        return Decision.refuse("Seu perfil não permite vender.", "S1")
+    if ficha.status == Ficha.Status.MERGED:
+        return Decision.refuse("Esta ficha foi unificada em outra: venda na ficha mantida.", "G7")
+
+    details = {}
+    if ficha.is_inactive:
+        waived, newer = debt_split(ficha, day)
+        if newer and not Override.for_object(ficha).filter(rule_id="S7").exists():
+            total = sum(b.amount for b in newer)
+            return Decision.refuse(
+                f"Recontratação com dívida de menos de 1 ano (R$ {total:.2f}): o cliente "
+                "precisa quitar antes, ou um gestor abona.",
+                "S7",
+            )
+        if waived:
+            details = {"debt_waived": [b.pk for b in waived]}
+
+    if ficha.status == Ficha.Status.INACTIVE_MANUAL:
+        hold_until = clock.localdate(ficha.inactivated_at) + dt.timedelta(
+            days=INACTIVATION_HOLD_DAYS
+        )
+        inactivator = ficha.inactivated_by
+        if (
+            ficha.inactivation_answer
+            and day <= hold_until
+            and inactivator is not None
+            and inactivator != agent
+        ):
+            absent = _absent_owner_decision(inactivator, day, "S5", "")
+            if absent:
+                return absent
+            return Decision.refuse(
+                f"Inativado manualmente por {_name(inactivator)} há menos de 15 dias e o "
+                f"cliente respondeu: passe o contato para {_name(inactivator)} "
+                f"(até {hold_until:%d/%m/%Y}).",
+                "S5",
+                route_to=inactivator,
+            )
+        return Decision.allow(
+            "Inativação manual: qualquer pessoa pode recontratar.", "S5", "S7", **details
+        )
+    if ficha.status == Ficha.Status.INACTIVE_AUTO:
+        return Decision.allow(
+            "Inativação automática: qualquer pessoa pode recontratar.", "S6", "S7", **details
+        )
+
+    held = live_reservation(ficha, product, at)
+    if held is not None and held.owner != agent:
+        absent = _absent_owner_decision(held.owner, day, "S2", "")
+        if absent:
+            return absent
+        return Decision.refuse(
+            f"{_name(held.owner)} tem agendamento com contato sobre {product} até "
+            f"{held.due_date:%d/%m/%Y}: passe o cliente para {_name(held.owner)} vender.",
+            "S2",
+            route_to=held.owner,
+        )
+    if held is not None:
+        return Decision.allow("O agendamento com contato é seu: pode vender.", "S2", "S4")
+    other = (
+        ficha.agendamentos.filter(
+            state__in=Agendamento.LIVE, kind=AgendamentoKind.SALE_WITH_CONTACT
+        )
+        .exclude(product=product)
+        .exclude(owner=agent)
+        .select_related("owner", "product")
+    )
+    for ag in other:
+        if reserves_sale(ag, at):
+            return Decision.allow(
+                f"{_name(ag.owner)} tem agendamento sobre {ag.product}, não sobre {product}: "
+                f"você pode vender {product}; o agendamento de {ag.product} continua com "
+                f"{_name(ag.owner)}.",
+                "S3",
+            )
+    return Decision.allow(
+        "Nenhum agendamento com contato dentro do prazo: quem atende resolve e vende.", "S2"
+    )
+
+
+# --- Sales (S1, S4, S7, S9, G4) -----------------------------------------------------------
+
+
+def sell(
+    ficha: Ficha,
+    product: Product,
+    seller,
+    *,
+    quantity: int = 1,
+    discount: Decimal = Decimal("0"),
+    from_campaign: bool = False,
+    boleto_charge_noted: bool = False,
+    channel: str = Movimentacao.Channel.PHONE,
+    contractor_name: str = "",
+    contractor_email: str = "",
+    data_confirmed: bool = False,
+    request_token: str | None = None,
+    commission_flag: str = "",
+) -> Sale:
+    """Record a sale the oracle allows, with its commission and the rules that applied.
+
+    Locks the ficha, so two agents cannot both win the same client at the same instant;
+    `request_token` makes a double-clicked form record one sale.
+    """
+    discount = Decimal(discount or 0)
+    if quantity < 1:
+        raise TransitionRefused("A quantidade mínima é 1.", "S1")
+    if discount < 0:
+        raise TransitionRefused("O desconto não pode ser negativo.", "S7")
+    if not data_confirmed:
+        raise TransitionRefused(
+            "Confirme os dados do cliente antes de contratar (S1: qualquer pessoa pode "
+            "contratar desde que confirme os dados corretamente).",
+            "S1",
+        )
+    if contractor_name and is_placeholder(contractor_name):
+        raise TransitionRefused("Informe o nome de quem está contratando.", "S1")
+    with transaction.atomic():
+        if request_token and Sale.objects.filter(request_token=request_token).exists():
+            return Sale.objects.get(request_token=request_token)
+        ficha = Ficha.objects.select_for_update().get(pk=ficha.pk)
+        decision = may_sell(ficha, product, seller)
+        if not decision:
+            raise TransitionRefused.from_decision(decision)
+        waived_ids = decision.details.get("debt_waived", [])
+        if waived_ids and discount > 0 and not from_campaign:
+            raise TransitionRefused(
+                "Recontratação com dívida abonada não pode ter desconto, exceto vinda de "
+                "campanha (disparo).",
+                "S7",
+            )
+        open_boletos = ficha.open_boletos().exclude(pk__in=waived_ids)
+        if open_boletos.exists() and not boleto_charge_noted:
+            raise TransitionRefused(
+                "O cliente tem boletos em aberto: a venda pode seguir, mas registre que você "
+                "o cobrou educadamente.",
+                "G4",
+            )
+        gross = product.unit_price * quantity
+        if discount > gross:
+            raise TransitionRefused("O desconto não pode passar do valor da venda.", "S7")
+        commission_to = decision.details.get("commission_to")
+        commission_to = seller if commission_to in (None, "closer") else commission_to
+        commission_rule = decision.details.get("commission_rule", "S4")
+        now = clock.now()
+        sale = Sale.objects.create(
+            ficha=ficha,
+            product=product,
+            seller=seller,
+            at=now,
+            quantity=quantity,
+            unit_price=product.unit_price,
+            discount=discount,
+            total=gross - discount,
+            from_campaign=from_campaign,
+            debt_waived=bool(waived_ids),
+            boleto_charge_noted=boleto_charge_noted,
+            commission_to=commission_to,
+            commission_rule=commission_rule,
+            commission_reason=decision.reason[:200],
+            contractor_name=contractor_name.strip(),
+            contractor_email=contractor_email.strip(),
+            data_confirmed=True,
+            request_token=request_token or None,
+        )
+        if waived_ids:
+            Boleto.objects.filter(pk__in=waived_ids).update(waived_at=now)
+        if ficha.is_inactive:
+            transition(ficha, "recontract", actor=seller, reason=decision.reason)
+        ficha.products.add(product)
+        if commission_flag:
+            transition(sale, "flag", actor=seller, reason=commission_flag, rule_ids=("S8",))
+        else:
+            transition(
+                sale,
+                "assign",
+                actor=seller,
+                reason=sale.commission_reason,
+                rule_ids=(commission_rule,),
+            )
+        text = f"Venda de {product} (quantidade {quantity}, total R$ {sale.total:.2f})."
+        if open_boletos.exists():
+            text += " Cliente cobrado educadamente pelos boletos em aberto (G4)."
+        if contractor_name:
+            text += f" Contratado por terceiro: {contractor_name} (S1)."
+        Movimentacao.objects.create(
+            ficha=ficha,
+            author=seller,
+            at=now,
+            channel=channel,
+            reason=Movimentacao.Reason.SALE,
+            outcome=Movimentacao.Outcome.RESOLVED,
+            text=text,
+            product=product,
+            boleto_alert_given=open_boletos.exists(),
+        )
+        for ag in ficha.agendamentos.filter(product=product, state__in=Agendamento.LIVE):
+            conclude_agendamento(
+                ag,
+                actor=seller,
+                text=f"Concluído pela venda de {product} (S4).",
+                channel=channel,
+                by_sale=sale,
+            )
+    return sale
+
+
+def settle_commission(sale: Sale, *, manager, commission_to, reason: str) -> Sale:
+    """M1: a manager settles a contested commission (S8 hand-offs, S9)."""
+    with transaction.atomic():
+        sale = transition(sale, "settle", actor=manager, reason=reason, commission_to=commission_to)
+        record_override(
+            sale, manager=manager, rule_id="M1", reason=reason, commission_to=commission_to.pk
+        )
+    return sale
+
+
+# --- Inactivation (S5, S6) ----------------------------------------------------------------
+
+
+def inactivate_manually(ficha: Ficha, *, actor, reason: str) -> Ficha:
+    return transition(ficha, "inactivate_manually", actor=actor, reason=reason)
+
+
+def record_inactivation_answer(ficha: Ficha, *, actor, answer: str) -> Ficha:
+    """S5 reading: the 15-day hold applies only once the client's answer is recorded."""
+    return transition(
+        ficha, "record_inactivation_answer", actor=actor, reason=answer, answer=answer
+    )
+
+
+def sellers_available(exclude=None):
+    """Attendants who can take a client now (S8 hand-off, S9)."""
+    from django.contrib.auth import get_user_model
+
+    day = clock.today()
+    users = get_user_model().objects.filter(groups__name=SELLER, is_active=True).distinct()
+    if exclude is not None:
+        users = users.exclude(pk=exclude.pk)
+    return [u for u in users if availability(u, day) == AgentProfile.Status.AVAILABLE]

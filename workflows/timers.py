@@ -21,6 +21,7 @@ from .engine import TransitionRefused
 from .models import Timer
 
 log = logging.getLogger(__name__)
+SWEEP_SCHEDULE = "workflows.sweep"
 
 
 def arm(obj, key: str, due_at, handler: str, armed_state: str | None = None) -> Timer:

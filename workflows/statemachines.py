@@ -1,0 +1,201 @@
+"""The sales flows: the ficha's status (S5, S6, G7), agendamento deadlines (S2, G2, M1) and
+commission settlement (S8, S9, M1)."""
+
+from statemachine import State
+
+from . import clock
+from .businessdays import add_business_days
+from .engine import TransitionRefused, Workflow
+from .roles import AGENT, CENTRAL, MANAGER, SELLER, SUPPORT, has_role
+from .validators import is_placeholder
+
+ATTENDANTS = frozenset({AGENT, SELLER, SUPPORT, CENTRAL, MANAGER})
+MANAGERS = frozenset({MANAGER})
+
+RENEWAL_BUSINESS_DAYS = 4
+MAX_WITH_CONTACT_BUSINESS_DAYS = 6
+
+
+class FichaFlow(Workflow):
+    active = State("Ativo", initial=True, value="active")
+    inactive_manual = State("Inativado manualmente", value="inactive_manual")
+    inactive_auto = State("Inativado automaticamente", value="inactive_auto")
+    merged = State("Unificada em outra ficha", final=True, value="merged")
+
+    inactivate_manually = active.to(inactive_manual)
+    inactivate_automatically = active.to(inactive_auto)
+    record_inactivation_answer = inactive_manual.to.itself(validators="check_answer")
+    recontract = inactive_manual.to(active) | inactive_auto.to(active)
+    merge = (
+        active.to(merged, validators="check_merge_target")
+        | inactive_manual.to(merged, validators="check_merge_target")
+        | inactive_auto.to(merged, validators="check_merge_target")
+    )
+
+    event_roles = {
+        "inactivate_manually": ATTENDANTS,
+        "record_inactivation_answer": ATTENDANTS,
+        "recontract": ATTENDANTS,
+        "merge": frozenset({CENTRAL, MANAGER}),
+    }
+    event_rules = {
+        "inactivate_manually": ("S5",),
+        "inactivate_automatically": ("S6",),
+        "record_inactivation_answer": ("S5",),
+        "recontract": ("S5", "S6", "S7"),
+        "merge": ("G7",),
+    }
+    reason_required = frozenset({"inactivate_manually"})
+
+    def on_inactivate_manually(self, actor):
+        ficha = self.model
+        ficha.inactivated_at = clock.now()
+        ficha.inactivated_by = actor
+        ficha.inactivation_answer = ""
+
+    def on_inactivate_automatically(self):
+        ficha = self.model
+        ficha.inactivated_at = clock.now()
+        ficha.inactivated_by = None
+        ficha.inactivation_answer = ""
+
+    def check_answer(self, answer=""):
+        if is_placeholder(answer):
+            raise TransitionRefused(
+                "Registre a resposta do cliente (mesmo negativa, ex.: “não tenho interesse "
+                "neste momento”).",
+                "S5",
+            )
+
+    def on_record_inactivation_answer(self, answer):
+        self.model.inactivation_answer = answer.strip()
+
+    def check_merge_target(self, into=None):
+        if into is None or into.pk == self.model.pk or into.status == "merged":
+            raise TransitionRefused("Escolha uma ficha ativa para manter.", "G7")
+
+    def on_merge(self, into):
+        self.model.merged_into = into
+
+
+class AgendamentoFlow(Workflow):
+    active = State("Ativo", initial=True, value="active")
+    renewed = State("Renovado", value="renewed")
+    concluded = State("Concluído", final=True, value="concluded")
+    expired = State("Expirado", final=True, value="expired")
+    cancelled = State("Cancelado", final=True, value="cancelled")
+
+    renew = active.to(renewed, validators="check_renewal")
+    extend = active.to.itself(validators="check_extension") | renewed.to.itself(
+        validators="check_extension"
+    )
+    validate = active.to.itself() | renewed.to.itself()
+    reassign = active.to.itself(validators="check_new_owner") | renewed.to.itself(
+        validators="check_new_owner"
+    )
+    conclude = active.to(concluded, validators="check_conclusion") | renewed.to(
+        concluded, validators="check_conclusion"
+    )
+    expire = active.to(expired) | renewed.to(expired)
+    cancel = active.to(cancelled) | renewed.to(cancelled)
+
+    event_roles = {
+        "renew": ATTENDANTS,
+        "extend": MANAGERS,
+        "validate": MANAGERS,
+        "reassign": MANAGERS,
+        "conclude": ATTENDANTS,
+        "cancel": MANAGERS,
+    }
+    event_rules = {
+        "renew": ("S2",),
+        "extend": ("S2", "M1"),
+        "validate": ("S2", "M1"),
+        "reassign": ("M1",),
+        "conclude": ("G2",),
+        "expire": ("S2",),
+        "cancel": ("M1",),
+    }
+    reason_required = frozenset({"extend", "validate", "reassign", "cancel"})
+
+    def _is_owner_or_manager(self, actor) -> bool:
+        return actor is None or actor == self.model.owner or has_role(actor, MANAGER)
+
+    def check_renewal(self, actor):
+        """S2: only `com contato` renews, once, by 4 business days, never past 6 from creation."""
+        ag = self.model
+        if not self._is_owner_or_manager(actor):
+            raise TransitionRefused("Só o responsável pelo agendamento pode renová-lo.", "S2")
+        if not ag.with_contact:
+            raise TransitionRefused(
+                "Agendamento sem contato não pode ser renovado: prazo máximo de 2 dias úteis. "
+                "Só o gestor pode estender.",
+                "S2",
+                "M1",
+            )
+        if ag.due_date < clock.today():
+            raise TransitionRefused("O prazo já venceu: não dá mais para renovar.", "S2")
+
+    def on_renew(self):
+        ag = self.model
+        created = clock.localdate(ag.created_at)
+        ag.due_date = add_business_days(created, MAX_WITH_CONTACT_BUSINESS_DAYS)
+        ag.scheduled_for = min(max(ag.scheduled_for, clock.today()), ag.due_date)
+        ag.renewed = True
+
+    def check_extension(self, due_date=None):
+        if due_date is None or due_date <= clock.today():
+            raise TransitionRefused("Informe uma nova data de prazo a partir de amanhã.", "M1")
+
+    def on_extend(self, due_date):
+        self.model.due_date = due_date
+
+    def on_validate(self):
+        """M1: a manager validates an agendamento set more than 7 days out (S2)."""
+        ag = self.model
+        ag.manager_validated = True
+        ag.due_date = max(ag.due_date, ag.scheduled_for)
+
+    def check_new_owner(self, owner=None):
+        if owner is None or not has_role(owner, AGENT, SELLER, SUPPORT, CENTRAL):
+            raise TransitionRefused("Escolha um atendente para assumir o agendamento.", "M1")
+
+    def on_reassign(self, owner):
+        self.model.owner = owner
+
+    def check_conclusion(self, actor, text="", by_sale=None):
+        """G2: concluding says what was done; S4: a sale concludes it for whoever sold."""
+        if is_placeholder(text):
+            raise TransitionRefused(
+                "Para concluir o agendamento, registre o que você fez "
+                "(ex.: “concluindo agendamento, abri ficha errada”).",
+                "G2",
+            )
+        if by_sale is None and not self._is_owner_or_manager(actor):
+            raise TransitionRefused(
+                "Só o responsável pelo agendamento (ou o gestor) pode concluí-lo.", "G2"
+            )
+
+
+class CommissionFlow(Workflow):
+    """Who gets a sale's commission: decided at once, or left to a manager (S8, S9, M1)."""
+
+    registered = State("Registrada", initial=True, value="registered")
+    assigned = State("Comissão definida", final=True, value="assigned")
+    to_settle = State("Comissão a definir pelo gestor", value="to_settle")
+    settled = State("Comissão definida pelo gestor", final=True, value="settled")
+
+    assign = registered.to(assigned)
+    flag = registered.to(to_settle)
+    settle = to_settle.to(settled, validators="check_settlement")
+
+    event_roles = {"assign": ATTENDANTS, "flag": ATTENDANTS, "settle": MANAGERS}
+    event_rules = {"settle": ("M1",)}
+    reason_required = frozenset({"settle"})
+
+    def check_settlement(self, commission_to=None):
+        if commission_to is None or not has_role(commission_to, SELLER, AGENT):
+            raise TransitionRefused("Escolha quem recebe a comissão.", "M1")
+
+    def on_settle(self, commission_to):
+        self.model.commission_to = commission_to
