@@ -13,5 +13,6 @@ urlpatterns = [
     path("historico/<int:ct>/<str:pk>/", views.history, name="history"),
     path("historico/<int:ct>/<str:pk>/excecao/", views.add_override, name="add_override"),
     path("suporte/", include("tickets.urls")),
+    path("cadastros/", include("onboarding.urls")),
     path("admin/", admin.site.urls),
 ]
