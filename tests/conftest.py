@@ -7,6 +7,7 @@ from django.contrib.auth.models import Group, User
 from workflows import clock as project_clock
 
 SP = zoneinfo.ZoneInfo("America/Sao_Paulo")
+pytest_plugins = ["tests.sales_fixtures"]
 
 
 def at(*args) -> dt.datetime:

@@ -1,5 +1,7 @@
 """Test settings: django-q2 runs tasks inline (sync is read once at import, so it lives here)."""
 
+import os
+
 from .settings import *  # noqa: F403
 from .settings import DATABASES, Q_CLUSTER, VAR_DIR
 
@@ -8,6 +10,7 @@ PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
 if DATABASES["default"]["ENGINE"].endswith("sqlite3"):
     # A file, not shared-cache memory: concurrency tests need SQLite's real locking.
-    DATABASES["default"]["TEST"] = {"NAME": str(VAR_DIR / "test.sqlite3")}
+    # One per process, so parallel test runs never share a database.
+    DATABASES["default"]["TEST"] = {"NAME": str(VAR_DIR / f"test-{os.getpid()}.sqlite3")}
 
 INSTALLED_APPS = [*INSTALLED_APPS, "tests.flowapp"]  # noqa: F405

@@ -1,0 +1,46 @@
+"""Shared builders for the sales-rule tests."""
+
+import itertools
+from decimal import Decimal
+
+import pytest
+from model_bakery import baker
+
+from workflows.models import Ficha, Movimentacao, Product
+from workflows.validators import cpf_with_check_digits
+
+BITRIX = "https://webplanet.bitrix24.com.br/crm/deal/details/4821/"
+_documents = itertools.count(100_000_001)
+
+
+def make_ficha(**fields) -> Ficha:
+    fields.setdefault("document", cpf_with_check_digits(str(next(_documents))))
+    fields.setdefault("name", "Dra. Teste da Silva")
+    return baker.make(Ficha, **fields)
+
+
+@pytest.fixture
+def products(db):
+    return {
+        code: Product.objects.create(code=code, name=name, unit_price=Decimal(price))
+        for code, name, price in [
+            ("intimacao", "Intimação", "89.90"),
+            ("pesquisa", "Pesquisa processual", "24.90"),
+            ("integra", "Plano Integra", "349.00"),
+        ]
+    }
+
+
+@pytest.fixture
+def ficha(db):
+    return make_ficha()
+
+
+def contact(**overrides) -> dict:
+    """The movimentação fields of a normal phone contact that reached the client."""
+    return {
+        "channel": Movimentacao.Channel.PHONE,
+        "text": "Cliente pediu proposta de intimação para 3 advogados",
+        "bitrix_link": BITRIX,
+        **overrides,
+    }
