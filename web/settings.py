@@ -123,6 +123,7 @@ if REDIS_URL:
     Q_CLUSTER["redis"] = REDIS_URL
 
 # Company-specific knobs.
+SITE_URL = os.environ.get("SITE_URL", "http://127.0.0.1:8000")
 BITRIX_PORTAL_HOST = os.environ.get("BITRIX_PORTAL_HOST", "webplanet.bitrix24.com.br")
 
 LOGGING = {

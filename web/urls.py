@@ -12,6 +12,7 @@ urlpatterns = [
     path("fichas/<int:pk>/", views.ficha_detail, name="ficha_detail"),
     path("historico/<int:ct>/<str:pk>/", views.history, name="history"),
     path("historico/<int:ct>/<str:pk>/excecao/", views.add_override, name="add_override"),
+    path("validar/<str:token>/", views.holder_validation, name="holder_validation"),
     path("suporte/", include("tickets.urls")),
     path("cadastros/", include("onboarding.urls")),
     path("admin/", admin.site.urls),

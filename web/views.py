@@ -13,7 +13,7 @@ from workflows import roles
 from workflows.engine import TransitionRefused
 from workflows.models import AuditEntry, Ficha, Override
 from workflows.rules import RULES
-from workflows.services import record_override
+from workflows.services import change_from_token, decide_data_change, record_override
 from workflows.validators import only_digits
 
 
@@ -126,3 +126,20 @@ def add_override(request, ct, pk):
         return render(request, "web/_overrides.html", context, status=status)
     messages.success(request, "Exceção registrada no histórico.")
     return render(request, "web/_overrides.html", context)
+
+
+def holder_validation(request, token):
+    """S1: the holder confirms or refuses a third party's change (public, signed link)."""
+    try:
+        change = change_from_token(token)
+    except TransitionRefused as refused:
+        return render(request, "web/holder_validation.html", {"error": refused}, status=400)
+    context = {"change": change}
+    if request.method == "POST":
+        try:
+            change = decide_data_change(change, confirm=request.POST.get("decision") == "confirm")
+            context["change"] = change
+            context["done"] = True
+        except TransitionRefused as refused:
+            context["error"] = refused
+    return render(request, "web/holder_validation.html", context)

@@ -98,3 +98,10 @@ class SaleAdmin(admin.ModelAdmin):
 class BoletoAdmin(admin.ModelAdmin):
     list_display = ["number", "ficha", "amount", "due_date", "paid_at", "waived_at"]
     list_filter = ["paid_at"]
+
+
+@admin.register(models.DataChangeRequest)
+class DataChangeRequestAdmin(admin.ModelAdmin):
+    list_display = ["ficha", "field", "third_party", "state", "created_at", "expires_at"]
+    list_filter = ["state", "field"]
+    readonly_fields = ["state", "version"]

@@ -199,3 +199,19 @@ class CommissionFlow(Workflow):
 
     def on_settle(self, commission_to):
         self.model.commission_to = commission_to
+
+
+class DataChangeFlow(Workflow):
+    """S1: a third party's sensitive-data change waits for the holder (titular)."""
+
+    pending = State("Aguardando o titular", initial=True, value="pending")
+    confirmed = State("Confirmada pelo titular", final=True, value="confirmed")
+    rejected = State("Recusada pelo titular", final=True, value="rejected")
+    expired = State("Expirada", final=True, value="expired")
+
+    confirm = pending.to(confirmed)
+    reject = pending.to(rejected)
+    expire = pending.to(expired)
+
+    event_rules = {"confirm": ("S1",), "reject": ("S1",), "expire": ("S1",)}
+    # No roles: only the holder's signed link (the system, actor None) decides.
