@@ -47,10 +47,10 @@ def test_anonymous_user_is_sent_to_login(client):
 def test_home_differs_per_role(client, make_user):
     agent_page = login(client, make_user(AGENT)).get(reverse("home")).content.decode()
     assert "Cliente entrou em contato?" in agent_page
-    assert "Exceções recentes do gestor" not in agent_page
+    assert "Abrir o painel do gestor" not in agent_page
 
     manager_page = login(Client(), make_user(MANAGER)).get(reverse("home")).content.decode()
-    assert "Exceções recentes do gestor" in manager_page
+    assert "Abrir o painel do gestor" in manager_page
     assert "Cliente entrou em contato?" not in manager_page
 
     nobody = login(Client(), make_user()).get(reverse("home")).content.decode()

@@ -12,6 +12,8 @@ def navigation(request):
     items = [("Início", reverse("home"))]
     if roles.has_role(user, roles.AGENT, roles.SELLER, roles.SUPPORT, roles.CENTRAL):
         items.append(("Fichas", reverse("ficha_search")))
+    if roles.has_role(user, roles.MANAGER):
+        items.append(("Gestor", reverse("manager_console")))
     if user.is_staff:
         items.append(("Administração", reverse("admin:index")))
     return {

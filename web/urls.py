@@ -2,14 +2,41 @@ from django.contrib import admin
 from django.contrib.auth import views as auth_views
 from django.urls import include, path
 
-from . import views
+from . import sales_views, views
 
 urlpatterns = [
     path("", views.home, name="home"),
     path("entrar/", auth_views.LoginView.as_view(redirect_authenticated_user=True), name="login"),
     path("sair/", auth_views.LogoutView.as_view(), name="logout"),
     path("fichas/", views.ficha_search, name="ficha_search"),
-    path("fichas/<int:pk>/", views.ficha_detail, name="ficha_detail"),
+    path("fichas/<int:pk>/", sales_views.ficha_detail, name="ficha_detail"),
+    path(
+        "fichas/<int:pk>/agendamentos/",
+        sales_views.ficha_agendamentos,
+        name="ficha_agendamentos",
+    ),
+    path("fichas/<int:pk>/movimentacao/", sales_views.add_movimentacao, name="add_movimentacao"),
+    path("fichas/<int:pk>/agendamento/", sales_views.add_agendamento, name="add_agendamento"),
+    path("fichas/<int:pk>/venda/", sales_views.add_sale, name="add_sale"),
+    path("fichas/<int:pk>/dado-sensivel/", sales_views.propose_change, name="propose_change"),
+    path("fichas/<int:pk>/inativar/", sales_views.inactivate, name="inactivate"),
+    path(
+        "fichas/<int:pk>/resposta-inativacao/",
+        sales_views.inactivation_answer,
+        name="inactivation_answer",
+    ),
+    path(
+        "agendamentos/<int:pk>/<slug:action>/",
+        sales_views.agendamento_action,
+        name="agendamento_action",
+    ),
+    path("gestor/", sales_views.manager_console, name="manager_console"),
+    path("vendas/<int:pk>/comissao/", sales_views.settle_commission, name="settle_commission"),
+    path(
+        "disponibilidade/<int:user_id>/",
+        sales_views.set_availability,
+        name="set_availability",
+    ),
     path("historico/<int:ct>/<str:pk>/", views.history, name="history"),
     path("historico/<int:ct>/<str:pk>/excecao/", views.add_override, name="add_override"),
     path("validar/<str:token>/", views.holder_validation, name="holder_validation"),

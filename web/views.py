@@ -11,10 +11,18 @@ from django.views.decorators.http import require_POST
 
 from workflows import roles
 from workflows.engine import TransitionRefused
-from workflows.models import AuditEntry, Ficha, Override
+from workflows.models import AgentProfile, AuditEntry, Ficha, Override
 from workflows.rules import RULES
-from workflows.services import change_from_token, decide_data_change, record_override
+from workflows.services import (
+    availability,
+    change_from_token,
+    decide_data_change,
+    record_override,
+)
 from workflows.validators import only_digits
+
+from .forms import AvailabilityForm
+from .sales_views import my_agendamentos
 
 
 @login_required
@@ -27,10 +35,11 @@ def home(request):
         ),
         "has_no_role": not roles.roles_of(user) and not user.is_superuser,
     }
+    if context["is_attendant"]:
+        context.update(my_agendamentos(user))
+        context["my_status_label"] = AgentProfile.Status(availability(user)).label
+        context["availability_form"] = AvailabilityForm()
     if context["is_manager"]:
-        context["recent_overrides"] = Override.objects.select_related(
-            "manager", "content_type"
-        ).order_by("-at")[:10]
         context["recent_audit"] = AuditEntry.objects.select_related(
             "actor", "content_type"
         ).order_by("-at")[:10]
@@ -55,28 +64,6 @@ def ficha_search(request):
         fichas = Ficha.objects.filter(lookup).order_by("name")[:25]
     template = "web/_ficha_results.html" if request.htmx else "web/ficha_search.html"
     return render(request, template, {"term": term, "fichas": fichas})
-
-
-@login_required
-def ficha_detail(request, pk):
-    _require_attendant(request.user)
-    ficha = get_object_or_404(Ficha, pk=pk)
-    return render(
-        request,
-        "web/ficha_detail.html",
-        {
-            "ficha": ficha,
-            "boletos": ficha.boletos.order_by("due_date"),
-            "history_url": _history_url(ficha),
-        },
-    )
-
-
-def _history_url(obj):
-    from django.urls import reverse
-
-    ct = ContentType.objects.get_for_model(obj)
-    return reverse("history", args=[ct.pk, obj.pk])
 
 
 def _target(ct, pk):

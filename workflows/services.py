@@ -317,6 +317,14 @@ def reassign_agendamento(ag: Agendamento, *, manager, owner, reason: str) -> Age
     return ag
 
 
+def cancel_agendamento(ag: Agendamento, *, manager, reason: str) -> Agendamento:
+    """M1: a manager cancels an agendamento (e.g. opened on the wrong ficha)."""
+    with transaction.atomic():
+        ag = transition(ag, "cancel", actor=manager, reason=reason)
+        timers.disarm(ag, "expiry")
+    return ag
+
+
 def conclude_agendamento(ag: Agendamento, *, actor, text: str, channel="phone", by_sale=None):
     """G2: concluding writes a movimentação that says what was done."""
     with transaction.atomic():

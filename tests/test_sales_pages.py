@@ -1,0 +1,223 @@
+"""The sales pages: ficha, actions over HTMX, agent home, manager console."""
+
+import datetime as dt
+from decimal import Decimal
+
+import pytest
+from django.test import Client
+from django.urls import reverse
+from model_bakery import baker
+
+from tests.sales_fixtures import BITRIX, contact
+from workflows.models import Agendamento, AgentProfile, Boleto, Movimentacao, Sale
+from workflows.roles import AGENT, MANAGER, SELLER
+from workflows.services import open_agendamento, sell
+
+HX = {"HX-Request": "true"}
+
+
+@pytest.fixture
+def ana(make_user):
+    return make_user(AGENT, SELLER, username="ana", first_name="Ana")
+
+
+@pytest.fixture
+def bruno(make_user):
+    return make_user(AGENT, SELLER, username="bruno", first_name="Bruno")
+
+
+@pytest.fixture
+def gestor(make_user):
+    return make_user(MANAGER, AGENT, username="gestor", first_name="Gestor")
+
+
+def as_user(user):
+    client = Client()
+    client.force_login(user)
+    return client
+
+
+def ficha_page(client, ficha):
+    return client.get(reverse("ficha_detail", args=[ficha.pk])).content.decode()
+
+
+def test_G4_ficha_page_alerts_open_boletos(ficha, ana, clock):
+    baker.make(Boleto, ficha=ficha, amount=Decimal("89.90"), due_date=dt.date(2027, 4, 1))
+    page = ficha_page(as_user(ana), ficha)
+    assert "1 boleto em aberto (R$ 89,90)" in page
+    assert "Vencido" in page
+
+
+def test_S2_ficha_page_explains_who_may_sell_with_rule_ids(ficha, ana, bruno, products, clock):
+    open_agendamento(
+        ficha, owner=ana, kind="venda_com_contato", product=products["intimacao"], **contact()
+    )
+    page = ficha_page(as_user(bruno), ficha)
+    assert "passe para Ana" in page
+    assert "Ana tem agendamento com contato sobre Intimação até 22/04/2027" in page
+    assert '<span class="rule">S3</span>' in page  # pesquisa is free for Bruno
+    assert "vence em 2 dias úteis (22/04)" in page  # 20 and 22; 21 is Tiradentes
+
+
+def test_S2_only_the_owner_sees_renew_and_conclude(ficha, ana, bruno, products, clock):
+    ag = open_agendamento(
+        ficha, owner=ana, kind="venda_com_contato", product=products["intimacao"], **contact()
+    )
+    renew = reverse("agendamento_action", args=[ag.pk, "renovar"])
+    assert renew in ficha_page(as_user(ana), ficha)
+    assert renew not in ficha_page(as_user(bruno), ficha)
+    response = as_user(bruno).post(renew, headers=HX)  # the server refuses all the same
+    assert response.status_code == 422 and "Só o responsável" in response.content.decode()
+    assert Agendamento.objects.get(pk=ag.pk).state == "active"
+
+
+def test_G1_placeholder_over_htmx_gives_pt_br_error_keeps_input_writes_nothing(ficha, ana):
+    data = {
+        "channel": "phone",
+        "reason": "usage",
+        "outcome": "talked",
+        "text": "[...]",
+        "bitrix_link": BITRIX,
+    }
+    response = as_user(ana).post(reverse("add_movimentacao", args=[ficha.pk]), data, headers=HX)
+    body = response.content.decode()
+    assert response.status_code == 422
+    assert '<span class="rule" title="Regra G1">G1</span>' in body
+    assert BITRIX in body  # what was typed is still there
+    assert not Movimentacao.objects.exists()
+
+
+def test_G3_bad_bitrix_link_over_htmx_is_refused(ficha, ana):
+    data = {
+        "channel": "chat",
+        "reason": "usage",
+        "outcome": "talked",
+        "text": "Cliente com dúvida no painel",
+        "bitrix_link": "https://bitrix.example/x",
+    }
+    response = as_user(ana).post(reverse("add_movimentacao", args=[ficha.pk]), data, headers=HX)
+    assert response.status_code == 422 and "Regra G3" in response.content.decode()
+    assert not Movimentacao.objects.exists()
+
+
+def test_G1_movimentacao_over_htmx_redirects_and_shows_on_the_timeline(ficha, ana, clock):
+    data = {
+        "channel": "whatsapp",
+        "reason": "usage",
+        "outcome": "resolved",
+        "text": "Expliquei como cadastrar processo",
+        "bitrix_link": BITRIX,
+    }
+    client = as_user(ana)
+    response = client.post(reverse("add_movimentacao", args=[ficha.pk]), data, headers=HX)
+    assert response.status_code == 200
+    assert response["HX-Redirect"] == reverse("ficha_detail", args=[ficha.pk])
+    page = ficha_page(client, ficha)
+    assert "Movimentação registrada." in page and "Expliquei como cadastrar processo" in page
+
+
+def test_S2_second_renewal_past_six_days_is_refused_on_the_page(ficha, ana, products, clock):
+    ag = open_agendamento(
+        ficha, owner=ana, kind="venda_com_contato", product=products["intimacao"], **contact()
+    )
+    client = as_user(ana)
+    url = reverse("agendamento_action", args=[ag.pk, "renovar"])
+    assert client.post(url, headers=HX).status_code == 200
+    again = client.post(url, headers=HX)
+    assert again.status_code == 422 and "Regra S2" in again.content.decode()
+    assert Agendamento.objects.get(pk=ag.pk).due_date == dt.date(2027, 4, 28)
+
+
+def test_S4_sale_form_records_once_even_when_double_submitted(ficha, ana, products, clock):
+    data = {
+        "product": products["pesquisa"].pk,
+        "quantity": 2,
+        "discount": "0",
+        "channel": "phone",
+        "data_confirmed": "on",
+        "request_token": "abc123",
+    }
+    client = as_user(ana)
+    url = reverse("add_sale", args=[ficha.pk])
+    assert client.post(url, data, headers=HX).status_code == 200
+    assert client.post(url, data, headers=HX).status_code == 200
+    sale = Sale.objects.get()
+    assert (sale.quantity, sale.total) == (2, Decimal("49.80"))
+
+
+def test_S1_sale_form_without_data_confirmation_is_refused(ficha, ana, products):
+    data = {"product": products["pesquisa"].pk, "quantity": 1, "channel": "phone"}
+    response = as_user(ana).post(reverse("add_sale", args=[ficha.pk]), data, headers=HX)
+    assert response.status_code == 422 and "Regra S1" in response.content.decode()
+    assert not Sale.objects.exists()
+
+
+def test_M1_console_is_for_managers_only(ana, gestor):
+    assert as_user(ana).get(reverse("manager_console")).status_code == 403
+    assert as_user(gestor).get(reverse("manager_console")).status_code == 200
+
+
+def test_M1_manager_settles_a_flagged_commission_from_the_console(
+    ficha, ana, bruno, gestor, products, clock
+):
+    sale = sell(
+        ficha,
+        products["pesquisa"],
+        bruno,
+        data_confirmed=True,
+        commission_flag="repasse do 1º passo",
+    )
+    client = as_user(gestor)
+    assert "repasse do 1º passo" not in client.get(reverse("manager_console")).content.decode()
+    assert "Comissões a definir" in client.get(reverse("manager_console")).content.decode()
+    url = reverse("settle_commission", args=[sale.pk])
+    data = {f"s{sale.pk}-commission_to": ana.pk, f"s{sale.pk}-reason": "Ana iniciou a tratativa"}
+    assert client.post(url, data, headers=HX).status_code == 200
+    sale.refresh_from_db()
+    assert (sale.state, sale.commission_to) == ("settled", ana)
+
+
+def test_M1_manager_extends_without_contact_agendamento_from_the_page(
+    ficha, ana, gestor, products, clock
+):
+    ag = open_agendamento(
+        ficha,
+        owner=ana,
+        kind="venda_sem_contato",
+        product=products["intimacao"],
+        **contact(bitrix_link="", text="Liguei, não atendeu"),
+        outcome="no_answer",
+    )
+    url = reverse("agendamento_action", args=[ag.pk, "estender"])
+    refused = as_user(ana).post(url, {"due_date": "2027-04-30", "reason": "cliente viajando"})
+    assert refused.status_code == 422 and "Seu perfil não permite" in refused.content.decode()
+    no_reason = as_user(gestor).post(url, {"due_date": "2027-04-30", "reason": "..."}, headers=HX)
+    assert no_reason.status_code == 422
+    ok = as_user(gestor).post(
+        url, {"due_date": "2027-04-30", "reason": "cliente viajando"}, headers=HX
+    )
+    assert ok.status_code == 200
+    assert Agendamento.objects.get(pk=ag.pk).due_date == dt.date(2027, 4, 30)
+
+
+def test_S9_agent_sets_own_availability_but_not_someone_elses(ana, bruno, clock):
+    client = as_user(ana)
+    data = {"status": "vacation", "vacation_from": "2027-04-19", "vacation_until": "2027-04-30"}
+    assert (
+        client.post(reverse("set_availability", args=[ana.pk]), data, headers=HX).status_code == 200
+    )
+    assert AgentProfile.objects.get(user=ana).status_on(dt.date(2027, 4, 20)) == "vacation"
+    other = client.post(
+        reverse("set_availability", args=[bruno.pk]), {f"u{bruno.pk}-status": "absent"}
+    )
+    assert other.status_code == 403
+    assert not AgentProfile.objects.filter(user=bruno).exists()
+
+
+def test_S2_agent_home_lists_my_agendamentos_by_deadline(ficha, ana, products, clock):
+    open_agendamento(
+        ficha, owner=ana, kind="venda_com_contato", product=products["intimacao"], **contact()
+    )
+    page = as_user(ana).get(reverse("home")).content.decode()
+    assert "Mais adiante" in page and ficha.name in page
+    assert "Nada vence hoje." in page

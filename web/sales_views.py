@@ -1,0 +1,443 @@
+"""Pages of the sales rulebook: the ficha, agendamento actions, the manager console.
+
+Every action goes through `act()`: the form checks types, the service applies the rules; a
+refusal re-renders the form with the typed data and the rule IDs (422), success flashes a
+message and reloads the ficha.
+"""
+
+import datetime as dt
+
+from django.contrib import messages
+from django.contrib.auth import get_user_model
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied
+from django.db.models import F, Sum
+from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
+from django.views.decorators.http import require_POST
+from django_htmx.http import HttpResponseClientRedirect
+
+from workflows import clock, roles, services
+from workflows.businessdays import business_days_between
+from workflows.engine import TransitionRefused, available_events
+from workflows.models import Agendamento, Ficha, Override, Product, Sale
+from workflows.roles import MANAGER, has_role
+
+from . import forms
+
+ATTENDANTS = (roles.AGENT, roles.SELLER, roles.SUPPORT, roles.CENTRAL, roles.MANAGER)
+
+
+def require_roles(user, *wanted):
+    if not has_role(user, *wanted):
+        raise PermissionDenied("Seu perfil não permite esta ação.")
+
+
+def act(request, form, *, perform, success, redirect_to, title, submit, form_id):
+    """Run one action: validate, call the service, answer HTMX or plain POST alike."""
+    refusal = None
+    if form.is_valid():
+        try:
+            perform(form.cleaned_data)
+        except TransitionRefused as refused:
+            refusal = refused
+        else:
+            messages.success(request, success)
+            if request.htmx:
+                return HttpResponseClientRedirect(redirect_to)
+            return redirect(redirect_to)
+    context = {
+        "form": form,
+        "refusal": refusal,
+        "action_url": request.path,
+        "title": title,
+        "submit": submit,
+        "form_id": form_id,
+        "back_url": redirect_to,
+    }
+    template = "web/_form.html" if request.htmx else "web/form_page.html"
+    return render(request, template, context, status=422)
+
+
+def deadline_label(due: dt.date, today: dt.date) -> str:
+    if due < today:
+        return "prazo vencido"
+    if due == today:
+        return "vence hoje"
+    n = business_days_between(today, due)
+    unit = "dia útil" if n == 1 else "dias úteis"
+    return f"vence em {n} {unit} ({due:%d/%m})"
+
+
+def agendamento_rows(agendamentos, user):
+    """Each live agendamento with its countdown and the actions this user may take."""
+    today = clock.today()
+    manager = has_role(user, MANAGER)
+    rows = []
+    for ag in agendamentos:
+        events = set(available_events(ag, user))
+        mine = ag.owner_id == user.pk or manager
+        actions = []
+        if "renew" in events and mine and ag.with_contact and not ag.renewed:
+            actions.append(("renovar", "Renovar (+4 dias úteis)"))
+        if "conclude" in events and mine:
+            actions.append(("concluir", "Concluir"))
+        if "extend" in events:
+            actions.append(("estender", "Estender prazo"))
+        if "validate" in events and not ag.manager_validated and not services.reserves_sale(ag):
+            actions.append(("validar", "Validar (> 7 dias)"))
+        if "reassign" in events:
+            actions.append(("reatribuir", "Passar para outro atendente"))
+        if "cancel" in events:
+            actions.append(("cancelar", "Cancelar"))
+        rows.append(
+            {
+                "ag": ag,
+                "deadline": deadline_label(ag.due_date, today),
+                "overdue": ag.due_date < today,
+                "reserves": services.reserves_sale(ag),
+                "actions": actions,
+            }
+        )
+    return rows
+
+
+def live_agendamentos(ficha):
+    return ficha.agendamentos.filter(state__in=Agendamento.LIVE).select_related(
+        "owner", "product"
+    )
+
+
+def ficha_context(ficha, user):
+    boletos = list(ficha.boletos.order_by("due_date"))
+    open_boletos = [b for b in boletos if b.is_open]
+    products = Product.objects.filter(active=True)
+    context = {
+        "ficha": ficha,
+        "boletos": boletos,
+        "open_boletos": open_boletos,
+        "open_total": sum(b.amount for b in open_boletos),
+        "pending_changes": ficha.data_changes.filter(state="pending"),
+        "ownership": [(p, services.may_sell(ficha, p, user)) for p in products],
+        "agendamento_rows": agendamento_rows(live_agendamentos(ficha), user),
+        "movimentacoes": ficha.movimentacoes.select_related("author", "product")[:50],
+        "sales": ficha.sales.select_related("product", "seller", "commission_to")[:20],
+        "overrides": Override.for_object(ficha).select_related("manager"),
+        "is_manager": has_role(user, MANAGER),
+        "history_url": _history_url(ficha),
+        "mov_form": forms.MovimentacaoForm(),
+        "ag_form": forms.AgendamentoForm(),
+        "sale_form": forms.SaleForm(),
+        "change_form": forms.SensitiveChangeForm(),
+        "inactivate_form": forms.ReasonForm(),
+        "answer_form": forms.AnswerForm(),
+        "needs_answer": ficha.status == Ficha.Status.INACTIVE_MANUAL
+        and not ficha.inactivation_answer,
+    }
+    return context
+
+
+def _history_url(obj):
+    from django.contrib.contenttypes.models import ContentType
+
+    ct = ContentType.objects.get_for_model(obj)
+    return reverse("history", args=[ct.pk, obj.pk])
+
+
+@login_required
+def ficha_detail(request, pk):
+    require_roles(request.user, *ATTENDANTS)
+    ficha = get_object_or_404(Ficha, pk=pk)
+    if ficha.status == Ficha.Status.MERGED and ficha.merged_into_id:
+        messages.warning(request, "Esta ficha foi unificada; você está na ficha mantida.")
+        return redirect("ficha_detail", ficha.merged_into_id)
+    return render(request, "web/ficha_detail.html", ficha_context(ficha, request.user))
+
+
+@login_required
+def ficha_agendamentos(request, pk):
+    """The agendamentos panel alone: polled by HTMX so the countdowns stay current."""
+    require_roles(request.user, *ATTENDANTS)
+    ficha = get_object_or_404(Ficha, pk=pk)
+    rows = agendamento_rows(live_agendamentos(ficha), request.user)
+    return render(request, "web/_agendamentos.html", {"ficha": ficha, "agendamento_rows": rows})
+
+
+def _ficha_action(request, pk, form_class, perform, *, success, title, submit, form_id):
+    require_roles(request.user, *ATTENDANTS)
+    ficha = get_object_or_404(Ficha, pk=pk)
+    return act(
+        request,
+        form_class(request.POST),
+        perform=lambda data: perform(ficha, data),
+        success=success,
+        redirect_to=reverse("ficha_detail", args=[ficha.pk]),
+        title=title,
+        submit=submit,
+        form_id=form_id,
+    )
+
+
+@login_required
+@require_POST
+def add_movimentacao(request, pk):
+    return _ficha_action(
+        request,
+        pk,
+        forms.MovimentacaoForm,
+        lambda ficha, d: services.log_movimentacao(ficha, author=request.user, **d),
+        success="Movimentação registrada.",
+        title="Registrar movimentação",
+        submit="Registrar",
+        form_id="form-movimentacao",
+    )
+
+
+@login_required
+@require_POST
+def add_agendamento(request, pk):
+    return _ficha_action(
+        request,
+        pk,
+        forms.AgendamentoForm,
+        lambda ficha, d: services.open_agendamento(ficha, owner=request.user, **d),
+        success="Agendamento aberto.",
+        title="Abrir agendamento",
+        submit="Abrir agendamento",
+        form_id="form-agendamento",
+    )
+
+
+@login_required
+@require_POST
+def add_sale(request, pk):
+    def perform(ficha, d):
+        d["discount"] = d["discount"] or 0
+        services.sell(ficha, d.pop("product"), request.user, **d)
+
+    return _ficha_action(
+        request,
+        pk,
+        forms.SaleForm,
+        perform,
+        success="Venda registrada.",
+        title="Registrar venda",
+        submit="Registrar venda",
+        form_id="form-venda",
+    )
+
+
+@login_required
+@require_POST
+def propose_change(request, pk):
+    return _ficha_action(
+        request,
+        pk,
+        forms.SensitiveChangeForm,
+        lambda ficha, d: services.propose_sensitive_change(ficha, actor=request.user, **d),
+        success="Pedido registrado: o titular recebeu um link para confirmar (72 horas).",
+        title="Alteração de dado sensível pedida por terceiro",
+        submit="Enviar para o titular validar",
+        form_id="form-dado-sensivel",
+    )
+
+
+@login_required
+@require_POST
+def inactivate(request, pk):
+    return _ficha_action(
+        request,
+        pk,
+        forms.ReasonForm,
+        lambda ficha, d: services.inactivate_manually(ficha, actor=request.user, **d),
+        success="Cliente inativado. Registre a resposta dele à mensagem quando vier.",
+        title="Inativar manualmente",
+        submit="Inativar",
+        form_id="form-inativar",
+    )
+
+
+@login_required
+@require_POST
+def inactivation_answer(request, pk):
+    return _ficha_action(
+        request,
+        pk,
+        forms.AnswerForm,
+        lambda ficha, d: services.record_inactivation_answer(ficha, actor=request.user, **d),
+        success="Resposta do cliente registrada: a recontratação fica com você por 15 dias.",
+        title="Resposta à inativação",
+        submit="Registrar resposta",
+        form_id="form-resposta",
+    )
+
+
+AGENDAMENTO_ACTIONS = {
+    # slug: (form, service call, success message)
+    "renovar": (
+        forms.ConfirmForm,
+        lambda ag, user, d: services.renew_agendamento(ag, actor=user),
+        "Agendamento renovado por mais 4 dias úteis.",
+    ),
+    "concluir": (
+        forms.ConcludeForm,
+        lambda ag, user, d: services.conclude_agendamento(ag, actor=user, **d),
+        "Agendamento concluído.",
+    ),
+    "estender": (
+        forms.ExtendForm,
+        lambda ag, user, d: services.extend_agendamento(ag, manager=user, **d),
+        "Prazo estendido pelo gestor.",
+    ),
+    "validar": (
+        forms.ReasonForm,
+        lambda ag, user, d: services.validate_agendamento(ag, manager=user, **d),
+        "Agendamento validado pelo gestor.",
+    ),
+    "reatribuir": (
+        forms.ReassignForm,
+        lambda ag, user, d: services.reassign_agendamento(ag, manager=user, **d),
+        "Agendamento passado para outro atendente.",
+    ),
+    "cancelar": (
+        forms.ReasonForm,
+        lambda ag, user, d: services.cancel_agendamento(ag, manager=user, **d),
+        "Agendamento cancelado.",
+    ),
+}
+
+
+@login_required
+def agendamento_action(request, pk, action):
+    require_roles(request.user, *ATTENDANTS)
+    if action not in AGENDAMENTO_ACTIONS:
+        raise PermissionDenied("Ação desconhecida.")
+    ag = get_object_or_404(Agendamento.objects.select_related("ficha", "product"), pk=pk)
+    form_class, perform, success = AGENDAMENTO_ACTIONS[action]
+    form = form_class(request.POST if request.method == "POST" else None)
+    if request.method != "POST":
+        return render(
+            request,
+            "web/_form.html" if request.htmx else "web/form_page.html",
+            {
+                "form": form,
+                "action_url": request.path,
+                "title": f"{action.capitalize()}: {ag}",
+                "submit": "Confirmar",
+                "form_id": f"form-ag-{ag.pk}",
+                "back_url": reverse("ficha_detail", args=[ag.ficha_id]),
+            },
+        )
+    return act(
+        request,
+        form,
+        perform=lambda d: perform(ag, request.user, d),
+        success=success,
+        redirect_to=request.POST.get("next") or reverse("ficha_detail", args=[ag.ficha_id]),
+        title=f"{action.capitalize()}: {ag}",
+        submit="Confirmar",
+        form_id=f"form-ag-{ag.pk}",
+    )
+
+
+# --- Agent home and manager console ------------------------------------------------------
+
+
+def my_agendamentos(user):
+    today = clock.today()
+    live = list(
+        Agendamento.objects.filter(owner=user, state__in=Agendamento.LIVE)
+        .select_related("ficha", "product", "owner")
+        .order_by("due_date", "pk")
+    )
+    rows = agendamento_rows(live, user)
+    return {
+        "due_today": [r for r in rows if r["ag"].due_date <= today],
+        "expiring": [r for r in rows if today < r["ag"].due_date <= _next_business_day(today)],
+        "later": [r for r in rows if r["ag"].due_date > _next_business_day(today)],
+        "expired": Agendamento.objects.filter(
+            owner=user,
+            state=Agendamento.State.EXPIRED,
+            due_date__gte=today - dt.timedelta(days=7),
+        ).select_related("ficha", "product"),
+    }
+
+
+def _next_business_day(day):
+    from workflows.businessdays import add_business_days
+
+    return add_business_days(day, 1)
+
+
+@login_required
+def manager_console(request):
+    require_roles(request.user, MANAGER)
+    today = clock.today()
+    far = [
+        ag
+        for ag in Agendamento.objects.filter(
+            state__in=Agendamento.LIVE, manager_validated=False, scheduled_for__gt=F("due_date")
+        ).select_related("ficha", "product", "owner")
+        if not services.reserves_sale(ag) and ag.with_contact
+    ]
+    to_settle = Sale.objects.filter(state=Sale.State.TO_SETTLE).select_related(
+        "ficha", "product", "seller"
+    )
+    users = get_user_model().objects.filter(groups__name__in=ATTENDANTS).distinct()
+    team = [
+        (u, services.availability(u, today), forms.AvailabilityForm(prefix=f"u{u.pk}"))
+        for u in users.order_by("first_name", "username")
+    ]
+    context = {
+        "far_rows": agendamento_rows(far, request.user),
+        "to_settle": [(s, forms.SettleForm(prefix=f"s{s.pk}")) for s in to_settle],
+        "expired": Agendamento.objects.filter(
+            state=Agendamento.State.EXPIRED, due_date__gte=today - dt.timedelta(days=30)
+        ).select_related("ficha", "product", "owner")[:50],
+        "overrides": Override.objects.select_related("manager", "content_type").order_by("-at")[
+            :20
+        ],
+        "team": team,
+        "sales_today": Sale.objects.filter(at__date=today).aggregate(total=Sum("total"))["total"],
+    }
+    return render(request, "web/manager_console.html", context)
+
+
+@login_required
+@require_POST
+def settle_commission(request, pk):
+    require_roles(request.user, MANAGER)
+    sale = get_object_or_404(Sale, pk=pk)
+    form = forms.SettleForm(request.POST, prefix=f"s{sale.pk}")
+    return act(
+        request,
+        form,
+        perform=lambda d: services.settle_commission(sale, manager=request.user, **d),
+        success="Comissão definida.",
+        redirect_to=reverse("manager_console"),
+        title=f"Comissão: {sale}",
+        submit="Definir comissão",
+        form_id=f"form-comissao-{sale.pk}",
+    )
+
+
+@login_required
+@require_POST
+def set_availability(request, user_id):
+    """An attendant sets their own availability; a manager sets anyone's (S8, S9)."""
+    target = get_object_or_404(get_user_model(), pk=user_id)
+    if target != request.user:
+        require_roles(request.user, MANAGER)
+    prefix = None if target == request.user and "status" in request.POST else f"u{target.pk}"
+    form = forms.AvailabilityForm(request.POST, prefix=prefix)
+    back = request.POST.get("next") or reverse("home")
+    return act(
+        request,
+        form,
+        perform=lambda d: services.set_availability(target, **d),
+        success="Disponibilidade atualizada.",
+        redirect_to=back,
+        title="Disponibilidade",
+        submit="Salvar",
+        form_id=f"form-disponibilidade-{target.pk}",
+    )
