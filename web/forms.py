@@ -64,18 +64,14 @@ class AgendamentoForm(ContactFields):
 
 
 class SaleForm(forms.Form):
-    product = forms.ModelChoiceField(
-        label="Produto", queryset=Product.objects.filter(active=True)
-    )
+    product = forms.ModelChoiceField(label="Produto", queryset=Product.objects.filter(active=True))
     quantity = forms.IntegerField(label="Quantidade", min_value=1, initial=1)
     discount = forms.DecimalField(
         label="Desconto (R$)", min_value=0, decimal_places=2, initial=0, required=False
     )
     from_campaign = forms.BooleanField(label="Veio de campanha (disparo)", required=False)
     channel = forms.ChoiceField(label="Canal", choices=Movimentacao.Channel.choices)
-    data_confirmed = forms.BooleanField(
-        label="Confirmei os dados do cliente", required=False
-    )
+    data_confirmed = forms.BooleanField(label="Confirmei os dados do cliente", required=False)
     boleto_charge_noted = forms.BooleanField(
         label="Cobrei educadamente os boletos em aberto", required=False
     )
@@ -108,9 +104,7 @@ class SensitiveChangeForm(forms.Form):
 
 
 class ReasonForm(forms.Form):
-    reason = forms.CharField(
-        label="Justificativa", widget=forms.Textarea(attrs={"rows": 2})
-    )
+    reason = forms.CharField(label="Justificativa", widget=forms.Textarea(attrs={"rows": 2}))
 
 
 class AnswerForm(forms.Form):

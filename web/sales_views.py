@@ -20,7 +20,7 @@ from django_htmx.http import HttpResponseClientRedirect
 from workflows import clock, roles, services
 from workflows.businessdays import business_days_between
 from workflows.engine import TransitionRefused, available_events
-from workflows.models import Agendamento, Ficha, Override, Product, Sale
+from workflows.models import Agendamento, AgentProfile, Ficha, Override, Product, Sale
 from workflows.roles import MANAGER, has_role
 
 from . import forms
@@ -103,9 +103,7 @@ def agendamento_rows(agendamentos, user):
 
 
 def live_agendamentos(ficha):
-    return ficha.agendamentos.filter(state__in=Agendamento.LIVE).select_related(
-        "owner", "product"
-    )
+    return ficha.agendamentos.filter(state__in=Agendamento.LIVE).select_related("owner", "product")
 
 
 def ficha_context(ficha, user):
@@ -385,7 +383,11 @@ def manager_console(request):
     )
     users = get_user_model().objects.filter(groups__name__in=ATTENDANTS).distinct()
     team = [
-        (u, services.availability(u, today), forms.AvailabilityForm(prefix=f"u{u.pk}"))
+        (
+            u,
+            AgentProfile.Status(services.availability(u, today)).label,
+            forms.AvailabilityForm(prefix=f"u{u.pk}"),
+        )
         for u in users.order_by("first_name", "username")
     ]
     context = {

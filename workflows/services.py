@@ -587,7 +587,7 @@ def sell(
             boleto_charge_noted=boleto_charge_noted,
             commission_to=commission_to,
             commission_rule=commission_rule,
-            commission_reason=decision.reason[:200],
+            commission_reason=(commission_flag or decision.reason)[:200],
             contractor_name=contractor_name.strip(),
             contractor_email=contractor_email.strip(),
             data_confirmed=True,

@@ -7,8 +7,9 @@ from django.contrib.auth.models import Group, User
 from django.core.management.base import BaseCommand
 from django.db import transaction
 
-from workflows import clock
-from workflows.models import Boleto, Ficha, Product
+from workflows import clock, services
+from workflows.engine import transition
+from workflows.models import AgendamentoKind, Boleto, Ficha, Movimentacao, Product
 from workflows.services import seed_company_calendar
 from workflows.validators import cnpj_with_check_digits, cpf_with_check_digits
 
@@ -180,9 +181,74 @@ class Command(BaseCommand):
                     "paid_at": clock.now() if paid else None,
                 },
             )
+        if not Movimentacao.objects.exists():
+            self.tell_stories(fichas, products)
         self.stdout.write(
             self.style.SUCCESS(
                 f"Dados de demonstração prontos: {len(USERS)} usuários (senha “{DEMO_PASSWORD}”), "
                 f"{len(PRODUCTS)} produtos, {len(CLIENTS)} fichas, {len(BOLETOS)} boletos."
             )
         )
+
+    def tell_stories(self, fichas, products):
+        """Agendamentos, contacts, inactivations and a contested commission, made through the
+        services so the demo obeys the same rules as the users."""
+        users = {u.username: u for u in User.objects.filter(username__in=[u[0] for u in USERS])}
+        ana, bruno, carla, gabriel = (users[n] for n in ("ana", "bruno", "carla", "gabriel"))
+        bitrix = f"https://{services.settings.BITRIX_PORTAL_HOST}/crm/deal/details/"
+        now = clock.now()
+        rafael, juliana, fonseca, paulo, beatriz, cardoso, lucas = (fichas[i] for i in range(1, 8))
+
+        services.open_agendamento(
+            rafael,
+            owner=ana,
+            kind=AgendamentoKind.SALE_WITH_CONTACT,
+            product=products["acompanhamento"],
+            channel=Movimentacao.Channel.PHONE,
+            text="Orçamento de acompanhamento processual enviado; cliente vai decidir com o sócio",
+            bitrix_link=bitrix + "5120/",
+            boleto_alert_given=True,  # G4: Rafael has a boleto to pay this month
+        )
+        services.open_agendamento(
+            juliana,
+            owner=bruno,
+            kind=AgendamentoKind.SALE_WITHOUT_CONTACT,
+            product=products["advogado"],
+            channel=Movimentacao.Channel.PHONE,
+            outcome=Movimentacao.Outcome.NO_ANSWER,
+            text="Tentativa de oferecer advogado adicional, cliente não atendeu",
+        )
+        services.log_movimentacao(
+            paulo,
+            author=carla,
+            channel=Movimentacao.Channel.CHAT,
+            reason=Movimentacao.Reason.USAGE,
+            outcome=Movimentacao.Outcome.RESOLVED,
+            text="Dúvida sobre como cadastrar processos do TJSP: expliquei o passo a passo",
+            bitrix_link=f"https://{services.settings.BITRIX_PORTAL_HOST}/online/?IM_DIALOG=chat981",
+        )
+        services.log_movimentacao(
+            beatriz,
+            author=carla,
+            channel=Movimentacao.Channel.PHONE,
+            reason=Movimentacao.Reason.ERROR_RETURN,
+            outcome=Movimentacao.Outcome.NO_ANSWER,
+            text="Tentativa de retorno sobre erro na intimação, cliente não atendeu",
+        )
+        with clock.frozen(now - dt.timedelta(days=5)):
+            services.inactivate_manually(
+                cardoso, actor=ana, reason="Escritório pediu pausa: sem movimento no trimestre"
+            )
+            services.record_inactivation_answer(
+                cardoso, actor=ana, answer="Não temos interesse neste momento, obrigado."
+            )
+        transition(fonseca, "inactivate_automatically", actor=None, reason="inadimplência")
+        services.sell(
+            lucas,
+            products["pesquisa"],
+            bruno,
+            quantity=2,
+            data_confirmed=True,
+            commission_flag="Cliente chegou pelo 1º passo: agendamento de Ana, venda de Bruno",
+        )
+        services.set_availability(gabriel, "available")
