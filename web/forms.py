@@ -142,3 +142,37 @@ class AvailabilityForm(forms.Form):
 
 class ConfirmForm(forms.Form):
     """An action with nothing to fill in (e.g. renewing an agendamento)."""
+
+
+class TriageStartForm(forms.Form):
+    product = forms.ModelChoiceField(
+        label="Produto que o cliente quer", queryset=Product.objects.filter(active=True)
+    )
+    channel = forms.ChoiceField(label="Canal", choices=Movimentacao.Channel.choices)
+    text = forms.CharField(label="O que o cliente pediu", widget=forms.Textarea(attrs={"rows": 2}))
+    bitrix_link = forms.CharField(label="Link do Bitrix da conversa", required=False)
+    boleto_alert_given = forms.BooleanField(
+        label="Avisei o cliente dos boletos em aberto", required=False
+    )
+
+
+class TriageSaleForm(SaleForm):
+    """The sale of the triage's own product: no product or channel to choose."""
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        del self.fields["product"]
+        del self.fields["channel"]
+
+
+class PriceForm(forms.Form):
+    via = forms.ChoiceField(
+        label="Enviar o preço por", choices=[("chat", "Chat"), ("email", "E-mail")]
+    )
+    price_text = forms.CharField(label="Preço informado", widget=forms.Textarea(attrs={"rows": 2}))
+
+
+class ComercialForm(forms.Form):
+    context = forms.CharField(
+        label="Contexto para o comercial", widget=forms.Textarea(attrs={"rows": 2})
+    )

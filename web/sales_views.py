@@ -20,7 +20,15 @@ from django_htmx.http import HttpResponseClientRedirect
 from workflows import clock, roles, services
 from workflows.businessdays import business_days_between
 from workflows.engine import TransitionRefused, available_events
-from workflows.models import Agendamento, AgentProfile, Ficha, Override, Product, Sale
+from workflows.models import (
+    Agendamento,
+    AgentProfile,
+    Ficha,
+    Override,
+    Product,
+    Sale,
+    Triage,
+)
 from workflows.roles import MANAGER, has_role
 
 from . import forms
@@ -125,6 +133,10 @@ def ficha_context(ficha, user):
         "history_url": _history_url(ficha),
         "mov_form": forms.MovimentacaoForm(),
         "ag_form": forms.AgendamentoForm(),
+        "triage_form": forms.TriageStartForm(),
+        "open_triages": ficha.triages.exclude(
+            state__in=[Triage.State.SOLD, Triage.State.CLOSED, Triage.State.PRICE_SENT]
+        ).select_related("product", "attendant", "offered_to"),
         "sale_form": forms.SaleForm(),
         "change_form": forms.SensitiveChangeForm(),
         "inactivate_form": forms.ReasonForm(),
@@ -400,6 +412,9 @@ def manager_console(request):
             :20
         ],
         "team": team,
+        "waiting_clients": Triage.objects.filter(
+            state__in=[Triage.State.OFFERED_TO_TEAM, Triage.State.TO_COMERCIAL]
+        ).select_related("ficha", "product", "started_by"),
         "sales_today": Sale.objects.filter(at__date=today).aggregate(total=Sum("total"))["total"],
     }
     return render(request, "web/manager_console.html", context)

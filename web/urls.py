@@ -2,7 +2,7 @@ from django.contrib import admin
 from django.contrib.auth import views as auth_views
 from django.urls import include, path
 
-from . import sales_views, views
+from . import sales_views, triage_views, views
 
 urlpatterns = [
     path("", views.home, name="home"),
@@ -30,6 +30,14 @@ urlpatterns = [
         sales_views.agendamento_action,
         name="agendamento_action",
     ),
+    path("fichas/<int:pk>/atendimento/", triage_views.start, name="triage_start"),
+    path("atendimentos/ofertas/", triage_views.offers, name="triage_offers"),
+    path("atendimentos/<int:pk>/", triage_views.detail, name="triage_detail"),
+    path("atendimentos/<int:pk>/assumir/", triage_views.accept, name="triage_accept"),
+    path("atendimentos/<int:pk>/venda/", triage_views.sell, name="triage_sell"),
+    path("atendimentos/<int:pk>/preco/", triage_views.price, name="triage_price"),
+    path("atendimentos/<int:pk>/comercial/", triage_views.comercial, name="triage_comercial"),
+    path("atendimentos/<int:pk>/encerrar/", triage_views.close, name="triage_close"),
     path("gestor/", sales_views.manager_console, name="manager_console"),
     path("vendas/<int:pk>/comissao/", sales_views.settle_commission, name="settle_commission"),
     path(

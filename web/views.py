@@ -18,6 +18,7 @@ from workflows.services import (
     change_from_token,
     decide_data_change,
     record_override,
+    waiting_offers,
 )
 from workflows.validators import only_digits
 
@@ -39,6 +40,7 @@ def home(request):
         context.update(my_agendamentos(user))
         context["my_status_label"] = AgentProfile.Status(availability(user)).label
         context["availability_form"] = AvailabilityForm()
+        context["mine"], context["team"] = waiting_offers(user)
     if context["is_manager"]:
         context["recent_audit"] = AuditEntry.objects.select_related(
             "actor", "content_type"

@@ -105,3 +105,10 @@ class DataChangeRequestAdmin(admin.ModelAdmin):
     list_display = ["ficha", "field", "third_party", "state", "created_at", "expires_at"]
     list_filter = ["state", "field"]
     readonly_fields = ["state", "version"]
+
+
+@admin.register(models.Triage)
+class TriageAdmin(admin.ModelAdmin):
+    list_display = ["started_at", "ficha", "product", "channel", "state", "attendant"]
+    list_filter = ["state", "channel"]
+    readonly_fields = ["state", "version"]

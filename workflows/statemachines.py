@@ -215,3 +215,82 @@ class DataChangeFlow(Workflow):
 
     event_rules = {"confirm": ("S1",), "reject": ("S1",), "expire": ("S1",)}
     # No roles: only the holder's signed link (the system, actor None) decides.
+
+
+class TriageFlow(Workflow):
+    """S8: 1º passo (live `com contato` agendamento → its owner, then any free seller),
+    2º passo (sell now, or send the price), 3º passo (only prices → comercial)."""
+
+    open = State("1º passo: abrindo a ficha", initial=True, value="open")
+    offered_to_owner = State("1º passo: oferecido ao dono do agendamento", value="offered_to_owner")
+    offered_to_team = State("1º passo: aguardando um vendedor disponível", value="offered_to_team")
+    handed_off = State("Repassado: vendedor atendendo", value="handed_off")
+    selling = State("2º passo: venda agora", value="selling")
+    to_comercial = State("3º passo: com o comercial", value="to_comercial")
+    price_sent = State("Preço enviado: aguardando retorno", final=True, value="price_sent")
+    sold = State("Vendido", final=True, value="sold")
+    closed = State("Encerrado sem venda", final=True, value="closed")
+
+    route_to_owner = open.to(offered_to_owner)
+    sell_now = open.to(selling)
+    owner_accepts = offered_to_owner.to(handed_off, validators="check_is_offered_to")
+    owner_silent = offered_to_owner.to(offered_to_team)
+    seller_takes = offered_to_team.to(handed_off, validators="check_is_free_seller") | (
+        to_comercial.to(handed_off, validators="check_is_free_seller")
+    )
+    send_price = selling.to(price_sent) | handed_off.to(price_sent)
+    record_sale = selling.to(sold) | handed_off.to(sold)
+    hand_to_comercial = selling.to(to_comercial)
+    close = (
+        open.to(closed)
+        | offered_to_owner.to(closed)
+        | offered_to_team.to(closed)
+        | handed_off.to(closed)
+        | selling.to(closed)
+        | to_comercial.to(closed)
+    )
+
+    event_roles = {
+        "route_to_owner": ATTENDANTS,
+        "sell_now": ATTENDANTS,
+        "owner_accepts": ATTENDANTS,
+        "seller_takes": frozenset({SELLER, MANAGER}),
+        "send_price": ATTENDANTS,
+        "record_sale": ATTENDANTS,
+        "hand_to_comercial": ATTENDANTS,
+        "close": ATTENDANTS,
+    }
+    event_rules = {name: ("S8",) for name in event_roles} | {"owner_silent": ("S8",)}
+    reason_required = frozenset({"close"})
+
+    def on_route_to_owner(self, agendamento, expires_at):
+        triage = self.model
+        triage.reserved_by = agendamento
+        triage.offered_to = agendamento.owner
+        triage.offer_expires_at = expires_at
+
+    def on_sell_now(self, actor):
+        self.model.attendant = actor
+
+    def on_record_sale(self, sale):
+        self.model.sale = sale
+
+    def on_send_price(self, follow_up=None):
+        self.model.follow_up = follow_up
+
+    def check_is_offered_to(self, actor):
+        if actor is not None and actor != self.model.offered_to:
+            raise TransitionRefused("Esta oferta é para o dono do agendamento.", "S8")
+
+    def on_owner_accepts(self, actor):
+        self.model.attendant = actor
+
+    def on_owner_silent(self):
+        self.model.offered_to = None
+
+    def check_is_free_seller(self, actor):
+        if actor is not None and not has_role(actor, SELLER, MANAGER):
+            raise TransitionRefused("Só o comercial assume clientes repassados.", "S8")
+
+    def on_seller_takes(self, actor):
+        self.model.attendant = actor
