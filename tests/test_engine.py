@@ -1,12 +1,14 @@
 """The workflow engine: one transition service for every flow."""
 
+import contextlib
+import importlib
 import threading
 
 import pytest
 from django.db import connection
 
 from tests.flowapp.models import Errand
-from workflows.engine import Decision, TransitionRefused, available_events, transition
+from workflows.engine import Decision, TransitionRefused, Workflow, available_events, transition
 from workflows.models import AuditEntry
 from workflows.roles import AGENT, MANAGER
 
@@ -55,7 +57,7 @@ def test_failed_condition_becomes_pt_br_refusal_with_rule(errand, make_user):
 
 
 def test_event_not_available_in_current_state_is_refused(errand, make_user):
-    with pytest.raises(TransitionRefused, match="quando está “Aberta”"):
+    with pytest.raises(TransitionRefused, match="“concluir” quando está “Aberta”"):
         transition(errand, "finish", actor=make_user(MANAGER), reason="encerrando a tarefa")
 
 
@@ -126,3 +128,28 @@ def test_two_concurrent_transitions_on_one_row_exactly_one_wins(make_user):
     errand.refresh_from_db()
     assert (errand.state, errand.version) == ("started", 1)
     assert AuditEntry.for_object(errand).count() == 1
+
+
+def all_machines():
+    import workflows.statemachines as sales
+
+    modules = [sales]
+    for name in ("tickets.statemachines", "onboarding.statemachines"):
+        with contextlib.suppress(ImportError):  # apps without flows yet
+            modules.append(importlib.import_module(name))
+    return [
+        cls
+        for module in modules
+        for cls in vars(module).values()
+        if isinstance(cls, type) and issubclass(cls, Workflow) and cls.__module__ == module.__name__
+    ]
+
+
+@pytest.mark.parametrize("machine", all_machines(), ids=lambda m: m.__name__)
+def test_every_machine_event_is_labelled_in_pt_br_and_clashes_with_no_engine_method(machine):
+    from statemachine import StateMachine
+
+    api = set(dir(StateMachine))
+    events = [e.id for e in machine.events]
+    assert [e for e in events if e in api] == []
+    assert [e for e in events if e not in machine.event_labels] == []

@@ -123,6 +123,8 @@ if REDIS_URL:
 
 # Company-specific knobs.
 SITE_URL = os.environ.get("SITE_URL", "http://127.0.0.1:8000")
+COMPANY_NAME = os.environ.get("COMPANY_NAME", "Web Planet")
+ORCAMENTO_VALID_DAYS = int(os.environ.get("ORCAMENTO_VALID_DAYS", "15"))
 # S8: minutes the agendamento's owner has to accept a client before any seller may take it.
 S8_OWNER_MINUTES = int(os.environ.get("S8_OWNER_MINUTES", "5"))
 BITRIX_PORTAL_HOST = os.environ.get("BITRIX_PORTAL_HOST", "webplanet.bitrix24.com.br")

@@ -112,3 +112,21 @@ class TriageAdmin(admin.ModelAdmin):
     list_display = ["started_at", "ficha", "product", "channel", "state", "attendant"]
     list_filter = ["state", "channel"]
     readonly_fields = ["state", "version"]
+
+
+class OrcamentoItemInline(admin.TabularInline):
+    model = models.OrcamentoItem
+    extra = 0
+
+
+@admin.register(models.Orcamento)
+class OrcamentoAdmin(admin.ModelAdmin):
+    list_display = ["__str__", "author", "state", "created_at", "valid_until"]
+    list_filter = ["state"]
+    readonly_fields = ["state", "version"]
+    inlines = [OrcamentoItemInline]
+
+
+@admin.register(models.OrcamentoItem)
+class OrcamentoItemAdmin(admin.ModelAdmin):
+    list_display = ["orcamento", "product", "quantity", "unit_price", "discount"]

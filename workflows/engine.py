@@ -62,6 +62,7 @@ class Workflow(StateMachine):
     - `event_roles`: event id -> roles allowed to fire it (actor None means the system clock).
     - `event_rules`: event id -> rule IDs the event enforces (written to the audit row).
     - `reason_required`: events that need a written reason (e.g. manager overrides, M1).
+    - `event_labels`: event id -> pt-BR label for messages.
     Validators raise `TransitionRefused` with rule IDs; a failed `cond` becomes one too.
     """
 
@@ -69,10 +70,11 @@ class Workflow(StateMachine):
     event_roles: dict[str, frozenset[str]] = {}
     event_rules: dict[str, tuple[str, ...]] = {}
     reason_required: frozenset[str] = frozenset()
+    event_labels: dict[str, str] = {}
 
     @classmethod
     def event_label(cls, event: str) -> str:
-        return next((e.name for e in cls.events if e.id == event), event)
+        return cls.event_labels.get(event, event)
 
 
 def permitted(machine: Workflow, event: str, actor) -> bool:

@@ -32,6 +32,13 @@ class FichaFlow(Workflow):
         | inactive_auto.to(merged, validators="check_merge_target")
     )
 
+    event_labels = {
+        "inactivate_manually": "inativar manualmente",
+        "inactivate_automatically": "inativar automaticamente",
+        "record_inactivation_answer": "registrar a resposta à inativação",
+        "recontract": "recontratar",
+        "merge": "unificar fichas",
+    }
     event_roles = {
         "inactivate_manually": ATTENDANTS,
         "record_inactivation_answer": ATTENDANTS,
@@ -99,6 +106,15 @@ class AgendamentoFlow(Workflow):
     expire = active.to(expired) | renewed.to(expired)
     cancel = active.to(cancelled) | renewed.to(cancelled)
 
+    event_labels = {
+        "renew": "renovar",
+        "extend": "estender o prazo",
+        "validate": "validar (mais de 7 dias)",
+        "reassign": "passar para outro atendente",
+        "conclude": "concluir",
+        "expire": "expirar",
+        "cancel": "cancelar",
+    }
     event_roles = {
         "renew": ATTENDANTS,
         "extend": MANAGERS,
@@ -189,6 +205,11 @@ class CommissionFlow(Workflow):
     flag = registered.to(to_settle)
     settle = to_settle.to(settled, validators="check_settlement")
 
+    event_labels = {
+        "assign": "definir a comissão",
+        "flag": "deixar a comissão para o gestor",
+        "settle": "definir a comissão (gestor)",
+    }
     event_roles = {"assign": ATTENDANTS, "flag": ATTENDANTS, "settle": MANAGERS}
     event_rules = {"settle": ("M1",)}
     reason_required = frozenset({"settle"})
@@ -213,6 +234,7 @@ class DataChangeFlow(Workflow):
     reject = pending.to(rejected)
     expire = pending.to(expired)
 
+    event_labels = {"confirm": "confirmar", "reject": "recusar", "expire": "expirar"}
     event_rules = {"confirm": ("S1",), "reject": ("S1",), "expire": ("S1",)}
     # No roles: only the holder's signed link (the system, actor None) decides.
 
@@ -250,6 +272,17 @@ class TriageFlow(Workflow):
         | to_comercial.to(closed)
     )
 
+    event_labels = {
+        "route_to_owner": "oferecer ao dono do agendamento",
+        "sell_now": "vender agora",
+        "owner_accepts": "assumir o cliente",
+        "owner_silent": "repassar ao comercial",
+        "seller_takes": "assumir o cliente",
+        "send_price": "enviar o preço",
+        "record_sale": "registrar a venda",
+        "hand_to_comercial": "repassar ao comercial",
+        "close": "encerrar sem venda",
+    }
     event_roles = {
         "route_to_owner": ATTENDANTS,
         "sell_now": ATTENDANTS,
@@ -294,3 +327,65 @@ class TriageFlow(Workflow):
 
     def on_seller_takes(self, actor):
         self.model.attendant = actor
+
+
+class OrcamentoFlow(Workflow):
+    """G8: back-steps are allowed until the quote is sent; after that only the client decides."""
+
+    analysing = State("Demanda em análise", initial=True, value="analysing")
+    products_defined = State("Produtos definidos", value="products_defined")
+    priced = State("Valores definidos", value="priced")
+    sent = State("Enviado", value="sent")
+    accepted = State("Aceito", final=True, value="accepted")
+    rejected = State("Recusado", final=True, value="rejected")
+    expired = State("Expirado", final=True, value="expired")
+
+    define_products = analysing.to(products_defined, validators="check_has_items")
+    back_to_analysis = products_defined.to(analysing)
+    set_prices = products_defined.to(priced)
+    back_to_products = priced.to(products_defined)
+    send_quote = priced.to(sent)
+    accept = sent.to(accepted)
+    reject = sent.to(rejected)
+    expire = sent.to(expired)
+
+    event_labels = {
+        "define_products": "definir os produtos",
+        "back_to_analysis": "voltar à análise da demanda",
+        "set_prices": "definir os valores",
+        "back_to_products": "voltar aos produtos",
+        "send_quote": "enviar o orçamento",
+        "accept": "registrar o aceite",
+        "reject": "registrar a recusa",
+        "expire": "expirar",
+    }
+    event_roles = {
+        name: ATTENDANTS
+        for name in (
+            "define_products",
+            "back_to_analysis",
+            "set_prices",
+            "back_to_products",
+            "send_quote",
+            "accept",
+            "reject",
+        )
+    }
+    event_rules = {name: ("G8",) for name in event_roles} | {"expire": ("G8",)}
+    reason_required = frozenset({"reject"})
+
+    def check_has_items(self):
+        if not self.model.items.exists():
+            raise TransitionRefused("Inclua ao menos um produto no orçamento.", "G8")
+
+    def on_send_quote(self, valid_until):
+        orcamento = self.model
+        orcamento.sent_at = clock.now()
+        orcamento.valid_until = valid_until
+
+    def on_accept(self):
+        self.model.decided_at = clock.now()
+
+    def on_reject(self, reason):
+        self.model.decided_at = clock.now()
+        self.model.rejection_reason = reason.strip()

@@ -17,6 +17,7 @@ class ErrandFlow(Workflow):
     event_roles = {"start": {AGENT}, "finish": {MANAGER}}
     event_rules = {"start": ("S2",), "finish": ("M1",), "expire": ("S2",)}
     reason_required = frozenset({"finish"})
+    event_labels = {"start": "iniciar", "finish": "concluir", "expire": "expirar"}
 
     def check_size(self, size=0):
         if size > 4:

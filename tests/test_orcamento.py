@@ -1,0 +1,214 @@
+"""G8: the consultative orçamento, its quote document and e-mail."""
+
+import datetime as dt
+from decimal import Decimal
+
+import pytest
+from django.core import mail
+from model_bakery import baker
+
+from tests.sales_fixtures import BITRIX
+from workflows import timers
+from workflows.engine import TransitionRefused, transition
+from workflows.formatting import brl
+from workflows.models import Agendamento, Boleto, Orcamento, Sale
+from workflows.roles import AGENT, SELLER
+from workflows.services import (
+    accept_orcamento,
+    create_orcamento,
+    reject_orcamento,
+    remove_item,
+    render_orcamento_html,
+    render_orcamento_pdf,
+    send_orcamento,
+    set_item,
+    step_orcamento,
+)
+
+D = dt.date
+
+
+@pytest.fixture
+def ana(make_user):
+    return make_user(AGENT, SELLER, username="ana", first_name="Ana", last_name="Souza")
+
+
+@pytest.fixture
+def client_ficha(ficha):
+    ficha.email = "escritorio@adv.br"
+    ficha.save()
+    return ficha
+
+
+@pytest.fixture
+def orcamento(client_ficha, ana, products, clock):
+    orc = create_orcamento(
+        client_ficha, author=ana, demand="Escritório com 3 advogados em SP e RJ quer monitorar"
+    )
+    set_item(orc, actor=ana, product=products["intimacao"], quantity=3)
+    set_item(orc, actor=ana, product=products["pesquisa"], quantity=7, discount=Decimal("4.30"))
+    return orc
+
+
+def priced(orc, actor):
+    orc = step_orcamento(orc, "define_products", actor=actor)
+    return step_orcamento(orc, "set_prices", actor=actor)
+
+
+def test_G8_brl_formatting_is_exact_to_the_centavo():
+    assert brl(Decimal("1234.56")) == "R$ 1.234,56"
+    assert brl(Decimal("0.005")) == "R$ 0,01"
+    assert brl(Decimal("1234567.8")) == "R$ 1.234.567,80"
+    assert brl(0) == "R$ 0,00"
+
+
+def test_G8_totals_are_exact(orcamento):
+    # 3 × 89,90 = 269,70; 7 × 24,90 = 174,30 − 4,30 = 170,00
+    assert orcamento.total == Decimal("439.70")
+    html = render_orcamento_html(orcamento)
+    assert "R$ 269,70" in html and "R$ 170,00" in html and "R$ 439,70" in html
+
+
+def test_G8_steps_forward_and_back_before_sending(orcamento, ana, products):
+    orc = step_orcamento(orcamento, "define_products", actor=ana)
+    orc = step_orcamento(orc, "back_to_analysis", actor=ana)
+    assert orc.state == "analysing"
+    orc = priced(orc, ana)
+    assert orc.state == "priced"
+    assert {i.unit_price for i in orc.items.all()} == {Decimal("89.90"), Decimal("24.90")}
+    with pytest.raises(TransitionRefused, match="volte um passo"):
+        set_item(orc, actor=ana, product=products["integra"], quantity=1)
+    orc = step_orcamento(orc, "back_to_products", actor=ana)
+    assert set(orc.items.values_list("unit_price", flat=True)) == {None}
+    set_item(orc, actor=ana, product=products["integra"], quantity=1)
+    assert orc.items.count() == 3
+
+
+def test_G8_no_products_no_definition(client_ficha, ana):
+    orc = create_orcamento(client_ficha, author=ana, demand="Cliente quer entender planos")
+    with pytest.raises(TransitionRefused) as refused:
+        step_orcamento(orc, "define_products", actor=ana)
+    assert refused.value.rule_ids == ("G8",)
+
+
+def test_G8_send_emails_the_pdf_and_opens_the_follow_up(
+    orcamento, ana, clock, django_capture_on_commit_callbacks
+):
+    orc = priced(orcamento, ana)
+    with django_capture_on_commit_callbacks(execute=True):
+        orc = send_orcamento(orc, actor=ana, bitrix_link=BITRIX)
+    assert (orc.state, orc.valid_until) == ("sent", D(2027, 5, 4))
+    (message,) = mail.outbox
+    assert message.to == ["escritorio@adv.br"]
+    assert "R$ 439,70" in message.body
+    name, pdf, mimetype = message.attachments[0]
+    assert (name, mimetype) == (f"{orc.number}.pdf", "application/pdf")
+    assert pdf.startswith(b"%PDF")
+    follow_up = orc.follow_up
+    assert (follow_up.kind, follow_up.owner, follow_up.due_date) == (
+        "venda_com_contato",
+        ana,
+        D(2027, 4, 22),
+    )
+    assert follow_up.product.code == "intimacao"  # the largest item
+
+
+def test_G8_illegal_back_step_after_sending_is_refused_with_rule(orcamento, ana, clock):
+    orc = send_orcamento(priced(orcamento, ana), actor=ana, bitrix_link=BITRIX)
+    for event in ("back_to_products", "back_to_analysis", "set_prices"):
+        with pytest.raises(TransitionRefused) as refused:
+            step_orcamento(orc, event, actor=ana)
+        assert refused.value.rule_ids == ("G8",)
+    assert Orcamento.objects.get(pk=orc.pk).state == "sent"
+
+
+def test_G8_accepted_items_become_sales_and_clear_the_agendamento(orcamento, ana, clock):
+    orc = send_orcamento(priced(orcamento, ana), actor=ana, bitrix_link=BITRIX)
+    sales = accept_orcamento(orc, actor=ana, data_confirmed=True)
+    assert sorted((s.product.code, s.quantity, s.total) for s in sales) == [
+        ("intimacao", 3, Decimal("269.70")),
+        ("pesquisa", 7, Decimal("170.00")),
+    ]
+    assert Agendamento.objects.get(pk=orc.follow_up_id).state == "concluded"  # S4
+    assert Orcamento.objects.get(pk=orc.pk).state == "accepted"
+    clock.advance(dt.timedelta(days=30))
+    assert timers.sweep() == 0  # validity timer disarmed
+
+
+def test_G8_rejection_needs_a_reason(orcamento, ana, clock):
+    orc = send_orcamento(priced(orcamento, ana), actor=ana, bitrix_link=BITRIX)
+    with pytest.raises(TransitionRefused, match="justificativa"):
+        reject_orcamento(orc, actor=ana, reason="  ")
+    orc = reject_orcamento(orc, actor=ana, reason="Achou caro, vai fechar com concorrente")
+    assert orc.state == "rejected" and orc.rejection_reason.startswith("Achou caro")
+    assert Agendamento.objects.get(pk=orc.follow_up_id).state == "concluded"
+    assert not Sale.objects.exists()
+
+
+def test_G8_sent_quote_expires_by_timer_after_its_validity(orcamento, ana, clock):
+    orc = send_orcamento(priced(orcamento, ana), actor=ana, bitrix_link=BITRIX)
+    clock.freeze(dt.datetime(2027, 5, 4, 23, 59, tzinfo=clock.now().tzinfo))
+    timers.sweep()
+    assert Orcamento.objects.get(pk=orc.pk).state == "sent"
+    clock.advance(dt.timedelta(minutes=2))
+    timers.sweep()
+    assert Orcamento.objects.get(pk=orc.pk).state == "expired"
+
+
+@pytest.mark.parametrize(
+    "quantity, discount, message",
+    [(0, "0", "quantidade mínima"), (1, "-1", "negativo"), (1, "90.00", "passar do valor")],
+)
+def test_G8_bad_items_are_refused_and_change_nothing(
+    client_ficha, ana, products, quantity, discount, message
+):
+    orc = create_orcamento(client_ficha, author=ana, demand="Cliente quer intimação")
+    with pytest.raises(TransitionRefused, match=message):
+        set_item(
+            orc,
+            actor=ana,
+            product=products["intimacao"],
+            quantity=quantity,
+            discount=Decimal(discount),
+        )
+    assert not orc.items.exists()
+
+
+def test_G8_placeholder_demand_is_refused(client_ficha, ana):
+    with pytest.raises(TransitionRefused) as refused:
+        create_orcamento(client_ficha, author=ana, demand="[...]")
+    assert refused.value.rule_ids == ("G8",)
+    assert not Orcamento.objects.exists()
+
+
+def test_G8_only_the_author_or_a_manager_works_the_quote(orcamento, make_user, products):
+    other = make_user(AGENT, SELLER)
+    with pytest.raises(TransitionRefused, match="outro atendente"):
+        set_item(orcamento, actor=other, product=products["integra"], quantity=1)
+    with pytest.raises(TransitionRefused):
+        remove_item(orcamento, actor=other, item_id=orcamento.items.first().pk)
+    assert orcamento.items.count() == 2
+
+
+def test_G8_quote_without_client_email_cannot_be_sent(ficha, ana, products, clock):
+    orc = create_orcamento(ficha, author=ana, demand="Cliente quer intimação")
+    set_item(orc, actor=ana, product=products["intimacao"], quantity=1)
+    with pytest.raises(TransitionRefused, match="e-mail"):
+        send_orcamento(priced(orc, ana), actor=ana, bitrix_link=BITRIX)
+    assert Orcamento.objects.get(pk=orc.pk).state == "priced"
+
+
+def test_S7_quote_discount_refused_on_waived_debt_recontract(client_ficha, ana, products, clock):
+    transition(client_ficha, "inactivate_automatically", actor=None, reason="inadimplência")
+    baker.make(Boleto, ficha=client_ficha, amount=Decimal("99"), due_date=D(2025, 1, 10))
+    orc = create_orcamento(client_ficha, author=ana, demand="Quer voltar com intimação")
+    set_item(orc, actor=ana, product=products["intimacao"], quantity=1, discount=Decimal("5"))
+    orc = step_orcamento(orc, "define_products", actor=ana)
+    with pytest.raises(TransitionRefused) as refused:
+        step_orcamento(orc, "set_prices", actor=ana)
+    assert refused.value.rule_ids == ("S7", "G8")
+
+
+def test_G8_pdf_renders(orcamento):
+    pdf = render_orcamento_pdf(orcamento)
+    assert pdf.startswith(b"%PDF") and len(pdf) > 2000
