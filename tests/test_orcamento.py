@@ -212,3 +212,51 @@ def test_S7_quote_discount_refused_on_waived_debt_recontract(client_ficha, ana, 
 def test_G8_pdf_renders(orcamento):
     pdf = render_orcamento_pdf(orcamento)
     assert pdf.startswith(b"%PDF") and len(pdf) > 2000
+
+
+def test_G8_pages_build_step_send_and_download(
+    client_ficha, ana, products, clock, django_capture_on_commit_callbacks
+):
+    from django.test import Client
+    from django.urls import reverse
+
+    hx = {"HX-Request": "true"}
+    client = Client()
+    client.force_login(ana)
+    created = client.post(
+        reverse("orcamento_create", args=[client_ficha.pk]),
+        {"demand": "Três advogados em SP"},
+        headers=hx,
+    )
+    orc = Orcamento.objects.get()
+    assert created["HX-Redirect"] == reverse("orcamento_detail", args=[orc.pk])
+    bad = client.post(
+        reverse("orcamento_item", args=[orc.pk]),
+        {"product": products["intimacao"].pk, "quantity": 0},
+        headers=hx,
+    )
+    assert bad.status_code == 422 and not orc.items.exists()
+    client.post(
+        reverse("orcamento_item", args=[orc.pk]),
+        {"product": products["intimacao"].pk, "quantity": 3, "discount": "0"},
+        headers=hx,
+    )
+    for event in ("define_products", "set_prices"):
+        assert (
+            client.post(reverse("orcamento_step", args=[orc.pk, event]), headers=hx).status_code
+            == 200
+        )
+    page = client.get(reverse("orcamento_detail", args=[orc.pk])).content.decode()
+    assert 'aria-current="step">Valores definidos' in page and "R$ 269,70" in page
+    illegal = client.post(reverse("orcamento_step", args=[orc.pk, "back_to_analysis"]), headers=hx)
+    assert illegal.status_code == 422 and "Regra G8" in illegal.content.decode()
+    with django_capture_on_commit_callbacks(execute=True):
+        sent = client.post(
+            reverse("orcamento_send", args=[orc.pk]), {"bitrix_link": BITRIX}, headers=hx
+        )
+    assert sent.status_code == 200 and len(mail.outbox) == 1
+    pdf = client.get(reverse("orcamento_pdf", args=[orc.pk]))
+    assert pdf["Content-Type"] == "application/pdf" and pdf.content.startswith(b"%PDF")
+    assert "ORC-2027-" in pdf["Content-Disposition"]
+    doc = client.get(reverse("orcamento_document", args=[orc.pk])).content.decode()
+    assert "Válido até 04/05/2027" in doc and "Próximos passos" in doc

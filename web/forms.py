@@ -176,3 +176,32 @@ class ComercialForm(forms.Form):
     context = forms.CharField(
         label="Contexto para o comercial", widget=forms.Textarea(attrs={"rows": 2})
     )
+
+
+class OrcamentoForm(forms.Form):
+    demand = forms.CharField(
+        label="Análise da demanda (o que o cliente precisa)",
+        widget=forms.Textarea(attrs={"rows": 3}),
+    )
+    from_campaign = forms.BooleanField(label="Veio de campanha (disparo)", required=False)
+
+
+class OrcamentoItemForm(forms.Form):
+    product = forms.ModelChoiceField(label="Produto", queryset=Product.objects.filter(active=True))
+    quantity = forms.IntegerField(
+        label="Quantidade (advogados, estados, beneficiários, pesquisas…)", min_value=1, initial=1
+    )
+    discount = forms.DecimalField(
+        label="Desconto (R$)", min_value=0, decimal_places=2, initial=0, required=False
+    )
+
+
+class SendQuoteForm(forms.Form):
+    bitrix_link = forms.CharField(label="Link do Bitrix da negociação", required=False)
+
+
+class AcceptQuoteForm(forms.Form):
+    data_confirmed = forms.BooleanField(label="Confirmei os dados do cliente", required=False)
+    boleto_charge_noted = forms.BooleanField(
+        label="Cobrei educadamente os boletos em aberto", required=False
+    )

@@ -134,6 +134,8 @@ def ficha_context(ficha, user):
         "mov_form": forms.MovimentacaoForm(),
         "ag_form": forms.AgendamentoForm(),
         "triage_form": forms.TriageStartForm(),
+        "orcamento_form": forms.OrcamentoForm(),
+        "orcamentos": ficha.orcamentos.select_related("author")[:20],
         "open_triages": ficha.triages.exclude(
             state__in=[Triage.State.SOLD, Triage.State.CLOSED, Triage.State.PRICE_SENT]
         ).select_related("product", "attendant", "offered_to"),

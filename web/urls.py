@@ -2,7 +2,7 @@ from django.contrib import admin
 from django.contrib.auth import views as auth_views
 from django.urls import include, path
 
-from . import sales_views, triage_views, views
+from . import orcamento_views, sales_views, triage_views, views
 
 urlpatterns = [
     path("", views.home, name="home"),
@@ -38,6 +38,20 @@ urlpatterns = [
     path("atendimentos/<int:pk>/preco/", triage_views.price, name="triage_price"),
     path("atendimentos/<int:pk>/comercial/", triage_views.comercial, name="triage_comercial"),
     path("atendimentos/<int:pk>/encerrar/", triage_views.close, name="triage_close"),
+    path("fichas/<int:pk>/orcamento/", orcamento_views.create, name="orcamento_create"),
+    path("orcamentos/<int:pk>/", orcamento_views.detail, name="orcamento_detail"),
+    path("orcamentos/<int:pk>/item/", orcamento_views.set_item, name="orcamento_item"),
+    path(
+        "orcamentos/<int:pk>/item/<int:item_id>/remover/",
+        orcamento_views.remove_item,
+        name="orcamento_remove_item",
+    ),
+    path("orcamentos/<int:pk>/passo/<slug:event>/", orcamento_views.step, name="orcamento_step"),
+    path("orcamentos/<int:pk>/enviar/", orcamento_views.send, name="orcamento_send"),
+    path("orcamentos/<int:pk>/aceite/", orcamento_views.accept, name="orcamento_accept"),
+    path("orcamentos/<int:pk>/recusa/", orcamento_views.reject, name="orcamento_reject"),
+    path("orcamentos/<int:pk>/documento/", orcamento_views.document, name="orcamento_document"),
+    path("orcamentos/<int:pk>/pdf/", orcamento_views.pdf, name="orcamento_pdf"),
     path("gestor/", sales_views.manager_console, name="manager_console"),
     path("vendas/<int:pk>/comissao/", sales_views.settle_commission, name="settle_commission"),
     path(

@@ -1,0 +1,209 @@
+"""G8 pages: build the orçamento step by step, see its document, download the PDF."""
+
+from django.contrib.auth.decorators import login_required
+from django.http import HttpResponse
+from django.shortcuts import get_object_or_404, render
+from django.urls import reverse
+from django.views.decorators.http import require_POST
+
+from workflows import services
+from workflows.engine import available_events
+from workflows.models import Ficha, Orcamento
+
+from . import forms
+from .sales_views import ATTENDANTS, act, require_roles
+
+STEPS = [
+    ("analysing", "Demanda em análise"),
+    ("products_defined", "Produtos definidos"),
+    ("priced", "Valores definidos"),
+    ("sent", "Enviado"),
+]
+STEP_BUTTONS = {
+    "define_products": "Produtos definidos →",
+    "back_to_analysis": "← Voltar à análise",
+    "set_prices": "Definir valores →",
+    "back_to_products": "← Voltar aos produtos",
+}
+
+
+def _orcamento(pk):
+    return get_object_or_404(
+        Orcamento.objects.select_related("ficha", "author", "follow_up"), pk=pk
+    )
+
+
+@login_required
+@require_POST
+def create(request, pk):
+    require_roles(request.user, *ATTENDANTS)
+    ficha = get_object_or_404(Ficha, pk=pk)
+    created = {}
+
+    def perform(data):
+        created["orcamento"] = services.create_orcamento(ficha, author=request.user, **data)
+
+    response = act(
+        request,
+        forms.OrcamentoForm(request.POST),
+        perform=perform,
+        success="Orçamento criado: inclua os produtos.",
+        redirect_to=reverse("ficha_detail", args=[ficha.pk]),
+        title="Novo orçamento",
+        submit="Criar orçamento",
+        form_id="form-orcamento",
+    )
+    if "orcamento" in created:
+        url = reverse("orcamento_detail", args=[created["orcamento"].pk])
+        response["HX-Redirect" if request.htmx else "Location"] = url
+    return response
+
+
+@login_required
+def detail(request, pk):
+    require_roles(request.user, *ATTENDANTS)
+    orcamento = _orcamento(pk)
+    events = set(available_events(orcamento, request.user))
+    reached = (
+        [value for value, _ in STEPS].index(orcamento.state)
+        if orcamento.state in dict(STEPS)
+        else len(STEPS)
+    )
+    context = {
+        "orcamento": orcamento,
+        "items": orcamento.items.select_related("product"),
+        "steps": [(label, i < reached, i == reached) for i, (_, label) in enumerate(STEPS)],
+        "step_buttons": [(e, label) for e, label in STEP_BUTTONS.items() if e in events],
+        "editable": orcamento.state in Orcamento.EDITABLE,
+        "can_send": "send_quote" in events,
+        "can_decide": bool(events & {"accept", "reject"}),
+        "item_form": forms.OrcamentoItemForm(),
+        "send_form": forms.SendQuoteForm(),
+        "accept_form": forms.AcceptQuoteForm(),
+        "reject_form": forms.ReasonForm(),
+    }
+    return render(request, "web/orcamento_detail.html", context)
+
+
+def _orcamento_action(request, pk, form, perform, *, success, title, submit, form_id):
+    require_roles(request.user, *ATTENDANTS)
+    orcamento = _orcamento(pk)
+    return act(
+        request,
+        form,
+        perform=lambda data: perform(orcamento, data),
+        success=success,
+        redirect_to=reverse("orcamento_detail", args=[orcamento.pk]),
+        title=title,
+        submit=submit,
+        form_id=form_id,
+    )
+
+
+@login_required
+@require_POST
+def set_item(request, pk):
+    def perform(orcamento, data):
+        data["discount"] = data["discount"] or 0
+        services.set_item(orcamento, actor=request.user, **data)
+
+    return _orcamento_action(
+        request,
+        pk,
+        forms.OrcamentoItemForm(request.POST),
+        perform,
+        success="Item salvo.",
+        title="Incluir produto",
+        submit="Incluir",
+        form_id="form-item",
+    )
+
+
+@login_required
+@require_POST
+def remove_item(request, pk, item_id):
+    return _orcamento_action(
+        request,
+        pk,
+        forms.ConfirmForm(request.POST),
+        lambda o, d: services.remove_item(o, actor=request.user, item_id=item_id),
+        success="Item removido.",
+        title="Remover produto",
+        submit="Remover",
+        form_id=f"form-remover-{item_id}",
+    )
+
+
+@login_required
+@require_POST
+def step(request, pk, event):
+    return _orcamento_action(
+        request,
+        pk,
+        forms.ConfirmForm(request.POST),
+        lambda o, d: services.step_orcamento(o, event, actor=request.user),
+        success="Orçamento atualizado.",
+        title="Orçamento",
+        submit="Confirmar",
+        form_id="form-passo",
+    )
+
+
+@login_required
+@require_POST
+def send(request, pk):
+    return _orcamento_action(
+        request,
+        pk,
+        forms.SendQuoteForm(request.POST),
+        lambda o, d: services.send_orcamento(o, actor=request.user, **d),
+        success="Orçamento enviado por e-mail com o PDF; agendamento de retorno aberto.",
+        title="Enviar orçamento",
+        submit="Enviar ao cliente",
+        form_id="form-enviar",
+    )
+
+
+@login_required
+@require_POST
+def accept(request, pk):
+    return _orcamento_action(
+        request,
+        pk,
+        forms.AcceptQuoteForm(request.POST),
+        lambda o, d: services.accept_orcamento(o, actor=request.user, **d),
+        success="Orçamento aceito: vendas registradas.",
+        title="Aceite do cliente",
+        submit="Registrar aceite",
+        form_id="form-aceite",
+    )
+
+
+@login_required
+@require_POST
+def reject(request, pk):
+    return _orcamento_action(
+        request,
+        pk,
+        forms.ReasonForm(request.POST),
+        lambda o, d: services.reject_orcamento(o, actor=request.user, **d),
+        success="Recusa registrada.",
+        title="Recusa do cliente",
+        submit="Registrar recusa",
+        form_id="form-recusa",
+    )
+
+
+@login_required
+def document(request, pk):
+    require_roles(request.user, *ATTENDANTS)
+    return HttpResponse(services.render_orcamento_html(_orcamento(pk)))
+
+
+@login_required
+def pdf(request, pk):
+    require_roles(request.user, *ATTENDANTS)
+    orcamento = _orcamento(pk)
+    response = HttpResponse(services.render_orcamento_pdf(orcamento), "application/pdf")
+    response["Content-Disposition"] = f'attachment; filename="{orcamento.number}.pdf"'
+    return response
