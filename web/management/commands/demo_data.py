@@ -252,3 +252,18 @@ class Command(BaseCommand):
             commission_flag="Cliente chegou pelo 1º passo: agendamento de Ana, venda de Bruno",
         )
         services.set_availability(gabriel, "available")
+        mariana = fichas[0]
+        quote = services.create_orcamento(
+            mariana,
+            author=ana,
+            demand="Escritório com 4 advogados atuando em SP e MG quer monitorar publicações "
+            "e acompanhar os processos dos dois estados.",
+        )
+        services.set_item(quote, actor=ana, product=products["intimacao"], quantity=1)
+        services.set_item(quote, actor=ana, product=products["advogado"], quantity=3)
+        services.set_item(
+            quote, actor=ana, product=products["estado"], quantity=1, discount=Decimal("9.90")
+        )
+        for step in ("define_products", "set_prices"):
+            quote = services.step_orcamento(quote, step, actor=ana)
+        services.send_orcamento(quote, actor=ana, bitrix_link=bitrix + "5133/")
