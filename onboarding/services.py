@@ -1,0 +1,465 @@
+"""New registrations (G7): duplicate detection, the central team's cases and the lossless merge.
+
+Views call these; every refusal is a `TransitionRefused` with a pt-BR message and rule IDs.
+"""
+
+from collections import defaultdict
+
+from django.apps import apps
+from django.contrib.contenttypes.fields import GenericForeignKey
+from django.contrib.contenttypes.models import ContentType
+from django.core.exceptions import ValidationError
+from django.db import IntegrityError, transaction
+from django.db.models import Q
+
+from workflows import clock
+from workflows.engine import TransitionRefused, transition
+from workflows.models import Ficha, Movimentacao
+from workflows.roles import CENTRAL, MANAGER, has_role
+from workflows.services import log_movimentacao
+from workflows.validators import normalize_document
+
+from .keys import NORMALIZERS, keys_of
+from .models import DuplicateCase, FichaKeys, MergeRecord
+
+CENTRAL_TEAM = (CENTRAL, MANAGER)
+
+# --- G7: duplicate detection -----------------------------------------------------------------
+
+
+def refresh_keys(ficha: Ficha) -> FichaKeys:
+    """Store the normalised keys of `ficha` (called on every save)."""
+    keys, _ = FichaKeys.objects.update_or_create(ficha=ficha, defaults=keys_of(vars(ficha)))
+    return keys
+
+
+def _pair(x: int, y: int) -> tuple[int, int]:
+    return (x, y) if x < y else (y, x)
+
+
+def open_case(ficha_a_id: int, ficha_b_id: int, matched: list[str], source: str):
+    """G7: idempotent — one case per pair; a live case learns new matching keys, a closed one
+    (dismissed or merged) is never reopened. Returns (case, created)."""
+    a, b = _pair(ficha_a_id, ficha_b_id)
+    defaults = {"matched_keys": sorted(matched), "source": source, "detected_at": clock.now()}
+    try:
+        with transaction.atomic():
+            case, created = DuplicateCase.objects.get_or_create(
+                ficha_a_id=a, ficha_b_id=b, defaults=defaults
+            )
+    except IntegrityError:  # a concurrent detection created it first
+        case, created = DuplicateCase.objects.get(ficha_a_id=a, ficha_b_id=b), False
+    if not created and case.is_live and not set(matched) <= set(case.matched_keys):
+        keys = sorted(set(case.matched_keys) | set(matched))
+        DuplicateCase.objects.filter(pk=case.pk).update(matched_keys=keys)
+        case.matched_keys = keys
+    return case, created
+
+
+def detect_duplicates(ficha: Ficha, *, source: str = DuplicateCase.Source.EDIT):
+    """G7: on create and on edit, compare the ficha's normalised keys (CPF/CNPJ, e-mail,
+    phone, OAB) with every other ficha not already merged; each match becomes a case in the
+    central team's queue. Returns the cases that involve this ficha and are still open."""
+    keys = refresh_keys(ficha)
+    if ficha.status == Ficha.Status.MERGED:
+        return []
+    lookup = Q()
+    for name in NORMALIZERS:
+        if getattr(keys, name):
+            lookup |= Q(**{name: getattr(keys, name)})
+    if not lookup:
+        return []
+    matches = (
+        FichaKeys.objects.filter(lookup)
+        .exclude(ficha_id=ficha.pk)
+        .exclude(ficha__status=Ficha.Status.MERGED)
+        .values("ficha_id", *NORMALIZERS)
+    )
+    cases = []
+    for other in matches:
+        matched = [n for n in NORMALIZERS if getattr(keys, n) and getattr(keys, n) == other[n]]
+        case, _ = open_case(ficha.pk, other["ficha_id"], matched, source)
+        if case.is_live:
+            cases.append(case)
+    return cases
+
+
+def scan_duplicates(*, progress=None, every: int = 1000) -> dict:
+    """G7: scan the whole base. One pass over `values_list` computes every ficha's keys in
+    Python and groups fichas by key (no query per pair); the keys table is refreshed in bulk
+    and every pair sharing a key gets a case (idempotent). `progress(done, total)` is called
+    every `every` fichas. Returns a summary."""
+    fields = ("pk", "status", *NORMALIZERS)
+    rows = Ficha.objects.order_by("pk").values_list(*fields)
+    total = rows.count()
+    groups: dict[tuple[str, str], list[int]] = defaultdict(list)
+    existing = {k.ficha_id: k for k in FichaKeys.objects.all()}
+    to_create, to_update = [], []
+    done = 0
+    for pk, status, *raw in rows.iterator(chunk_size=2000):
+        keys = keys_of(dict(zip(NORMALIZERS, raw, strict=True)))
+        row = existing.get(pk)
+        if row is None:
+            to_create.append(FichaKeys(ficha_id=pk, **keys))
+        elif any(getattr(row, n) != v for n, v in keys.items()):
+            for n, v in keys.items():
+                setattr(row, n, v)
+            to_update.append(row)
+        if status != Ficha.Status.MERGED:
+            for name, value in keys.items():
+                if value:
+                    groups[(name, value)].append(pk)
+        done += 1
+        if progress and done % every == 0:
+            progress(done, total)
+    FichaKeys.objects.bulk_create(to_create, batch_size=1000)
+    FichaKeys.objects.bulk_update(to_update, list(NORMALIZERS), batch_size=1000)
+    pairs: dict[tuple[int, int], set[str]] = defaultdict(set)
+    for (name, _value), pks in groups.items():
+        for i, x in enumerate(pks):
+            for y in pks[i + 1 :]:
+                pairs[_pair(x, y)].add(name)
+    created = 0
+    for (a, b), matched in sorted(pairs.items()):
+        _, was_created = open_case(a, b, sorted(matched), DuplicateCase.Source.SCAN)
+        created += was_created
+    if progress and done % every:
+        progress(done, total)
+    return {"fichas": total, "pairs": len(pairs), "created": created}
+
+
+# --- G7: registration -------------------------------------------------------------------------
+
+EDITABLE_FIELDS = ("name", "document", "email", "phone", "oab")
+
+
+def _clean_registration(data: dict) -> dict:
+    errors = {}
+    values = {f: (data.get(f) or "").strip() for f in EDITABLE_FIELDS}
+    if len(values["name"]) < 3:
+        errors["name"] = "Informe o nome do titular."
+    try:
+        values["document"] = normalize_document(values["document"])
+    except ValidationError as error:
+        errors["document"] = error.messages[0]
+    if values["email"]:
+        if not NORMALIZERS["email"](values["email"]):
+            errors["email"] = "E-mail inválido."
+        values["email"] = values["email"].lower()
+    if values["phone"] and not NORMALIZERS["phone"](values["phone"]):
+        errors["phone"] = "Telefone inválido: informe DDD e número, ex.: (11) 98765-1234."
+    if values["oab"] and not NORMALIZERS["oab"](values["oab"]):
+        errors["oab"] = "OAB inválida: informe UF e número, ex.: SP 123.456."
+    if errors:
+        raise RegistrationInvalid(errors)
+    return values
+
+
+class RegistrationInvalid(TransitionRefused):
+    """Bad registration input: one pt-BR message per field."""
+
+    def __init__(self, errors: dict[str, str]):
+        super().__init__("Corrija os campos indicados.", "G7")
+        self.errors = errors
+
+
+def register_ficha(data: dict, *, actor):
+    """G7: a new registration. The ficha is created (the post_save receiver starts its
+    onboarding and runs duplicate detection); suspected duplicates go to the central team's
+    queue, not to the creating agent. Returns (ficha, open duplicate cases)."""
+    values = _clean_registration(data)
+    existing = Ficha.objects.filter(document=values["document"]).first()
+    if existing is not None:
+        raise RegistrationInvalid(
+            {
+                "document": f"Já existe a ficha “{existing.name}” com este CPF/CNPJ: "
+                "abra-a em vez de cadastrar de novo."
+            }
+        )
+    with transaction.atomic():
+        ficha = Ficha(**values, seller_of_record=None, created_at=clock.now())
+        ficha._registered_by = actor
+        ficha.save()
+    return ficha, live_cases_of(ficha)
+
+
+def edit_ficha(ficha: Ficha, data: dict, *, actor) -> tuple[Ficha, list]:
+    """Edit the holder's contact data under the ficha's row lock; a merged ficha is frozen.
+    Detection runs again on save (G7)."""
+    values = _clean_registration({**{f: getattr(ficha, f) for f in EDITABLE_FIELDS}, **data})
+    with transaction.atomic():
+        row = Ficha.objects.select_for_update().get(pk=ficha.pk)
+        if row.status == Ficha.Status.MERGED:
+            raise TransitionRefused(
+                "Esta ficha foi unificada em outra: edite a ficha mantida.", "G7"
+            )
+        if Ficha.objects.filter(document=values["document"]).exclude(pk=row.pk).exists():
+            raise RegistrationInvalid({"document": "Outra ficha já tem este CPF/CNPJ."})
+        for name, value in values.items():
+            setattr(row, name, value)
+        row.save()
+    ficha.refresh_from_db()
+    return ficha, live_cases_of(ficha)
+
+
+def live_cases_of(ficha: Ficha):
+    return list(
+        DuplicateCase.objects.filter(
+            Q(ficha_a=ficha) | Q(ficha_b=ficha), state__in=DuplicateCase.LIVE
+        )
+    )
+
+
+def central_queue():
+    """G7: the central team's queue: live cases, oldest first."""
+    return DuplicateCase.objects.filter(state__in=DuplicateCase.LIVE).select_related(
+        "ficha_a", "ficha_b", "kept"
+    )
+
+
+# --- G7: the central flow -------------------------------------------------------------------
+
+
+def _require_central(actor):
+    if not has_role(actor, *CENTRAL_TEAM):
+        raise TransitionRefused(
+            "Só a central de cadastros (ou um gestor) trata cadastros duplicados.", "G7"
+        )
+
+
+def inform_client(
+    case: DuplicateCase,
+    *,
+    actor,
+    channel: str,
+    outcome: str,
+    text: str,
+    bitrix_link: str = "",
+    boleto_alert_given: bool = False,
+) -> DuplicateCase:
+    """G7: tell the client about the duplicate (a movimentação on the newer ficha, G1/G3).
+    A failed attempt is logged and the case stays open; a contact that reached the client
+    moves it to “cliente informado”."""
+    _require_central(actor)
+    with transaction.atomic():
+        mov = log_movimentacao(
+            case.ficha_b,
+            author=actor,
+            channel=channel,
+            reason=Movimentacao.Reason.REGISTRATION,
+            outcome=outcome,
+            text=text,
+            bitrix_link=bitrix_link,
+            boleto_alert_given=boleto_alert_given,
+            starts_tratativa=True,
+        )
+        if outcome != Movimentacao.Outcome.NO_ANSWER:
+            case = transition(
+                case,
+                "inform_client",
+                actor=actor,
+                reason=f"cliente informado da duplicidade: {text.strip()}",
+                movimentacao=mov,
+            )
+    return case
+
+
+def choose_kept(case: DuplicateCase, *, actor, kept: Ficha, answer: str) -> DuplicateCase:
+    """G7: record which ficha the client wants to keep, with the client's answer."""
+    _require_central(actor)
+    return transition(case, "choose_kept", actor=actor, reason=answer, kept=kept)
+
+
+def dismiss_case(case: DuplicateCase, *, actor, reason: str) -> DuplicateCase:
+    """G7: not a duplicate (e.g. two lawyers of one office sharing the office phone)."""
+    _require_central(actor)
+    return transition(case, "dismiss", actor=actor, reason=reason)
+
+
+# Fields of the ficha chosen on the side-by-side page (the CPF/CNPJ identifies the ficha:
+# to keep the other document, keep the other ficha).
+MERGE_FIELDS = (
+    "name",
+    "email",
+    "phone",
+    "oab",
+    "lawyers",
+    "states",
+    "beneficiaries",
+    "seller_of_record",
+)
+
+
+def conflicting_fields(kept: Ficha, discarded: Ficha) -> list[str]:
+    return [f for f in MERGE_FIELDS if _field_value(kept, f) != _field_value(discarded, f)]
+
+
+def _field_value(ficha: Ficha, name: str):
+    field = Ficha._meta.get_field(name)
+    return getattr(ficha, field.attname)
+
+
+def _jsonable(value):
+    return value if value is None or isinstance(value, (str, int, float, bool)) else str(value)
+
+
+def _keeps_in_place(model, field_name: str) -> bool:
+    return field_name in getattr(model, "merge_keeps_in_place", ())
+
+
+def _label(model) -> str:
+    return model._meta.label
+
+
+def move_relations(kept: Ficha, discarded: Ficha) -> tuple[dict, dict, list]:
+    """G7: re-point EVERY row that refers to `discarded` to `kept`, generically: every
+    foreign key to Ficha in any installed app (movimentações, agendamentos, boletos, sales,
+    onboarding rows, fichas merged earlier...), reverse many-to-many links (added, never
+    removed), the `products` union, and generic rows (audit trail, overrides, timers) with
+    the Ficha content type. Returns (moved ids per model, rows left in place, products added).
+    Nothing is deleted. Fields a model lists in `merge_keeps_in_place` describe history
+    (e.g. a case's two fichas) and stay."""
+    moved: dict[str, list] = {}
+    left: dict[str, list] = {}
+    for field in Ficha._meta.get_fields(include_hidden=True):
+        if not field.is_relation or not field.auto_created or field.concrete:
+            continue  # only reverse relations: rows of other models pointing at a ficha
+        model, remote = field.related_model, field.remote_field
+        if _keeps_in_place(model, remote.name):
+            continue
+        if field.many_to_many:
+            through = remote.remote_field.through
+            src = through._meta.get_field(remote.m2m_field_name()).attname
+            dst = through._meta.get_field(remote.m2m_reverse_field_name()).attname
+            added = []
+            for owner_id in through.objects.filter(**{dst: discarded.pk}).values_list(
+                src, flat=True
+            ):
+                _, created = through.objects.get_or_create(**{src: owner_id, dst: kept.pk})
+                if created:
+                    added.append(owner_id)
+            if added:  # links are added to the kept ficha, never removed from the other
+                moved[f"{_label(model)}.{remote.name}"] = added
+            continue
+        qs = model._base_manager.filter(**{remote.name: discarded})
+        ids = list(qs.values_list("pk", flat=True))
+        if not ids:
+            continue
+        if field.one_to_one and model._base_manager.filter(**{remote.name: kept}).exists():
+            left[f"{_label(model)}.{remote.name}"] = ids  # the kept ficha already has one
+            continue
+        model._base_manager.filter(pk__in=ids).update(**{remote.name: kept})
+        moved[f"{_label(model)}.{remote.name}"] = ids
+    _move_generic_rows(kept, discarded, moved, left)
+    products_added = sorted(
+        set(discarded.products.values_list("pk", flat=True))
+        - set(kept.products.values_list("pk", flat=True))
+    )
+    kept.products.add(*products_added)
+    return moved, left, products_added
+
+
+def _move_generic_rows(kept: Ficha, discarded: Ficha, moved: dict, left: dict) -> None:
+    """Rows attached by content type + object id (AuditEntry, Override, Timer, and any other
+    model with a GenericForeignKey) follow the ficha. A timer key the kept ficha already uses
+    gets a `@ficha<pk>` suffix so both survive (unique per row and key)."""
+    ficha_ct = ContentType.objects.get_for_model(Ficha)
+    for model in apps.get_models():
+        for gfk in model._meta.private_fields:
+            if not isinstance(gfk, GenericForeignKey):
+                continue
+            base = {gfk.ct_field: ficha_ct, gfk.fk_field: str(discarded.pk)}
+            ids = list(model._base_manager.filter(**base).values_list("pk", flat=True))
+            if not ids:
+                continue
+            if model._meta.label == "workflows.Timer":
+                used = set(
+                    model._base_manager.filter(
+                        **{gfk.ct_field: ficha_ct, gfk.fk_field: str(kept.pk)}
+                    ).values_list("key", flat=True)
+                )
+                for timer in model._base_manager.filter(pk__in=ids, key__in=used):
+                    timer.key = f"{timer.key}@ficha{discarded.pk}"[:40]
+                    timer.save(update_fields=["key"])
+            model._base_manager.filter(pk__in=ids).update(**{gfk.fk_field: str(kept.pk)})
+            moved[f"{_label(model)}.{gfk.name}"] = ids
+
+
+def merge_case(
+    case: DuplicateCase, *, actor, choices: dict[str, str], reason: str = ""
+) -> MergeRecord:
+    """G7: the lossless merge, in ONE transaction. Locks the case, then both fichas in pk
+    order (no deadlock between two merges touching the same fichas), moves every related row
+    of the discarded ficha to the kept one, applies the field choices made on the side-by-side
+    page (`choices[field]` is "kept" or "discarded" for every conflicting field), closes the
+    discarded ficha as merged (FichaFlow `merge`, central/manager only) and records it all in
+    a MergeRecord. Nothing is deleted."""
+    _require_central(actor)
+    with transaction.atomic():
+        case = DuplicateCase.objects.select_for_update().get(pk=case.pk)
+        if case.state != DuplicateCase.State.KEPT_CHOSEN:
+            raise TransitionRefused(
+                f"O caso está “{case.get_state_display()}”: informe o cliente e registre qual "
+                "ficha ele quer manter antes de unificar.",
+                "G7",
+            )
+        fichas = {
+            f.pk: f
+            for f in Ficha.objects.select_for_update()
+            .filter(pk__in=[case.ficha_a_id, case.ficha_b_id])
+            .order_by("pk")
+        }
+        kept = fichas[case.kept_id]
+        discarded = fichas[case.ficha_b_id if case.kept_id == case.ficha_a_id else case.ficha_a_id]
+        if Ficha.Status.MERGED in (kept.status, discarded.status):
+            raise TransitionRefused("Uma das fichas já foi unificada em outro caso.", "G7")
+        field_log = {}
+        for name in conflicting_fields(kept, discarded):
+            choice = choices.get(name)
+            if choice not in ("kept", "discarded"):
+                label = Ficha._meta.get_field(name).verbose_name
+                raise TransitionRefused(f"Escolha qual valor manter em “{label}”.", "G7")
+            before = _field_value(kept, name)
+            after = before if choice == "kept" else _field_value(discarded, name)
+            field_log[name] = {
+                "kept_before": _jsonable(before),
+                "discarded": _jsonable(_field_value(discarded, name)),
+                "after": _jsonable(after),
+                "choice": choice,
+            }
+        moved, left, products_added = move_relations(kept, discarded)
+        text = reason.strip() or f"unificada na ficha {kept.pk} a pedido do cliente"
+        transition(discarded, "merge", actor=actor, reason=text, into=kept)
+        kept = Ficha.objects.get(pk=kept.pk)
+        for name, entry in field_log.items():
+            setattr(kept, Ficha._meta.get_field(name).attname, entry["after"])
+        kept.save()
+        record = MergeRecord.objects.create(
+            case=case,
+            kept=kept,
+            discarded=discarded,
+            actor=actor,
+            at=clock.now(),
+            moved=moved,
+            left_in_place=left,
+            products_added=products_added,
+            fields=field_log,
+        )
+        transition(case, "merge", actor=actor, reason=text)
+        _supersede_other_cases(discarded, case)
+    return record
+
+
+def _supersede_other_cases(discarded: Ficha, merged_case: DuplicateCase) -> None:
+    """Other live cases of the merged ficha are closed; detection already ran again on the
+    kept ficha when it was saved, so any remaining duplicate shows up as a case of its own."""
+    others = DuplicateCase.objects.filter(
+        Q(ficha_a=discarded) | Q(ficha_b=discarded), state__in=DuplicateCase.LIVE
+    ).exclude(pk=merged_case.pk)
+    for other in others:
+        transition(
+            other,
+            "supersede",
+            actor=None,
+            reason=f"ficha {discarded.pk} unificada no caso #{merged_case.pk}",
+        )

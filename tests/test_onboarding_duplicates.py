@@ -1,0 +1,221 @@
+"""G7: duplicate detection on every key (formatting variants), the central queue, the scan."""
+
+import io
+
+import pytest
+from django.core.management import call_command
+
+from onboarding.keys import (
+    normalize_document_key,
+    normalize_email_key,
+    normalize_oab_key,
+    normalize_phone_key,
+)
+from onboarding.models import DuplicateCase, FichaKeys
+from onboarding.services import (
+    RegistrationInvalid,
+    central_queue,
+    edit_ficha,
+    register_ficha,
+    scan_duplicates,
+)
+from tests.sales_fixtures import make_ficha
+from workflows.models import Ficha
+from workflows.roles import AGENT, CENTRAL
+from workflows.validators import cpf_with_check_digits, format_document
+
+pytestmark = pytest.mark.django_db
+
+CPF_A = cpf_with_check_digits("529982247")
+CPF_B = cpf_with_check_digits("111444777")
+
+
+@pytest.mark.parametrize(
+    "raw",
+    ["(11) 98765-1234", "11987651234", "+55 11 98765-1234", "011 98765 1234", "0 21 11 98765-1234"],
+)
+def test_G7_phone_variants_normalise_to_e164(raw):
+    assert normalize_phone_key(raw) == "+5511987651234"
+
+
+@pytest.mark.parametrize("raw", ["(11) 3456-7890", "1134567890", "+55 (11) 3456-7890"])
+def test_G7_landline_with_eight_digits_normalises_too(raw):
+    assert normalize_phone_key(raw) == "+551134567890"
+
+
+@pytest.mark.parametrize("raw", ["", "98765-1234", "+1 415 555 0100", "(11) 8765-12345", "abc"])
+def test_G7_phone_without_area_code_or_foreign_is_no_key(raw):
+    assert normalize_phone_key(raw) == ""
+
+
+@pytest.mark.parametrize("raw", ["SP 234.567", "234567/SP", "OAB/SP 234567", "oab sp 234567"])
+def test_G7_oab_variants_normalise_to_uf_and_number(raw):
+    assert normalize_oab_key(raw) == "SP234567"
+
+
+def test_G7_oab_without_uf_and_email_and_document_keys():
+    assert normalize_oab_key("234567") == ""
+    assert normalize_email_key("  Dra.Ana@Escritorio.COM.br ") == "dra.ana@escritorio.com.br"
+    assert normalize_email_key("sem-arroba") == ""
+    assert normalize_document_key(format_document(CPF_A)) == CPF_A
+    assert normalize_document_key("123") == ""
+
+
+@pytest.mark.parametrize(
+    ("existing", "new", "key"),
+    [
+        ({"email": "ana@adv.com.br"}, {"email": "  ANA@Adv.com.BR "}, "email"),
+        ({"phone": "(11) 98765-1234"}, {"phone": "+55 11 98765-1234"}, "phone"),
+        ({"phone": "011 98765 1234"}, {"phone": "11987651234"}, "phone"),
+        ({"oab": "OAB/SP 234567"}, {"oab": "234.567/SP"}, "oab"),
+    ],
+)
+def test_G7_detection_on_create_matches_each_key_across_formats(existing, new, key):
+    old = make_ficha(**existing)
+    fresh = make_ficha(**new)
+    case = DuplicateCase.objects.get()
+    assert (case.ficha_a, case.ficha_b) == (old, fresh)
+    assert case.matched_keys == [key]
+    assert case.source == DuplicateCase.Source.REGISTRATION
+    assert case.state == DuplicateCase.State.OPEN
+
+
+def test_G7_detection_on_document_formatting_variant():
+    """The CPF column is unique, but an import may store it formatted: same digits match."""
+    make_ficha(document=CPF_A)
+    make_ficha(document=format_document(CPF_A))
+    assert DuplicateCase.objects.get().matched_keys == ["document"]
+
+
+def test_G7_no_case_for_different_keys_or_empty_values():
+    make_ficha(email="", phone="", oab="")
+    make_ficha(email="", phone="", oab="")
+    make_ficha(email="b@x.com.br", phone="(11) 3456-7890")
+    assert not DuplicateCase.objects.exists()
+
+
+def test_G7_detection_on_edit_and_idempotent():
+    a = make_ficha(email="a@x.com.br", phone="(21) 99999-0000")
+    b = make_ficha(email="b@x.com.br")
+    assert not DuplicateCase.objects.exists()
+    b.email = "A@X.com.br"
+    b.save()
+    case = DuplicateCase.objects.get()
+    assert (case.ficha_a, case.ficha_b, case.source) == (a, b, DuplicateCase.Source.EDIT)
+    b.save()
+    b.phone = "21999990000"
+    b.save()
+    case.refresh_from_db()
+    assert DuplicateCase.objects.count() == 1
+    assert case.matched_keys == ["email", "phone"]
+
+
+def test_G7_three_fichas_sharing_a_key_give_one_case_per_pair():
+    for _ in range(3):
+        make_ficha(oab="SP 100.200")
+    assert DuplicateCase.objects.count() == 3
+
+
+def test_G7_merged_ficha_is_not_matched(make_user):
+    a = make_ficha(email="a@x.com.br")
+    Ficha.objects.filter(pk=a.pk).update(status=Ficha.Status.MERGED)
+    make_ficha(email="a@x.com.br")
+    assert not DuplicateCase.objects.exists()
+
+
+def test_G7_registration_routes_duplicate_to_central_not_to_agent(make_user):
+    agent = make_user(AGENT)
+    old = make_ficha(phone="(11) 98765-1234")
+    ficha, cases = register_ficha(
+        {"name": "Dra. Ana Souza", "document": format_document(CPF_B), "phone": "11987651234"},
+        actor=agent,
+    )
+    assert ficha.document == CPF_B
+    assert [(c.ficha_a, c.ficha_b) for c in cases] == [(old, ficha)]
+    assert list(central_queue()) == cases
+    # the case belongs to the team queue: nobody in particular, never the creating agent
+    assert not [f.name for f in DuplicateCase._meta.fields if f.related_model is type(agent)]
+
+
+@pytest.mark.parametrize(
+    ("data", "field"),
+    [
+        ({"name": "", "document": CPF_B}, "name"),
+        ({"name": "Dra. Ana", "document": "123.456.789-00"}, "document"),
+        ({"name": "Dra. Ana", "document": CPF_B, "email": "ana@"}, "email"),
+        ({"name": "Dra. Ana", "document": CPF_B, "phone": "9876-1234"}, "phone"),
+        ({"name": "Dra. Ana", "document": CPF_B, "oab": "123456"}, "oab"),
+    ],
+)
+def test_G7_bad_registration_input_writes_nothing(make_user, data, field):
+    with pytest.raises(RegistrationInvalid) as refused:
+        register_ficha(data, actor=make_user(AGENT))
+    assert field in refused.value.errors
+    assert not Ficha.objects.exists()
+
+
+def test_G7_registration_with_existing_document_points_to_the_ficha(make_user):
+    old = make_ficha(document=CPF_A, name="Dr. Carlos")
+    with pytest.raises(RegistrationInvalid) as refused:
+        register_ficha(
+            {"name": "Carlos", "document": format_document(CPF_A)}, actor=make_user(AGENT)
+        )
+    assert "Dr. Carlos" in refused.value.errors["document"]
+    assert list(Ficha.objects.all()) == [old]
+
+
+def test_G7_edit_runs_detection_and_refuses_merged_ficha(make_user):
+    agent = make_user(CENTRAL)
+    a = make_ficha(email="a@x.com.br")
+    b = make_ficha(email="b@x.com.br")
+    _, cases = edit_ficha(b, {"email": " a@X.com.br"}, actor=agent)
+    assert [c.matched_keys for c in cases] == [["email"]]
+    Ficha.objects.filter(pk=a.pk).update(status=Ficha.Status.MERGED)
+    with pytest.raises(Exception, match="unificada"):
+        edit_ficha(a, {"name": "Outro nome"}, actor=agent)
+    assert Ficha.objects.get(pk=a.pk).name != "Outro nome"
+
+
+def test_G7_scan_fills_the_queue_idempotently_with_progress():
+    fichas = [make_ficha() for _ in range(5)]
+    # rows written behind the receivers' back (e.g. a bulk import): no keys, no cases yet
+    Ficha.objects.filter(pk=fichas[0].pk).update(email="x@y.com.br", phone="(11) 3456-7890")
+    Ficha.objects.filter(pk=fichas[3].pk).update(email="X@Y.com.br")
+    Ficha.objects.filter(pk=fichas[4].pk).update(phone="+55 11 3456-7890", oab="SP 1234")
+    Ficha.objects.filter(pk=fichas[1].pk).update(oab="1234/SP")
+    FichaKeys.objects.filter(ficha_id=fichas[2].pk).delete()
+    assert not DuplicateCase.objects.exists()
+
+    seen = []
+    summary = scan_duplicates(progress=lambda done, total: seen.append((done, total)), every=2)
+    assert seen == [(2, 5), (4, 5), (5, 5)]
+    assert summary == {"fichas": 5, "pairs": 3, "created": 3}
+    pairs = {(c.ficha_a_id, c.ficha_b_id): c.matched_keys for c in DuplicateCase.objects.all()}
+    f = [x.pk for x in fichas]
+    assert pairs == {(f[0], f[3]): ["email"], (f[0], f[4]): ["phone"], (f[1], f[4]): ["oab"]}
+    assert FichaKeys.objects.count() == 5
+    assert all(c.source == DuplicateCase.Source.SCAN for c in DuplicateCase.objects.all())
+
+    assert scan_duplicates()["created"] == 0
+    assert DuplicateCase.objects.count() == 3
+
+
+def test_G7_scan_without_duplicates_costs_constant_queries(django_assert_max_num_queries):
+    for n in range(30):
+        make_ficha(email=f"cliente{n}@adv.com.br", phone=f"(11) 3456-{n:04d}")
+    with django_assert_max_num_queries(8):
+        assert scan_duplicates()["pairs"] == 0
+
+
+def test_G7_scan_command_prints_progress_and_summary(django_assert_max_num_queries):
+    for _ in range(4):
+        make_ficha(email="mesmo@adv.com.br")
+    DuplicateCase.objects.all().delete()
+    out = io.StringIO()
+    # a handful of queries for the scan plus a few per case it creates
+    with django_assert_max_num_queries(8 + 6 * 6):
+        call_command("scan_duplicates", "--every", "2", stdout=out)
+    text = out.getvalue()
+    assert "2/4 fichas verificadas" in text and "4/4 fichas verificadas" in text
+    assert "6 casos novos" in text
+    assert DuplicateCase.objects.count() == 6
