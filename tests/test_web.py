@@ -146,3 +146,20 @@ def test_admin_lists_every_project_model(client, make_user):
     ]
     assert project_models
     assert [m for m in project_models if m not in admin.site._registry] == []
+
+
+def test_flows_page_draws_every_machine_with_rule_ids(client, make_user):
+    from workflows.diagrams import project_machines
+
+    login(client, make_user(AGENT))
+    page = client.get(reverse("flows")).content.decode()
+    for machine in project_machines():
+        assert f'id="{machine.__name__}"' in page
+    assert page.count("<svg width=") == len(project_machines())  # graphviz output
+    assert "renovar" in page and '<span class="rule">S2</span>' in page
+
+
+def test_history_links_to_the_records_flow(client, make_user, demo):
+    login(client, make_user(MANAGER))
+    page = client.get(history_url(Ficha.objects.first())).content.decode()
+    assert reverse("flows") + "#FichaFlow" in page

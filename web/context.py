@@ -14,6 +14,7 @@ def navigation(request):
         items.append(("Fichas", reverse("ficha_search")))
     if roles.has_role(user, roles.MANAGER):
         items.append(("Gestor", reverse("manager_console")))
+    items.append(("Fluxos", reverse("flows")))
     if user.is_staff:
         items.append(("Administração", reverse("admin:index")))
     return {

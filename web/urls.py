@@ -59,6 +59,7 @@ urlpatterns = [
         sales_views.set_availability,
         name="set_availability",
     ),
+    path("fluxos/", views.flows, name="flows"),
     path("historico/<int:ct>/<str:pk>/", views.history, name="history"),
     path("historico/<int:ct>/<str:pk>/excecao/", views.add_override, name="add_override"),
     path("validar/<str:token>/", views.holder_validation, name="holder_validation"),

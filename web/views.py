@@ -77,7 +77,9 @@ def _target(ct, pk):
 
 
 def _history_context(content_type, obj):
+    machine = getattr(obj, "state_machine_name", "")
     return {
+        "machine_anchor": machine.rsplit(".", 1)[-1] if machine else "",
         "object": obj,
         "content_type": content_type,
         "audit": AuditEntry.for_object(obj).select_related("actor"),
@@ -132,3 +134,20 @@ def holder_validation(request, token):
         except TransitionRefused as refused:
             context["error"] = refused
     return render(request, "web/holder_validation.html", context)
+
+
+@login_required
+def flows(request):
+    """Every state machine of the project, drawn, with its transitions' guards and rules."""
+    from workflows.diagrams import machine_svg, project_machines, transitions
+
+    machines = [
+        {
+            "name": m.__name__,
+            "title": (m.__doc__ or m.__name__).strip().splitlines()[0],
+            "svg": machine_svg(m),
+            "transitions": transitions(m),
+        }
+        for m in project_machines()
+    ]
+    return render(request, "web/flows.html", {"machines": machines})
