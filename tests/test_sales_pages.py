@@ -221,3 +221,27 @@ def test_S2_agent_home_lists_my_agendamentos_by_deadline(ficha, ana, products, c
     page = as_user(ana).get(reverse("home")).content.decode()
     assert "Mais adiante" in page and ficha.name in page
     assert "Nada vence hoje." in page
+
+
+def test_M1_overrides_on_a_fichas_agendamentos_show_on_the_ficha(
+    ficha, ana, gestor, products, clock
+):
+    from workflows.services import extend_agendamento
+
+    ag = open_agendamento(
+        ficha,
+        owner=ana,
+        kind="venda_sem_contato",
+        product=products["intimacao"],
+        **contact(bitrix_link="", text="Liguei, não atendeu"),
+        outcome="no_answer",
+    )
+    extend_agendamento(
+        ag,
+        manager=gestor,
+        due_date=dt.date(2027, 4, 30),
+        reason="Cliente em audiência a semana toda",
+    )
+    page = ficha_page(as_user(ana), ficha)
+    assert "Cliente em audiência a semana toda" in page
+    assert '<span class="rule">S2</span> agendamento: Cliente em audiência' in page

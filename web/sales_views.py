@@ -105,6 +105,7 @@ def agendamento_rows(agendamentos, user):
                 "overdue": ag.due_date < today,
                 "reserves": services.reserves_sale(ag),
                 "actions": actions,
+                "history_url": _history_url(ag),
             }
         )
     return rows
@@ -128,7 +129,7 @@ def ficha_context(ficha, user):
         "agendamento_rows": agendamento_rows(live_agendamentos(ficha), user),
         "movimentacoes": ficha.movimentacoes.select_related("author", "product")[:50],
         "sales": ficha.sales.select_related("product", "seller", "commission_to")[:20],
-        "overrides": Override.for_object(ficha).select_related("manager"),
+        "overrides": services.overrides_for_ficha(ficha),
         "is_manager": has_role(user, MANAGER),
         "history_url": _history_url(ficha),
         "mov_form": forms.MovimentacaoForm(),

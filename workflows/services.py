@@ -12,6 +12,7 @@ from django.core.exceptions import ValidationError
 from django.core.mail import EmailMessage, send_mail
 from django.core.validators import validate_email
 from django.db import transaction
+from django.db.models import Q
 from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils import timezone
@@ -65,6 +66,27 @@ def record_override(obj, *, manager, rule_id: str, reason: str, **details) -> Ov
     return Override.objects.create(
         target=obj, manager=manager, at=clock.now(), rule_id=rule_id, reason=reason, details=details
     )
+
+
+def overrides_for_ficha(ficha: Ficha):
+    """M1: every override on the ficha or on its agendamentos, sales, triages, orçamentos and
+    data changes, so the ficha shows all the exceptions made for this client."""
+    from django.contrib.contenttypes.models import ContentType
+
+    related = [
+        ficha.agendamentos,
+        ficha.sales,
+        ficha.triages,
+        ficha.orcamentos,
+        ficha.data_changes,
+    ]
+    lookup = Q(content_type=ContentType.objects.get_for_model(Ficha), object_id=str(ficha.pk))
+    for manager in related:
+        ids = [str(pk) for pk in manager.values_list("pk", flat=True)]
+        if ids:
+            ct = ContentType.objects.get_for_model(manager.model)
+            lookup |= Q(content_type=ct, object_id__in=ids)
+    return Override.objects.filter(lookup).select_related("manager", "content_type")
 
 
 def seed_company_calendar(years) -> int:
