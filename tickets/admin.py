@@ -1,0 +1,36 @@
+from django.contrib import admin
+
+from . import models
+
+
+@admin.register(models.SlaPolicy)
+class SlaPolicyAdmin(admin.ModelAdmin):
+    list_display = [
+        "name",
+        "priority",
+        "first_response_minutes",
+        "next_update_minutes",
+        "resolution_minutes",
+        "work_start",
+        "work_end",
+    ]
+
+
+@admin.register(models.Ticket)
+class TicketAdmin(admin.ModelAdmin):
+    list_display = ["pk", "subject", "state", "assignee", "urgency", "impact", "created_at"]
+    list_filter = ["state", "channel"]
+    search_fields = ["subject", "description", "requester", "requester_email"]
+    readonly_fields = ["state"]  # T4: state changes only through the flow (audited)
+
+
+@admin.register(models.TicketNote)
+class TicketNoteAdmin(admin.ModelAdmin):
+    list_display = ["at", "ticket", "kind", "author", "external_author"]
+    list_filter = ["kind"]
+
+
+@admin.register(models.TicketAlert)
+class TicketAlertAdmin(admin.ModelAdmin):
+    list_display = ["at", "ticket", "kind", "target", "due_at", "recipients"]
+    list_filter = ["kind", "target"]

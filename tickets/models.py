@@ -1,0 +1,225 @@
+"""Support (document 002): G3stor tickets (T2, T4), SLA (T6), GitHub (T7), Textura (T3, T5),
+the daily routine (T8)."""
+
+import datetime as dt
+
+from django.conf import settings
+from django.core.validators import MaxValueValidator, MinValueValidator
+from django.db import models
+
+from workflows import clock
+from workflows.models import Ficha, WorkflowModel
+from workflows.validators import validate_meaningful_text
+
+
+class SlaPolicy(models.Model):
+    """T6: targets in business minutes (company calendar + working hours, São Paulo)."""
+
+    name = models.CharField("nome", max_length=80, unique=True)
+    priority = models.CharField(
+        "prioridade padrão", max_length=2, blank=True, help_text="P1…P4: aplicada a novos chamados"
+    )
+    first_response_minutes = models.PositiveIntegerField(
+        "primeira resposta (minutos úteis)", validators=[MinValueValidator(1)]
+    )
+    next_update_minutes = models.PositiveIntegerField(
+        "próxima atualização (minutos úteis)", validators=[MinValueValidator(1)]
+    )
+    resolution_minutes = models.PositiveIntegerField(
+        "resolução (minutos úteis)", validators=[MinValueValidator(1)]
+    )
+    work_start = models.TimeField("início do expediente", default=dt.time(9, 0))
+    work_end = models.TimeField("fim do expediente", default=dt.time(18, 0))
+    time_zone = models.CharField("fuso horário", max_length=40, default="America/Sao_Paulo")
+    warn_percent = models.PositiveSmallIntegerField(
+        "avisar em (%)", default=80, validators=[MinValueValidator(1), MaxValueValidator(99)]
+    )
+
+    class Meta:
+        verbose_name = "política de SLA"
+        verbose_name_plural = "políticas de SLA"
+        ordering = ["priority", "name"]
+
+    def __str__(self):
+        return self.name
+
+
+class Level(models.IntegerChoices):
+    LOW = 1, "Baixa"
+    MEDIUM = 2, "Média"
+    HIGH = 3, "Alta"
+    CRITICAL = 4, "Crítica"
+
+
+class Ticket(WorkflowModel):
+    """T2/T4: a G3stor ticket; its state moves only through `TicketFlow` (audited)."""
+
+    state_machine_name = "tickets.statemachines.TicketFlow"
+
+    class State(models.TextChoices):
+        OPEN = "aberto", "Aberto"
+        ANALYSIS = "em_analise", "Em análise"
+        WAITING_CLIENT = "aguardando_cliente", "Aguardando cliente"
+        DEVELOPMENT = "em_desenvolvimento", "Em desenvolvimento"
+        DONE = "concluido", "Concluído"
+
+    class Channel(models.TextChoices):
+        EMAIL = "email", "E-mail"
+        PHONE = "phone", "Telefone"
+        CHAT = "chat", "Chat"
+        WHATSAPP = "whatsapp", "WhatsApp"
+        REVIEW = "review", "Revisão dos atendimentos"
+        OTHER = "other", "Outro"
+
+    ficha = models.ForeignKey(
+        Ficha,
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="tickets",
+        verbose_name="ficha do cliente",
+    )
+    requester = models.CharField("cliente / contato", max_length=160, blank=True)
+    requester_email = models.EmailField("e-mail do cliente", blank=True)
+    channel = models.CharField("canal", max_length=20, choices=Channel)
+    subject = models.CharField("assunto", max_length=200, validators=[validate_meaningful_text])
+    description = models.TextField("descrição", validators=[validate_meaningful_text])
+    urgency = models.PositiveSmallIntegerField("urgência", choices=Level, default=Level.MEDIUM)
+    impact = models.PositiveSmallIntegerField(
+        "impacto no cliente", choices=Level, default=Level.MEDIUM
+    )
+    sla_policy = models.ForeignKey(
+        SlaPolicy, on_delete=models.PROTECT, related_name="tickets", verbose_name="SLA"
+    )
+    assignee = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="tickets_assigned",
+        verbose_name="responsável",
+    )
+    state = models.CharField(max_length=20, choices=State, default=State.OPEN, db_index=True)
+    created_at = models.DateTimeField("aberto em", default=clock.now, db_index=True)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="tickets_created",
+        verbose_name="aberto por",
+    )
+    # T6: the SLA clock.
+    first_response_at = models.DateTimeField("primeira resposta em", null=True, blank=True)
+    last_response_at = models.DateTimeField("última resposta em", null=True, blank=True)
+    response_due_at = models.DateTimeField("retorno ao cliente até", null=True, blank=True)
+    resolution_due_at = models.DateTimeField("resolução até", null=True, blank=True)
+    resolved_at = models.DateTimeField("concluído em", null=True, blank=True)
+    response_since = models.DateTimeField(null=True, blank=True, editable=False)
+    resolution_since = models.DateTimeField(null=True, blank=True, editable=False)
+    # T7: the GitHub issue.
+    github_issue_url = models.URLField("issue no GitHub", blank=True)
+    github_issue_number = models.PositiveIntegerField("número da issue", null=True, blank=True)
+    github_issue_state = models.CharField("estado da issue", max_length=20, blank=True)
+    github_pending = models.BooleanField("criação da issue pendente", default=False)
+    github_error = models.CharField("último erro do GitHub", max_length=300, blank=True)
+
+    ACTIVE = (State.OPEN, State.ANALYSIS, State.WAITING_CLIENT, State.DEVELOPMENT)
+
+    class Meta:
+        verbose_name = "chamado"
+        ordering = ["-created_at", "-pk"]
+        indexes = [models.Index(fields=["state", "response_due_at"])]
+
+    def __str__(self):
+        return f"{self.tag} {self.subject}"
+
+    @property
+    def tag(self) -> str:
+        return f"[#{self.pk}]"
+
+    @property
+    def priority_score(self) -> int:
+        """T6: priority from urgency × impact (1…16)."""
+        return self.urgency * self.impact
+
+    @property
+    def priority(self) -> str:
+        return priority_for(self.urgency, self.impact)
+
+    @property
+    def is_active(self) -> bool:
+        return self.state in self.ACTIVE
+
+    @property
+    def waits_for_us(self) -> bool:
+        """T6: the client waits for a return from us (not while we wait for the client)."""
+        return self.state in (self.State.OPEN, self.State.ANALYSIS, self.State.DEVELOPMENT)
+
+
+def priority_for(urgency: int, impact: int) -> str:
+    """T6: P1 (most urgent) … P4 from urgency × impact."""
+    score = urgency * impact
+    if score >= 12:
+        return "P1"
+    if score >= 6:
+        return "P2"
+    if score >= 3:
+        return "P3"
+    return "P4"
+
+
+class TicketNote(models.Model):
+    """What happened on a ticket besides transitions: client updates, e-mails, GitHub comments."""
+
+    class Kind(models.TextChoices):
+        CLIENT_UPDATE = "client_update", "Retorno ao cliente"
+        INTERNAL = "internal", "Nota interna"
+        GITHUB_COMMENT = "github_comment", "Comentário no GitHub"
+        GITHUB = "github", "GitHub"
+        EMAIL_IN = "email_in", "E-mail do cliente"
+
+    ticket = models.ForeignKey(Ticket, on_delete=models.CASCADE, related_name="notes")
+    at = models.DateTimeField("quando", default=clock.now, db_index=True)
+    author = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT
+    )
+    external_author = models.CharField("autor externo", max_length=160, blank=True)
+    kind = models.CharField("tipo", max_length=20, choices=Kind)
+    text = models.TextField("texto")
+    external_id = models.CharField(max_length=200, blank=True, db_index=True)
+
+    class Meta:
+        verbose_name = "registro do chamado"
+        verbose_name_plural = "registros dos chamados"
+        ordering = ["at", "pk"]
+
+    def __str__(self):
+        return f"{self.get_kind_display()} em {self.ticket.tag}"
+
+
+class TicketAlert(models.Model):
+    """T6: an SLA warning (80 %) to the assignee or a breach escalated to the managers."""
+
+    class Kind(models.TextChoices):
+        WARNING = "warning", "Aviso (prazo perto de vencer)"
+        BREACH = "breach", "Estouro (escalado ao gestor)"
+
+    class Target(models.TextChoices):
+        RESPONSE = "response", "retorno ao cliente"
+        RESOLUTION = "resolution", "resolução"
+
+    ticket = models.ForeignKey(Ticket, on_delete=models.CASCADE, related_name="alerts")
+    kind = models.CharField("tipo", max_length=10, choices=Kind)
+    target = models.CharField("prazo", max_length=12, choices=Target)
+    at = models.DateTimeField("quando", default=clock.now)
+    due_at = models.DateTimeField("prazo em")
+    recipients = models.TextField("enviado para", blank=True)
+
+    class Meta:
+        verbose_name = "alerta de SLA"
+        verbose_name_plural = "alertas de SLA"
+        ordering = ["-at", "-pk"]
+
+    def __str__(self):
+        return f"{self.get_kind_display()} · {self.get_target_display()} · {self.ticket.tag}"

@@ -1,0 +1,13 @@
+from django import template
+
+register = template.Library()
+
+
+@register.filter
+def person(user, default="—"):
+    """A user's full name, else username; `default` for nobody."""
+    if user is None or user == "":
+        return default
+    if isinstance(user, str):
+        return user
+    return user.get_full_name() or user.username

@@ -1,0 +1,194 @@
+"""Support pages (thin: forms check input, services and flows apply the rules)."""
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied
+from django.db.models import Q
+from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
+from django_htmx.http import HttpResponseClientRedirect
+
+from workflows import clock
+from workflows.engine import TransitionRefused, available_events
+from workflows.models import AuditEntry
+from workflows.roles import MANAGER, SUPPORT, SUPPORT_DEV, has_role
+
+from . import forms, services, sla
+from .models import Ticket
+
+SUPPORT_ROLES = (SUPPORT, SUPPORT_DEV, MANAGER)
+
+# event -> (button label, reason label); events not listed are not offered on screen.
+ACTIONS = {
+    "analyse": ("Iniciar análise", "Por quê"),
+    "respond": ("Dar retorno ao cliente", "O que foi dito ao cliente (vale como retorno, T6)"),
+    "ask_client": ("Aguardar o cliente", "O que foi pedido ao cliente"),
+    "client_replied": ("Cliente respondeu", "O que o cliente respondeu"),
+    "develop": ("Enviar para desenvolvimento", "Por quê"),
+    "conclude": ("Concluir", "Solução informada ao cliente"),
+    "reopen": ("Reabrir", "Por que reabrir"),
+    "assign": ("Atribuir responsável", "Por quê"),
+}
+
+
+def require_roles(user, *roles):
+    if not has_role(user, *roles):
+        raise PermissionDenied("Seu perfil não permite esta página.")
+
+
+def done(request, message, url):
+    messages.success(request, message)
+    return HttpResponseClientRedirect(url) if request.htmx else redirect(url)
+
+
+def form_response(request, context, status=200):
+    template = "web/_form.html" if request.htmx else "web/form_page.html"
+    return render(request, template, context, status=status)
+
+
+def ticket_actions(ticket, user):
+    events = set(available_events(ticket, user))
+    return [
+        (event, label)
+        for event, (label, _) in ACTIONS.items()
+        if event in events and (event != "develop" or ticket.github_issue_number)
+    ]
+
+
+@login_required
+def ticket_list(request):
+    require_roles(request.user, *SUPPORT_ROLES)
+    state = request.GET.get("estado", "ativos")
+    tickets = Ticket.objects.select_related("assignee", "ficha", "sla_policy")
+    if state == "ativos":
+        tickets = tickets.filter(state__in=Ticket.ACTIVE)
+    elif state in Ticket.State.values:
+        tickets = tickets.filter(state=state)
+    q = (request.GET.get("q") or "").strip()
+    if q:
+        tickets = tickets.filter(
+            Q(subject__icontains=q) | Q(requester__icontains=q) | Q(ficha__name__icontains=q)
+        )
+    if request.GET.get("meus"):
+        tickets = tickets.filter(assignee=request.user)
+    context = {
+        "tickets": tickets[:200],
+        "state": state,
+        "states": Ticket.State.choices,
+        "q": q,
+        "can_create": has_role(request.user, SUPPORT, MANAGER),
+    }
+    return render(request, "tickets/ticket_list.html", context)
+
+
+@login_required
+def ticket_create(request):
+    require_roles(request.user, SUPPORT, MANAGER)
+    form = forms.TicketForm(request.POST or None, initial=request.GET or None)
+    refusal = None
+    if request.method == "POST" and form.is_valid():
+        try:
+            ticket = services.create_ticket(actor=request.user, **form.cleaned_data)
+        except TransitionRefused as refused:
+            refusal = refused
+        else:
+            return done(
+                request,
+                f"Chamado {ticket.tag} aberto.",
+                reverse("tickets:detail", args=[ticket.pk]),
+            )
+    status = 422 if request.method == "POST" else 200
+    return form_response(
+        request,
+        {
+            "form": form,
+            "refusal": refusal,
+            "action_url": request.path,
+            "title": "Abrir chamado",
+            "submit": "Abrir chamado",
+            "form_id": "form-chamado",
+            "back_url": reverse("tickets:list"),
+        },
+        status,
+    )
+
+
+def history_of(ticket):
+    """T4: transitions (who, when, from → to, why) and notes, oldest first."""
+    labels = dict(Ticket.State.choices)
+    items = [
+        {
+            "at": a.at,
+            "who": a.actor,
+            "audit": a,
+            "label": ticket.machine.event_label(a.event),
+            "from_label": labels.get(a.from_state, a.from_state),
+            "to_label": labels.get(a.to_state, a.to_state),
+        }
+        for a in AuditEntry.for_object(ticket).select_related("actor")
+    ]
+    items += [
+        {"at": n.at, "who": n.author or n.external_author, "note": n}
+        for n in ticket.notes.select_related("author")
+    ]
+    return sorted(items, key=lambda i: i["at"])
+
+
+@login_required
+def ticket_detail(request, pk):
+    require_roles(request.user, *SUPPORT_ROLES)
+    ticket = get_object_or_404(
+        Ticket.objects.select_related("sla_policy", "assignee", "ficha"), pk=pk
+    )
+    now = clock.now()
+    context = {
+        "ticket": ticket,
+        "history": history_of(ticket),
+        "actions": ticket_actions(ticket, request.user),
+        "response_left": sla.describe_remaining(now, ticket.response_due_at, ticket.sla_policy),
+        "resolution_left": sla.describe_remaining(now, ticket.resolution_due_at, ticket.sla_policy),
+        "alerts": ticket.alerts.all(),
+        "can_github": False,
+    }
+    return render(request, "tickets/ticket_detail.html", context)
+
+
+@login_required
+def ticket_action(request, pk, event):
+    require_roles(request.user, *SUPPORT_ROLES)
+    ticket = get_object_or_404(Ticket, pk=pk)
+    if event not in ACTIONS:
+        raise PermissionDenied("Ação desconhecida.")
+    label, reason_label = ACTIONS[event]
+    form_class = forms.AssignForm if event == "assign" else forms.ActionForm
+    form = form_class(request.POST or None, reason_label=reason_label)
+    refusal = None
+    if request.method == "POST" and form.is_valid():
+        data = dict(form.cleaned_data)
+        try:
+            services.act(ticket, event, actor=request.user, **data)
+        except TransitionRefused as refused:
+            refusal = refused
+        else:
+            return done(request, f"{label}: feito.", reverse("tickets:detail", args=[pk]))
+    status = 422 if request.method == "POST" else 200
+    return form_response(
+        request,
+        {
+            "form": form,
+            "refusal": refusal,
+            "action_url": request.path,
+            "title": f"{label} · {ticket.tag}",
+            "submit": label,
+            "form_id": f"form-{event}",
+            "back_url": reverse("tickets:detail", args=[pk]),
+        },
+        status,
+    )
+
+
+@login_required
+def queue(request):
+    """T6: clients waiting for our return, nearest SLA breach first."""
+    require_roles(request.user, *SUPPORT_ROLES)
+    return render(request, "tickets/queue.html", {"rows": services.waiting_queue()})
