@@ -21,6 +21,7 @@ from workflows.validators import normalize_document
 
 from .keys import NORMALIZERS, keys_of
 from .models import DuplicateCase, FichaKeys, MergeRecord
+from .signals import detection_after_commit
 
 CENTRAL_TEAM = (CENTRAL, MANAGER)
 
@@ -325,8 +326,8 @@ def move_relations(kept: Ficha, discarded: Ficha) -> tuple[dict, dict, list]:
         if not field.is_relation or not field.auto_created or field.concrete:
             continue  # only reverse relations: rows of other models pointing at a ficha
         model, remote = field.related_model, field.remote_field
-        if _keeps_in_place(model, remote.name):
-            continue
+        if model._meta.auto_created or _keeps_in_place(model, remote.name):
+            continue  # many-to-many link tables are handled with their relation below
         if field.many_to_many:
             through = remote.remote_field.through
             src = through._meta.get_field(remote.m2m_field_name()).attname
@@ -388,14 +389,28 @@ def _move_generic_rows(kept: Ficha, discarded: Ficha, moved: dict, left: dict) -
 def merge_case(
     case: DuplicateCase, *, actor, choices: dict[str, str], reason: str = ""
 ) -> MergeRecord:
-    """G7: the lossless merge, in ONE transaction. Locks the case, then both fichas in pk
-    order (no deadlock between two merges touching the same fichas), moves every related row
+    """G7: the lossless merge, in ONE transaction. Locks both fichas in pk order, then the
+    case (no deadlock between two merges touching the same fichas), moves every related row
     of the discarded ficha to the kept one, applies the field choices made on the side-by-side
     page (`choices[field]` is "kept" or "discarded" for every conflicting field), closes the
     discarded ficha as merged (FichaFlow `merge`, central/manager only) and records it all in
     a MergeRecord. Nothing is deleted."""
     _require_central(actor)
-    with transaction.atomic():
+    with transaction.atomic(), detection_after_commit():
+        # Lock order: fichas (pk order), then cases. Besides the pair, the fichas of the other
+        # live cases of the pair are locked too: closing those cases re-checks their foreign
+        # keys (PostgreSQL), so two merges of overlapping cases queue up on the first ficha
+        # instead of deadlocking.
+        pair_ids = {case.ficha_a_id, case.ficha_b_id}
+        lock_ids = set(pair_ids)
+        for ids in DuplicateCase.objects.filter(
+            Q(ficha_a__in=pair_ids) | Q(ficha_b__in=pair_ids), state__in=DuplicateCase.LIVE
+        ).values_list("ficha_a_id", "ficha_b_id"):
+            lock_ids.update(ids)
+        fichas = {
+            f.pk: f
+            for f in Ficha.objects.select_for_update().filter(pk__in=lock_ids).order_by("pk")
+        }
         case = DuplicateCase.objects.select_for_update().get(pk=case.pk)
         if case.state != DuplicateCase.State.KEPT_CHOSEN:
             raise TransitionRefused(
@@ -403,12 +418,6 @@ def merge_case(
                 "ficha ele quer manter antes de unificar.",
                 "G7",
             )
-        fichas = {
-            f.pk: f
-            for f in Ficha.objects.select_for_update()
-            .filter(pk__in=[case.ficha_a_id, case.ficha_b_id])
-            .order_by("pk")
-        }
         kept = fichas[case.kept_id]
         discarded = fichas[case.ficha_b_id if case.kept_id == case.ficha_a_id else case.ficha_a_id]
         if Ficha.Status.MERGED in (kept.status, discarded.status):

@@ -1,4 +1,16 @@
-from django.urls import path  # noqa: F401
+from django.urls import path
+
+from . import views
 
 app_name = "onboarding"
-urlpatterns = []
+urlpatterns = [
+    path("", views.index, name="index"),
+    path("novo/", views.register, name="register"),
+    path("fichas/<int:pk>/editar/", views.edit, name="edit"),
+    path("duplicidades/", views.queue, name="queue"),
+    path("duplicidades/<int:pk>/", views.case_detail, name="case"),
+    path("duplicidades/<int:pk>/informar/", views.case_inform, name="case_inform"),
+    path("duplicidades/<int:pk>/escolher/", views.case_choose, name="case_choose"),
+    path("duplicidades/<int:pk>/unificar/", views.case_merge, name="case_merge"),
+    path("duplicidades/<int:pk>/descartar/", views.case_dismiss, name="case_dismiss"),
+]

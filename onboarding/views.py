@@ -1,0 +1,288 @@
+"""Thin views: read, call a service, render. Rules live in services and statemachines."""
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.contrib.contenttypes.models import ContentType
+from django.core.exceptions import PermissionDenied
+from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
+from django.views.decorators.http import require_POST
+from django_htmx.http import HttpResponseClientRedirect
+
+from workflows.engine import TransitionRefused
+from workflows.models import Ficha
+from workflows.roles import AGENT, CENTRAL, MANAGER, SELLER, SUPPORT, has_role
+
+from . import services
+from .forms import ChooseKeptForm, ContactForm, ReasonForm, RegistrationForm
+from .keys import KEY_LABELS
+from .models import DuplicateCase
+
+ATTENDANTS = (AGENT, SELLER, SUPPORT, CENTRAL, MANAGER)
+
+
+def _require(user, *roles, message="Seu perfil não permite esta ação."):
+    if not has_role(user, *roles):
+        raise PermissionDenied(message)
+
+
+def _done(request, url, text):
+    messages.success(request, text)
+    return HttpResponseClientRedirect(url) if request.htmx else redirect(url)
+
+
+def _history_url(obj):
+    ct = ContentType.objects.get_for_model(obj)
+    return reverse("history", args=[ct.pk, obj.pk])
+
+
+@login_required
+def index(request):
+    if has_role(request.user, CENTRAL, MANAGER):
+        return redirect("onboarding:queue")
+    return redirect("onboarding:register")
+
+
+# --- registration (G7) ------------------------------------------------------------------------
+
+
+def _registration_page(request, form, *, ficha=None, errors=None, status=200):
+    context = {"form": form, "ficha": ficha, "errors": errors or {}}
+    return render(request, "onboarding/register.html", context, status=status)
+
+
+def _flash_cases(request, cases):
+    if cases:
+        messages.warning(
+            request,
+            f"Possível cadastro duplicado ({len(cases)} ficha{'s' if len(cases) > 1 else ''} "
+            "com dados iguais): encaminhado à central de cadastros, que vai tratar a "
+            "duplicidade (G7).",
+        )
+
+
+@login_required
+def register(request):
+    """G7: a new registration; suspected duplicates go to the central team's queue."""
+    _require(request.user, *ATTENDANTS, message="Seu perfil não cadastra clientes.")
+    form = RegistrationForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        try:
+            ficha, cases = services.register_ficha(form.cleaned_data, actor=request.user)
+        except services.RegistrationInvalid as invalid:
+            return _registration_page(request, form, errors=invalid.errors, status=422)
+        _flash_cases(request, cases)
+        return _done(request, reverse("ficha_detail", args=[ficha.pk]), "Ficha cadastrada.")
+    return _registration_page(request, form)
+
+
+@login_required
+def edit(request, pk):
+    """Edit the holder's contact data; detection runs again (G7)."""
+    _require(request.user, *ATTENDANTS, message="Seu perfil não edita fichas.")
+    ficha = get_object_or_404(Ficha, pk=pk)
+    initial = {f: getattr(ficha, f) for f in services.EDITABLE_FIELDS}
+    form = RegistrationForm(request.POST or None, initial=initial)
+    if request.method == "POST" and form.is_valid():
+        try:
+            ficha, cases = services.edit_ficha(ficha, form.cleaned_data, actor=request.user)
+        except services.RegistrationInvalid as invalid:
+            return _registration_page(request, form, ficha=ficha, errors=invalid.errors, status=422)
+        except TransitionRefused as refused:
+            return _registration_page(
+                request, form, ficha=ficha, errors={"form": refused.message}, status=422
+            )
+        _flash_cases(request, cases)
+        return _done(request, reverse("ficha_detail", args=[ficha.pk]), "Ficha atualizada.")
+    return _registration_page(request, form, ficha=ficha)
+
+
+# --- the central team's queue and cases (G7) ------------------------------------------------
+
+
+def _require_central(user):
+    _require(
+        user,
+        CENTRAL,
+        MANAGER,
+        message="Só a central de cadastros (ou um gestor) trata cadastros duplicados (G7).",
+    )
+
+
+@login_required
+def queue(request):
+    _require_central(request.user)
+    closed = DuplicateCase.objects.exclude(state__in=DuplicateCase.LIVE).select_related(
+        "ficha_a", "ficha_b", "kept"
+    )
+    return render(
+        request,
+        "onboarding/queue.html",
+        {"cases": services.central_queue(), "closed": closed.order_by("-closed_at")[:20]},
+    )
+
+
+def _side_by_side(case):
+    """Rows of the comparison table: label, value on ficha A, value on ficha B, differs."""
+    a, b = case.ficha_a, case.ficha_b
+    rows = []
+    for name in ("document", *services.MERGE_FIELDS, "status", "created_at"):
+        field = Ficha._meta.get_field(name)
+        va, vb = getattr(a, name), getattr(b, name)
+        if name == "document":
+            va, vb = a.document_display, b.document_display
+        elif name == "status":
+            va, vb = a.get_status_display(), b.get_status_display()
+        rows.append({"name": name, "label": field.verbose_name, "a": va, "b": vb})
+    for label, related in [
+        ("movimentações", "movimentacoes"),
+        ("agendamentos", "agendamentos"),
+        ("boletos", "boletos"),
+        ("vendas", "sales"),
+    ]:
+        rows.append(
+            {
+                "label": label,
+                "a": getattr(a, related).count(),
+                "b": getattr(b, related).count(),
+                "count": True,
+            }
+        )
+    rows.append(
+        {
+            "label": "produtos contratados",
+            "a": ", ".join(map(str, a.products.all())) or "—",
+            "b": ", ".join(map(str, b.products.all())) or "—",
+            "count": True,
+        }
+    )
+    for row in rows:
+        row["differs"] = row["a"] != row["b"]
+    return rows
+
+
+def _merge_fields(case):
+    """The conflicting fields with both values and the pre-selected choice."""
+    kept, discarded = case.kept, case.discarded
+    if kept is None:
+        return []
+    fields = []
+    for name in services.conflicting_fields(kept, discarded):
+        kept_value, other_value = getattr(kept, name), getattr(discarded, name)
+        fields.append(
+            {
+                "name": name,
+                "label": Ficha._meta.get_field(name).verbose_name,
+                "kept": kept_value if kept_value not in ("", None) else "(vazio)",
+                "discarded": other_value if other_value not in ("", None) else "(vazio)",
+                "default": "discarded" if kept_value in ("", None) else "kept",
+            }
+        )
+    return fields
+
+
+def _case_page(request, case, *, refusal=None, forms=None, status=200):
+    forms = forms or {}
+    record = getattr(case, "merge_record", None) if case.state == case.State.MERGED else None
+    context = {
+        "case": case,
+        "rows": _side_by_side(case),
+        "merge_fields": _merge_fields(case),
+        "record": record,
+        "refusal": refusal,
+        "key_labels": KEY_LABELS,
+        "inform_form": forms.get("inform") or ContactForm(),
+        "choose_form": forms.get("choose") or ChooseKeptForm(case=case),
+        "dismiss_form": forms.get("dismiss") or ReasonForm(),
+        "history_url": _history_url(case),
+        "posted": request.POST if refusal else {},
+    }
+    return render(request, "onboarding/case.html", context, status=status)
+
+
+def _get_case(pk):
+    return get_object_or_404(
+        DuplicateCase.objects.select_related("ficha_a", "ficha_b", "kept", "client_contact"),
+        pk=pk,
+    )
+
+
+@login_required
+def case_detail(request, pk):
+    _require_central(request.user)
+    return _case_page(request, _get_case(pk))
+
+
+def _case_action(request, pk, form_key, form, perform, success):
+    case = _get_case(pk)
+    _require_central(request.user)
+    if not form.is_valid():
+        return _case_page(request, case, forms={form_key: form}, status=422)
+    try:
+        perform(case, form.cleaned_data)
+    except TransitionRefused as refused:
+        return _case_page(request, case, refusal=refused, forms={form_key: form}, status=422)
+    return _done(request, reverse("onboarding:case", args=[case.pk]), success)
+
+
+@login_required
+@require_POST
+def case_inform(request, pk):
+    return _case_action(
+        request,
+        pk,
+        "inform",
+        ContactForm(request.POST),
+        lambda case, d: services.inform_client(case, actor=request.user, **d),
+        "Movimentação registrada.",
+    )
+
+
+@login_required
+@require_POST
+def case_choose(request, pk):
+    case = _get_case(pk)
+
+    def perform(case, d):
+        kept = case.ficha_a if d["kept"] == str(case.ficha_a_id) else case.ficha_b
+        services.choose_kept(case, actor=request.user, kept=kept, answer=d["answer"])
+
+    return _case_action(
+        request,
+        pk,
+        "choose",
+        ChooseKeptForm(request.POST, case=case),
+        perform,
+        "Ficha escolhida registrada.",
+    )
+
+
+@login_required
+@require_POST
+def case_merge(request, pk):
+    """G7: the side-by-side choices arrive as `choice_<field>` = kept | discarded."""
+    case = _get_case(pk)
+    _require_central(request.user)
+    choices = {
+        key.removeprefix("choice_"): value
+        for key, value in request.POST.items()
+        if key.startswith("choice_")
+    }
+    try:
+        services.merge_case(case, actor=request.user, choices=choices)
+    except TransitionRefused as refused:
+        return _case_page(request, case, refusal=refused, status=422)
+    return _done(request, reverse("onboarding:case", args=[case.pk]), "Fichas unificadas (G7).")
+
+
+@login_required
+@require_POST
+def case_dismiss(request, pk):
+    return _case_action(
+        request,
+        pk,
+        "dismiss",
+        ReasonForm(request.POST),
+        lambda case, d: services.dismiss_case(case, actor=request.user, reason=d["reason"]),
+        "Caso descartado: não é duplicidade.",
+    )

@@ -1,0 +1,138 @@
+"""G7 pages: registration, the central queue, the case page with the side-by-side merge."""
+
+import pytest
+from django.urls import reverse
+
+from onboarding.models import DuplicateCase, MergeRecord
+from tests.sales_fixtures import BITRIX, make_ficha
+from workflows.models import Ficha, Movimentacao
+from workflows.roles import AGENT, CENTRAL, MANAGER, SELLER
+from workflows.validators import cpf_with_check_digits, format_document
+
+pytestmark = pytest.mark.django_db
+
+HTMX = {"HTTP_HX_REQUEST": "true"}
+
+
+@pytest.fixture
+def central(make_user):
+    return make_user(CENTRAL, first_name="Elisa")
+
+
+def login(client, user):
+    client.force_login(user)
+    return client
+
+
+def test_G7_registration_page_creates_ficha_and_flags_duplicate(client, make_user):
+    make_ficha(email="ana@adv.com.br")
+    login(client, make_user(AGENT, SELLER))
+    page = client.get(reverse("onboarding:register"))
+    assert "Novo cadastro" in page.content.decode()
+    doc = format_document(cpf_with_check_digits("987654321"))
+    response = client.post(
+        reverse("onboarding:register"),
+        {"name": "Ana Souza", "document": doc, "email": "ANA@adv.com.br", "phone": ""},
+        follow=True,
+    )
+    ficha = Ficha.objects.get(name="Ana Souza")
+    assert response.redirect_chain[-1][0] == reverse("ficha_detail", args=[ficha.pk])
+    assert "encaminhado à central de cadastros" in response.content.decode()
+    assert DuplicateCase.objects.get().ficha_b == ficha
+
+
+def test_G7_registration_page_bad_input_shows_pt_br_errors_and_keeps_typing(client, make_user):
+    login(client, make_user(AGENT))
+    response = client.post(
+        reverse("onboarding:register"),
+        {"name": "Ana Souza", "document": "111.222.333-00", "phone": "1234"},
+        **HTMX,
+    )
+    assert response.status_code == 422
+    body = response.content.decode()
+    assert "CPF ou CNPJ inválido" in body and "Telefone inválido" in body
+    assert 'value="Ana Souza"' in body
+    assert not Ficha.objects.exists()
+
+
+def test_G7_queue_and_case_pages_are_for_central_and_managers_only(client, make_user):
+    make_ficha(email="a@x.com.br")
+    make_ficha(email="a@x.com.br")
+    case = DuplicateCase.objects.get()
+    login(client, make_user(AGENT, SELLER))
+    assert client.get(reverse("onboarding:queue")).status_code == 403
+    assert client.get(reverse("onboarding:case", args=[case.pk])).status_code == 403
+    response = client.post(reverse("onboarding:case_dismiss", args=[case.pk]), {"reason": "não"})
+    assert response.status_code == 403
+    case.refresh_from_db()
+    assert case.state == DuplicateCase.State.OPEN
+    for roles in [(CENTRAL,), (MANAGER,)]:
+        login(client, make_user(*roles))
+        page = client.get(reverse("onboarding:queue")).content.decode()
+        assert f"#{case.pk}" in page and "e-mail" in page
+
+
+def test_G7_case_pages_walk_the_whole_flow_to_a_merge(client, central):
+    old = make_ficha(name="Dra. Ana", email="a@x.com.br", phone="(11) 3456-7890")
+    new = make_ficha(name="Ana", email="A@x.com.br", phone="")
+    case = DuplicateCase.objects.get()
+    login(client, central)
+    url = reverse("onboarding:case", args=[case.pk])
+    page = client.get(url).content.decode()
+    assert "Lado a lado" in page and "Informar o cliente" in page
+
+    bad = client.post(
+        reverse("onboarding:case_inform", args=[case.pk]),
+        {"channel": "phone", "outcome": "talked", "text": "..."},
+        **HTMX,
+    )
+    assert bad.status_code == 422 and "G1" in bad.content.decode()
+    assert not Movimentacao.objects.exists()
+
+    ok = client.post(
+        reverse("onboarding:case_inform", args=[case.pk]),
+        {
+            "channel": "phone",
+            "outcome": "talked",
+            "text": "Expliquei que ela tem duas fichas",
+            "bitrix_link": BITRIX,
+        },
+        **HTMX,
+    )
+    assert ok.status_code == 200 and ok.headers["HX-Redirect"] == url
+    client.post(
+        reverse("onboarding:case_choose", args=[case.pk]),
+        {"kept": str(old.pk), "answer": "Quer manter a ficha antiga"},
+    )
+    page = client.get(url).content.decode()
+    assert "Unificar na ficha" in page and 'name="choice_phone" value="discarded"' in page
+    response = client.post(
+        reverse("onboarding:case_merge", args=[case.pk]),
+        {"choice_name": "kept", "choice_email": "discarded", "choice_phone": "kept"},
+        follow=True,
+    )
+    assert "Fichas unificadas" in response.content.decode()
+    record = MergeRecord.objects.get()
+    assert "Registros movidos" in response.content.decode()
+    assert record.fields["email"]["after"] == "A@x.com.br"
+    new.refresh_from_db()
+    assert new.merged_into == old
+
+
+def test_G7_merge_page_refuses_missing_choice_with_rule(client, central):
+    make_ficha(name="Dra. Ana", email="a@x.com.br")
+    make_ficha(name="Ana", email="a@x.com.br")
+    case = DuplicateCase.objects.get()
+    login(client, central)
+    client.post(
+        reverse("onboarding:case_inform", args=[case.pk]),
+        {"channel": "chat", "outcome": "talked", "text": "Avisei no chat", "bitrix_link": BITRIX},
+    )
+    client.post(
+        reverse("onboarding:case_choose", args=[case.pk]),
+        {"kept": str(case.ficha_a_id), "answer": "manter a primeira"},
+    )
+    response = client.post(reverse("onboarding:case_merge", args=[case.pk]), {}, **HTMX)
+    assert response.status_code == 422
+    assert "Escolha qual valor manter" in response.content.decode()
+    assert not MergeRecord.objects.exists()
