@@ -34,3 +34,9 @@ class TicketNoteAdmin(admin.ModelAdmin):
 class TicketAlertAdmin(admin.ModelAdmin):
     list_display = ["at", "ticket", "kind", "target", "due_at", "recipients"]
     list_filter = ["kind", "target"]
+
+
+@admin.register(models.GithubDelivery)
+class GithubDeliveryAdmin(admin.ModelAdmin):
+    list_display = ["received_at", "delivery_id", "event", "action", "ticket", "outcome"]
+    list_filter = ["event"]

@@ -123,6 +123,7 @@ class Ticket(WorkflowModel):
     github_issue_state = models.CharField("estado da issue", max_length=20, blank=True)
     github_pending = models.BooleanField("criação da issue pendente", default=False)
     github_error = models.CharField("último erro do GitHub", max_length=300, blank=True)
+    github_attempts = models.PositiveSmallIntegerField("tentativas no GitHub", default=0)
 
     ACTIVE = (State.OPEN, State.ANALYSIS, State.WAITING_CLIENT, State.DEVELOPMENT)
 
@@ -223,3 +224,24 @@ class TicketAlert(models.Model):
 
     def __str__(self):
         return f"{self.get_kind_display()} · {self.get_target_display()} · {self.ticket.tag}"
+
+
+class GithubDelivery(models.Model):
+    """T7: every webhook delivery processed, so a replayed `X-GitHub-Delivery` is ignored."""
+
+    delivery_id = models.CharField("entrega", max_length=100, unique=True)
+    event = models.CharField("evento", max_length=40)
+    action = models.CharField("ação", max_length=40, blank=True)
+    received_at = models.DateTimeField("recebida em", default=clock.now)
+    ticket = models.ForeignKey(
+        Ticket, null=True, blank=True, on_delete=models.SET_NULL, related_name="deliveries"
+    )
+    outcome = models.CharField("resultado", max_length=200, blank=True)
+
+    class Meta:
+        verbose_name = "entrega do webhook do GitHub"
+        verbose_name_plural = "entregas do webhook do GitHub"
+        ordering = ["-received_at", "-pk"]
+
+    def __str__(self):
+        return f"{self.event}/{self.action} {self.delivery_id}"

@@ -3,21 +3,25 @@
 Views call these functions; state changes go through `workflows.engine.transition` only.
 """
 
+import contextlib
+import datetime as dt
 import logging
 
 from django.contrib.auth import get_user_model
 from django.core.mail import send_mail
 from django.db import transaction
+from django.db.models import Q
 from django.utils import timezone
 
 from workflows import clock, timers
 from workflows.businessdays import add_business_days
-from workflows.engine import TransitionRefused, transition
-from workflows.models import AuditEntry
+from workflows.engine import TransitionRefused, permitted, transition
+from workflows.models import AuditEntry, Timer
 from workflows.roles import MANAGER, SUPPORT, SUPPORT_DEV
 
 from . import sla
-from .models import SlaPolicy, Ticket, TicketAlert, TicketNote, priority_for
+from .conf import get as from_conf
+from .models import GithubDelivery, SlaPolicy, Ticket, TicketAlert, TicketNote, priority_for
 
 log = logging.getLogger(__name__)
 
@@ -64,7 +68,17 @@ def act(ticket: Ticket, event: str, *, actor, reason: str = "", **data) -> Ticke
     with transaction.atomic():
         ticket = transition(ticket, event, actor=actor, reason=(reason or "").strip(), **data)
         sync_sla_timers(ticket)
+        _follow_github_retry(ticket)
     return ticket
+
+
+def _follow_github_retry(ticket: Ticket) -> None:
+    """T7: a pending GitHub retry stays armed whatever state the ticket moves to."""
+    if not ticket.github_pending or ticket.github_issue_number:
+        return
+    pending = Timer.for_object(ticket).filter(key="github_retry", fired_at__isnull=True)
+    for timer in pending:
+        timers.arm(ticket, timer.key, timer.due_at, timer.handler, armed_state=ticket.state)
 
 
 def add_note(ticket, *, kind, text, author=None, external_author="", external_id="", at=None):
@@ -234,4 +248,182 @@ def support_people():
         User.objects.filter(groups__name__in=[SUPPORT, SUPPORT_DEV, MANAGER], is_active=True)
         .distinct()
         .order_by("first_name", "username")
+    )
+
+
+# -- T7: GitHub --------------------------------------------------------------------------------
+
+GITHUB_RETRY_KEY = "github_retry"
+GITHUB_RETRY_HANDLER = "tickets.services.github_retry"
+
+
+class GithubQueued(Exception):
+    """GitHub is unavailable: the ticket is unchanged and a timer will retry."""
+
+    def __init__(self, ticket, error, retry_at):
+        super().__init__(str(error))
+        self.ticket, self.error, self.retry_at = ticket, error, retry_at
+
+
+def _issue_text(ticket: Ticket) -> tuple[str, str]:
+    client = ticket.ficha.name if ticket.ficha_id else ticket.requester
+    title = f"{ticket.tag} {ticket.subject}"
+    body = (
+        f"Chamado do G3stor {ticket.tag} (prioridade {ticket.priority}).\n\n"
+        f"Cliente: {client or '—'}\nCanal: {ticket.get_channel_display()}\n\n"
+        f"{ticket.description}"
+    )
+    return title, body
+
+
+def _retry_delay_minutes(attempts: int) -> int:
+    return min(2 ** max(attempts - 1, 0), 60)
+
+
+def open_on_github(ticket: Ticket, *, actor, reason: str = "") -> Ticket:
+    """T7: create the issue, keep its link and move the ticket to em desenvolvimento.
+
+    GitHub down or rate-limited: the ticket keeps its state, is flagged pending and a
+    django-q2 timer retries (exponential backoff up to an hour); raises `GithubQueued`.
+    A refusal (bad token, unknown repository) raises `TransitionRefused`; nothing is written.
+    """
+    machine = ticket.machine
+    if "develop" not in {e.id for e in machine.allowed_events}:
+        raise TransitionRefused(
+            f"Não é possível abrir no GitHub um chamado “{ticket.state_label}”.", "T7"
+        )
+    if not permitted(machine, "develop", actor):
+        raise TransitionRefused("Seu perfil não permite abrir chamados no GitHub.", "T7")
+    if ticket.github_issue_number:
+        raise TransitionRefused("Este chamado já tem issue no GitHub.", "T7")
+    return _create_issue(ticket, actor=actor, reason=reason)
+
+
+def _create_issue(ticket: Ticket, *, actor, reason: str) -> Ticket:
+    from . import github
+
+    title, body = _issue_text(ticket)
+    reason = (reason or "").strip() or "Precisa de desenvolvimento: aberto no GitHub."
+    try:
+        issue = github.create_issue(title, body)
+    except github.GitHubUnavailable as error:
+        attempts = ticket.github_attempts + 1
+        retry_at = clock.now() + dt.timedelta(minutes=_retry_delay_minutes(attempts))
+        with transaction.atomic():
+            Ticket.objects.filter(pk=ticket.pk).update(
+                github_pending=True,
+                github_error=str(error)[:300],
+                github_attempts=attempts,
+            )
+            ticket.refresh_from_db()
+            timers.arm(ticket, GITHUB_RETRY_KEY, retry_at, GITHUB_RETRY_HANDLER)
+            if attempts == 1:
+                add_note(
+                    ticket,
+                    kind=TicketNote.Kind.GITHUB,
+                    author=actor,
+                    text=f"GitHub indisponível ({error}); nova tentativa automática. {reason}",
+                )
+        log.warning("GitHub unavailable for ticket %s: %s", ticket.pk, error)
+        raise GithubQueued(ticket, error, retry_at) from None
+    except github.GitHubError as error:
+        raise TransitionRefused(f"O GitHub recusou a issue: {error}.", "T7") from None
+    with transaction.atomic():
+        Ticket.objects.filter(pk=ticket.pk).update(
+            github_issue_number=issue["number"],
+            github_issue_url=issue["html_url"],
+            github_issue_state=issue["state"],
+            github_pending=False,
+            github_error="",
+        )
+        ticket.refresh_from_db()
+        timers.disarm(ticket, GITHUB_RETRY_KEY)
+    # The link is kept even if the ticket moved meanwhile (e.g. waiting for the client).
+    try:
+        ticket = act(ticket, "develop", actor=actor, reason=reason)
+    except TransitionRefused as refused:
+        add_note(
+            ticket,
+            kind=TicketNote.Kind.GITHUB,
+            author=actor,
+            text=f"Issue #{issue['number']} criada no GitHub; o chamado não mudou: {refused}",
+        )
+    return ticket
+
+
+def github_retry(ticket: Ticket) -> None:
+    """T7 timer: retry a pending issue creation (system actor); re-queues itself if still down."""
+    if ticket.github_issue_number or not ticket.github_pending or not ticket.is_active:
+        return
+    with contextlib.suppress(GithubQueued):
+        _create_issue(ticket, actor=None, reason="Issue criada no GitHub (nova tentativa).")
+
+
+def handle_github_event(delivery_id: str, event: str, payload: dict) -> str:
+    """T7: apply one verified webhook delivery once; returns what happened (for the log).
+
+    `issues` closed/reopened moves the ticket (system events); `issue_comment` created adds
+    the comment to the ticket's history. Replays (same delivery id) do nothing.
+    """
+    action = str(payload.get("action", ""))[:40]
+    with transaction.atomic():
+        delivery, created = GithubDelivery.objects.get_or_create(
+            delivery_id=delivery_id[:100], defaults={"event": event[:40], "action": action}
+        )
+        if not created:
+            return "replay"
+        outcome, ticket = _apply_github_event(event, action, payload)
+        delivery.outcome, delivery.ticket = outcome[:200], ticket
+        delivery.save(update_fields=["outcome", "ticket"])
+    return outcome
+
+
+def _apply_github_event(event, action, payload):
+    repo = (payload.get("repository") or {}).get("full_name", "")
+    issue = payload.get("issue") or {}
+    if event not in ("issues", "issue_comment"):
+        return f"ignored event {event}", None
+    if repo.lower() != from_conf("GITHUB_REPOSITORY").lower():
+        return f"ignored repository {repo}", None
+    ticket = Ticket.objects.filter(github_issue_number=issue.get("number")).first()
+    if ticket is None:
+        return "no ticket for this issue", None
+    who = (payload.get("sender") or {}).get("login", "github")
+    if event == "issue_comment":
+        if action != "created":
+            return f"ignored comment {action}", ticket
+        comment = payload.get("comment") or {}
+        add_note(
+            ticket,
+            kind=TicketNote.Kind.GITHUB_COMMENT,
+            text=str(comment.get("body", ""))[:10000],
+            external_author=f"@{(comment.get('user') or {}).get('login', who)}",
+            external_id=str(comment.get("id", "")),
+        )
+        return "comment added", ticket
+    if action not in ("closed", "reopened"):
+        return f"ignored issue {action}", ticket
+    Ticket.objects.filter(pk=ticket.pk).update(github_issue_state=issue.get("state", action))
+    ticket.refresh_from_db()
+    event_name = "dev_finished" if action == "closed" else "dev_reopened"
+    verb = "fechada" if action == "closed" else "reaberta"
+    reason = f"Issue #{ticket.github_issue_number} {verb} no GitHub por @{who}."
+    try:
+        act(ticket, event_name, actor=None, reason=reason)
+    except TransitionRefused:
+        add_note(
+            ticket,
+            kind=TicketNote.Kind.GITHUB,
+            text=f"{reason} O chamado estava “{ticket.state_label}” e não mudou.",
+        )
+        return f"issue {action}; ticket kept {ticket.state}", ticket
+    return f"issue {action}; ticket moved", ticket
+
+
+def github_board():
+    """T7: tickets linked to GitHub (or waiting for their issue), newest activity first."""
+    return (
+        Ticket.objects.filter(Q(github_issue_number__isnull=False) | Q(github_pending=True))
+        .select_related("assignee", "ficha")
+        .order_by("github_issue_state", "-created_at")
     )

@@ -1,11 +1,16 @@
 """Support pages (thin: forms check input, services and flows apply the rules)."""
 
+import json
+
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
 from django.db.models import Q
+from django.http import HttpResponse, HttpResponseForbidden
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
+from django.views.decorators.csrf import csrf_exempt
+from django.views.decorators.http import require_POST
 from django_htmx.http import HttpResponseClientRedirect
 
 from workflows import clock
@@ -13,7 +18,7 @@ from workflows.engine import TransitionRefused, available_events
 from workflows.models import AuditEntry
 from workflows.roles import MANAGER, SUPPORT, SUPPORT_DEV, has_role
 
-from . import forms, services, sla
+from . import forms, github, services, sla
 from .models import Ticket
 
 SUPPORT_ROLES = (SUPPORT, SUPPORT_DEV, MANAGER)
@@ -148,7 +153,11 @@ def ticket_detail(request, pk):
         "response_left": sla.describe_remaining(now, ticket.response_due_at, ticket.sla_policy),
         "resolution_left": sla.describe_remaining(now, ticket.resolution_due_at, ticket.sla_policy),
         "alerts": ticket.alerts.all(),
-        "can_github": False,
+        "can_github": ticket.is_active
+        and not ticket.github_issue_number
+        and not ticket.github_pending
+        and "develop" in {e.id for e in ticket.machine.allowed_events}
+        and has_role(request.user, *SUPPORT_ROLES),
     }
     return render(request, "tickets/ticket_detail.html", context)
 
@@ -192,3 +201,75 @@ def queue(request):
     """T6: clients waiting for our return, nearest SLA breach first."""
     require_roles(request.user, *SUPPORT_ROLES)
     return render(request, "tickets/queue.html", {"rows": services.waiting_queue()})
+
+
+@login_required
+def github_open(request, pk):
+    """T7: “Abrir no GitHub”: creates the issue and moves the ticket to em desenvolvimento."""
+    require_roles(request.user, *SUPPORT_ROLES)
+    ticket = get_object_or_404(Ticket, pk=pk)
+    form = forms.ActionForm(
+        request.POST or None, reason_label="O que o desenvolvimento precisa fazer"
+    )
+    refusal = None
+    detail_url = reverse("tickets:detail", args=[pk])
+    if request.method == "POST" and form.is_valid():
+        try:
+            ticket = services.open_on_github(
+                ticket, actor=request.user, reason=form.cleaned_data["reason"]
+            )
+        except services.GithubQueued as queued:
+            messages.warning(
+                request,
+                f"GitHub indisponível ({queued.error}). O chamado não mudou; nova tentativa "
+                f"automática às {queued.retry_at:%H:%M}.",
+            )
+            return HttpResponseClientRedirect(detail_url) if request.htmx else redirect(detail_url)
+        except TransitionRefused as refused:
+            refusal = refused
+        else:
+            return done(
+                request, f"Issue #{ticket.github_issue_number} criada no GitHub.", detail_url
+            )
+    return form_response(
+        request,
+        {
+            "form": form,
+            "refusal": refusal,
+            "action_url": request.path,
+            "title": f"Abrir no GitHub · {ticket.tag}",
+            "submit": "Abrir no GitHub",
+            "form_id": "form-github",
+            "back_url": detail_url,
+        },
+        422 if request.method == "POST" else 200,
+    )
+
+
+@csrf_exempt
+@require_POST
+def github_webhook(request):
+    """T7: GitHub `issues` / `issue_comment` deliveries, HMAC-signed; replays ignored."""
+    if not github.valid_signature(request.body, request.headers.get("X-Hub-Signature-256")):
+        return HttpResponseForbidden("assinatura inválida")
+    delivery = request.headers.get("X-GitHub-Delivery", "")
+    event = request.headers.get("X-GitHub-Event", "")
+    if not delivery or not event:
+        return HttpResponse("faltam cabeçalhos do GitHub", status=400)
+    if event == "ping":
+        return HttpResponse("pong")
+    try:
+        payload = json.loads(request.body)
+    except ValueError:
+        return HttpResponse("JSON inválido", status=400)
+    if not isinstance(payload, dict):
+        return HttpResponse("JSON inválido", status=400)
+    outcome = services.handle_github_event(delivery, event, payload)
+    return HttpResponse(outcome, content_type="text/plain")
+
+
+@login_required
+def github_board(request):
+    """T7: the support-dev board of GitHub-linked tickets with their issue state."""
+    require_roles(request.user, *SUPPORT_ROLES)
+    return render(request, "tickets/github_board.html", {"tickets": services.github_board()})

@@ -1,0 +1,74 @@
+"""A local stand-in for the GitHub REST API on 127.0.0.1 (T7 tests): same endpoint, same JSON."""
+
+import json
+import threading
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+
+class FakeGitHub:
+    """Answers POST /repos/{owner}/{repo}/issues; `mode`: ok, down, rate_limited, unauthorized."""
+
+    def __init__(self):
+        self.mode = "ok"
+        self.requests = []
+        self.next_number = 41
+        fake = self
+
+        class Handler(BaseHTTPRequestHandler):
+            def log_message(self, *args):
+                pass
+
+            def do_POST(self):
+                length = int(self.headers.get("Content-Length") or 0)
+                body = json.loads(self.rfile.read(length) or b"{}")
+                fake.requests.append(
+                    {"path": self.path, "headers": dict(self.headers), "json": body}
+                )
+                owner_repo = self.path.removeprefix("/repos/").removesuffix("/issues")
+                if fake.mode == "down":
+                    return self._send(503, {"message": "Service Unavailable"})
+                if fake.mode == "rate_limited":
+                    return self._send(
+                        403,
+                        {"message": "API rate limit exceeded"},
+                        {"X-RateLimit-Remaining": "0", "X-RateLimit-Reset": "1999999999"},
+                    )
+                if fake.mode == "unauthorized" or self.headers.get("Authorization") != (
+                    "Bearer test-token"
+                ):
+                    return self._send(401, {"message": "Bad credentials"})
+                if not self.path.endswith("/issues") or owner_repo != "webplanet/g3stor":
+                    return self._send(404, {"message": "Not Found"})
+                fake.next_number += 1
+                number = fake.next_number
+                return self._send(
+                    201,
+                    {
+                        "number": number,
+                        "state": "open",
+                        "title": body.get("title"),
+                        "html_url": f"https://github.com/{owner_repo}/issues/{number}",
+                    },
+                )
+
+            def _send(self, status, payload, headers=None):
+                data = json.dumps(payload).encode()
+                self.send_response(status)
+                self.send_header("Content-Type", "application/json")
+                self.send_header("Content-Length", str(len(data)))
+                for name, value in (headers or {}).items():
+                    self.send_header(name, value)
+                self.end_headers()
+                self.wfile.write(data)
+
+        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.url = f"http://127.0.0.1:{self.server.server_address[1]}"
+        self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
+
+    def __enter__(self):
+        self.thread.start()
+        return self
+
+    def __exit__(self, *exc):
+        self.server.shutdown()
+        self.server.server_close()

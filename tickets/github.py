@@ -1,0 +1,80 @@
+"""T7: a small GitHub REST client (stdlib urllib) and webhook signature check."""
+
+import hashlib
+import hmac
+import json
+import urllib.error
+import urllib.request
+
+from . import conf
+
+
+class GitHubError(Exception):
+    """GitHub refused the call (credentials, repository, validation): retrying will not help."""
+
+
+class GitHubUnavailable(GitHubError):
+    """GitHub is down, unreachable or rate-limiting us: retry later."""
+
+
+def _request(method: str, path: str, payload: dict | None = None) -> dict:
+    base = conf.get("GITHUB_API_URL").rstrip("/")
+    data = json.dumps(payload).encode() if payload is not None else None
+    request = urllib.request.Request(f"{base}{path}", data=data, method=method)
+    request.add_header("Accept", "application/vnd.github+json")
+    request.add_header("X-GitHub-Api-Version", "2022-11-28")
+    request.add_header("User-Agent", "balcao-suporte")
+    if data is not None:
+        request.add_header("Content-Type", "application/json")
+    token = conf.get("GITHUB_TOKEN")
+    if token:
+        request.add_header("Authorization", f"Bearer {token}")
+    try:
+        timeout = float(conf.get("GITHUB_TIMEOUT_SECONDS"))
+        with urllib.request.urlopen(request, timeout=timeout) as response:  # noqa: S310
+            return json.loads(response.read() or b"{}")
+    except urllib.error.HTTPError as error:
+        rate_limited = error.code == 429 or (
+            error.code == 403 and error.headers.get("X-RateLimit-Remaining") == "0"
+        )
+        if rate_limited:
+            raise GitHubUnavailable("limite de requisições do GitHub atingido") from None
+        if error.code >= 500:
+            raise GitHubUnavailable(f"GitHub respondeu {error.code}") from None
+        messages = {
+            401: "token do GitHub inválido",
+            403: "o token não tem permissão neste repositório",
+            404: "repositório do GitHub não encontrado",
+            410: "issues desativadas neste repositório",
+            422: "o GitHub recusou os dados da issue",
+        }
+        raise GitHubError(messages.get(error.code, f"GitHub respondeu {error.code}")) from None
+    except (urllib.error.URLError, TimeoutError, OSError) as error:
+        raise GitHubUnavailable(f"GitHub fora do ar ({error})") from None
+    except ValueError:
+        raise GitHubUnavailable("resposta inválida do GitHub") from None
+
+
+def create_issue(title: str, body: str) -> dict:
+    """POST /repos/{owner}/{repo}/issues; returns number, html_url and state."""
+    repo = conf.get("GITHUB_REPOSITORY")
+    if not repo or "/" not in repo:
+        raise GitHubError("repositório do GitHub não configurado (GITHUB_REPOSITORY)")
+    issue = _request("POST", f"/repos/{repo}/issues", {"title": title, "body": body})
+    try:
+        return {
+            "number": int(issue["number"]),
+            "html_url": str(issue["html_url"]),
+            "state": str(issue.get("state", "open")),
+        }
+    except (KeyError, TypeError, ValueError):
+        raise GitHubUnavailable("resposta inválida do GitHub") from None
+
+
+def valid_signature(body: bytes, header: str | None) -> bool:
+    """T7: X-Hub-Signature-256 = "sha256=" + HMAC-SHA256(secret, raw body); no secret, no entry."""
+    secret = conf.get("GITHUB_WEBHOOK_SECRET")
+    if not secret or not header or not header.startswith("sha256="):
+        return False
+    expected = hmac.new(secret.encode(), body, hashlib.sha256).hexdigest()
+    return hmac.compare_digest(expected, header.removeprefix("sha256="))
