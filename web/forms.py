@@ -26,12 +26,21 @@ def attendants():
     )
 
 
+class Form(forms.Form):
+    """Field ids namespaced by form class, so the many forms of one page keep each label
+    tied to its own field (and ids stay unique)."""
+
+    def __init__(self, *args, **kwargs):
+        kwargs.setdefault("auto_id", f"{type(self).__name__.lower()}-%s")
+        super().__init__(*args, **kwargs)
+
+
 class UserChoiceField(forms.ModelChoiceField):
     def label_from_instance(self, user):
         return user.get_full_name() or user.username
 
 
-class ContactFields(forms.Form):
+class ContactFields(Form):
     channel = forms.ChoiceField(label="Canal", choices=Movimentacao.Channel.choices)
     outcome = forms.ChoiceField(label="Resultado", choices=Movimentacao.Outcome.choices)
     text = forms.CharField(label="O que foi feito", widget=forms.Textarea(attrs={"rows": 3}))
@@ -63,7 +72,7 @@ class AgendamentoForm(ContactFields):
     field_order = ["kind", "product", "scheduled_for", "channel", "outcome", "text"]
 
 
-class SaleForm(forms.Form):
+class SaleForm(Form):
     product = forms.ModelChoiceField(label="Produto", queryset=Product.objects.filter(active=True))
     quantity = forms.IntegerField(label="Quantidade", min_value=1, initial=1)
     discount = forms.DecimalField(
@@ -87,7 +96,7 @@ class SaleForm(forms.Form):
             self.initial["request_token"] = uuid.uuid4().hex
 
 
-class ConcludeForm(forms.Form):
+class ConcludeForm(Form):
     text = forms.CharField(
         label="O que você fez (ex.: concluindo agendamento, abri ficha errada)",
         widget=forms.Textarea(attrs={"rows": 2}),
@@ -95,7 +104,7 @@ class ConcludeForm(forms.Form):
     channel = forms.ChoiceField(label="Canal", choices=Movimentacao.Channel.choices)
 
 
-class SensitiveChangeForm(forms.Form):
+class SensitiveChangeForm(Form):
     field = forms.ChoiceField(
         label="Dado sensível", choices=list(DataChangeRequest.SENSITIVE_FIELDS.items())
     )
@@ -103,11 +112,11 @@ class SensitiveChangeForm(forms.Form):
     third_party = forms.CharField(label="Quem pediu (terceiro)")
 
 
-class ReasonForm(forms.Form):
+class ReasonForm(Form):
     reason = forms.CharField(label="Justificativa", widget=forms.Textarea(attrs={"rows": 2}))
 
 
-class AnswerForm(forms.Form):
+class AnswerForm(Form):
     answer = forms.CharField(
         label="Resposta do cliente à mensagem de inativação",
         widget=forms.Textarea(attrs={"rows": 2}),
@@ -134,17 +143,17 @@ class SettleForm(ReasonForm):
         self.fields["commission_to"].queryset = attendants()
 
 
-class AvailabilityForm(forms.Form):
+class AvailabilityForm(Form):
     status = forms.ChoiceField(label="Situação", choices=AgentProfile.Status.choices)
     vacation_from = forms.DateField(label="Férias de", required=False, widget=DATE)
     vacation_until = forms.DateField(label="Férias até", required=False, widget=DATE)
 
 
-class ConfirmForm(forms.Form):
+class ConfirmForm(Form):
     """An action with nothing to fill in (e.g. renewing an agendamento)."""
 
 
-class TriageStartForm(forms.Form):
+class TriageStartForm(Form):
     product = forms.ModelChoiceField(
         label="Produto que o cliente quer", queryset=Product.objects.filter(active=True)
     )
@@ -165,20 +174,20 @@ class TriageSaleForm(SaleForm):
         del self.fields["channel"]
 
 
-class PriceForm(forms.Form):
+class PriceForm(Form):
     via = forms.ChoiceField(
         label="Enviar o preço por", choices=[("chat", "Chat"), ("email", "E-mail")]
     )
     price_text = forms.CharField(label="Preço informado", widget=forms.Textarea(attrs={"rows": 2}))
 
 
-class ComercialForm(forms.Form):
+class ComercialForm(Form):
     context = forms.CharField(
         label="Contexto para o comercial", widget=forms.Textarea(attrs={"rows": 2})
     )
 
 
-class OrcamentoForm(forms.Form):
+class OrcamentoForm(Form):
     demand = forms.CharField(
         label="Análise da demanda (o que o cliente precisa)",
         widget=forms.Textarea(attrs={"rows": 3}),
@@ -186,7 +195,7 @@ class OrcamentoForm(forms.Form):
     from_campaign = forms.BooleanField(label="Veio de campanha (disparo)", required=False)
 
 
-class OrcamentoItemForm(forms.Form):
+class OrcamentoItemForm(Form):
     product = forms.ModelChoiceField(label="Produto", queryset=Product.objects.filter(active=True))
     quantity = forms.IntegerField(
         label="Quantidade (advogados, estados, beneficiários, pesquisas…)", min_value=1, initial=1
@@ -196,11 +205,11 @@ class OrcamentoItemForm(forms.Form):
     )
 
 
-class SendQuoteForm(forms.Form):
+class SendQuoteForm(Form):
     bitrix_link = forms.CharField(label="Link do Bitrix da negociação", required=False)
 
 
-class AcceptQuoteForm(forms.Form):
+class AcceptQuoteForm(Form):
     data_confirmed = forms.BooleanField(label="Confirmei os dados do cliente", required=False)
     boleto_charge_noted = forms.BooleanField(
         label="Cobrei educadamente os boletos em aberto", required=False

@@ -327,7 +327,9 @@ def agendamento_action(request, pk, action):
         raise PermissionDenied("Ação desconhecida.")
     ag = get_object_or_404(Agendamento.objects.select_related("ficha", "product"), pk=pk)
     form_class, perform, success = AGENDAMENTO_ACTIONS[action]
-    form = form_class(request.POST if request.method == "POST" else None)
+    form = form_class(
+        request.POST if request.method == "POST" else None, auto_id=f"ag{ag.pk}-%s"
+    )
     if request.method != "POST":
         return render(
             request,
@@ -402,12 +404,15 @@ def manager_console(request):
             u,
             AgentProfile.Status(services.availability(u, today)).label,
             forms.AvailabilityForm(prefix=f"u{u.pk}"),
+            f"form-disponibilidade-{u.pk}",
         )
         for u in users.order_by("first_name", "username")
     ]
     context = {
         "far_rows": agendamento_rows(far, request.user),
-        "to_settle": [(s, forms.SettleForm(prefix=f"s{s.pk}")) for s in to_settle],
+        "to_settle": [
+            (s, forms.SettleForm(prefix=f"s{s.pk}"), f"form-comissao-{s.pk}") for s in to_settle
+        ],
         "expired": Agendamento.objects.filter(
             state=Agendamento.State.EXPIRED, due_date__gte=today - dt.timedelta(days=30)
         ).select_related("ficha", "product", "owner")[:50],

@@ -1,0 +1,95 @@
+"""Browser journeys: Playwright driving Debian's Chromium against Django's live server."""
+
+import os
+import re
+from pathlib import Path
+
+import pytest
+from django.conf import settings
+
+# Playwright's sync API runs an event loop in this thread; the ORM calls of the test are
+# still synchronous and safe.
+os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
+
+CHROMIUM = "/usr/bin/chromium"
+ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+]
+SHOTS = Path(settings.VAR_DIR) / "screenshots"
+PASSWORD = "senha-teste-123"
+
+pytestmark = pytest.mark.browser
+
+
+def pytest_collection_modifyitems(items):
+    for item in items:
+        if "tests/browser/" in str(item.fspath):
+            item.add_marker(pytest.mark.browser)
+            if not os.path.exists(CHROMIUM):
+                item.add_marker(pytest.mark.skip(reason="Debian chromium not installed"))
+
+
+@pytest.fixture(scope="session")
+def chromium():
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=CHROMIUM, headless=True, args=ARGS)
+        yield browser
+        browser.close()
+
+
+class Session:
+    """One logged-in browser context; collects console errors."""
+
+    def __init__(self, browser, base_url, username, width=1280):
+        self.context = browser.new_context(
+            viewport={"width": width, "height": 900}, locale="pt-BR", accept_downloads=True
+        )
+        self.page = self.context.new_page()
+        self.page.set_default_timeout(10_000)
+        self.base_url = base_url
+        self.console_errors = []
+        self.page.on("console", self._console)
+        self.page.goto(f"{base_url}/entrar/")
+        self.page.get_by_label("Usuário").fill(username)
+        self.page.get_by_label("Senha").fill(PASSWORD)
+        self.page.get_by_role("button", name="Entrar").click()
+        self.page.wait_for_url(re.compile(r".*/$"))
+
+    def _console(self, message):
+        # A refused form answers 422 on purpose (htmx swaps it in); Chromium logs every
+        # non-2xx response as an error, so only those are expected.
+        if message.type == "error" and "status of 422" not in message.text:
+            self.console_errors.append(message.text)
+
+    def go(self, path):
+        self.page.goto(f"{self.base_url}{path}")
+        return self.page
+
+    def close(self):
+        self.context.close()
+
+
+@pytest.fixture
+def session(chromium, live_server):
+    opened = []
+
+    def open_session(username, width=1280):
+        s = Session(chromium, live_server.url, username, width)
+        opened.append(s)
+        return s
+
+    yield open_session
+    for s in opened:
+        s.close()
+
+
+def screenshot(page, name):
+    SHOTS.mkdir(parents=True, exist_ok=True)
+    page.screenshot(path=str(SHOTS / f"{name}.png"), full_page=True)
