@@ -327,9 +327,7 @@ def agendamento_action(request, pk, action):
         raise PermissionDenied("Ação desconhecida.")
     ag = get_object_or_404(Agendamento.objects.select_related("ficha", "product"), pk=pk)
     form_class, perform, success = AGENDAMENTO_ACTIONS[action]
-    form = form_class(
-        request.POST if request.method == "POST" else None, auto_id=f"ag{ag.pk}-%s"
-    )
+    form = form_class(request.POST if request.method == "POST" else None, auto_id=f"ag{ag.pk}-%s")
     if request.method != "POST":
         return render(
             request,
