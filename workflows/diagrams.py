@@ -72,6 +72,8 @@ def dot_source(machine: type[Workflow]) -> str:
 def machine_svg(machine: type[Workflow]) -> str:
     """SVG of one machine; empty if Graphviz is not installed (the page says so)."""
     try:
-        return run_graphviz(dot_source(machine), "svg").decode()
+        svg = run_graphviz(dot_source(machine), "svg").decode()
     except (GraphvizError, OSError):
         return ""
+    # Graphviz numbers ids from 0 in every drawing: namespace them, one page shows them all.
+    return svg.replace(' id="', f' id="{machine.__name__}-')
