@@ -29,7 +29,7 @@ FOCUSABLE = """() => [...document.querySelectorAll(
 MISSED = f"""(reached) => ({FOCUSABLE})()
   .filter((el, i) => !reached.includes(i)).map(el => el.outerHTML.slice(0, 100))"""
 
-FOCUS_INDEX = f"() => ({FOCUSABLE})().indexOf(document.activeElement)"""
+FOCUS_INDEX = f"() => ({FOCUSABLE})().indexOf(document.activeElement)"
 
 DUPLICATE_IDS = """() => { const seen = {}, dup = [];
   document.querySelectorAll('[id]').forEach(el => { if (seen[el.id]) dup.push(el.id);
