@@ -40,3 +40,34 @@ class TicketAlertAdmin(admin.ModelAdmin):
 class GithubDeliveryAdmin(admin.ModelAdmin):
     list_display = ["received_at", "delivery_id", "event", "action", "ticket", "outcome"]
     list_filter = ["event"]
+
+
+@admin.register(models.Architect)
+class ArchitectAdmin(admin.ModelAdmin):
+    list_display = ["name", "office", "email", "phone", "city", "active", "updated_at"]
+    search_fields = ["name", "office", "email", "phone", "links", "notes"]
+    list_filter = ["active"]
+
+
+@admin.register(models.ArchitectChange)
+class ArchitectChangeAdmin(admin.ModelAdmin):
+    list_display = ["at", "architect", "author", "created"]
+
+
+class RomaneioItemInline(admin.TabularInline):
+    model = models.RomaneioItem
+    extra = 0
+
+
+@admin.register(models.Romaneio)
+class RomaneioAdmin(admin.ModelAdmin):
+    list_display = ["number", "date", "store", "architect", "client", "state"]
+    list_filter = ["state"]
+    search_fields = ["number", "client", "store"]
+    readonly_fields = ["state"]
+    inlines = [RomaneioItemInline]
+
+
+@admin.register(models.RomaneioItem)
+class RomaneioItemAdmin(admin.ModelAdmin):
+    list_display = ["romaneio", "product", "quantity", "unit"]

@@ -2,9 +2,10 @@
 
 from django import forms
 
+from workflows import clock
 from workflows.models import Ficha
 
-from .models import Ticket
+from .models import Architect, Romaneio, RomaneioItem, Ticket
 from .services import support_people
 
 
@@ -67,3 +68,81 @@ class AssignForm(ActionForm):
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
         self.fields["assignee"].queryset = support_people()
+
+
+# -- Textura (T3, T5) --------------------------------------------------------------------------
+
+DATE = forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d")
+
+
+class ArchitectForm(forms.ModelForm):
+    class Meta:
+        model = Architect
+        fields = Architect.TRACKED
+        widgets = {
+            "links": forms.Textarea(attrs={"rows": 3}),
+            "notes": forms.Textarea(attrs={"rows": 3}),
+        }
+
+    def clean_email(self):
+        email = (self.cleaned_data.get("email") or "").strip().lower()
+        if (
+            email
+            and Architect.objects.filter(email__iexact=email).exclude(pk=self.instance.pk).exists()
+        ):
+            raise forms.ValidationError("Já existe um arquiteto com este e-mail.")
+        return email
+
+    def clean(self):
+        data = super().clean()
+        if not data.get("email") and not (data.get("phone") or "").strip():
+            raise forms.ValidationError("Informe ao menos um contato: e-mail ou telefone.")
+        return data
+
+
+class RomaneioForm(forms.ModelForm):
+    architect = forms.ModelChoiceField(
+        label="Arquiteto", queryset=Architect.objects.filter(active=True), required=False
+    )
+
+    class Meta:
+        model = Romaneio
+        fields = ["number", "date", "store", "architect", "client"]
+        widgets = {"date": DATE}
+
+    def clean_number(self):
+        return (self.cleaned_data.get("number") or "").strip().upper()
+
+    def clean_date(self):
+        date = self.cleaned_data.get("date")
+        if date and date > clock.today():
+            raise forms.ValidationError("A data do romaneio não pode estar no futuro.")
+        return date
+
+    def clean(self):
+        data = super().clean()
+        if not data.get("architect") and not (data.get("client") or "").strip():
+            raise forms.ValidationError("Informe o arquiteto ou o cliente do romaneio.")
+        return data
+
+
+class BaseItemFormSet(forms.BaseInlineFormSet):
+    def clean(self):
+        super().clean()
+        if any(self.errors):
+            return
+        kept = [f for f in self.forms if f.cleaned_data and not f.cleaned_data.get("DELETE", False)]
+        if self.require_items and not kept:
+            raise forms.ValidationError("Digite ao menos um item para marcar como digitado.")
+
+    require_items = False
+
+
+RomaneioItemFormSet = forms.inlineformset_factory(
+    Romaneio,
+    RomaneioItem,
+    formset=BaseItemFormSet,
+    fields=["product", "quantity", "unit"],
+    extra=3,
+    can_delete=True,
+)

@@ -137,3 +137,47 @@ class TicketFlow(Workflow):
             ticket.response_due_at = sla.add_business_minutes(
                 now, policy.next_update_minutes, policy
             )
+
+
+class RomaneioFlow(Workflow):
+    """T5: pending romaneios are typed in (header and items), then checked (done)."""
+
+    pendente = State("Pendente", initial=True, value="pendente")
+    digitado = State("Digitado", value="digitado")
+    conferido = State("Conferido", final=True, value="conferido")
+
+    type_in = pendente.to(digitado, validators="check_items")
+    confirm = digitado.to(conferido)
+    back_to_typing = digitado.to(pendente)
+
+    event_labels = {
+        "type_in": "marcar como digitado",
+        "confirm": "marcar como conferido",
+        "back_to_typing": "voltar para digitação",
+    }
+    event_roles = {
+        "type_in": SUPPORT_STAFF,
+        "confirm": SUPPORT_STAFF,
+        "back_to_typing": SUPPORT_STAFF,
+    }
+    event_rules = {"type_in": ("T5",), "confirm": ("T5",), "back_to_typing": ("T5",)}
+    reason_required = frozenset({"back_to_typing"})
+
+    def check_items(self):
+        romaneio = self.model
+        if not romaneio.items.exists():
+            raise TransitionRefused("Digite ao menos um item (produto, quantidade, unidade).", "T5")
+        if not romaneio.store.strip() or not (romaneio.architect_id or romaneio.client.strip()):
+            raise TransitionRefused("Complete o cabeçalho: loja e arquiteto ou cliente.", "T5")
+
+    def on_type_in(self, actor):
+        self.model.typed_by = actor
+        self.model.typed_at = clock.now()
+
+    def on_confirm(self, actor):
+        self.model.checked_by = actor
+        self.model.checked_at = clock.now()
+
+    def on_back_to_typing(self):
+        self.model.checked_by = None
+        self.model.checked_at = None

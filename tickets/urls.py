@@ -1,6 +1,6 @@
 from django.urls import path
 
-from . import views
+from . import textura_views, views
 
 app_name = "tickets"
 urlpatterns = [
@@ -12,4 +12,16 @@ urlpatterns = [
     path("fila/", views.queue, name="queue"),
     path("github/webhook/", views.github_webhook, name="github_webhook"),
     path("desenvolvimento/", views.github_board, name="github_board"),
+    path("textura/arquitetos/", textura_views.architects, name="architects"),
+    path("textura/arquitetos/novo/", textura_views.architect_edit, name="architect_create"),
+    path("textura/arquitetos/<int:pk>/", textura_views.architect_edit, name="architect"),
+    path("textura/romaneios/", textura_views.romaneios, name="romaneios"),
+    path("textura/romaneios/novo/", textura_views.romaneio_edit, name="romaneio_create"),
+    path("textura/romaneios/<int:pk>/", textura_views.romaneio_detail, name="romaneio"),
+    path("textura/romaneios/<int:pk>/editar/", textura_views.romaneio_edit, name="romaneio_edit"),
+    path(
+        "textura/romaneios/<int:pk>/acao/<slug:event>/",
+        textura_views.romaneio_action,
+        name="romaneio_action",
+    ),
 ]

@@ -11,3 +11,9 @@ def person(user, default="—"):
     if isinstance(user, str):
         return user
     return user.get_full_name() or user.username
+
+
+@register.filter
+def get_label(mapping, key):
+    """mapping[key], or the key itself when missing."""
+    return mapping.get(key, key) if hasattr(mapping, "get") else key
