@@ -245,3 +245,12 @@ def test_M1_overrides_on_a_fichas_agendamentos_show_on_the_ficha(
     page = ficha_page(as_user(ana), ficha)
     assert "Cliente em audiência a semana toda" in page
     assert '<span class="rule">S2</span> agendamento: Cliente em audiência' in page
+
+
+def test_G7_ficha_page_warns_of_a_suspected_duplicate(ana, clock):
+    from tests.sales_fixtures import make_ficha
+
+    first = make_ficha(name="Dra. Original", email="mesmo@adv.br")
+    second = make_ficha(name="Dra. Repetida", email="MESMO@adv.br")  # detection runs on save
+    page = ficha_page(as_user(ana), second)
+    assert "Possível cadastro duplicado" in page and first.name in page

@@ -11,7 +11,7 @@ from django.contrib import messages
 from django.contrib.auth import get_user_model
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
-from django.db.models import F, Sum
+from django.db.models import F, Q, Sum
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.views.decorators.http import require_POST
@@ -115,6 +115,15 @@ def live_agendamentos(ficha):
     return ficha.agendamentos.filter(state__in=Agendamento.LIVE).select_related("owner", "product")
 
 
+def duplicate_suspicions(ficha):
+    """G7: live duplicate cases involving this ficha (the central team handles them)."""
+    from onboarding.models import DuplicateCase
+
+    return DuplicateCase.objects.filter(
+        Q(ficha_a=ficha) | Q(ficha_b=ficha), state__in=DuplicateCase.LIVE
+    ).select_related("ficha_a", "ficha_b")
+
+
 def ficha_context(ficha, user):
     boletos = list(ficha.boletos.order_by("due_date"))
     open_boletos = [b for b in boletos if b.is_open]
@@ -125,6 +134,7 @@ def ficha_context(ficha, user):
         "open_boletos": open_boletos,
         "open_total": sum(b.amount for b in open_boletos),
         "pending_changes": ficha.data_changes.filter(state="pending"),
+        "duplicate_cases": duplicate_suspicions(ficha),
         "ownership": [(p, services.may_sell(ficha, p, user)) for p in products],
         "agendamento_rows": agendamento_rows(live_agendamentos(ficha), user),
         "movimentacoes": ficha.movimentacoes.select_related("author", "product")[:50],
