@@ -28,3 +28,35 @@ class MergeRecordAdmin(admin.ModelAdmin):
 
     def has_delete_permission(self, request, obj=None):
         return False
+
+
+class OnboardingStepInline(admin.TabularInline):
+    model = models.OnboardingStep
+    fields = ["kind", "state", "note", "by", "at"]
+    readonly_fields = fields  # steps move only through their flow (G7)
+    extra = 0
+    can_delete = False
+
+
+@admin.register(models.Onboarding)
+class OnboardingAdmin(admin.ModelAdmin):
+    list_display = ["ficha", "origin", "state", "started_at", "completed_at"]
+    list_filter = ["state"]
+    raw_id_fields = ["ficha", "origin", "call_agendamento"]
+    readonly_fields = ["state"]
+    inlines = [OnboardingStepInline]
+
+
+@admin.register(models.OnboardingStep)
+class OnboardingStepAdmin(admin.ModelAdmin):
+    list_display = ["onboarding", "kind", "state", "by", "at"]
+    list_filter = ["kind", "state"]
+    raw_id_fields = ["onboarding"]
+    readonly_fields = ["state"]
+
+
+@admin.register(models.UpsellAnswer)
+class UpsellAnswerAdmin(admin.ModelAdmin):
+    list_display = ["onboarding", "question", "yes", "by", "at"]
+    list_filter = ["question", "yes"]
+    raw_id_fields = ["onboarding", "follow_up"]

@@ -61,3 +61,61 @@ class ReasonForm(Form):
         widget=forms.Textarea(attrs={"rows": 2}),
         required=False,
     )
+
+
+def _products():
+    from workflows.models import Product
+
+    return Product.objects.filter(active=True)
+
+
+class StepNoteForm(Form):
+    kind = forms.CharField(widget=forms.HiddenInput)
+    note = forms.CharField(
+        label="O que foi feito (ou por que dispensar)",
+        widget=forms.Textarea(attrs={"rows": 2}),
+        required=False,
+    )
+
+
+class CallForm(ContactForm):
+    product = forms.ModelChoiceField(label="Produto/serviço do onboarding", queryset=None)
+    field_order = ["product", "channel", "outcome", "text", "bitrix_link", "boleto_alert_given"]
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        products = _products()
+        self.fields["product"].queryset = products
+        intimacao = products.filter(code="intimacao").first()
+        if intimacao is not None:
+            self.fields["product"].initial = intimacao.pk
+
+
+class UpsellForm(Form):
+    question = forms.ChoiceField(label="Pergunta", choices=())
+    yes = forms.TypedChoiceField(
+        label="Resposta",
+        choices=[("sim", "Sim"), ("nao", "Não")],
+        coerce=lambda v: v == "sim",
+        widget=forms.RadioSelect,
+    )
+    details = forms.CharField(
+        label="Detalhes da oportunidade", widget=forms.Textarea(attrs={"rows": 2}), required=False
+    )
+    follow_up_product = forms.ModelChoiceField(
+        label="Abrir agendamento #venda/tratativas com contato sobre (opcional)",
+        queryset=None,
+        required=False,
+    )
+    channel = forms.ChoiceField(label="Canal", choices=Movimentacao.Channel.choices)
+    bitrix_link = forms.CharField(label="Link do Bitrix (para o agendamento)", required=False)
+    boleto_alert_given = forms.BooleanField(
+        label="Avisei o cliente dos boletos em aberto", required=False
+    )
+
+    def __init__(self, *args, **kwargs):
+        from .models import UpsellAnswer
+
+        super().__init__(*args, **kwargs)
+        self.fields["question"].choices = UpsellAnswer.Question.choices
+        self.fields["follow_up_product"].queryset = _products()

@@ -36,9 +36,13 @@ def _detect(pk: int, source: str) -> None:
 
 @receiver(post_save, sender=Ficha, dispatch_uid="onboarding.ficha_saved")
 def ficha_saved(sender, instance: Ficha, created: bool, raw: bool = False, **kwargs):
-    """G7: detection on create and on edit."""
+    """G7: a new ficha starts its onboarding; detection on create and on edit."""
     if raw:
         return  # fixtures: `scan_duplicates` covers them
+    if created:
+        from .services import start_onboarding
+
+        start_onboarding(instance)
     source = DuplicateCase.Source.REGISTRATION if created else DuplicateCase.Source.EDIT
     if _deferred.get():
         transaction.on_commit(lambda: _detect(instance.pk, source))

@@ -1,10 +1,11 @@
-"""The onboarding flows: duplicate cases handled by the central team (G7)."""
+"""The onboarding flows (G7): duplicate cases handled by the central team, the onboarding
+checklist of every new registration and its steps."""
 
 from statemachine import State
 
 from workflows import clock
 from workflows.engine import TransitionRefused, Workflow
-from workflows.roles import CENTRAL, MANAGER
+from workflows.roles import AGENT, CENTRAL, MANAGER, SELLER, SUPPORT
 
 CENTRAL_TEAM = frozenset({CENTRAL, MANAGER})
 
@@ -79,3 +80,85 @@ class DuplicateCaseFlow(Workflow):
     def on_supersede(self, reason):
         self.model.closed_at = clock.now()
         self.model.closed_reason = reason.strip()
+
+
+ATTENDANTS = frozenset({AGENT, SELLER, SUPPORT, CENTRAL, MANAGER})
+
+
+class OnboardingFlow(Workflow):
+    """G7: a registration's onboarding completes only when every step is done or skipped."""
+
+    in_progress = State("Em andamento", initial=True, value="in_progress")
+    completed = State("Concluído", final=True, value="completed")
+
+    complete = in_progress.to(completed, validators="check_checklist")
+
+    event_labels = {"complete": "concluir o onboarding"}
+    event_roles = {"complete": ATTENDANTS}
+    event_rules = {"complete": ("G7",)}
+
+    def check_checklist(self):
+        pending = [s.get_kind_display() for s in self.model.steps.all() if s.state == "pending"]
+        if pending:
+            raise TransitionRefused(
+                "Para concluir o onboarding, faça ou dispense (com motivo) cada etapa. "
+                f"Pendente: {', '.join(pending)}.",
+                "G7",
+            )
+
+    def on_complete(self):
+        self.model.completed_at = clock.now()
+
+
+class OnboardingStepFlow(Workflow):
+    """G7: one checklist item. Done needs its evidence (a call that reached the client, a
+    training booking, every upsell answer); skipping needs a written reason."""
+
+    pending = State("Pendente", initial=True, value="pending")
+    done = State("Feito", value="done")
+    skipped = State("Dispensado", value="skipped")
+
+    mark_done = pending.to(done, validators="check_evidence")
+    skip = pending.to(skipped, validators="check_open")
+    reopen = done.to(pending, validators="check_open") | skipped.to(
+        pending, validators="check_open"
+    )
+
+    event_labels = {
+        "mark_done": "marcar como feita",
+        "skip": "dispensar a etapa",
+        "reopen": "reabrir a etapa",
+    }
+    event_roles = {"mark_done": ATTENDANTS, "skip": ATTENDANTS, "reopen": ATTENDANTS}
+    event_rules = {"mark_done": ("G7",), "skip": ("G7",), "reopen": ("G7",)}
+    reason_required = frozenset({"mark_done", "skip", "reopen"})
+
+    def check_open(self):
+        if self.model.onboarding.state != "in_progress":
+            raise TransitionRefused("Este onboarding já foi concluído.", "G7")
+
+    def check_evidence(self, evidence=None):
+        self.check_open()
+        step = self.model
+        if step.kind in ("call", "training", "upsell") and not evidence:
+            needs = {
+                "call": "uma ligação que falou com o cliente",
+                "training": "um treinamento agendado (G5)",
+                "upsell": "a resposta das três perguntas",
+            }[step.kind]
+            raise TransitionRefused(f"Esta etapa se conclui com {needs}.", "G7")
+
+    def on_mark_done(self, actor, reason):
+        self._stamp(actor, reason)
+
+    def on_skip(self, actor, reason):
+        self._stamp(actor, reason)
+
+    def on_reopen(self, actor, reason):
+        self._stamp(actor, reason)
+
+    def _stamp(self, actor, reason):
+        step = self.model
+        step.by = actor
+        step.at = clock.now()
+        step.note = reason.strip()

@@ -14,3 +14,10 @@ urlpatterns = [
     path("duplicidades/<int:pk>/unificar/", views.case_merge, name="case_merge"),
     path("duplicidades/<int:pk>/descartar/", views.case_dismiss, name="case_dismiss"),
 ]
+
+urlpatterns += [
+    path("onboarding/", views.onboarding_list, name="onboarding_list"),
+    path("fichas/<int:pk>/onboarding/", views.ficha_onboarding, name="ficha_onboarding"),
+    path("onboarding/<int:pk>/", views.onboarding_detail, name="onboarding"),
+    path("onboarding/<int:pk>/<slug:action>/", views.onboarding_action, name="onboarding_action"),
+]

@@ -4,6 +4,7 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.contrib.contenttypes.models import ContentType
 from django.core.exceptions import PermissionDenied
+from django.http import Http404
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.views.decorators.http import require_POST
@@ -14,9 +15,17 @@ from workflows.models import Ficha
 from workflows.roles import AGENT, CENTRAL, MANAGER, SELLER, SUPPORT, has_role
 
 from . import services
-from .forms import ChooseKeptForm, ContactForm, ReasonForm, RegistrationForm
+from .forms import (
+    CallForm,
+    ChooseKeptForm,
+    ContactForm,
+    ReasonForm,
+    RegistrationForm,
+    StepNoteForm,
+    UpsellForm,
+)
 from .keys import KEY_LABELS
-from .models import DuplicateCase
+from .models import DuplicateCase, Onboarding, OnboardingStep, UpsellAnswer
 
 ATTENDANTS = (AGENT, SELLER, SUPPORT, CENTRAL, MANAGER)
 
@@ -286,3 +295,120 @@ def case_dismiss(request, pk):
         lambda case, d: services.dismiss_case(case, actor=request.user, reason=d["reason"]),
         "Caso descartado: não é duplicidade.",
     )
+
+
+# --- G7: the onboarding checklist -------------------------------------------------------------
+
+
+@login_required
+def onboarding_list(request):
+    _require(request.user, *ATTENDANTS, message="Seu perfil não atende clientes.")
+    return render(
+        request, "onboarding/onboarding_list.html", {"onboardings": services.onboarding_queue()}
+    )
+
+
+@login_required
+def ficha_onboarding(request, pk):
+    """The ficha's onboarding (the latest, when a merge brought more than one)."""
+    _require(request.user, *ATTENDANTS, message="Seu perfil não atende clientes.")
+    ficha = get_object_or_404(Ficha, pk=pk)
+    onboarding = ficha.onboardings.order_by("-started_at", "-pk").first()
+    if onboarding is None:
+        raise Http404("Esta ficha não tem onboarding.")
+    return redirect("onboarding:onboarding", onboarding.pk)
+
+
+def _onboarding_page(request, onboarding, *, refusal=None, forms=None, status=200):
+    forms = forms or {}
+    steps = list(onboarding.steps.select_related("by"))
+    ag = onboarding.call_agendamento
+    context = {
+        "onboarding": onboarding,
+        "ficha": onboarding.ficha,
+        "steps": steps,
+        "pending": [s for s in steps if s.state == "pending"],
+        "attempts": ag.movimentacoes.select_related("author").order_by("at") if ag else [],
+        "answers": onboarding.answers.select_related("by", "follow_up"),
+        "upsell_rows": [
+            (label, services.latest_answers(onboarding).get(code))
+            for code, label in UpsellAnswer.Question.choices
+        ],
+        "refusal": refusal,
+        "refused_form": forms.get("kind"),
+        "call_form": forms.get("call") or CallForm(),
+        "upsell_form": forms.get("upsell") or UpsellForm(),
+        "posted": request.POST if refusal or forms else {},
+        "history_url": _history_url(onboarding),
+        "bookings": _bookings_of(onboarding.ficha),
+    }
+    return render(request, "onboarding/onboarding.html", context, status=status)
+
+
+def _bookings_of(ficha):
+    return []
+
+
+@login_required
+def onboarding_detail(request, pk):
+    _require(request.user, *ATTENDANTS, message="Seu perfil não atende clientes.")
+    onboarding = get_object_or_404(Onboarding.objects.select_related("ficha"), pk=pk)
+    return _onboarding_page(request, onboarding)
+
+
+ONBOARDING_ACTIONS = {
+    "feito": "Etapa marcada como feita.",
+    "dispensar": "Etapa dispensada.",
+    "reabrir": "Etapa reaberta.",
+    "ligacao": "Ligação registrada.",
+    "upsell": "Resposta registrada.",
+    "concluir": "Onboarding concluído (G7).",
+}
+
+
+@login_required
+@require_POST
+def onboarding_action(request, pk, action):
+    if action not in ONBOARDING_ACTIONS:
+        raise Http404
+    _require(request.user, *ATTENDANTS, message="Seu perfil não atende clientes.")
+    onboarding = get_object_or_404(Onboarding.objects.select_related("ficha"), pk=pk)
+    user = request.user
+    form, key = None, action
+    try:
+        if action in ("feito", "dispensar", "reabrir"):
+            form = StepNoteForm(request.POST)
+            if not form.is_valid():
+                raise TransitionRefused("Escolha a etapa.", "G7")
+            kind, note = form.cleaned_data["kind"], form.cleaned_data["note"]
+            key = kind
+            if kind not in OnboardingStep.Kind.values:
+                raise TransitionRefused("Escolha a etapa.", "G7")
+            if action == "feito":
+                services.mark_step_done(onboarding, kind, actor=user, note=note)
+            elif action == "dispensar":
+                services.skip_step(onboarding, kind, actor=user, reason=note)
+            else:
+                services.reopen_step(onboarding, kind, actor=user, reason=note)
+        elif action == "ligacao":
+            form = CallForm(request.POST)
+            key = "call"
+            if not form.is_valid():
+                return _onboarding_page(request, onboarding, forms={"call": form}, status=422)
+            services.log_onboarding_call(onboarding, actor=user, **form.cleaned_data)
+        elif action == "upsell":
+            form = UpsellForm(request.POST)
+            key = "upsell"
+            if not form.is_valid():
+                return _onboarding_page(request, onboarding, forms={"upsell": form}, status=422)
+            services.answer_upsell(onboarding, actor=user, **form.cleaned_data)
+        else:
+            services.complete_onboarding(onboarding, actor=user)
+    except TransitionRefused as refused:
+        forms = {"kind": key}
+        if key in ("call", "upsell"):
+            forms[key] = form
+        onboarding.refresh_from_db()
+        return _onboarding_page(request, onboarding, refusal=refused, forms=forms, status=422)
+    url = reverse("onboarding:onboarding", args=[onboarding.pk])
+    return _done(request, url, ONBOARDING_ACTIONS[action])

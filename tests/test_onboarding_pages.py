@@ -3,7 +3,7 @@
 import pytest
 from django.urls import reverse
 
-from onboarding.models import DuplicateCase, MergeRecord
+from onboarding.models import DuplicateCase, MergeRecord, Onboarding
 from tests.sales_fixtures import BITRIX, make_ficha
 from workflows.models import Ficha, Movimentacao
 from workflows.roles import AGENT, CENTRAL, MANAGER, SELLER
@@ -136,3 +136,87 @@ def test_G7_merge_page_refuses_missing_choice_with_rule(client, central):
     assert response.status_code == 422
     assert "Escolha qual valor manter" in response.content.decode()
     assert not MergeRecord.objects.exists()
+
+
+def test_G7_onboarding_page_shows_checklist_and_walks_to_completion(client, make_user, products):
+    ficha = make_ficha(name="Dra. Júlia")
+    onboarding = ficha.onboardings.get()
+    login(client, make_user(AGENT, SELLER))
+    assert client.get(reverse("onboarding:ficha_onboarding", args=[ficha.pk])).url == reverse(
+        "onboarding:onboarding", args=[onboarding.pk]
+    )
+    page = client.get(reverse("onboarding:onboarding", args=[onboarding.pk])).content.decode()
+    for label in ("Habilitar intimação", "Ligação de onboarding", "Apresentar o sistema"):
+        assert label in page
+    assert "Dra. Júlia" in client.get(reverse("onboarding:onboarding_list")).content.decode()
+
+    def act(action, data, **extra):
+        return client.post(
+            reverse("onboarding:onboarding_action", args=[onboarding.pk, action]), data, **extra
+        )
+
+    refused = act("feito", {"kind": "intimacao", "note": "..."}, **HTMX)
+    assert refused.status_code == 422 and "justificativa" in refused.content.decode()
+    assert act("feito", {"kind": "intimacao", "note": "Habilitei a intimação"}).status_code == 302
+    bad_call = act(
+        "ligacao",
+        {
+            "product": products["intimacao"].pk,
+            "channel": "phone",
+            "outcome": "talked",
+            "text": "Boas-vindas feitas",
+        },
+        **HTMX,
+    )
+    assert bad_call.status_code == 422 and "G3" in bad_call.content.decode()
+    assert "Boas-vindas feitas" in bad_call.content.decode()  # what was typed is kept
+    act(
+        "ligacao",
+        {
+            "product": products["intimacao"].pk,
+            "channel": "phone",
+            "outcome": "talked",
+            "text": "Boas-vindas feitas",
+            "bitrix_link": BITRIX,
+        },
+    )
+    act(
+        "dispensar",
+        {"kind": "presentation", "note": "Cliente já usa o sistema em outro escritório"},
+    )
+    act("dispensar", {"kind": "training", "note": "Não quis treinamento"})
+    for question in ("lawyers", "states", "beneficiaries"):
+        act("upsell", {"question": question, "yes": "nao", "channel": "phone"})
+    done = act("concluir", {}, **HTMX)
+    assert done.status_code == 200 and "HX-Redirect" in done.headers
+    onboarding.refresh_from_db()
+    assert onboarding.state == "completed"
+    assert dict(onboarding.steps.values_list("kind", "state")) == {
+        "intimacao": "done",
+        "call": "done",
+        "presentation": "skipped",
+        "training": "skipped",
+        "upsell": "done",
+    }
+
+
+def test_G7_onboarding_page_refuses_completion_with_pending_steps(client, make_user):
+    onboarding = make_ficha().onboardings.get()
+    login(client, make_user(AGENT))
+    response = client.post(
+        reverse("onboarding:onboarding_action", args=[onboarding.pk, "concluir"]), **HTMX
+    )
+    assert response.status_code == 422 and "Pendente" in response.content.decode()
+    assert Onboarding.objects.get().state == "in_progress"
+
+
+def test_G7_onboarding_pages_need_an_attendant(client, make_user):
+    onboarding = make_ficha().onboardings.get()
+    login(client, make_user())
+    assert client.get(reverse("onboarding:onboarding", args=[onboarding.pk])).status_code == 403
+    response = client.post(
+        reverse("onboarding:onboarding_action", args=[onboarding.pk, "feito"]),
+        {"kind": "intimacao", "note": "Habilitei a intimação"},
+    )
+    assert response.status_code == 403
+    assert onboarding.steps.get(kind="intimacao").state == "pending"

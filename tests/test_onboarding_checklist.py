@@ -1,0 +1,199 @@
+"""G7: the onboarding checklist of every new registration."""
+
+import pytest
+from model_bakery import baker
+
+from onboarding.models import Onboarding, OnboardingStep, UpsellAnswer
+from onboarding.services import (
+    answer_upsell,
+    complete_onboarding,
+    log_onboarding_call,
+    mark_step_done,
+    reopen_step,
+    skip_step,
+    start_onboarding,
+)
+from tests.sales_fixtures import BITRIX, make_ficha
+from workflows.engine import TransitionRefused
+from workflows.models import Agendamento, AgendamentoKind, AuditEntry, Boleto, Ficha, Movimentacao
+from workflows.roles import AGENT, SELLER, SUPPORT
+
+pytestmark = pytest.mark.django_db
+
+Kind = OnboardingStep.Kind
+
+
+@pytest.fixture
+def ana(make_user):
+    return make_user(AGENT, SELLER, username="ana")
+
+
+def states(onboarding):
+    return dict(onboarding.steps.values_list("kind", "state"))
+
+
+def call(onboarding, actor, products, outcome="talked", **kw):
+    fields = {
+        "product": products["intimacao"],
+        "channel": "phone",
+        "outcome": outcome,
+        "text": "Liguei para dar as boas-vindas" if outcome == "talked" else "Não atendeu",
+        "bitrix_link": BITRIX if outcome == "talked" else "",
+        **kw,
+    }
+    return log_onboarding_call(onboarding, actor=actor, **fields)
+
+
+def test_G7_every_new_ficha_starts_one_onboarding_idempotently():
+    ficha = make_ficha()
+    onboarding = Onboarding.objects.get()
+    assert (onboarding.ficha, onboarding.origin, onboarding.state) == (ficha, ficha, "in_progress")
+    assert list(onboarding.steps.values_list("kind", flat=True)) == OnboardingStep.ORDER
+    assert set(states(onboarding).values()) == {"pending"}
+    ficha.name = "Outro nome"
+    ficha.save()
+    assert start_onboarding(ficha) == onboarding
+    assert Onboarding.objects.count() == 1 and OnboardingStep.objects.count() == 5
+
+
+def test_G7_manual_steps_need_a_note_and_evidence_steps_need_evidence(ana):
+    onboarding = start_onboarding(make_ficha())
+    with pytest.raises(TransitionRefused, match="justificativa"):
+        mark_step_done(onboarding, Kind.INTIMACAO, actor=ana, note="...")
+    mark_step_done(onboarding, Kind.INTIMACAO, actor=ana, note="Intimação habilitada no CP")
+    step = onboarding.steps.get(kind=Kind.INTIMACAO)
+    assert (step.state, step.by, step.note) == ("done", ana, "Intimação habilitada no CP")
+    for kind in (Kind.CALL, Kind.TRAINING, Kind.UPSELL):
+        with pytest.raises(TransitionRefused, match="G7|própri"):
+            mark_step_done(onboarding, kind, actor=ana, note="feito sim")
+    assert states(onboarding)[Kind.CALL] == "pending"
+
+
+def test_G7_call_attempts_are_movimentacoes_inside_the_onboarding_agendamento(ana, products):
+    ficha = make_ficha()
+    onboarding = ficha.onboardings.get()
+    call(onboarding, ana, products, outcome="no_answer")
+    call(onboarding, ana, products, outcome="no_answer")
+    onboarding.refresh_from_db()
+    ag = onboarding.call_agendamento
+    assert (ag.kind, ag.owner, ag.state) == (AgendamentoKind.ONBOARDING, ana, "active")
+    assert ficha.agendamentos.count() == 1
+    attempts = ficha.movimentacoes.filter(outcome=Movimentacao.Outcome.NO_ANSWER)
+    assert attempts.count() == 2 and all(m.agendamento == ag for m in attempts)
+    assert states(onboarding)[Kind.CALL] == "pending"
+
+    call(onboarding, ana, products)
+    assert states(onboarding)[Kind.CALL] == "done"
+    ag.refresh_from_db()
+    assert ag.state == Agendamento.State.CONCLUDED
+    assert ficha.movimentacoes.count() == 4  # 3 attempts + the G2 conclusion
+    with pytest.raises(TransitionRefused, match="já está registrada"):
+        call(onboarding, ana, products)
+
+
+def test_G7_call_that_reaches_client_needs_bitrix_link_and_boleto_alert(ana, products):
+    ficha = make_ficha()
+    baker.make(Boleto, ficha=ficha)
+    onboarding = ficha.onboardings.get()
+    with pytest.raises(TransitionRefused) as refused:
+        call(onboarding, ana, products, bitrix_link="")
+    assert refused.value.rule_ids == ("G3",)
+    with pytest.raises(TransitionRefused) as refused:
+        call(onboarding, ana, products)
+    assert refused.value.rule_ids == ("G4",)
+    assert not Movimentacao.objects.exists() and not Agendamento.objects.exists()
+    call(onboarding, ana, products, boleto_alert_given=True)
+    assert states(onboarding)[Kind.CALL] == "done"
+
+
+def test_G7_upsell_records_each_answer_and_a_yes_may_open_a_sale_agendamento(ana, products):
+    ficha = make_ficha()
+    onboarding = ficha.onboardings.get()
+    with pytest.raises(TransitionRefused, match="Descreva a oportunidade"):
+        answer_upsell(onboarding, actor=ana, question="lawyers", yes=True, details="")
+    answer_upsell(
+        onboarding,
+        actor=ana,
+        question="lawyers",
+        yes=True,
+        details="Mais 3 advogados no escritório",
+        follow_up_product=products["intimacao"],
+        bitrix_link=BITRIX,
+    )
+    answer_upsell(onboarding, actor=ana, question="states", yes=False)
+    assert states(onboarding)[Kind.UPSELL] == "pending"
+    answer_upsell(onboarding, actor=ana, question="beneficiaries", yes=True, details="2 sócios")
+    assert states(onboarding)[Kind.UPSELL] == "done"
+
+    lawyers = UpsellAnswer.objects.get(question="lawyers")
+    assert lawyers.is_opportunity and lawyers.follow_up.kind == AgendamentoKind.SALE_WITH_CONTACT
+    assert lawyers.follow_up.owner == ana and lawyers.follow_up.product == products["intimacao"]
+    assert UpsellAnswer.objects.get(question="beneficiaries").follow_up is None
+    note = onboarding.steps.get(kind=Kind.UPSELL).note
+    assert "Tem mais advogados? sim" in note and "Atua em mais estados? não" in note
+
+
+def test_G7_completion_needs_every_step_done_or_skipped_with_reason(ana, products):
+    onboarding = make_ficha().onboardings.get()
+    with pytest.raises(TransitionRefused, match="Pendente: Habilitar intimação"):
+        complete_onboarding(onboarding, actor=ana)
+    mark_step_done(onboarding, Kind.INTIMACAO, actor=ana, note="Intimação habilitada")
+    call(onboarding, ana, products)
+    mark_step_done(onboarding, Kind.PRESENTATION, actor=ana, note="Apresentei o sistema")
+    with pytest.raises(TransitionRefused, match="justificativa"):
+        skip_step(onboarding, Kind.TRAINING, actor=ana, reason="  ")
+    skip_step(onboarding, Kind.TRAINING, actor=ana, reason="Cliente já conhece o sistema")
+    with pytest.raises(TransitionRefused, match="Pendente: Incluir mais produtos"):
+        complete_onboarding(onboarding, actor=ana)
+    for question in ("lawyers", "states", "beneficiaries"):
+        answer_upsell(onboarding, actor=ana, question=question, yes=False)
+    complete_onboarding(onboarding, actor=ana)
+    onboarding.refresh_from_db()
+    assert onboarding.state == "completed" and onboarding.completed_at is not None
+    audit = AuditEntry.for_object(onboarding).get()
+    assert (audit.event, audit.rule_ids) == ("complete", ["G7"])
+    # a completed onboarding is frozen
+    with pytest.raises(TransitionRefused, match="concluído"):
+        reopen_step(onboarding, Kind.TRAINING, actor=ana, reason="quer treinamento agora")
+
+
+def test_G7_skipped_step_may_be_reopened_while_in_progress(ana):
+    onboarding = make_ficha().onboardings.get()
+    skip_step(onboarding, Kind.PRESENTATION, actor=ana, reason="Cliente sem tempo hoje")
+    reopen_step(onboarding, Kind.PRESENTATION, actor=ana, reason="Cliente pediu a apresentação")
+    assert states(onboarding)[Kind.PRESENTATION] == "pending"
+
+
+def test_G7_onboarding_needs_an_attendant_role(make_user, products):
+    onboarding = make_ficha().onboardings.get()
+    nobody = make_user()
+    with pytest.raises(TransitionRefused):
+        mark_step_done(onboarding, Kind.INTIMACAO, actor=nobody, note="Intimação habilitada")
+    with pytest.raises(TransitionRefused):
+        call(onboarding, nobody, products)
+    with pytest.raises(TransitionRefused):
+        answer_upsell(onboarding, actor=nobody, question="states", yes=False)
+    assert set(states(onboarding).values()) == {"pending"}
+    support = make_user(SUPPORT)
+    mark_step_done(onboarding, Kind.INTIMACAO, actor=support, note="Intimação habilitada")
+
+
+def test_G7_merge_moves_onboarding_progress_to_the_kept_ficha(make_user, products, ana):
+    from onboarding.models import DuplicateCase
+    from onboarding.services import choose_kept, inform_client, merge_case
+    from workflows.roles import CENTRAL
+
+    central = make_user(CENTRAL)
+    old = make_ficha(email="x@adv.com.br")
+    new = make_ficha(email="x@adv.com.br")
+    mark_step_done(new.onboardings.get(), Kind.INTIMACAO, actor=ana, note="Intimação habilitada")
+    case = DuplicateCase.objects.get()
+    case = inform_client(
+        case, actor=central, channel="phone", outcome="talked", text="Avisei", bitrix_link=BITRIX
+    )
+    case = choose_kept(case, actor=central, kept=old, answer="manter a antiga")
+    merge_case(case, actor=central, choices={})
+    moved = Onboarding.objects.get(origin=new)
+    assert moved.ficha == old and states(moved)[Kind.INTIMACAO] == "done"
+    assert set(old.onboardings.all()) == {moved, Onboarding.objects.get(origin=old)}
+    assert Ficha.objects.get(pk=new.pk).onboardings.count() == 0
