@@ -71,3 +71,9 @@ class RomaneioAdmin(admin.ModelAdmin):
 @admin.register(models.RomaneioItem)
 class RomaneioItemAdmin(admin.ModelAdmin):
     list_display = ["romaneio", "product", "quantity", "unit"]
+
+
+@admin.register(models.RoutineCheck)
+class RoutineCheckAdmin(admin.ModelAdmin):
+    list_display = ["day", "user", "item", "done_at", "count_at_check"]
+    list_filter = ["item", "day"]

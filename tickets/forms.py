@@ -36,6 +36,7 @@ class TicketForm(forms.ModelForm):
             "urgency",
             "impact",
             "assignee",
+            "needs_development",
         ]
         widgets = {"description": forms.Textarea(attrs={"rows": 4})}
 

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from . import textura_views, views
+from . import routine_views, textura_views, views
 
 app_name = "tickets"
 urlpatterns = [
@@ -12,6 +12,11 @@ urlpatterns = [
     path("fila/", views.queue, name="queue"),
     path("github/webhook/", views.github_webhook, name="github_webhook"),
     path("desenvolvimento/", views.github_board, name="github_board"),
+    path("rotina/", routine_views.my_routine, name="routine"),
+    path("rotina/<int:item>/", routine_views.mark, name="routine_mark"),
+    path("rotina/equipe/", routine_views.team, name="routine_team"),
+    path("revisar-ontem/", routine_views.review, name="review"),
+    path("revisar-ontem/<int:pk>/abrir/", routine_views.open_from_review, name="review_open"),
     path("textura/arquitetos/", textura_views.architects, name="architects"),
     path("textura/arquitetos/novo/", textura_views.architect_edit, name="architect_create"),
     path("textura/arquitetos/<int:pk>/", textura_views.architect_edit, name="architect"),

@@ -76,6 +76,11 @@ def ticket_list(request):
         )
     if request.GET.get("meus"):
         tickets = tickets.filter(assignee=request.user)
+    channel = request.GET.get("canal")
+    if channel in Ticket.Channel.values:
+        tickets = tickets.filter(channel=channel)
+    if request.GET.get("parados"):  # T4/T8: status not touched since the last business day
+        tickets = tickets.filter(pk__in=[t.pk for t in services.stale_tickets()])
     context = {
         "tickets": tickets[:200],
         "state": state,

@@ -1,0 +1,184 @@
+"""T8: each support agent's checklist for today, with live counts; T2: review yesterday."""
+
+import datetime as dt
+
+from django.contrib.auth import get_user_model
+from django.db import IntegrityError, transaction
+from django.db.models import Q
+from django.urls import reverse
+
+from workflows import clock
+from workflows.businessdays import add_business_days
+from workflows.engine import TransitionRefused
+from workflows.models import Movimentacao
+from workflows.roles import SUPPORT
+
+from . import services, textura
+from .models import Architect, RoutineCheck, RoutineItem, Ticket
+
+ARCHITECT_STALE_DAYS = 180
+
+# T2: what "looks unresolved" in an attendance of the day before.
+UNRESOLVED = Q(
+    outcome__in=[
+        Movimentacao.Outcome.PENDING,
+        Movimentacao.Outcome.NO_ANSWER,
+        Movimentacao.Outcome.FORWARDED,
+    ]
+) | Q(
+    outcome=Movimentacao.Outcome.TALKED,
+    reason__in=[Movimentacao.Reason.ERROR_RETURN, Movimentacao.Reason.COMPLAINT],
+)
+
+CHANNEL_OF = {
+    Movimentacao.Channel.PHONE: Ticket.Channel.PHONE,
+    Movimentacao.Channel.CHAT: Ticket.Channel.CHAT,
+    Movimentacao.Channel.EMAIL: Ticket.Channel.EMAIL,
+    Movimentacao.Channel.WHATSAPP: Ticket.Channel.WHATSAPP,
+}
+
+
+def review_day(today: dt.date | None = None) -> dt.date:
+    """T2: "o dia anterior" is the previous business day (Monday reviews Friday)."""
+    return add_business_days(today or clock.today(), -1)
+
+
+def yesterday_to_review(today: dt.date | None = None):
+    """T2: support attendances of the previous business day, unresolved and with no ticket."""
+    day = review_day(today)
+    return (
+        Movimentacao.objects.filter(at__date=day, author__groups__name=SUPPORT)
+        .filter(UNRESOLVED)
+        .exclude(tickets__isnull=False)
+        .select_related("ficha", "author")
+        .distinct()
+        .order_by("at")
+    )
+
+
+def open_from_movimentacao(mov: Movimentacao, *, actor) -> Ticket:
+    """T2: one click turns an unresolved attendance into a ticket (once)."""
+    with transaction.atomic():
+        mov = Movimentacao.objects.select_for_update().get(pk=mov.pk)
+        if mov.tickets.exists():
+            raise TransitionRefused("Este atendimento já tem chamado aberto.", "T2")
+        return services.create_ticket(
+            actor=actor,
+            ficha=mov.ficha,
+            requester=mov.ficha.name,
+            requester_email=mov.ficha.email,
+            channel=CHANNEL_OF.get(mov.channel, Ticket.Channel.OTHER),
+            subject=f"{mov.get_reason_display()}: {mov.ficha.name}"[:200],
+            description=(
+                f"Aberto na revisão do atendimento de {clock.localdate(mov.at):%d/%m/%Y} "
+                f"({mov.get_outcome_display().lower()}, por {mov.author}):\n\n{mov.text}"
+            ),
+            source_movimentacao=mov,
+        )
+
+
+def checklist(user, today: dt.date | None = None) -> list[dict]:
+    """T8: the seven items with live counts and links; done marks for `user` today."""
+    today = today or clock.today()
+    done = {c.item: c for c in RoutineCheck.objects.filter(user=user, day=today)}
+    tickets = reverse("tickets:list")
+    stale_before = clock.now() - dt.timedelta(days=ARCHITECT_STALE_DAYS)
+    queue = services.waiting_queue()
+    counts = {
+        RoutineItem.EMAIL: (
+            Ticket.objects.filter(channel=Ticket.Channel.EMAIL, state=Ticket.State.OPEN).count(),
+            "chamados de e-mail ainda abertos",
+            f"{tickets}?estado=aberto&canal=email",
+        ),
+        RoutineItem.OPEN_TICKETS: (
+            yesterday_to_review(today).count(),
+            f"atendimentos de {review_day(today):%d/%m} sem chamado",
+            reverse("tickets:review"),
+        ),
+        RoutineItem.ARCHITECTS: (
+            Architect.objects.filter(active=True, updated_at__lt=stale_before).count(),
+            f"arquitetos sem atualização há {ARCHITECT_STALE_DAYS} dias",
+            reverse("tickets:architects"),
+        ),
+        RoutineItem.TICKET_STATUS: (
+            len(services.stale_tickets()),
+            "chamados sem mudança de status desde o último dia útil",
+            f"{tickets}?parados=1",
+        ),
+        RoutineItem.ROMANEIOS: (
+            textura.pending_romaneios().count(),
+            "romaneios pendentes",
+            reverse("tickets:romaneios"),
+        ),
+        RoutineItem.WAITING_CLIENTS: (
+            len(queue),
+            f"clientes aguardando retorno ({sum(r['breached'] for r in queue)} com SLA vencido)",
+            reverse("tickets:queue"),
+        ),
+        RoutineItem.GITHUB: (
+            to_open_on_github().count(),
+            "chamados que precisam de issue no GitHub",
+            reverse("tickets:github_board"),
+        ),
+    }
+    return [
+        {
+            "item": item,
+            "label": item.label,
+            "count": counts[item][0],
+            "what": counts[item][1],
+            "url": counts[item][2],
+            "check": done.get(item.value),
+        }
+        for item in RoutineItem
+    ]
+
+
+def to_open_on_github():
+    """T7/T8: active tickets flagged for development with no issue yet (or a failed attempt)."""
+    return Ticket.objects.filter(state__in=Ticket.ACTIVE, github_issue_number__isnull=True).filter(
+        Q(needs_development=True) | Q(github_pending=True)
+    )
+
+
+def mark_done(user, item: int, *, done: bool = True) -> RoutineCheck | None:
+    """T8: mark (or unmark) one item of today's routine; the live count is kept with it."""
+    try:
+        item = RoutineItem(int(item))
+    except (TypeError, ValueError):
+        raise TransitionRefused("Item da rotina desconhecido.", "T8") from None
+    today = clock.today()
+    if not done:
+        RoutineCheck.objects.filter(user=user, day=today, item=item).delete()
+        return None
+    count = next(row["count"] for row in checklist(user, today) if row["item"] == item)
+    try:
+        with transaction.atomic():
+            check, _ = RoutineCheck.objects.get_or_create(
+                user=user,
+                day=today,
+                item=item,
+                defaults={"done_at": clock.now(), "count_at_check": count},
+            )
+    except IntegrityError:  # a double click raced us: the first one counts
+        check = RoutineCheck.objects.get(user=user, day=today, item=item)
+    return check
+
+
+def team_report(day: dt.date):
+    """T8: for the manager, who of the support team did which item on `day`."""
+    people = list(
+        get_user_model()
+        .objects.filter(groups__name=SUPPORT, is_active=True)
+        .distinct()
+        .order_by("first_name", "username")
+    )
+    checks = {(c.user_id, c.item): c for c in RoutineCheck.objects.filter(day=day, user__in=people)}
+    return [
+        {
+            "user": person,
+            "cells": [checks.get((person.pk, item.value)) for item in RoutineItem],
+            "done": sum((person.pk, item.value) in checks for item in RoutineItem),
+        }
+        for person in people
+    ]

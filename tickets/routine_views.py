@@ -1,0 +1,86 @@
+"""The daily routine pages (T8) and "revisar ontem" (T2)."""
+
+import datetime as dt
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
+from django.views.decorators.http import require_POST
+
+from workflows import clock
+from workflows.businessdays import add_business_days
+from workflows.engine import TransitionRefused
+from workflows.models import Movimentacao
+from workflows.roles import MANAGER, SUPPORT
+
+from . import routine
+from .models import RoutineItem
+from .views import done, require_roles
+
+
+@login_required
+def my_routine(request):
+    """T8: today's checklist of the signed-in support agent."""
+    require_roles(request.user, SUPPORT)
+    context = {"rows": routine.checklist(request.user), "today": clock.today()}
+    return render(request, "tickets/routine.html", context)
+
+
+@login_required
+@require_POST
+def mark(request, item):
+    require_roles(request.user, SUPPORT)
+    try:
+        routine.mark_done(request.user, item, done=request.POST.get("feito") != "0")
+    except TransitionRefused as refused:
+        messages.error(request, refused.message)
+    if request.htmx:
+        row = next((r for r in routine.checklist(request.user) if r["item"] == item), None)
+        if row is not None:
+            return render(request, "tickets/_routine_row.html", {"row": row})
+    return redirect("tickets:routine")
+
+
+@login_required
+def team(request):
+    """T8: managers see who completed what, per day."""
+    require_roles(request.user, MANAGER)
+    try:
+        day = dt.date.fromisoformat(request.GET.get("dia") or "")
+    except ValueError:
+        day = clock.today()
+    context = {
+        "day": day,
+        "items": list(RoutineItem),
+        "rows": routine.team_report(day),
+        "previous": add_business_days(day, -1),
+        "next": add_business_days(day, 1),
+    }
+    return render(request, "tickets/routine_team.html", context)
+
+
+@login_required
+def review(request):
+    """T2: yesterday's support attendances that look unresolved and have no ticket."""
+    require_roles(request.user, SUPPORT, MANAGER)
+    context = {
+        "day": routine.review_day(),
+        "movimentacoes": routine.yesterday_to_review(),
+    }
+    return render(request, "tickets/review.html", context)
+
+
+@login_required
+@require_POST
+def open_from_review(request, pk):
+    require_roles(request.user, SUPPORT, MANAGER)
+    mov = get_object_or_404(Movimentacao, pk=pk)
+    try:
+        ticket = routine.open_from_movimentacao(mov, actor=request.user)
+    except TransitionRefused as refused:
+        messages.error(request, refused.message)
+        return redirect("tickets:review")
+    return done(
+        request, f"Chamado {ticket.tag} aberto.", reverse("tickets:detail", args=[ticket.pk])
+    )
