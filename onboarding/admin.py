@@ -60,3 +60,18 @@ class UpsellAnswerAdmin(admin.ModelAdmin):
     list_display = ["onboarding", "question", "yes", "by", "at"]
     list_filter = ["question", "yes"]
     raw_id_fields = ["onboarding", "follow_up"]
+
+
+@admin.register(models.TrainingSlot)
+class TrainingSlotAdmin(admin.ModelAdmin):
+    list_display = ["date", "shift", "attendant", "capacity", "published_by"]
+    list_filter = ["shift", "attendant"]
+    date_hierarchy = "date"
+
+
+@admin.register(models.TrainingBooking)
+class TrainingBookingAdmin(admin.ModelAdmin):
+    list_display = ["slot", "ficha", "booked_by", "state", "reminded_at"]
+    list_filter = ["state"]
+    raw_id_fields = ["slot", "ficha", "movimentacao", "rebooked_as"]
+    readonly_fields = ["state"]  # booked → cancelled/held only through the flow (G5)

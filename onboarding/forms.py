@@ -119,3 +119,65 @@ class UpsellForm(Form):
         super().__init__(*args, **kwargs)
         self.fields["question"].choices = UpsellAnswer.Question.choices
         self.fields["follow_up_product"].queryset = _products()
+
+
+DATE = forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d")
+
+
+class SlotForm(Form):
+    date = forms.DateField(label="Dia", widget=DATE)
+    shift = forms.ChoiceField(label="Turno", choices=())
+    attendant = forms.ModelChoiceField(label="Atendente do suporte", queryset=None)
+    capacity = forms.IntegerField(label="Vagas", initial=3)
+
+    def __init__(self, *args, **kwargs):
+        from django.contrib.auth import get_user_model
+
+        from workflows.roles import SUPPORT
+
+        from .models import TrainingSlot
+
+        super().__init__(*args, **kwargs)
+        self.fields["shift"].choices = TrainingSlot.Shift.choices
+        self.fields["attendant"].queryset = (
+            get_user_model()
+            .objects.filter(groups__name=SUPPORT, is_active=True)
+            .distinct()
+            .order_by("first_name", "username")
+        )
+        self.fields["attendant"].label_from_instance = lambda u: u.get_full_name() or u.username
+
+
+class BookingForm(Form):
+    ficha = forms.CharField(label="Ficha (número ou CPF/CNPJ do cliente)")
+    channel = forms.ChoiceField(label="Canal", choices=Movimentacao.Channel.choices)
+    text = forms.CharField(
+        label="O que foi combinado com o cliente", widget=forms.Textarea(attrs={"rows": 2})
+    )
+    bitrix_link = forms.CharField(label="Link do Bitrix", required=False)
+    boleto_alert_given = forms.BooleanField(
+        label="Avisei o cliente dos boletos em aberto", required=False
+    )
+
+
+class CancelBookingForm(Form):
+    reason = forms.CharField(
+        label="Motivo do cancelamento", widget=forms.Textarea(attrs={"rows": 2}), required=False
+    )
+    channel = forms.ChoiceField(label="Canal", choices=Movimentacao.Channel.choices)
+    boleto_alert_given = forms.BooleanField(
+        label="Avisei o cliente dos boletos em aberto", required=False
+    )
+
+
+class RebookForm(CancelBookingForm):
+    slot = forms.ModelChoiceField(label="Novo horário", queryset=None)
+    bitrix_link = forms.CharField(label="Link do Bitrix", required=False)
+    field_order = ["slot", "reason", "channel", "bitrix_link", "boleto_alert_given"]
+
+    def __init__(self, *args, **kwargs):
+        from .services import upcoming_slots
+
+        super().__init__(*args, **kwargs)
+        self.fields["reason"].label = "Por que remarcar"
+        self.fields["slot"].queryset = upcoming_slots()

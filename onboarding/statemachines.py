@@ -5,7 +5,7 @@ from statemachine import State
 
 from workflows import clock
 from workflows.engine import TransitionRefused, Workflow
-from workflows.roles import AGENT, CENTRAL, MANAGER, SELLER, SUPPORT
+from workflows.roles import AGENT, CENTRAL, MANAGER, SELLER, SUPPORT, SUPPORT_DEV
 
 CENTRAL_TEAM = frozenset({CENTRAL, MANAGER})
 
@@ -162,3 +162,25 @@ class OnboardingStepFlow(Workflow):
         step.by = actor
         step.at = clock.now()
         step.note = reason.strip()
+
+
+class TrainingBookingFlow(Workflow):
+    """G5: a booked client may cancel (the seat frees, reason written) or attend."""
+
+    booked = State("Agendado", initial=True, value="booked")
+    cancelled = State("Cancelado", final=True, value="cancelled")
+    held = State("Realizado", final=True, value="held")
+
+    cancel = booked.to(cancelled)
+    attend = booked.to(held)
+
+    event_labels = {"cancel": "cancelar o treinamento", "attend": "marcar como realizado"}
+    event_roles = {
+        "cancel": ATTENDANTS | {SUPPORT_DEV},
+        "attend": frozenset({SUPPORT, SUPPORT_DEV, MANAGER}),
+    }
+    event_rules = {"cancel": ("G5",), "attend": ("G5",)}
+    reason_required = frozenset({"cancel"})
+
+    def on_cancel(self):
+        self.model.cancelled_at = clock.now()

@@ -21,3 +21,14 @@ urlpatterns += [
     path("onboarding/<int:pk>/", views.onboarding_detail, name="onboarding"),
     path("onboarding/<int:pk>/<slug:action>/", views.onboarding_action, name="onboarding_action"),
 ]
+
+urlpatterns += [
+    path("treinamentos/", views.slots, name="slots"),
+    path("treinamentos/publicar/", views.slot_publish, name="slot_publish"),
+    path("treinamentos/<int:pk>/agendar/", views.slot_book, name="slot_book"),
+    path(
+        "treinamentos/reservas/<int:pk>/<slug:action>/",
+        views.booking_action,
+        name="booking_action",
+    ),
+]

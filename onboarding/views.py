@@ -11,21 +11,33 @@ from django.views.decorators.http import require_POST
 from django_htmx.http import HttpResponseClientRedirect
 
 from workflows.engine import TransitionRefused
-from workflows.models import Ficha
-from workflows.roles import AGENT, CENTRAL, MANAGER, SELLER, SUPPORT, has_role
+from workflows.models import Ficha, Movimentacao
+from workflows.roles import AGENT, CENTRAL, MANAGER, SELLER, SUPPORT, SUPPORT_DEV, has_role
+from workflows.validators import only_digits
 
 from . import services
 from .forms import (
+    BookingForm,
     CallForm,
+    CancelBookingForm,
     ChooseKeptForm,
     ContactForm,
     ReasonForm,
+    RebookForm,
     RegistrationForm,
+    SlotForm,
     StepNoteForm,
     UpsellForm,
 )
 from .keys import KEY_LABELS
-from .models import DuplicateCase, Onboarding, OnboardingStep, UpsellAnswer
+from .models import (
+    DuplicateCase,
+    Onboarding,
+    OnboardingStep,
+    TrainingBooking,
+    TrainingSlot,
+    UpsellAnswer,
+)
 
 ATTENDANTS = (AGENT, SELLER, SUPPORT, CENTRAL, MANAGER)
 
@@ -346,7 +358,9 @@ def _onboarding_page(request, onboarding, *, refusal=None, forms=None, status=20
 
 
 def _bookings_of(ficha):
-    return []
+    return ficha.training_bookings.filter(state=TrainingBooking.State.BOOKED).select_related(
+        "slot__attendant"
+    )
 
 
 @login_required
@@ -412,3 +426,133 @@ def onboarding_action(request, pk, action):
         return _onboarding_page(request, onboarding, refusal=refused, forms=forms, status=422)
     url = reverse("onboarding:onboarding", args=[onboarding.pk])
     return _done(request, url, ONBOARDING_ACTIONS[action])
+
+
+# --- G5: training slots ---------------------------------------------------------------------
+
+
+def _slots_page(request, *, refusal=None, forms=None, status=200):
+    forms = forms or {}
+    user = request.user
+    slots = list(services.upcoming_slots())
+    bookings = TrainingBooking.objects.filter(
+        slot__in=slots, state=TrainingBooking.State.BOOKED
+    ).select_related("ficha", "booked_by")
+    by_slot = {}
+    for booking in bookings:
+        by_slot.setdefault(booking.slot_id, []).append(booking)
+    for slot in slots:
+        slot.live = by_slot.get(slot.pk, [])
+        slot.free = slot.capacity - slot.taken
+    ficha_hint = request.GET.get("ficha", "")
+    context = {
+        "slots": slots,
+        "can_publish": has_role(user, SUPPORT, MANAGER),
+        "can_book": has_role(user, *services.BOOKERS),
+        "slot_form": forms.get("publish") or SlotForm(),
+        "booking_form": forms.get("book") or BookingForm(initial={"ficha": ficha_hint}),
+        "failed_slot": forms.get("slot_pk"),
+        "failed_booking": forms.get("booking_pk"),
+        "cancel_form": forms.get("cancel") or CancelBookingForm(),
+        "rebook_form": forms.get("rebook") or RebookForm(),
+        "refusal": refusal or _form_refusal(forms),
+        "ficha_hint": ficha_hint,
+        "channels": Movimentacao.Channel.choices,
+        "posted": request.POST if forms else {},
+    }
+    return render(request, "onboarding/slots.html", context, status=status)
+
+
+def _form_refusal(forms):
+    """Hand-rendered forms show the first field error as the page's refusal."""
+    for form in forms.values():
+        errors = getattr(form, "errors", None)
+        if errors:
+            field, messages_ = next(iter(errors.items()))
+            label = form.fields[field].label if field in form.fields else ""
+            return TransitionRefused(f"{label}: {messages_[0]}" if label else messages_[0], "G5")
+    return None
+
+
+def _require_training_user(user):
+    _require(user, *ATTENDANTS, SUPPORT_DEV, message="Seu perfil não atende clientes.")
+
+
+@login_required
+def slots(request):
+    _require_training_user(request.user)
+    return _slots_page(request)
+
+
+def _slots_done(request, text):
+    return _done(request, reverse("onboarding:slots"), text)
+
+
+@login_required
+@require_POST
+def slot_publish(request):
+    _require(request.user, SUPPORT, MANAGER, message="Só o suporte publica horários (G5).")
+    form = SlotForm(request.POST)
+    if not form.is_valid():
+        return _slots_page(request, forms={"publish": form}, status=422)
+    try:
+        services.publish_slot(actor=request.user, **form.cleaned_data)
+    except TransitionRefused as refused:
+        return _slots_page(request, refusal=refused, forms={"publish": form}, status=422)
+    return _slots_done(request, "Horário de treinamento publicado.")
+
+
+def _find_ficha(term: str) -> Ficha:
+    term = (term or "").strip()
+    digits = only_digits(term)
+    ficha = None
+    if len(digits) in (11, 14):
+        ficha = Ficha.objects.filter(document=digits).first()
+    elif digits and digits == term:
+        ficha = Ficha.objects.filter(pk=int(digits)).first()
+    if ficha is None:
+        raise TransitionRefused("Ficha não encontrada: informe o número ou o CPF/CNPJ.", "G5")
+    return ficha
+
+
+@login_required
+@require_POST
+def slot_book(request, pk):
+    _require(request.user, *services.BOOKERS, message="Seu perfil não agenda treinamentos.")
+    slot = get_object_or_404(TrainingSlot, pk=pk)
+    form = BookingForm(request.POST)
+    failed = {"book": form, "slot_pk": slot.pk}
+    if not form.is_valid():
+        return _slots_page(request, forms=failed, status=422)
+    data = dict(form.cleaned_data)
+    try:
+        ficha = _find_ficha(data.pop("ficha"))
+        services.book_training(slot, ficha, actor=request.user, **data)
+    except TransitionRefused as refused:
+        return _slots_page(request, refusal=refused, forms=failed, status=422)
+    return _slots_done(request, f"{ficha.name} agendado no treinamento de {slot}.")
+
+
+@login_required
+@require_POST
+def booking_action(request, pk, action):
+    if action not in ("cancelar", "remarcar"):
+        raise Http404
+    _require_training_user(request.user)
+    booking = get_object_or_404(TrainingBooking.objects.select_related("slot", "ficha"), pk=pk)
+    form = (CancelBookingForm if action == "cancelar" else RebookForm)(request.POST)
+    failed = {"cancel" if action == "cancelar" else "rebook": form, "booking_pk": booking.pk}
+    if not form.is_valid():
+        return _slots_page(request, forms=failed, status=422)
+    data = dict(form.cleaned_data)
+    try:
+        if action == "cancelar":
+            services.cancel_booking(booking, actor=request.user, **data)
+            text = "Treinamento cancelado: a vaga ficou livre."
+        else:
+            new_slot = data.pop("slot")
+            services.rebook(booking, new_slot, actor=request.user, **data)
+            text = f"Treinamento remarcado para {new_slot}."
+    except TransitionRefused as refused:
+        return _slots_page(request, refusal=refused, forms=failed, status=422)
+    return _slots_done(request, text)

@@ -220,3 +220,73 @@ def test_G7_onboarding_pages_need_an_attendant(client, make_user):
     )
     assert response.status_code == 403
     assert onboarding.steps.get(kind="intimacao").state == "pending"
+
+
+def test_G5_slots_page_publish_book_cancel(client, make_user, clock):
+    import datetime as dt
+
+    from onboarding.models import TrainingBooking, TrainingSlot
+    from workflows.roles import SUPPORT
+
+    carla = make_user(SUPPORT, first_name="Carla")
+    login(client, carla)
+    page = client.get(reverse("onboarding:slots")).content.decode()
+    assert "Publicar horário" in page and "Nenhum horário publicado" in page
+    bad = client.post(
+        reverse("onboarding:slot_publish"),
+        {"date": "2027-04-22", "shift": "manha", "attendant": carla.pk, "capacity": 0},
+        **HTMX,
+    )
+    assert bad.status_code == 422 and "vagas" in bad.content.decode()
+    assert not TrainingSlot.objects.exists()
+    client.post(
+        reverse("onboarding:slot_publish"),
+        {"date": "2027-04-22", "shift": "manha", "attendant": carla.pk, "capacity": 1},
+    )
+    slot = TrainingSlot.objects.get()
+    assert slot.date == dt.date(2027, 4, 22)
+
+    ficha = make_ficha(name="Dra. Lia")
+    seller = make_user(AGENT, SELLER)
+    login(client, seller)
+    page = client.get(reverse("onboarding:slots") + f"?ficha={ficha.pk}").content.decode()
+    assert "Publicar horário" not in page and f'value="{ficha.pk}"' in page
+    form = {"ficha": ficha.document, "channel": "phone", "text": "Combinado por telefone"}
+    refused = client.post(reverse("onboarding:slot_book", args=[slot.pk]), form, **HTMX)
+    assert refused.status_code == 422 and "G3" in refused.content.decode()
+    assert "Combinado por telefone" in refused.content.decode()
+    ok = client.post(
+        reverse("onboarding:slot_book", args=[slot.pk]), {**form, "bitrix_link": BITRIX}
+    )
+    assert ok.status_code == 302
+    booking = TrainingBooking.objects.get()
+    assert booking.ficha == ficha
+    page = client.get(reverse("onboarding:slots")).content.decode()
+    assert "lotado" in page and "Dra. Lia" in page
+
+    other = make_ficha()
+    full = client.post(
+        reverse("onboarding:slot_book", args=[slot.pk]),
+        {"ficha": str(other.pk), "channel": "phone", "text": "Quer treinar", "bitrix_link": BITRIX},
+        **HTMX,
+    )
+    assert full.status_code == 422 and "Não há mais vagas" in full.content.decode()
+
+    client.post(
+        reverse("onboarding:booking_action", args=[booking.pk, "cancelar"]),
+        {"reason": "Cliente desmarcou", "channel": "phone"},
+    )
+    booking.refresh_from_db()
+    assert booking.state == "cancelled"
+
+
+def test_G5_publish_page_is_for_support_only(client, make_user, clock):
+    from onboarding.models import TrainingSlot
+
+    seller = make_user(AGENT, SELLER)
+    login(client, seller)
+    response = client.post(
+        reverse("onboarding:slot_publish"),
+        {"date": "2027-04-22", "shift": "manha", "attendant": seller.pk, "capacity": 2},
+    )
+    assert response.status_code == 403 and not TrainingSlot.objects.exists()
