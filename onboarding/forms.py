@@ -21,6 +21,10 @@ class RegistrationForm(Form):
     oab = forms.CharField(label="OAB (UF e número)", max_length=20, required=False)
 
 
+class EditForm(Form):
+    phone = forms.CharField(label="Telefone (com DDD)", max_length=20, required=False)
+
+
 class ContactForm(Form):
     """A movimentação (G1, G3, G4): channel, outcome, what was done, the Bitrix link."""
 

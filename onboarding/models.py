@@ -171,6 +171,14 @@ class Onboarding(WorkflowModel):
         Ficha, on_delete=models.PROTECT, related_name="+", verbose_name="cadastro de origem"
     )
     state = models.CharField(max_length=20, choices=State, default=State.IN_PROGRESS)
+    registered_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+        verbose_name="cadastrado por",
+    )
     started_at = models.DateTimeField("iniciado em", default=clock.now, db_index=True)
     completed_at = models.DateTimeField("concluído em", null=True, blank=True)
     call_agendamento = models.ForeignKey(

@@ -189,27 +189,52 @@ def register_ficha(data: dict, *, actor):
                 "abra-a em vez de cadastrar de novo."
             }
         )
-    with transaction.atomic():
-        ficha = Ficha(**values, seller_of_record=None, created_at=clock.now())
-        ficha._registered_by = actor
-        ficha.save()
+    try:
+        with transaction.atomic():
+            ficha = Ficha(**values, created_at=clock.now())
+            ficha._registered_by = actor  # read by the post_save receiver (onboarding)
+            ficha.save()
+    except IntegrityError:  # the same CPF/CNPJ registered at the same instant
+        raise RegistrationInvalid(
+            {"document": "Outra ficha acabou de ser cadastrada com este CPF/CNPJ."}
+        ) from None
     return ficha, live_cases_of(ficha)
 
 
+# S1: holder CPF/CNPJ, holder name, administrator e-mail and OAB change only with the holder's
+# validation (the sales domain's `propose_sensitive_change`); the phone is edited directly.
+DIRECT_EDIT_FIELDS = ("phone",)
+
+
 def edit_ficha(ficha: Ficha, data: dict, *, actor) -> tuple[Ficha, list]:
-    """Edit the holder's contact data under the ficha's row lock; a merged ficha is frozen.
-    Detection runs again on save (G7)."""
-    values = _clean_registration({**{f: getattr(ficha, f) for f in EDITABLE_FIELDS}, **data})
+    """Edit the ficha's phone under its row lock (a merged ficha is frozen); detection runs
+    again on save (G7). Sensitive data is refused here: it goes through S1."""
+    if not has_role(actor, AGENT, SELLER, SUPPORT, CENTRAL, MANAGER):
+        raise TransitionRefused("Seu perfil não edita fichas.", "G7")
+    sensitive = [
+        f
+        for f in EDITABLE_FIELDS
+        if f not in DIRECT_EDIT_FIELDS
+        and f in data
+        and (data[f] or "").strip() != getattr(ficha, f)
+    ]
+    if sensitive:
+        labels = ", ".join(str(Ficha._meta.get_field(f).verbose_name) for f in sensitive)
+        raise TransitionRefused(
+            f"{labels}: dado sensível, só muda com a validação do titular (pela ficha).", "S1"
+        )
+    phone = (data.get("phone") or "").strip()
+    if phone and not NORMALIZERS["phone"](phone):
+        raise RegistrationInvalid(
+            {"phone": "Telefone inválido: informe DDD e número, ex.: (11) 98765-1234."}
+        )
     with transaction.atomic():
         row = Ficha.objects.select_for_update().get(pk=ficha.pk)
         if row.status == Ficha.Status.MERGED:
             raise TransitionRefused(
                 "Esta ficha foi unificada em outra: edite a ficha mantida.", "G7"
             )
-        if Ficha.objects.filter(document=values["document"]).exclude(pk=row.pk).exists():
-            raise RegistrationInvalid({"document": "Outra ficha já tem este CPF/CNPJ."})
-        for name, value in values.items():
-            setattr(row, name, value)
+        row.phone = phone
         row.save()
     ficha.refresh_from_db()
     return ficha, live_cases_of(ficha)
@@ -492,10 +517,11 @@ Kind = OnboardingStep.Kind
 MANUAL_STEPS = (Kind.INTIMACAO, Kind.PRESENTATION)
 
 
-def start_onboarding(ficha: Ficha) -> Onboarding:
+def start_onboarding(ficha: Ficha, *, registered_by=None) -> Onboarding:
     """G7: every new registration gets the checklist; idempotent (one per registration)."""
     onboarding, created = Onboarding.objects.get_or_create(
-        origin=ficha, defaults={"ficha": ficha, "started_at": clock.now()}
+        origin=ficha,
+        defaults={"ficha": ficha, "started_at": clock.now(), "registered_by": registered_by},
     )
     if created:
         OnboardingStep.objects.bulk_create(

@@ -42,7 +42,7 @@ def ficha_saved(sender, instance: Ficha, created: bool, raw: bool = False, **kwa
     if created:
         from .services import start_onboarding
 
-        start_onboarding(instance)
+        start_onboarding(instance, registered_by=getattr(instance, "_registered_by", None))
     source = DuplicateCase.Source.REGISTRATION if created else DuplicateCase.Source.EDIT
     if _deferred.get():
         transaction.on_commit(lambda: _detect(instance.pk, source))

@@ -22,6 +22,7 @@ from .forms import (
     CancelBookingForm,
     ChooseKeptForm,
     ContactForm,
+    EditForm,
     ReasonForm,
     RebookForm,
     RegistrationForm,
@@ -102,8 +103,7 @@ def edit(request, pk):
     """Edit the holder's contact data; detection runs again (G7)."""
     _require(request.user, *ATTENDANTS, message="Seu perfil não edita fichas.")
     ficha = get_object_or_404(Ficha, pk=pk)
-    initial = {f: getattr(ficha, f) for f in services.EDITABLE_FIELDS}
-    form = RegistrationForm(request.POST or None, initial=initial)
+    form = EditForm(request.POST or None, initial={"phone": ficha.phone})
     if request.method == "POST" and form.is_valid():
         try:
             ficha, cases = services.edit_ficha(ficha, form.cleaned_data, actor=request.user)

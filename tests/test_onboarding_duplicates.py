@@ -20,6 +20,7 @@ from onboarding.services import (
     scan_duplicates,
 )
 from tests.sales_fixtures import make_ficha
+from workflows.engine import TransitionRefused
 from workflows.models import Ficha
 from workflows.roles import AGENT, CENTRAL
 from workflows.validators import cpf_with_check_digits, format_document
@@ -131,6 +132,7 @@ def test_G7_registration_routes_duplicate_to_central_not_to_agent(make_user):
         actor=agent,
     )
     assert ficha.document == CPF_B
+    assert ficha.onboardings.get().registered_by == agent
     assert [(c.ficha_a, c.ficha_b) for c in cases] == [(old, ficha)]
     assert list(central_queue()) == cases
     # the case belongs to the team queue: nobody in particular, never the creating agent
@@ -166,14 +168,28 @@ def test_G7_registration_with_existing_document_points_to_the_ficha(make_user):
 
 def test_G7_edit_runs_detection_and_refuses_merged_ficha(make_user):
     agent = make_user(CENTRAL)
-    a = make_ficha(email="a@x.com.br")
-    b = make_ficha(email="b@x.com.br")
-    _, cases = edit_ficha(b, {"email": " a@X.com.br"}, actor=agent)
-    assert [c.matched_keys for c in cases] == [["email"]]
+    a = make_ficha(phone="(11) 3456-7890")
+    b = make_ficha()
+    _, cases = edit_ficha(b, {"phone": " 11 3456 7890"}, actor=agent)
+    assert [c.matched_keys for c in cases] == [["phone"]]
     Ficha.objects.filter(pk=a.pk).update(status=Ficha.Status.MERGED)
-    with pytest.raises(Exception, match="unificada"):
-        edit_ficha(a, {"name": "Outro nome"}, actor=agent)
-    assert Ficha.objects.get(pk=a.pk).name != "Outro nome"
+    with pytest.raises(TransitionRefused, match="unificada"):
+        edit_ficha(a, {"phone": "(11) 91234-5678"}, actor=agent)
+    assert Ficha.objects.get(pk=a.pk).phone == "(11) 3456-7890"
+
+
+def test_G7_edit_leaves_sensitive_data_to_the_holder_S1(make_user):
+    ficha = make_ficha(email="a@x.com.br")
+    agent = make_user(AGENT)
+    with pytest.raises(TransitionRefused) as refused:
+        edit_ficha(ficha, {"email": "b@x.com.br", "phone": "(11) 3456-7890"}, actor=agent)
+    assert refused.value.rule_ids == ("S1",)
+    with pytest.raises(RegistrationInvalid):
+        edit_ficha(ficha, {"phone": "3456-7890"}, actor=agent)
+    with pytest.raises(TransitionRefused, match="não edita"):
+        edit_ficha(ficha, {"phone": "(11) 3456-7890"}, actor=make_user())
+    ficha.refresh_from_db()
+    assert (ficha.email, ficha.phone) == ("a@x.com.br", "")
 
 
 def test_G7_scan_fills_the_queue_idempotently_with_progress():

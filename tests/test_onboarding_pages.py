@@ -290,3 +290,18 @@ def test_G5_publish_page_is_for_support_only(client, make_user, clock):
         {"date": "2027-04-22", "shift": "manha", "attendant": seller.pk, "capacity": 2},
     )
     assert response.status_code == 403 and not TrainingSlot.objects.exists()
+
+
+def test_G7_edit_page_changes_the_phone_and_runs_detection(client, make_user):
+    make_ficha(phone="(21) 3456-7890")
+    ficha = make_ficha(name="Dr. Caio")
+    login(client, make_user(AGENT))
+    page = client.get(reverse("onboarding:edit", args=[ficha.pk])).content.decode()
+    assert "Editar ficha" in page and "S1" in page
+    response = client.post(
+        reverse("onboarding:edit", args=[ficha.pk]), {"phone": "2134567890"}, follow=True
+    )
+    assert "encaminhado à central" in response.content.decode()
+    ficha.refresh_from_db()
+    assert ficha.phone == "2134567890"
+    assert DuplicateCase.objects.get().matched_keys == ["phone"]
