@@ -202,18 +202,44 @@ def _merge_fields(case):
     return fields
 
 
+def _model_label(key: str) -> str:
+    """ "workflows.Movimentacao.ficha" → "movimentações" (the moved rows, in the users' words)."""
+    from django.apps import apps
+
+    app_label, model_name, *_ = key.split(".")
+    try:
+        return str(apps.get_model(app_label, model_name)._meta.verbose_name_plural)
+    except LookupError:
+        return key
+
+
+def _record_context(record):
+    if record is None:
+        return {}
+    return {
+        "moved_rows": [(_model_label(k), k, ids) for k, ids in record.moved.items()],
+        "left_rows": [(_model_label(k), k, ids) for k, ids in record.left_in_place.items()],
+        "field_rows": [
+            (Ficha._meta.get_field(name).verbose_name, entry)
+            for name, entry in record.fields.items()
+        ],
+    }
+
+
 def _case_page(request, case, *, refusal=None, forms=None, status=200):
     forms = forms or {}
     record = getattr(case, "merge_record", None) if case.state == case.State.MERGED else None
+    initial = {"kept": str(case.kept_id)} if case.kept_id else None
     context = {
         "case": case,
         "rows": _side_by_side(case),
         "merge_fields": _merge_fields(case),
         "record": record,
+        **_record_context(record),
         "refusal": refusal,
         "key_labels": KEY_LABELS,
         "inform_form": forms.get("inform") or ContactForm(),
-        "choose_form": forms.get("choose") or ChooseKeptForm(case=case),
+        "choose_form": forms.get("choose") or ChooseKeptForm(case=case, initial=initial),
         "dismiss_form": forms.get("dismiss") or ReasonForm(),
         "history_url": _history_url(case),
         "posted": request.POST if refusal else {},
