@@ -111,6 +111,9 @@ class UpsellForm(Form):
         queryset=None,
         required=False,
     )
+    open_orcamento = forms.BooleanField(
+        label="Abrir um orçamento com esta oportunidade (G8)", required=False
+    )
     channel = forms.ChoiceField(label="Canal", choices=Movimentacao.Channel.choices)
     bitrix_link = forms.CharField(label="Link do Bitrix (para o agendamento)", required=False)
     boleto_alert_given = forms.BooleanField(

@@ -262,6 +262,14 @@ class UpsellAnswer(models.Model):
         related_name="+",
         verbose_name="agendamento da oportunidade",
     )
+    orcamento = models.ForeignKey(
+        "workflows.Orcamento",
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+        verbose_name="orçamento da oportunidade",
+    )
 
     class Meta:
         verbose_name = "resposta do upsell"

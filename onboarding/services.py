@@ -19,7 +19,12 @@ from workflows import clock, timers
 from workflows.engine import TransitionRefused, transition
 from workflows.models import AgendamentoKind, Ficha, Movimentacao
 from workflows.roles import AGENT, CENTRAL, MANAGER, SELLER, SUPPORT, has_role
-from workflows.services import conclude_agendamento, log_movimentacao, open_agendamento
+from workflows.services import (
+    conclude_agendamento,
+    create_orcamento,
+    log_movimentacao,
+    open_agendamento,
+)
 from workflows.validators import is_placeholder, normalize_document
 
 from .keys import NORMALIZERS, keys_of
@@ -636,14 +641,15 @@ def answer_upsell(
     yes: bool,
     details: str = "",
     follow_up_product=None,
+    open_orcamento: bool = False,
     channel: str = Movimentacao.Channel.PHONE,
     bitrix_link: str = "",
     boleto_alert_given: bool = False,
 ) -> UpsellAnswer:
     """G7 upsell check: record each answer (more lawyers, more states, beneficiários). A yes
     is an opportunity: it needs details and may open a `#venda/tratativas com contato`
-    agendamento (S2) about the product to offer. When all three are answered the step is
-    done."""
+    agendamento (S2) about the product to offer and/or an orçamento (G8) whose demand is the
+    answer. When all three are answered the step is done."""
     _require_attendant(actor)
     _require_in_progress(onboarding)
     if question not in UpsellAnswer.Question.values:
@@ -668,6 +674,13 @@ def answer_upsell(
                 bitrix_link=bitrix_link,
                 boleto_alert_given=boleto_alert_given,
             )
+        orcamento = None
+        if yes and open_orcamento:
+            orcamento = create_orcamento(
+                onboarding.ficha,
+                author=actor,
+                demand=f"Oportunidade no onboarding — {label} {details.strip()}",
+            )
         answer = UpsellAnswer.objects.create(
             onboarding=onboarding,
             question=question,
@@ -676,6 +689,7 @@ def answer_upsell(
             by=actor,
             at=clock.now(),
             follow_up=follow_up,
+            orcamento=orcamento,
         )
         answered = set(onboarding.answers.values_list("question", flat=True))
         step = _step(onboarding, Kind.UPSELL)

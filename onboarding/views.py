@@ -367,7 +367,7 @@ def _onboarding_page(request, onboarding, *, refusal=None, forms=None, status=20
         "steps": steps,
         "pending": [s for s in steps if s.state == "pending"],
         "attempts": ag.movimentacoes.select_related("author").order_by("at") if ag else [],
-        "answers": onboarding.answers.select_related("by", "follow_up"),
+        "answers": onboarding.answers.select_related("by", "follow_up", "orcamento"),
         "upsell_rows": [
             (label, services.latest_answers(onboarding).get(code))
             for code, label in UpsellAnswer.Question.choices

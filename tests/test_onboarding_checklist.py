@@ -197,3 +197,67 @@ def test_G7_merge_moves_onboarding_progress_to_the_kept_ficha(make_user, product
     assert moved.ficha == old and states(moved)[Kind.INTIMACAO] == "done"
     assert set(old.onboardings.all()) == {moved, Onboarding.objects.get(origin=old)}
     assert Ficha.objects.get(pk=new.pk).onboardings.count() == 0
+
+
+def test_G7_upsell_yes_may_open_an_orcamento_with_the_opportunity(ana):
+    ficha = make_ficha()
+    onboarding = ficha.onboardings.get()
+    answer = answer_upsell(
+        onboarding,
+        actor=ana,
+        question="states",
+        yes=True,
+        details="Atua também em MG e RJ",
+        open_orcamento=True,
+    )
+    orcamento = answer.orcamento
+    assert (orcamento.ficha, orcamento.author, orcamento.state) == (ficha, ana, "analysing")
+    assert "Atua também em MG e RJ" in orcamento.demand
+    no = answer_upsell(onboarding, actor=ana, question="lawyers", yes=False, open_orcamento=True)
+    assert no.orcamento is None  # a "no" is no opportunity
+
+
+@pytest.mark.django_db(transaction=True)
+def test_G7_two_first_call_attempts_at_once_open_one_onboarding_agendamento(make_user):
+    import threading
+
+    from django.db import connection
+
+    from workflows.models import Product
+
+    product = Product.objects.create(code="intimacao", name="Intimação", unit_price=10)
+    onboarding = make_ficha().onboardings.get()
+    agents = [make_user(AGENT), make_user(AGENT)]
+    barrier = threading.Barrier(2)
+    errors = []
+
+    def attempt(agent):
+        try:
+            barrier.wait()
+            log_onboarding_call(
+                onboarding,
+                actor=agent,
+                product=product,
+                channel="phone",
+                outcome="no_answer",
+                text="Tentativa, cliente não atendeu",
+            )
+        except Exception as error:  # noqa: BLE001 - any failure must fail the test
+            errors.append(error)
+        finally:
+            connection.close()
+
+    threads = [threading.Thread(target=attempt, args=(a,)) for a in agents]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+
+    assert errors == []
+    onboarding.refresh_from_db()
+    assert (
+        Agendamento.objects.count()
+        == 1
+        == Agendamento.objects.filter(pk=onboarding.call_agendamento_id).count()
+    )
+    assert Movimentacao.objects.filter(outcome="no_answer").count() == 2
