@@ -306,3 +306,22 @@ def test_G7_edit_page_changes_the_phone_and_runs_detection(client, make_user):
     ficha.refresh_from_db()
     assert ficha.phone == "2134567890"
     assert DuplicateCase.objects.get().matched_keys == ["phone"]
+
+
+def test_G7_G5_demo_seed_fills_the_pages_and_runs_once(client):
+    from django.core.management import call_command
+
+    from onboarding.demo import seed_demo
+    from onboarding.models import TrainingBooking, TrainingSlot
+
+    call_command("demo_data", verbosity=0)
+    assert seed_demo() is True
+    assert TrainingSlot.objects.count() == 4 and TrainingBooking.objects.count() == 1
+    case = DuplicateCase.objects.get(state="open")
+    assert set(case.matched_keys) == {"email", "phone", "oab"}
+    assert seed_demo() is False
+    assert TrainingSlot.objects.count() == 4
+    from django.contrib.auth.models import User
+
+    login(client, User.objects.get(username="elisa"))
+    assert "Rafael Monteiro" in client.get(reverse("onboarding:queue")).content.decode()
