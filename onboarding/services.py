@@ -953,3 +953,13 @@ def send_training_reminder(booking: TrainingBooking) -> None:
             [slot.attendant.email],
         )
     TrainingBooking.objects.filter(pk=booking.pk).update(reminded_at=clock.now())
+
+
+def mark_training_held(booking: TrainingBooking, *, actor) -> TrainingBooking:
+    """G5: support records that the training took place (on or after its day)."""
+    if booking.slot.date > clock.today():
+        raise TransitionRefused("O treinamento ainda não aconteceu.", "G5")
+    with transaction.atomic():
+        booking = transition(booking, "attend", actor=actor, reason="treinamento realizado")
+        timers.disarm(booking, "reminder")
+    return booking

@@ -10,6 +10,7 @@ from django.urls import reverse
 from django.views.decorators.http import require_POST
 from django_htmx.http import HttpResponseClientRedirect
 
+from workflows import clock
 from workflows.engine import TransitionRefused
 from workflows.models import Ficha, Movimentacao
 from workflows.roles import AGENT, CENTRAL, MANAGER, SELLER, SUPPORT, SUPPORT_DEV, has_role
@@ -475,6 +476,8 @@ def _slots_page(request, *, refusal=None, forms=None, status=200):
         "slots": slots,
         "can_publish": has_role(user, SUPPORT, MANAGER),
         "can_book": has_role(user, *services.BOOKERS),
+        "can_attend": has_role(user, SUPPORT, SUPPORT_DEV, MANAGER),
+        "today": clock.today(),
         "slot_form": forms.get("publish") or SlotForm(),
         "booking_form": forms.get("book") or BookingForm(initial={"ficha": ficha_hint}),
         "failed_slot": forms.get("slot_pk"),
@@ -562,10 +565,16 @@ def slot_book(request, pk):
 @login_required
 @require_POST
 def booking_action(request, pk, action):
-    if action not in ("cancelar", "remarcar"):
+    if action not in ("cancelar", "remarcar", "realizado"):
         raise Http404
     _require_training_user(request.user)
     booking = get_object_or_404(TrainingBooking.objects.select_related("slot", "ficha"), pk=pk)
+    if action == "realizado":
+        try:
+            services.mark_training_held(booking, actor=request.user)
+        except TransitionRefused as refused:
+            return _slots_page(request, refusal=refused, status=422)
+        return _slots_done(request, "Treinamento marcado como realizado.")
     form = (CancelBookingForm if action == "cancelar" else RebookForm)(request.POST)
     failed = {"cancel" if action == "cancelar" else "rebook": form, "booking_pk": booking.pk}
     if not form.is_valid():

@@ -12,6 +12,7 @@ from onboarding.models import OnboardingStep, TrainingBooking, TrainingSlot
 from onboarding.services import (
     book_training,
     cancel_booking,
+    mark_training_held,
     publish_slot,
     rebook,
 )
@@ -250,3 +251,16 @@ def test_G5_rebook_moves_the_client_and_keeps_the_old_booking_when_full(carla, a
     step = ficha.onboardings.get().steps.get(kind=OnboardingStep.Kind.TRAINING)
     assert step.state == "done"
     book(s1, make_ficha(), ana)  # the old seat is free
+
+
+def test_G5_support_records_the_training_took_place_on_its_day(carla, ana, clock):
+    booking = book(slot(carla), make_ficha(email="c@x.com.br"), ana)
+    with pytest.raises(TransitionRefused, match="ainda não aconteceu"):
+        mark_training_held(booking, actor=carla)
+    clock.freeze(at(2027, 4, 22, 12))
+    with pytest.raises(TransitionRefused, match="Seu perfil"):
+        mark_training_held(booking, actor=ana)
+    mark_training_held(booking, actor=carla)
+    booking.refresh_from_db()
+    assert booking.state == "held"
+    assert Timer.for_object(booking).get().outcome == "cancelled"
