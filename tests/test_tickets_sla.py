@@ -136,7 +136,10 @@ def test_T6_status_update_counts_as_response_and_rearms_the_next_update(
     clock.freeze(at(2027, 4, 22, 12, 30))
     assert timers.fire(old.pk, old_due) == "rearmed"
     assert timers.sweep() == 0
-    assert not TicketAlert.objects.exists() and mailoutbox == []
+    assert not TicketAlert.objects.exists()
+    # Only the status update itself went out, to the client (T1), no SLA alert.
+    assert [m.to for m in mailoutbox] == [["marina@example.com"]]
+    assert "SLA" not in mailoutbox[0].subject
 
 
 def test_T6_waiting_for_the_client_stops_the_response_clock_until_they_reply(support, clock, p3):

@@ -77,3 +77,22 @@ class RomaneioItemAdmin(admin.ModelAdmin):
 class RoutineCheckAdmin(admin.ModelAdmin):
     list_display = ["day", "user", "item", "done_at", "count_at_check"]
     list_filter = ["item", "day"]
+
+
+@admin.register(models.MailboxState)
+class MailboxStateAdmin(admin.ModelAdmin):
+    list_display = ["folder", "uidvalidity", "last_uid", "polled_at", "last_error"]
+
+
+@admin.register(models.InboundEmail)
+class InboundEmailAdmin(admin.ModelAdmin):
+    list_display = ["received_at", "from_email", "subject", "outcome", "ticket"]
+    list_filter = ["outcome"]
+    search_fields = ["message_id", "from_email", "subject"]
+    exclude = ["raw"]
+
+
+@admin.register(models.EmailAttachment)
+class EmailAttachmentAdmin(admin.ModelAdmin):
+    list_display = ["filename", "content_type", "size", "ticket"]
+    exclude = ["content"]

@@ -14,7 +14,7 @@ from workflows.models import Movimentacao
 from workflows.roles import SUPPORT
 
 from . import services, textura
-from .models import Architect, RoutineCheck, RoutineItem, Ticket
+from .models import Architect, InboundEmail, RoutineCheck, RoutineItem, Ticket
 
 ARCHITECT_STALE_DAYS = 180
 
@@ -86,9 +86,10 @@ def checklist(user, today: dt.date | None = None) -> list[dict]:
     queue = services.waiting_queue()
     counts = {
         RoutineItem.EMAIL: (
-            Ticket.objects.filter(channel=Ticket.Channel.EMAIL, state=Ticket.State.OPEN).count(),
-            "chamados de e-mail ainda abertos",
-            f"{tickets}?estado=aberto&canal=email",
+            Ticket.objects.filter(channel=Ticket.Channel.EMAIL, state=Ticket.State.OPEN).count()
+            + InboundEmail.objects.filter(outcome=InboundEmail.Outcome.FAILED).count(),
+            "e-mails a responder (chamados de e-mail abertos ou não importados)",
+            reverse("tickets:inbox"),
         ),
         RoutineItem.OPEN_TICKETS: (
             yesterday_to_review(today).count(),

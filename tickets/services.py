@@ -8,7 +8,8 @@ import datetime as dt
 import logging
 
 from django.contrib.auth import get_user_model
-from django.core.mail import send_mail
+from django.core.mail import EmailMessage, send_mail
+from django.core.mail.message import make_msgid
 from django.db import transaction
 from django.db.models import Q
 from django.utils import timezone
@@ -22,6 +23,7 @@ from workflows.roles import MANAGER, SUPPORT, SUPPORT_DEV
 from . import sla
 from .conf import get as from_conf
 from .models import GithubDelivery, SlaPolicy, Ticket, TicketAlert, TicketNote, priority_for
+from .statemachines import CLIENT_FACING
 
 log = logging.getLogger(__name__)
 
@@ -69,7 +71,40 @@ def act(ticket: Ticket, event: str, *, actor, reason: str = "", **data) -> Ticke
         ticket = transition(ticket, event, actor=actor, reason=(reason or "").strip(), **data)
         sync_sla_timers(ticket)
         _follow_github_retry(ticket)
+        if event in CLIENT_FACING and actor is not None:
+            email_client(ticket, reason.strip())
     return ticket
+
+
+def email_client(ticket: Ticket, text: str) -> None:
+    """T1: a ticket that came by e-mail is answered by e-mail (SMTP), with its [#id] tag and
+    threaded on the client's last message; the Message-ID is kept to thread their answer."""
+    if ticket.channel != Ticket.Channel.EMAIL or not ticket.requester_email:
+        return
+    last_in = ticket.emails.exclude(outcome="failed").order_by("-received_at", "-pk").first()
+    headers = {"Message-ID": make_msgid(domain="balcao.suporte")}
+    if last_in is not None:
+        headers["In-Reply-To"] = last_in.message_id
+        headers["References"] = last_in.message_id
+    message = EmailMessage(
+        subject=f"Re: {ticket.tag} {ticket.subject}",
+        body=text,
+        from_email=from_conf("SUPPORT_EMAIL_FROM") or None,
+        to=[ticket.requester_email],
+        headers=headers,
+    )
+    try:
+        message.send()
+    except Exception:  # the answer is recorded anyway; support sees it was not delivered
+        log.exception("reply to ticket %s not sent", ticket.pk)
+        add_note(ticket, kind=TicketNote.Kind.INTERNAL, text="Falha ao enviar o e-mail ao cliente.")
+        return
+    add_note(
+        ticket,
+        kind=TicketNote.Kind.EMAIL_OUT,
+        text=f"Enviado para {ticket.requester_email}.",
+        external_id=headers["Message-ID"],
+    )
 
 
 def _follow_github_retry(ticket: Ticket) -> None:

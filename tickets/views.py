@@ -19,7 +19,7 @@ from workflows.models import AuditEntry
 from workflows.roles import MANAGER, SUPPORT, SUPPORT_DEV, has_role
 
 from . import forms, github, services, sla
-from .models import Ticket
+from .models import EmailAttachment, InboundEmail, MailboxState, Ticket
 
 SUPPORT_ROLES = (SUPPORT, SUPPORT_DEV, MANAGER)
 
@@ -158,6 +158,7 @@ def ticket_detail(request, pk):
         "response_left": sla.describe_remaining(now, ticket.response_due_at, ticket.sla_policy),
         "resolution_left": sla.describe_remaining(now, ticket.resolution_due_at, ticket.sla_policy),
         "alerts": ticket.alerts.all(),
+        "attachments": ticket.attachments.defer("content"),
         "can_github": ticket.is_active
         and not ticket.github_issue_number
         and not ticket.github_pending
@@ -278,3 +279,35 @@ def github_board(request):
     """T7: the support-dev board of GitHub-linked tickets with their issue state."""
     require_roles(request.user, *SUPPORT_ROLES)
     return render(request, "tickets/github_board.html", {"tickets": services.github_board()})
+
+
+@login_required
+def attachment(request, pk):
+    """T1: download an attachment kept from a client's e-mail."""
+    require_roles(request.user, *SUPPORT_ROLES)
+    item = get_object_or_404(EmailAttachment, pk=pk)
+    response = HttpResponse(bytes(item.content), content_type=item.content_type)
+    response["Content-Disposition"] = f'attachment; filename="{item.filename}"'
+    response["X-Content-Type-Options"] = "nosniff"
+    return response
+
+
+@login_required
+def inbox(request):
+    """T1: what the mailbox poller read, including messages it could not import."""
+    require_roles(request.user, *SUPPORT_ROLES)
+    context = {
+        "emails": InboundEmail.objects.select_related("ticket")[:200],
+        "states": MailboxState.objects.all(),
+        "failed": InboundEmail.objects.filter(outcome="failed").count(),
+    }
+    return render(request, "tickets/inbox.html", context)
+
+
+@login_required
+def inbox_raw(request, pk):
+    require_roles(request.user, *SUPPORT_ROLES)
+    message = get_object_or_404(InboundEmail, pk=pk)
+    response = HttpResponse(bytes(message.raw), content_type="message/rfc822")
+    response["Content-Disposition"] = f'attachment; filename="email-{message.pk}.eml"'
+    return response
