@@ -535,6 +535,39 @@ def start_onboarding(ficha: Ficha, *, registered_by=None) -> Onboarding:
     return onboarding
 
 
+def start_missing_onboardings(*, since=None, progress=None, every: int = 1000) -> int:
+    """G7 for imports: fichas written in bulk (no signals) get their onboarding. Only fichas
+    created on or after `since` (a date) unless it is None; merged fichas are skipped.
+    Bulk inserts, a few queries per batch. Returns how many onboardings were started."""
+    fichas = Ficha.objects.exclude(status=Ficha.Status.MERGED).exclude(
+        pk__in=Onboarding.objects.values("origin_id")
+    )
+    if since is not None:
+        fichas = fichas.filter(created_at__date__gte=since)
+    pks = list(fichas.order_by("pk").values_list("pk", flat=True))
+    started = 0
+    for i in range(0, len(pks), every):
+        batch = pks[i : i + every]
+        with transaction.atomic():
+            now = clock.now()
+            Onboarding.objects.bulk_create(
+                [Onboarding(ficha_id=pk, origin_id=pk, started_at=now) for pk in batch],
+                ignore_conflicts=True,  # a concurrent save may have started one already
+            )
+            created = Onboarding.objects.filter(origin_id__in=batch, steps__isnull=True)
+            OnboardingStep.objects.bulk_create(
+                [
+                    OnboardingStep(onboarding_id=o, kind=kind)
+                    for o in created.values_list("pk", flat=True)
+                    for kind in OnboardingStep.ORDER
+                ]
+            )
+        started += len(batch)
+        if progress:
+            progress(started, len(pks))
+    return started
+
+
 def _step(onboarding: Onboarding, kind: str) -> OnboardingStep:
     return onboarding.steps.get(kind=kind)
 

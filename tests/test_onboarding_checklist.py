@@ -261,3 +261,36 @@ def test_G7_two_first_call_attempts_at_once_open_one_onboarding_agendamento(make
         == Agendamento.objects.filter(pk=onboarding.call_agendamento_id).count()
     )
     assert Movimentacao.objects.filter(outcome="no_answer").count() == 2
+
+
+def test_G7_imported_fichas_get_their_onboarding_from_the_command(clock):
+    import io
+
+    from django.core.management import CommandError, call_command
+
+    from tests.conftest import at
+    from workflows.validators import cpf_with_check_digits
+
+    old = make_ficha()
+    Ficha.objects.bulk_create(  # an import: no signals
+        [
+            Ficha(
+                name=f"Importada {n}",
+                document=cpf_with_check_digits(f"55500000{n}"),
+                created_at=at(2027, 4, 10 + n),
+            )
+            for n in range(3)
+        ]
+    )
+    assert Onboarding.objects.count() == 1
+    with pytest.raises(CommandError):
+        call_command("start_onboardings")
+    out = io.StringIO()
+    call_command("start_onboardings", "--since", "2027-04-11", "--every", "1", stdout=out)
+    assert "2 onboardings iniciados" in out.getvalue() and "1/2 fichas" in out.getvalue()
+    call_command("start_onboardings", "--all", stdout=io.StringIO())
+    assert Onboarding.objects.count() == 4
+    assert OnboardingStep.objects.count() == 4 * 5
+    assert old.onboardings.count() == 1
+    call_command("start_onboardings", "--all", stdout=out)
+    assert Onboarding.objects.count() == 4
