@@ -300,3 +300,30 @@ def test_T7_board_lists_linked_tickets_with_issue_state(fake_github, support, ma
     outsider = Client()
     outsider.force_login(make_user(SELLER))
     assert outsider.get(reverse("tickets:github_board")).status_code == 403
+
+
+def test_T7_a_second_click_while_the_issue_is_being_created_opens_no_second_issue(
+    fake_github, ticket, support
+):
+    Ticket.objects.filter(pk=ticket.pk).update(github_pending=True)  # first click in flight
+    with pytest.raises(TransitionRefused, match="já está sendo criada"):
+        services.open_on_github(ticket, actor=support, reason="clique duplo")
+    assert fake_github.requests == []
+
+
+def test_T7_retry_refused_by_github_releases_the_ticket_for_a_new_try(
+    fake_github, ticket, support, clock, settings
+):
+    fake_github.mode = "down"
+    with pytest.raises(services.GithubQueued):
+        services.open_on_github(ticket, actor=support, reason="precisa de correção")
+    fake_github.mode = "ok"
+    settings.GITHUB_TOKEN = "token-revogado"
+    clock.advance(dt.timedelta(minutes=1))
+    timers.sweep()
+    ticket.refresh_from_db()
+    assert (ticket.state, ticket.github_pending) == ("aberto", False)
+    assert "token do GitHub inválido" in ticket.github_error
+    settings.GITHUB_TOKEN = "test-token"
+    services.open_on_github(ticket, actor=support, reason="token corrigido")
+    assert Ticket.objects.get(pk=ticket.pk).state == "em_desenvolvimento"

@@ -3,7 +3,6 @@
 Views call these functions; state changes go through `workflows.engine.transition` only.
 """
 
-import contextlib
 import datetime as dt
 import logging
 
@@ -331,6 +330,13 @@ def open_on_github(ticket: Ticket, *, actor, reason: str = "") -> Ticket:
         raise TransitionRefused("Seu perfil não permite abrir chamados no GitHub.", "T7")
     if ticket.github_issue_number:
         raise TransitionRefused("Este chamado já tem issue no GitHub.", "T7")
+    # Claim the creation first (compare-and-set): a double click never opens two issues.
+    claimed = Ticket.objects.filter(
+        pk=ticket.pk, github_issue_number__isnull=True, github_pending=False
+    ).update(github_pending=True)
+    if not claimed:
+        raise TransitionRefused("A issue deste chamado já está sendo criada no GitHub.", "T7")
+    ticket.refresh_from_db()
     return _create_issue(ticket, actor=actor, reason=reason)
 
 
@@ -362,6 +368,13 @@ def _create_issue(ticket: Ticket, *, actor, reason: str) -> Ticket:
         log.warning("GitHub unavailable for ticket %s: %s", ticket.pk, error)
         raise GithubQueued(ticket, error, retry_at) from None
     except github.GitHubError as error:
+        # Retrying will not help: release the claim so support can fix and click again.
+        Ticket.objects.filter(pk=ticket.pk).update(github_pending=False)
+        if ticket.github_attempts:  # a timer retry: say why on the ticket
+            Ticket.objects.filter(pk=ticket.pk).update(github_error=str(error)[:300])
+            add_note(
+                ticket, kind=TicketNote.Kind.GITHUB, text=f"O GitHub recusou a issue: {error}."
+            )
         raise TransitionRefused(f"O GitHub recusou a issue: {error}.", "T7") from None
     with transaction.atomic():
         Ticket.objects.filter(pk=ticket.pk).update(
@@ -390,8 +403,12 @@ def github_retry(ticket: Ticket) -> None:
     """T7 timer: retry a pending issue creation (system actor); re-queues itself if still down."""
     if ticket.github_issue_number or not ticket.github_pending or not ticket.is_active:
         return
-    with contextlib.suppress(GithubQueued):
+    try:
         _create_issue(ticket, actor=None, reason="Issue criada no GitHub (nova tentativa).")
+    except GithubQueued:
+        pass  # still down: _create_issue armed the next retry
+    except TransitionRefused as refused:  # kept (not raised) so the release is committed
+        log.warning("GitHub refused the issue of ticket %s: %s", ticket.pk, refused)
 
 
 def handle_github_event(delivery_id: str, event: str, payload: dict) -> str:
