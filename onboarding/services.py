@@ -74,6 +74,12 @@ def open_case(ficha_a_id: int, ficha_b_id: int, matched: list[str], source: str)
     return case, created
 
 
+# G7 reading: a value shared by more fichas than this (an office switchboard, a firm's
+# generic e-mail) says "same office", not "same client": it opens no cases, and the scan
+# reports it. It also keeps the work linear on a large base.
+MAX_SHARED_KEY = 20
+
+
 def detect_duplicates(ficha: Ficha, *, source: str = DuplicateCase.Source.EDIT):
     """G7: on create and on edit, compare the ficha's normalised keys (CPF/CNPJ, e-mail,
     phone, OAB) with every other ficha not already merged; each match becomes a case in the
@@ -81,22 +87,24 @@ def detect_duplicates(ficha: Ficha, *, source: str = DuplicateCase.Source.EDIT):
     keys = refresh_keys(ficha)
     if ficha.status == Ficha.Status.MERGED:
         return []
-    lookup = Q()
+    others = FichaKeys.objects.exclude(ficha_id=ficha.pk).exclude(ficha__status=Ficha.Status.MERGED)
+    matched: dict[int, list[str]] = defaultdict(list)
     for name in NORMALIZERS:
-        if getattr(keys, name):
-            lookup |= Q(**{name: getattr(keys, name)})
-    if not lookup:
-        return []
-    matches = (
-        FichaKeys.objects.filter(lookup)
-        .exclude(ficha_id=ficha.pk)
-        .exclude(ficha__status=Ficha.Status.MERGED)
-        .values("ficha_id", *NORMALIZERS)
-    )
+        value = getattr(keys, name)
+        if not value:
+            continue
+        ids = list(
+            others.filter(**{name: value})
+            .order_by("ficha_id")
+            .values_list("ficha_id", flat=True)[: MAX_SHARED_KEY + 1]
+        )
+        if len(ids) > MAX_SHARED_KEY:
+            continue  # a shared contact, not a duplicate
+        for other_id in ids:
+            matched[other_id].append(name)
     cases = []
-    for other in matches:
-        matched = [n for n in NORMALIZERS if getattr(keys, n) and getattr(keys, n) == other[n]]
-        case, _ = open_case(ficha.pk, other["ficha_id"], matched, source)
+    for other_id, names in matched.items():
+        case, _ = open_case(ficha.pk, other_id, names, source)
         if case.is_live:
             cases.append(case)
     return cases
@@ -104,9 +112,11 @@ def detect_duplicates(ficha: Ficha, *, source: str = DuplicateCase.Source.EDIT):
 
 def scan_duplicates(*, progress=None, every: int = 1000) -> dict:
     """G7: scan the whole base. One pass over `values_list` computes every ficha's keys in
-    Python and groups fichas by key (no query per pair); the keys table is refreshed in bulk
-    and every pair sharing a key gets a case (idempotent). `progress(done, total)` is called
-    every `every` fichas. Returns a summary."""
+    Python and groups fichas by key (no query per ficha or pair); the keys table is refreshed
+    in bulk. In each group every ficha gets a case with the oldest one (idempotent; a merge
+    re-runs detection on the kept ficha, so the rest of a group follows). Values shared by
+    more than MAX_SHARED_KEY fichas are reported, not queued. `progress(done, total)` is
+    called every `every` fichas. Returns a summary."""
     fields = ("pk", "status", *NORMALIZERS)
     rows = Ficha.objects.order_by("pk").values_list(*fields)
     total = rows.count()
@@ -133,17 +143,26 @@ def scan_duplicates(*, progress=None, every: int = 1000) -> dict:
     FichaKeys.objects.bulk_create(to_create, batch_size=1000)
     FichaKeys.objects.bulk_update(to_update, list(NORMALIZERS), batch_size=1000)
     pairs: dict[tuple[int, int], set[str]] = defaultdict(set)
-    for (name, _value), pks in groups.items():
-        for i, x in enumerate(pks):
-            for y in pks[i + 1 :]:
-                pairs[_pair(x, y)].add(name)
+    shared = []
+    for (name, value), pks in groups.items():
+        if len(pks) > MAX_SHARED_KEY + 1:
+            shared.append((name, value, len(pks)))
+            continue
+        oldest, *rest = pks  # rows came in pk order
+        for other in rest:
+            pairs[(oldest, other)].add(name)
     created = 0
     for (a, b), matched in sorted(pairs.items()):
         _, was_created = open_case(a, b, sorted(matched), DuplicateCase.Source.SCAN)
         created += was_created
     if progress and done % every:
         progress(done, total)
-    return {"fichas": total, "pairs": len(pairs), "created": created}
+    return {
+        "fichas": total,
+        "pairs": len(pairs),
+        "created": created,
+        "shared": sorted(shared, key=lambda s: -s[2]),
+    }
 
 
 # --- G7: registration -------------------------------------------------------------------------

@@ -205,7 +205,7 @@ def test_G7_scan_fills_the_queue_idempotently_with_progress():
     seen = []
     summary = scan_duplicates(progress=lambda done, total: seen.append((done, total)), every=2)
     assert seen == [(2, 5), (4, 5), (5, 5)]
-    assert summary == {"fichas": 5, "pairs": 3, "created": 3}
+    assert summary == {"fichas": 5, "pairs": 3, "created": 3, "shared": []}
     pairs = {(c.ficha_a_id, c.ficha_b_id): c.matched_keys for c in DuplicateCase.objects.all()}
     f = [x.pk for x in fichas]
     assert pairs == {(f[0], f[3]): ["email"], (f[0], f[4]): ["phone"], (f[1], f[4]): ["oab"]}
@@ -233,5 +233,28 @@ def test_G7_scan_command_prints_progress_and_summary(django_assert_max_num_queri
         call_command("scan_duplicates", "--every", "2", stdout=out)
     text = out.getvalue()
     assert "2/4 fichas verificadas" in text and "4/4 fichas verificadas" in text
-    assert "6 casos novos" in text
-    assert DuplicateCase.objects.count() == 6
+    assert "3 casos novos" in text  # each with the oldest ficha of the group
+    first = Ficha.objects.order_by("pk").first()
+    assert DuplicateCase.objects.filter(ficha_a=first).count() == 3 == DuplicateCase.objects.count()
+
+
+def test_G7_value_shared_by_many_fichas_is_a_shared_contact_not_a_duplicate():
+    from onboarding.services import MAX_SHARED_KEY
+
+    Ficha.objects.bulk_create(  # imported: no signals
+        [
+            Ficha(
+                name=f"Advogado {n}",
+                document=cpf_with_check_digits(f"4440000{n:02d}"),
+                phone="(11) 4002-8922",
+            )
+            for n in range(MAX_SHARED_KEY + 2)
+        ]
+    )
+    out = io.StringIO()
+    call_command("scan_duplicates", stdout=out)
+    assert "0 casos novos" in out.getvalue()
+    assert "telefone +551140028922 aparece em 22 fichas" in out.getvalue()
+    assert not DuplicateCase.objects.exists()
+    make_ficha(phone="11 4002 8922", email="novo@adv.com.br")
+    assert not DuplicateCase.objects.exists()

@@ -2,6 +2,7 @@
 
 from django.core.management.base import BaseCommand
 
+from onboarding.keys import KEY_LABELS
 from onboarding.services import scan_duplicates
 
 
@@ -18,6 +19,11 @@ class Command(BaseCommand):
             self.stdout.write(f"{done}/{total} fichas verificadas")
 
         summary = scan_duplicates(progress=progress, every=max(1, every))
+        for name, value, count in summary["shared"][:20]:
+            self.stdout.write(
+                f"Ignorado: {KEY_LABELS[name]} {value} aparece em {count} fichas "
+                "(contato compartilhado, não duplicidade)."
+            )
         self.stdout.write(
             self.style.SUCCESS(
                 f"Concluído: {summary['fichas']} fichas, {summary['pairs']} pares com chaves "
