@@ -140,6 +140,7 @@ class MergeRecord(models.Model):
     left_in_place = models.JSONField("linhas mantidas na ficha unificada", default=dict)
     products_added = models.JSONField("produtos acrescentados", default=list)
     fields = models.JSONField("campos escolhidos (antes/depois)", default=dict)
+    warnings = models.JSONField("pontos para o gestor", default=list, blank=True)
 
     class Meta:
         verbose_name = "registro de unificação"

@@ -17,7 +17,7 @@ from django.utils import timezone
 
 from workflows import clock, timers
 from workflows.engine import TransitionRefused, transition
-from workflows.models import AgendamentoKind, Ficha, Movimentacao
+from workflows.models import Agendamento, AgendamentoKind, Ficha, Movimentacao
 from workflows.roles import AGENT, CENTRAL, MANAGER, SELLER, SUPPORT, has_role
 from workflows.services import (
     conclude_agendamento,
@@ -514,10 +514,29 @@ def merge_case(
             left_in_place=left,
             products_added=products_added,
             fields=field_log,
+            warnings=_reservation_clashes(kept),
         )
         transition(case, "merge", actor=actor, reason=text)
         _supersede_other_cases(discarded, case)
     return record
+
+
+def _reservation_clashes(kept: Ficha) -> list[str]:
+    """S2 after a merge: each ficha may have brought a live `com contato` agendamento about
+    the same product, owned by different attendants. Both are kept (nothing is lost); the
+    clash is written on the record for a manager to settle (M1: reassign or cancel)."""
+    owners = defaultdict(set)
+    live = kept.agendamentos.filter(
+        state__in=Agendamento.LIVE, kind=AgendamentoKind.SALE_WITH_CONTACT
+    ).select_related("owner", "product")
+    for ag in live:
+        owners[ag.product].add(ag.owner.get_full_name() or ag.owner.username)
+    return [
+        f"Dois agendamentos com contato sobre {product} ({', '.join(sorted(names))}): "
+        "o gestor decide quem fica com o cliente (S2, M1)."
+        for product, names in owners.items()
+        if len(names) > 1
+    ]
 
 
 def _supersede_other_cases(discarded: Ficha, merged_case: DuplicateCase) -> None:

@@ -417,3 +417,31 @@ def test_G7_merge_under_concurrent_edit_of_the_discarded_ficha(make_user):
         assert record.fields["phone"]["discarded"] == "(11) 98765-1234"
         assert new.phone == "(11) 98765-1234"
         assert old.phone == "(11) 98765-1234"
+
+
+def test_G7_S2_clashing_reservations_are_kept_and_flagged_for_the_manager(
+    central, make_user, products
+):
+    old, new, case = ready_case(central)
+    ana, bruno = (
+        make_user(AGENT, SELLER, first_name="Ana"),
+        make_user(AGENT, SELLER, first_name="Bruno"),
+    )
+    for ficha, owner in [(old, ana), (new, bruno)]:
+        open_agendamento(
+            ficha,
+            owner=owner,
+            kind=AgendamentoKind.SALE_WITH_CONTACT,
+            product=products["intimacao"],
+            channel="phone",
+            text="Orçamento enviado",
+            bitrix_link=BITRIX,
+        )
+    record = merge_case(
+        case, actor=central, choices={"name": "kept", "email": "kept", "phone": "kept"}
+    )
+    assert old.agendamentos.filter(state="active").count() == 2
+    assert record.warnings == [
+        "Dois agendamentos com contato sobre Intimação (Ana, Bruno): o gestor decide quem fica "
+        "com o cliente (S2, M1)."
+    ]
