@@ -60,11 +60,20 @@ def test_home_differs_per_role(client, make_user):
 def test_search_finds_fichas_by_name_document_email_and_phone(client, demo, make_user):
     login(client, make_user(SELLER))
     ficha = Ficha.objects.get(email="juliana.castro@outlook.com")
-    for term in ["juliana", ficha.document_display, "JULIANA.CASTRO@outlook.com", "99812-3456"]:
+    for term in [
+        "juliana",
+        ficha.document_display,
+        "JULIANA.CASTRO@outlook.com",
+        "(21) 99812-3456",
+        "+55 21 99812 3456",
+        ficha.document[:5],
+    ]:
         page = client.get(reverse("ficha_search"), {"q": term}, headers={"HX-Request": "true"})
         assert "Dra. Juliana Castro" in page.content.decode(), term
     empty = client.get(reverse("ficha_search"), {"q": "ninguém assim"})
     assert "Nenhuma ficha encontrada" in empty.content.decode()
+    local = client.get(reverse("ficha_search"), {"q": "99812-3456"}).content.decode()
+    assert "informe o DDD" in local
 
 
 def test_search_and_ficha_are_refused_for_roles_that_do_not_attend(client, demo, make_user):

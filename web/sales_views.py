@@ -18,10 +18,11 @@ from django.views.decorators.http import require_POST
 from django_htmx.http import HttpResponseClientRedirect
 
 from workflows import clock, roles, services
-from workflows.businessdays import business_days_between
+from workflows.businessdays import BusinessCalendar, add_business_days
 from workflows.engine import TransitionRefused, available_events
 from workflows.models import (
     Agendamento,
+    AgendamentoKind,
     AgentProfile,
     Ficha,
     Override,
@@ -67,12 +68,12 @@ def act(request, form, *, perform, success, redirect_to, title, submit, form_id)
     return render(request, template, context, status=422)
 
 
-def deadline_label(due: dt.date, today: dt.date) -> str:
+def deadline_label(due: dt.date, today: dt.date, calendar: BusinessCalendar) -> str:
     if due < today:
         return "prazo vencido"
     if due == today:
         return "vence hoje"
-    n = business_days_between(today, due)
+    n = calendar.count(today, due)
     unit = "dia útil" if n == 1 else "dias úteis"
     return f"vence em {n} {unit} ({due:%d/%m})"
 
@@ -81,6 +82,9 @@ def agendamento_rows(agendamentos, user):
     """Each live agendamento with its countdown and the actions this user may take."""
     today = clock.today()
     manager = has_role(user, MANAGER)
+    agendamentos = list(agendamentos)
+    last_due = max((ag.due_date for ag in agendamentos), default=today)
+    calendar = BusinessCalendar(today, max(today, last_due))
     rows = []
     for ag in agendamentos:
         events = set(available_events(ag, user))
@@ -101,7 +105,7 @@ def agendamento_rows(agendamentos, user):
         rows.append(
             {
                 "ag": ag,
-                "deadline": deadline_label(ag.due_date, today),
+                "deadline": deadline_label(ag.due_date, today, calendar),
                 "overdue": ag.due_date < today,
                 "reserves": services.reserves_sale(ag),
                 "actions": actions,
@@ -128,6 +132,7 @@ def ficha_context(ficha, user):
     boletos = list(ficha.boletos.order_by("due_date"))
     open_boletos = [b for b in boletos if b.is_open]
     products = Product.objects.filter(active=True)
+    live = services.live_sale_agendamentos(ficha)
     context = {
         "ficha": ficha,
         "boletos": boletos,
@@ -135,7 +140,7 @@ def ficha_context(ficha, user):
         "open_total": sum(b.amount for b in open_boletos),
         "pending_changes": ficha.data_changes.filter(state="pending"),
         "duplicate_cases": duplicate_suspicions(ficha),
-        "ownership": [(p, services.may_sell(ficha, p, user)) for p in products],
+        "ownership": [(p, services.may_sell(ficha, p, user, live=live)) for p in products],
         "agendamento_rows": agendamento_rows(live_agendamentos(ficha), user),
         "movimentacoes": ficha.movimentacoes.select_related("author", "product")[:50],
         "sales": ficha.sales.select_related("product", "seller", "commission_to")[:20],
@@ -366,18 +371,23 @@ def agendamento_action(request, pk, action):
 # --- Agent home and manager console ------------------------------------------------------
 
 
+HOME_LIMIT = 50
+
+
 def my_agendamentos(user):
+    """The agent's live agendamentos, earliest deadline first (at most HOME_LIMIT shown)."""
     today = clock.today()
-    live = list(
-        Agendamento.objects.filter(owner=user, state__in=Agendamento.LIVE)
-        .select_related("ficha", "product", "owner")
-        .order_by("due_date", "pk")
-    )
-    rows = agendamento_rows(live, user)
+    mine = Agendamento.objects.filter(owner=user, state__in=Agendamento.LIVE)
+    live = mine.select_related("ficha", "product", "owner").order_by("due_date", "pk")
+    rows = agendamento_rows(live[:HOME_LIMIT], user)
+    next_day = add_business_days(today, 1)
+    total = len(rows) if len(rows) < HOME_LIMIT else mine.count()
     return {
+        "live_shown": len(rows),
+        "live_hidden": total - len(rows),
         "due_today": [r for r in rows if r["ag"].due_date <= today],
-        "expiring": [r for r in rows if today < r["ag"].due_date <= _next_business_day(today)],
-        "later": [r for r in rows if r["ag"].due_date > _next_business_day(today)],
+        "expiring": [r for r in rows if today < r["ag"].due_date <= next_day],
+        "later": [r for r in rows if r["ag"].due_date > next_day],
         "expired": Agendamento.objects.filter(
             owner=user,
             state=Agendamento.State.EXPIRED,
@@ -386,10 +396,7 @@ def my_agendamentos(user):
     }
 
 
-def _next_business_day(day):
-    from workflows.businessdays import add_business_days
-
-    return add_business_days(day, 1)
+CONSOLE_LIMIT = 30
 
 
 @login_required
@@ -399,18 +406,25 @@ def manager_console(request):
     far = [
         ag
         for ag in Agendamento.objects.filter(
-            state__in=Agendamento.LIVE, manager_validated=False, scheduled_for__gt=F("due_date")
-        ).select_related("ficha", "product", "owner")
-        if not services.reserves_sale(ag) and ag.with_contact
+            state__in=Agendamento.LIVE,
+            kind=AgendamentoKind.SALE_WITH_CONTACT,
+            manager_validated=False,
+            scheduled_for__gt=F("due_date"),
+        ).select_related("ficha", "product", "owner")[:CONSOLE_LIMIT]
+        if not services.reserves_sale(ag)
     ]
     to_settle = Sale.objects.filter(state=Sale.State.TO_SETTLE).select_related(
         "ficha", "product", "seller"
-    )
+    )[:CONSOLE_LIMIT]
+    people = list(forms.attendants())
     users = get_user_model().objects.filter(groups__name__in=ATTENDANTS).distinct()
+    profiles = {p.user_id: p for p in AgentProfile.objects.filter(user__in=users)}
     team = [
         (
             u,
-            AgentProfile.Status(services.availability(u, today)).label,
+            AgentProfile.Status(
+                profiles[u.pk].status_on(today) if u.pk in profiles else "available"
+            ).label,
             forms.AvailabilityForm(prefix=f"u{u.pk}"),
             f"form-disponibilidade-{u.pk}",
         )
@@ -419,18 +433,19 @@ def manager_console(request):
     context = {
         "far_rows": agendamento_rows(far, request.user),
         "to_settle": [
-            (s, forms.SettleForm(prefix=f"s{s.pk}"), f"form-comissao-{s.pk}") for s in to_settle
+            (s, forms.SettleForm(prefix=f"s{s.pk}", people=people), f"form-comissao-{s.pk}")
+            for s in to_settle
         ],
         "expired": Agendamento.objects.filter(
             state=Agendamento.State.EXPIRED, due_date__gte=today - dt.timedelta(days=30)
         ).select_related("ficha", "product", "owner")[:50],
         "overrides": Override.objects.select_related("manager", "content_type").order_by("-at")[
-            :20
+            :CONSOLE_LIMIT
         ],
         "team": team,
         "waiting_clients": Triage.objects.filter(
             state__in=[Triage.State.OFFERED_TO_TEAM, Triage.State.TO_COMERCIAL]
-        ).select_related("ficha", "product", "started_by"),
+        ).select_related("ficha", "product", "started_by")[:CONSOLE_LIMIT],
         "sales_today": Sale.objects.filter(at__date=today).aggregate(total=Sum("total"))["total"],
     }
     return render(request, "web/manager_console.html", context)

@@ -4,7 +4,6 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.contrib.contenttypes.models import ContentType
 from django.core.exceptions import PermissionDenied
-from django.db.models import Q
 from django.http import Http404
 from django.shortcuts import get_object_or_404, render
 from django.views.decorators.http import require_POST
@@ -24,6 +23,7 @@ from workflows.validators import only_digits
 
 from .forms import AvailabilityForm
 from .sales_views import my_agendamentos
+from .search import search_fichas
 
 
 @login_required
@@ -57,15 +57,14 @@ def _require_attendant(user):
 def ficha_search(request):
     _require_attendant(request.user)
     term = request.GET.get("q", "").strip()
-    fichas = Ficha.objects.none()
-    if len(term) >= 3:
-        lookup = Q(name__icontains=term) | Q(email__iexact=term)
-        digits = only_digits(term)
-        if len(digits) >= 3:
-            lookup |= Q(document__startswith=digits) | Q(phone__contains=digits)
-        fichas = Ficha.objects.filter(lookup).order_by("name")[:25]
+    fichas = search_fichas(term) if len(term) >= 3 else Ficha.objects.none()
     template = "web/_ficha_results.html" if request.htmx else "web/ficha_search.html"
-    return render(request, template, {"term": term, "fichas": fichas})
+    local_phone = 8 <= len(only_digits(term)) <= 9 and not fichas
+    return render(
+        request,
+        template,
+        {"term": term, "fichas": fichas, "looks_like_local_phone": local_phone},
+    )
 
 
 def _target(ct, pk):

@@ -30,6 +30,13 @@ class BusinessCalendar:
     def is_business_day(self, day: dt.date) -> bool:
         return day.weekday() < 5 and day not in self.closed
 
+    def count(self, start: dt.date, end: dt.date) -> int:
+        """Business days in (start, end] (start <= end, both inside the window)."""
+        return sum(
+            self.is_business_day(start + dt.timedelta(days=i))
+            for i in range(1, (end - start).days + 1)
+        )
+
 
 def _window(day: dt.date, n: int) -> BusinessCalendar:
     # n business days never span more than 2n + 30 calendar days (weekends + holiday runs).
@@ -57,11 +64,7 @@ def business_days_between(start: dt.date, end: dt.date) -> int:
     """Business days in (start, end]: add_business_days(a, n) == b implies this returns n."""
     if end < start:
         return -business_days_between(end, start)
-    calendar = BusinessCalendar(start, end)
-    return sum(
-        calendar.is_business_day(start + dt.timedelta(days=i))
-        for i in range(1, (end - start).days + 1)
-    )
+    return BusinessCalendar(start, end).count(start, end)
 
 
 def carnaval_days(year: int) -> dict[dt.date, str]:

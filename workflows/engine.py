@@ -1,6 +1,7 @@
 """The one way any flow changes state: `transition()`, plus the `Decision` rule checks return."""
 
 from dataclasses import dataclass, field
+from functools import lru_cache
 from typing import Any
 
 from django.db import transaction
@@ -84,10 +85,19 @@ def permitted(machine: Workflow, event: str, actor) -> bool:
     return has_role(actor, *machine.event_roles.get(event, ()))
 
 
+@lru_cache(maxsize=256)
+def events_from(machine_cls: type[Workflow], state_value: str) -> tuple[str, ...]:
+    """Events leaving a state, read from the class: building a machine costs ~1 ms a row."""
+    state = next(s for s in machine_cls.states if s.value == state_value)
+    return tuple(dict.fromkeys(t.event for t in state.transitions))
+
+
 def available_events(obj: WorkflowModel, actor) -> list[str]:
     """Events the actor may try from the current state (guards are checked when fired)."""
-    machine = obj.machine
-    return [e.id for e in machine.allowed_events if permitted(machine, e.id, actor)]
+    machine_cls = obj.machine_class()
+    return [
+        e for e in events_from(machine_cls, obj.state_value) if permitted(machine_cls, e, actor)
+    ]
 
 
 def transition(

@@ -27,10 +27,13 @@ class WorkflowModel(models.Model):
     class Meta:
         abstract = True
 
+    @classmethod
+    def machine_class(cls):
+        return import_string(cls.state_machine_name)
+
     @cached_property
     def machine(self):
-        machine_cls = import_string(self.state_machine_name)
-        return machine_cls(self, state_field=self.state_field_name)
+        return self.machine_class()(self, state_field=self.state_field_name)
 
     @property
     def state_value(self) -> str:

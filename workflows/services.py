@@ -226,11 +226,18 @@ def reserves_sale(ag: Agendamento, at: dt.datetime | None = None) -> bool:
     )
 
 
-def live_reservation(ficha: Ficha, product: Product, at=None) -> Agendamento | None:
-    candidates = ficha.agendamentos.filter(
-        product=product, state__in=Agendamento.LIVE, kind=AgendamentoKind.SALE_WITH_CONTACT
-    ).select_related("owner")
-    return next((ag for ag in candidates if reserves_sale(ag, at)), None)
+def live_sale_agendamentos(ficha: Ficha) -> list[Agendamento]:
+    """The ficha's live `com contato` agendamentos: the only ones that may reserve (S2)."""
+    return list(
+        ficha.agendamentos.filter(
+            state__in=Agendamento.LIVE, kind=AgendamentoKind.SALE_WITH_CONTACT
+        ).select_related("owner", "product")
+    )
+
+
+def live_reservation(ficha: Ficha, product: Product, at=None, live=None) -> Agendamento | None:
+    live = live_sale_agendamentos(ficha) if live is None else live
+    return next((ag for ag in live if ag.product_id == product.pk and reserves_sale(ag, at)), None)
 
 
 def _arm_expiry(ag: Agendamento) -> None:
@@ -450,8 +457,13 @@ def _absent_owner_decision(owner, day, rule_for_hold, hold_reason) -> Decision |
     return None
 
 
-def may_sell(ficha: Ficha, product: Product, agent, at: dt.datetime | None = None) -> Decision:
-    """Who may sell `product` to `ficha` now: the one answer every page and flow uses."""
+def may_sell(
+    ficha: Ficha, product: Product, agent, at: dt.datetime | None = None, *, live=None
+) -> Decision:
+    """Who may sell `product` to `ficha` now: the one answer every page and flow uses.
+
+    `live` (from `live_sale_agendamentos`) lets a page ask for many products in one query.
+    """
     at = at or clock.now()
     day = clock.localdate(at)
     if not has_role(agent, *ATTENDANT_ROLES):
@@ -501,7 +513,8 @@ def may_sell(ficha: Ficha, product: Product, agent, at: dt.datetime | None = Non
             "Inativação automática: qualquer pessoa pode recontratar.", "S6", "S7", **details
         )
 
-    held = live_reservation(ficha, product, at)
+    live = live_sale_agendamentos(ficha) if live is None else live
+    held = live_reservation(ficha, product, at, live)
     if held is not None and held.owner != agent:
         absent = _absent_owner_decision(held.owner, day, "S2", "")
         if absent:
@@ -514,16 +527,8 @@ def may_sell(ficha: Ficha, product: Product, agent, at: dt.datetime | None = Non
         )
     if held is not None:
         return Decision.allow("O agendamento com contato é seu: pode vender.", "S2", "S4")
-    other = (
-        ficha.agendamentos.filter(
-            state__in=Agendamento.LIVE, kind=AgendamentoKind.SALE_WITH_CONTACT
-        )
-        .exclude(product=product)
-        .exclude(owner=agent)
-        .select_related("owner", "product")
-    )
-    for ag in other:
-        if reserves_sale(ag, at):
+    for ag in live:
+        if ag.product_id != product.pk and ag.owner_id != agent.pk and reserves_sale(ag, at):
             return Decision.allow(
                 f"{_name(ag.owner)} tem agendamento sobre {ag.product}, não sobre {product}: "
                 f"você pode vender {product}; o agendamento de {ag.product} continua com "

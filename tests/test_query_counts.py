@@ -1,0 +1,101 @@
+"""Pages and decisions make the same number of queries however much data there is (no N+1)."""
+
+import datetime as dt
+from decimal import Decimal
+
+import pytest
+from django.db import connection
+from django.test import Client
+from django.test.utils import CaptureQueriesContext
+from django.urls import reverse
+from model_bakery import baker
+
+from tests.sales_fixtures import contact, make_ficha
+from workflows.models import Boleto, Movimentacao
+from workflows.roles import AGENT, MANAGER, SELLER
+from workflows.services import may_sell, open_agendamento, sell
+
+
+def queries(fn) -> int:
+    with CaptureQueriesContext(connection) as captured:
+        response = fn()
+    assert getattr(response, "status_code", 200) == 200
+    return len(captured)
+
+
+@pytest.fixture
+def people(make_user):
+    return {
+        "ana": make_user(AGENT, SELLER, first_name="Ana"),
+        "bruno": make_user(AGENT, SELLER, first_name="Bruno"),
+        "gestor": make_user(MANAGER, AGENT, first_name="Gestor"),
+    }
+
+
+def grow(ficha, people, products, n):
+    """Add n more of everything a ficha page, home or console shows."""
+    for i in range(n):
+        baker.make(
+            Movimentacao,
+            ficha=ficha,
+            author=people["ana"],
+            channel="phone",
+            reason="usage",
+            outcome="talked",
+            text=f"Contato número {i}",
+        )
+        baker.make(
+            Boleto,
+            ficha=ficha,
+            amount=Decimal("10"),
+            due_date=dt.date(2027, 5, i + 1),
+            number=f"B{ficha.pk}-{n}-{i}",
+        )
+        other = make_ficha()
+        open_agendamento(
+            other,
+            owner=people["ana"],
+            kind="venda_com_contato",
+            product=products["pesquisa"],
+            **contact(),
+            boleto_alert_given=True,
+        )
+        sell(
+            other,
+            products["integra"],
+            people["bruno"],
+            data_confirmed=True,
+            commission_flag="repasse",
+        )
+
+
+def test_pages_and_decisions_do_not_grow_queries_with_the_data(people, products, clock):
+    ficha = make_ficha(email="a@b.com.br", phone="+5511987650001")
+    open_agendamento(
+        ficha,
+        owner=people["bruno"],
+        kind="venda_com_contato",
+        product=products["intimacao"],
+        **contact(),
+    )
+    ana, boss = Client(), Client()
+    ana.force_login(people["ana"])
+    boss.force_login(people["gestor"])
+    hx = {"HX-Request": "true"}
+    probes = {
+        "ficha": lambda: ana.get(reverse("ficha_detail", args=[ficha.pk])),
+        "home": lambda: ana.get(reverse("home")),
+        "console": lambda: boss.get(reverse("manager_console")),
+        "search name": lambda: ana.get(reverse("ficha_search"), {"q": "Teste"}, headers=hx),
+        "search phone": lambda: ana.get(
+            reverse("ficha_search"), {"q": "(11) 98765-0001"}, headers=hx
+        ),
+        "may_sell": lambda: may_sell(ficha, products["intimacao"], people["ana"]),
+    }
+    grow(ficha, people, products, 2)
+    for fn in probes.values():
+        fn()  # warm the per-process caches (content types, calendar)
+    before = {name: queries(fn) for name, fn in probes.items()}
+    grow(ficha, people, products, 12)
+    after = {name: queries(fn) for name, fn in probes.items()}
+    assert after == before

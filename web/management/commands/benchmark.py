@@ -1,0 +1,147 @@
+"""Time the hot pages and decisions on the current database: median, p95, queries.
+
+Run it after `generate_data` (see README, "Performance"). Writes are rolled back.
+"""
+
+import random
+import statistics
+import time
+
+from django.conf import settings
+from django.contrib.auth import get_user_model
+from django.core.management.base import BaseCommand
+from django.db import connection, transaction
+from django.test import Client
+from django.test.utils import CaptureQueriesContext
+
+from workflows import clock, services, timers
+from workflows.models import Agendamento, Ficha, Product
+from workflows.validators import format_document
+
+TARGET_MS = 25
+SWEEP_TARGET_S = 2
+
+
+class Rollback(Exception):
+    pass
+
+
+class Command(BaseCommand):
+    help = "Mede páginas e decisões quentes: mediana, p95 e consultas por requisição."
+
+    def add_arguments(self, parser):
+        parser.add_argument("--repeat", type=int, default=40)
+        parser.add_argument("--seed", type=int, default=7)
+
+    def handle(self, *args, repeat, seed, **options):
+        settings.ALLOWED_HOSTS = [*settings.ALLOWED_HOSTS, "testserver"]
+        settings.DEBUG = False
+        rng = random.Random(seed)
+        User = get_user_model()
+        agent = (
+            User.objects.filter(agendamentos__state__in=Agendamento.LIVE)
+            .order_by("username")
+            .first()
+        ) or User.objects.get(username="ana")
+        manager = User.objects.get(username="gabriel")
+        seller, boss = Client(), Client()
+        seller.force_login(agent)
+        boss.force_login(manager)
+        max_pk = Ficha.objects.order_by("-pk").values_list("pk", flat=True).first()
+        fichas = list(Ficha.objects.filter(pk__in=rng.sample(range(1, max_pk + 1), 200)))
+        product = Product.objects.get(code="intimacao")
+        sample = fichas[0]
+        self.stdout.write(
+            f"Base: {Ficha.objects.count():,} fichas, "
+            f"{Agendamento.objects.count():,} agendamentos; banco "
+            f"{connection.vendor}; {repeat} repetições\n"
+        )
+
+        def pick():
+            return rng.choice(fichas)
+
+        def triage_start():
+            try:
+                with transaction.atomic():
+                    services.start_triage(
+                        pick(),
+                        agent=agent,
+                        product=product,
+                        channel="chat",
+                        text="Quer contratar",
+                        boleto_alert_given=True,
+                        bitrix_link=f"https://{settings.BITRIX_PORTAL_HOST}/crm/deal/details/1/",
+                    )
+                    raise Rollback
+            except Rollback:
+                pass
+
+        hx = {"HX-Request": "true"}
+        cases = [
+            ("página da ficha", lambda: seller.get(f"/fichas/{pick().pk}/")),
+            ("início do atendente", lambda: seller.get("/")),
+            ("painel do gestor", lambda: boss.get("/gestor/")),
+            ("may_sell (decisão)", lambda: services.may_sell(pick(), product, agent)),
+            ("início do atendimento (S8)", triage_start),
+            ("fila de SLA", lambda: boss.get("/suporte/fila/")),
+            (
+                "busca por CPF",
+                lambda: seller.get("/fichas/", {"q": format_document(pick().document)}, headers=hx),
+            ),
+            ("busca por e-mail", lambda: seller.get("/fichas/", {"q": pick().email}, headers=hx)),
+            (
+                "busca por telefone",
+                lambda: seller.get("/fichas/", {"q": pick().phone[3:]}, headers=hx),
+            ),
+            (
+                "busca por nome",
+                lambda: seller.get(
+                    "/fichas/", {"q": " ".join(pick().name.split()[1:3])}, headers=hx
+                ),
+            ),
+        ]
+        rows = [self.measure(name, fn, repeat) for name, fn in cases]
+        self.stdout.write(f"{'alvo':<30} {'mediana ms':>10} {'p95 ms':>8} {'consultas':>10}")
+        for name, median, p95, queries in rows:
+            flag = "" if p95 <= TARGET_MS else f"  acima de {TARGET_MS} ms"
+            self.stdout.write(f"{name:<30} {median:>10.1f} {p95:>8.1f} {queries:>10}{flag}")
+        self.sweep_report()
+        del sample
+
+    def measure(self, name, fn, repeat):
+        fn()  # warm caches and connections
+        times, queries = [], set()
+        for _ in range(repeat):
+            with CaptureQueriesContext(connection) as captured:
+                start = time.perf_counter()
+                response = fn()
+                times.append((time.perf_counter() - start) * 1000)
+            status = getattr(response, "status_code", 200)
+            if status != 200:
+                raise SystemExit(f"{name}: HTTP {status}")
+            queries.add(len(captured))
+        times.sort()
+        p95 = times[max(0, int(len(times) * 0.95) - 1)]
+        label = "/".join(str(q) for q in sorted(queries))
+        return name, statistics.median(times), p95, label
+
+    def sweep_report(self):
+        """The minute sweep: with nothing due, and firing every live agendamento's deadline."""
+        start = time.perf_counter()
+        timers.sweep()
+        idle = time.perf_counter() - start
+        due = Agendamento.objects.filter(state__in=Agendamento.LIVE).count()
+        later = clock.now() + __import__("datetime").timedelta(days=10)
+        try:
+            with transaction.atomic(), clock.frozen(later):
+                start = time.perf_counter()
+                fired = timers.sweep()
+                busy = time.perf_counter() - start
+                raise Rollback
+        except Rollback:
+            pass
+        self.stdout.write(
+            f"\nvarredura de prazos: {idle * 1000:.1f} ms sem nada vencido; "
+            f"{busy:.2f} s para expirar {fired} de {due} agendamentos vencidos "
+            f"(alvo {SWEEP_TARGET_S} s)"
+        )
