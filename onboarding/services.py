@@ -412,7 +412,7 @@ def move_relations(kept: Ficha, discarded: Ficha) -> tuple[dict, dict, list]:
             continue
         model._base_manager.filter(pk__in=ids).update(**{remote.name: kept})
         moved[f"{_label(model)}.{remote.name}"] = ids
-    _move_generic_rows(kept, discarded, moved, left)
+    _move_generic_rows(kept, discarded, moved)
     products_added = sorted(
         set(discarded.products.values_list("pk", flat=True))
         - set(kept.products.values_list("pk", flat=True))
@@ -421,7 +421,7 @@ def move_relations(kept: Ficha, discarded: Ficha) -> tuple[dict, dict, list]:
     return moved, left, products_added
 
 
-def _move_generic_rows(kept: Ficha, discarded: Ficha, moved: dict, left: dict) -> None:
+def _move_generic_rows(kept: Ficha, discarded: Ficha, moved: dict) -> None:
     """Rows attached by content type + object id (AuditEntry, Override, Timer, and any other
     model with a GenericForeignKey) follow the ficha. A timer key the kept ficha already uses
     gets a `@ficha<pk>` suffix so both survive (unique per row and key)."""
