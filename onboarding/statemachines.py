@@ -5,7 +5,7 @@ from statemachine import State
 
 from workflows import clock
 from workflows.engine import TransitionRefused, Workflow
-from workflows.roles import AGENT, CENTRAL, MANAGER, SELLER, SUPPORT, SUPPORT_DEV
+from workflows.roles import ATTENDANTS, CENTRAL, MANAGER, SUPPORT, SUPPORT_DEV
 
 CENTRAL_TEAM = frozenset({CENTRAL, MANAGER})
 
@@ -80,9 +80,6 @@ class DuplicateCaseFlow(Workflow):
     def on_supersede(self, reason):
         self.model.closed_at = clock.now()
         self.model.closed_reason = reason.strip()
-
-
-ATTENDANTS = frozenset({AGENT, SELLER, SUPPORT, CENTRAL, MANAGER})
 
 
 class OnboardingFlow(Workflow):

@@ -13,7 +13,7 @@ from django_htmx.http import HttpResponseClientRedirect
 from workflows import clock
 from workflows.engine import TransitionRefused
 from workflows.models import Ficha, Movimentacao
-from workflows.roles import AGENT, CENTRAL, MANAGER, SELLER, SUPPORT, SUPPORT_DEV, has_role
+from workflows.roles import ATTENDANTS, CENTRAL, MANAGER, SUPPORT, SUPPORT_DEV, has_role
 from workflows.validators import only_digits
 
 from . import services
@@ -40,8 +40,6 @@ from .models import (
     TrainingSlot,
     UpsellAnswer,
 )
-
-ATTENDANTS = (AGENT, SELLER, SUPPORT, CENTRAL, MANAGER)
 
 
 def _require(user, *roles, message="Seu perfil não permite esta ação."):

@@ -136,7 +136,8 @@ def test_M1_record_override_service_checks_role_and_reason(make_user, demo):
 def test_demo_data_is_realistic_and_idempotent(demo):
     counts = (Ficha.objects.count(), Boleto.objects.count())
     call_command("demo_data", verbosity=0)
-    assert (Ficha.objects.count(), Boleto.objects.count()) == counts == (10, 7)
+    # 10 sales clients + the duplicate registration waiting in the central queue (G7)
+    assert (Ficha.objects.count(), Boleto.objects.count()) == counts == (11, 7)
     assert all(
         is_valid_cpf(d) or is_valid_cnpj(d)
         for d in Ficha.objects.values_list("document", flat=True)

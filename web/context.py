@@ -12,8 +12,20 @@ def navigation(request):
     items = [("Início", reverse("home"))]
     if roles.has_role(user, roles.AGENT, roles.SELLER, roles.SUPPORT, roles.CENTRAL):
         items.append(("Fichas", reverse("ficha_search")))
+    if roles.has_role(user, *roles.ATTENDANTS):
+        items.append(("Cadastros", reverse("onboarding:register")))
+        items.append(("Onboardings", reverse("onboarding:onboarding_list")))
+    if roles.has_role(user, roles.CENTRAL, roles.MANAGER):
+        items.append(("Duplicidades", reverse("onboarding:queue")))
+    if roles.has_role(user, *roles.ATTENDANTS, roles.SUPPORT_DEV):
+        items.append(("Treinamentos", reverse("onboarding:slots")))
+    if roles.has_role(user, roles.SUPPORT, roles.SUPPORT_DEV, roles.MANAGER):
+        items.append(("Chamados", reverse("tickets:list")))
+    if roles.has_role(user, roles.SUPPORT):
+        items.append(("Rotina do suporte", reverse("tickets:routine")))
     if roles.has_role(user, roles.MANAGER):
         items.append(("Gestor", reverse("manager_console")))
+        items.append(("Rotina da equipe", reverse("tickets:routine_team")))
     items.append(("Fluxos", reverse("flows")))
     if user.is_staff:
         items.append(("Administração", reverse("admin:index")))

@@ -34,7 +34,7 @@ from workflows.roles import MANAGER, has_role
 
 from . import forms
 
-ATTENDANTS = (roles.AGENT, roles.SELLER, roles.SUPPORT, roles.CENTRAL, roles.MANAGER)
+ATTENDANTS = roles.ATTENDANTS
 
 
 def require_roles(user, *wanted):
@@ -147,6 +147,8 @@ def ficha_context(ficha, user):
         "overrides": services.overrides_for_ficha(ficha),
         "is_manager": has_role(user, MANAGER),
         "history_url": _history_url(ficha),
+        "onboarding": ficha.onboardings.order_by("-started_at", "-pk").first(),
+        "merged_from": list(ficha.merged_from.only("pk", "name")),
         "mov_form": forms.MovimentacaoForm(),
         "ag_form": forms.AgendamentoForm(),
         "triage_form": forms.TriageStartForm(),
@@ -177,7 +179,11 @@ def ficha_detail(request, pk):
     require_roles(request.user, *ATTENDANTS)
     ficha = get_object_or_404(Ficha, pk=pk)
     if ficha.status == Ficha.Status.MERGED and ficha.merged_into_id:
-        messages.warning(request, "Esta ficha foi unificada; você está na ficha mantida.")
+        messages.warning(
+            request,
+            f"A ficha nº {ficha.pk} ({ficha.name}) foi unificada na ficha nº "
+            f"{ficha.merged_into_id}; você está na ficha mantida (G7).",
+        )
         return redirect("ficha_detail", ficha.merged_into_id)
     return render(request, "web/ficha_detail.html", ficha_context(ficha, request.user))
 

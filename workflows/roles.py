@@ -16,6 +16,8 @@ LABELS = {
     MANAGER: "Gestor",
 }
 ALL = tuple(LABELS)
+# Everyone who talks to clients and may open a ficha.
+ATTENDANTS = frozenset({AGENT, SELLER, SUPPORT, CENTRAL, MANAGER})
 
 
 def roles_of(user) -> frozenset[str]:

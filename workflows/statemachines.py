@@ -6,10 +6,9 @@ from statemachine import State
 from . import clock
 from .businessdays import add_business_days
 from .engine import TransitionRefused, Workflow
-from .roles import AGENT, CENTRAL, MANAGER, SELLER, SUPPORT, has_role
+from .roles import AGENT, ATTENDANTS, CENTRAL, MANAGER, SELLER, SUPPORT, has_role
 from .validators import is_placeholder
 
-ATTENDANTS = frozenset({AGENT, SELLER, SUPPORT, CENTRAL, MANAGER})
 MANAGERS = frozenset({MANAGER})
 
 RENEWAL_BUSINESS_DAYS = 4

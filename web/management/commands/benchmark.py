@@ -3,6 +3,7 @@
 Run it after `generate_data` (see README, "Performance"). Writes are rolled back.
 """
 
+import datetime as dt
 import random
 import statistics
 import time
@@ -50,7 +51,6 @@ class Command(BaseCommand):
         max_pk = Ficha.objects.order_by("-pk").values_list("pk", flat=True).first()
         fichas = list(Ficha.objects.filter(pk__in=rng.sample(range(1, max_pk + 1), 200)))
         product = Product.objects.get(code="intimacao")
-        sample = fichas[0]
         self.stdout.write(
             f"Base: {Ficha.objects.count():,} fichas, "
             f"{Agendamento.objects.count():,} agendamentos; banco "
@@ -106,7 +106,6 @@ class Command(BaseCommand):
             flag = "" if p95 <= TARGET_MS else f"  acima de {TARGET_MS} ms"
             self.stdout.write(f"{name:<30} {median:>10.1f} {p95:>8.1f} {queries:>10}{flag}")
         self.sweep_report()
-        del sample
 
     def measure(self, name, fn, repeat):
         fn()  # warm caches and connections
@@ -131,7 +130,7 @@ class Command(BaseCommand):
         timers.sweep()
         idle = time.perf_counter() - start
         due = Agendamento.objects.filter(state__in=Agendamento.LIVE).count()
-        later = clock.now() + __import__("datetime").timedelta(days=10)
+        later = clock.now() + dt.timedelta(days=10)
         try:
             with transaction.atomic(), clock.frozen(later):
                 start = time.perf_counter()

@@ -7,6 +7,9 @@ from django.contrib.auth.models import Group, User
 from django.core.management.base import BaseCommand
 from django.db import transaction
 
+from onboarding.demo import seed_demo as seed_onboarding
+from tickets.demo import seed as seed_support
+from tickets.models import Ticket
 from workflows import clock, services
 from workflows.engine import transition
 from workflows.models import AgendamentoKind, Boleto, Ficha, Movimentacao, Product
@@ -183,10 +186,13 @@ class Command(BaseCommand):
             )
         if not Movimentacao.objects.exists():
             self.tell_stories(fichas, products)
+        seed_onboarding()
+        seed_support()
         self.stdout.write(
             self.style.SUCCESS(
                 f"Dados de demonstração prontos: {len(USERS)} usuários (senha “{DEMO_PASSWORD}”), "
-                f"{len(PRODUCTS)} produtos, {len(CLIENTS)} fichas, {len(BOLETOS)} boletos."
+                f"{len(PRODUCTS)} produtos, {Ficha.objects.count()} fichas, "
+                f"{Boleto.objects.count()} boletos, {Ticket.objects.count()} chamados."
             )
         )
 
