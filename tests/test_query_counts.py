@@ -1,6 +1,7 @@
 """Pages and decisions make the same number of queries however much data there is (no N+1)."""
 
 import datetime as dt
+import re
 from decimal import Decimal
 
 import pytest
@@ -99,3 +100,54 @@ def test_pages_and_decisions_do_not_grow_queries_with_the_data(people, products,
     grow(ficha, people, products, 12)
     after = {name: queries(fn) for name, fn in probes.items()}
     assert after == before
+
+
+def make_waiting_tickets(n, policy, clock):
+    from tickets.models import Ticket
+
+    for i in range(n):
+        baker.make(
+            Ticket,
+            ficha=make_ficha(),
+            sla_policy=policy,
+            state=Ticket.State.OPEN,
+            response_due_at=clock.now() + dt.timedelta(hours=i % 9 - 4),
+            resolution_due_at=clock.now() + dt.timedelta(days=2),
+            response_since=clock.now() - dt.timedelta(hours=5),
+        )
+
+
+def test_T6_T8_sla_queue_and_routine_stay_bounded_as_tickets_grow(
+    make_user, clock, settings, monkeypatch
+):
+    from tickets import services
+    from tickets.models import SlaPolicy
+    from workflows.roles import SUPPORT
+
+    settings.ALLOWED_HOSTS = ["testserver"]
+    policy = SlaPolicy.objects.get(priority="P3")
+    support = Client()
+    support.force_login(make_user(SUPPORT, AGENT))
+    probes = {
+        "queue": lambda: support.get(reverse("tickets:queue")),
+        "routine": lambda: support.get(reverse("tickets:routine")),
+    }
+    make_waiting_tickets(3, policy, clock)
+    for fn in probes.values():
+        fn()
+    before = {name: queries(fn) for name, fn in probes.items()}
+    make_waiting_tickets(12, policy, clock)
+    assert {name: queries(fn) for name, fn in probes.items()} == before
+
+    rows = services.waiting_queue(limit=5)
+    assert len(rows) == 5
+    dues = [row["due"] for row in rows]
+    assert dues == sorted(dues) and rows[0]["breached"]
+    offsets = [i % 9 - 4 for n in (3, 12) for i in range(n)]
+    assert services.waiting_counts() == (15, sum(o <= 0 for o in offsets))
+    page = support.get(reverse("tickets:queue")).content.decode()
+    assert "15 clientes aguardando" not in page  # all fit under the page limit
+    monkeypatch.setattr(services, "QUEUE_LIMIT", 10)
+    page = support.get(reverse("tickets:queue")).content.decode()
+    assert len(re.findall(r'href="/suporte/chamados/\d+/"', page)) == 10
+    assert "Mostrando os 10 mais urgentes de 15 clientes aguardando" in page

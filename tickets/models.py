@@ -118,6 +118,9 @@ class Ticket(WorkflowModel):
     resolved_at = models.DateTimeField("concluído em", null=True, blank=True)
     response_since = models.DateTimeField(null=True, blank=True, editable=False)
     resolution_since = models.DateTimeField(null=True, blank=True, editable=False)
+    # T6: the nearest deadline while the client waits for us; kept by save() so the queue is an
+    # index scan on a large base.
+    next_breach_at = models.DateTimeField(null=True, blank=True, editable=False, db_index=True)
     # T7: the GitHub issue.
     github_issue_url = models.URLField("issue no GitHub", blank=True)
     github_issue_number = models.PositiveIntegerField("número da issue", null=True, blank=True)
@@ -137,6 +140,7 @@ class Ticket(WorkflowModel):
     )
 
     ACTIVE = (State.OPEN, State.ANALYSIS, State.WAITING_CLIENT, State.DEVELOPMENT)
+    WAITING_FOR_US = (State.OPEN, State.ANALYSIS, State.DEVELOPMENT)
 
     class Meta:
         verbose_name = "chamado"
@@ -145,6 +149,18 @@ class Ticket(WorkflowModel):
 
     def __str__(self):
         return f"{self.tag} {self.subject}"
+
+    def next_breach(self):
+        """T6: the nearest SLA deadline while the client waits for us (None otherwise)."""
+        if self.state not in self.WAITING_FOR_US:
+            return None
+        return min(filter(None, (self.response_due_at, self.resolution_due_at)), default=None)
+
+    def save(self, *args, **kwargs):
+        self.next_breach_at = self.next_breach()
+        if kwargs.get("update_fields") is not None:
+            kwargs["update_fields"] = {*kwargs["update_fields"], "next_breach_at"}
+        super().save(*args, **kwargs)
 
     @property
     def tag(self) -> str:

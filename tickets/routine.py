@@ -83,7 +83,7 @@ def checklist(user, today: dt.date | None = None) -> list[dict]:
     done = {c.item: c for c in RoutineCheck.objects.filter(user=user, day=today)}
     tickets = reverse("tickets:list")
     stale_before = clock.now() - dt.timedelta(days=ARCHITECT_STALE_DAYS)
-    queue = services.waiting_queue()
+    waiting, breached = services.waiting_counts()
     counts = {
         RoutineItem.EMAIL: (
             Ticket.objects.filter(channel=Ticket.Channel.EMAIL, state=Ticket.State.OPEN).count()
@@ -112,8 +112,8 @@ def checklist(user, today: dt.date | None = None) -> list[dict]:
             reverse("tickets:romaneios"),
         ),
         RoutineItem.WAITING_CLIENTS: (
-            len(queue),
-            f"clientes aguardando retorno ({sum(r['breached'] for r in queue)} com SLA vencido)",
+            waiting,
+            f"clientes aguardando retorno ({breached} com SLA vencido)",
             reverse("tickets:queue"),
         ),
         RoutineItem.GITHUB: (

@@ -10,7 +10,7 @@ from django.contrib.auth import get_user_model
 from django.core.mail import EmailMessage, send_mail
 from django.core.mail.message import make_msgid
 from django.db import transaction
-from django.db.models import Q
+from django.db.models import F, Q
 from django.utils import timezone
 
 from workflows import clock, timers
@@ -224,37 +224,53 @@ def sla_resolution_breach(ticket):
     _alert(ticket, "sla_resolution_breach")
 
 
-def waiting_queue():
-    """T6: clients waiting for a return from us, the nearest breach first, then priority."""
-    tickets = list(
-        Ticket.objects.filter(
-            state__in=[Ticket.State.OPEN, Ticket.State.ANALYSIS, Ticket.State.DEVELOPMENT]
-        ).select_related("sla_policy", "assignee", "ficha")
+QUEUE_LIMIT = 100
+
+
+def waiting_counts() -> tuple[int, int]:
+    """T6/T8: how many clients wait for our return, and how many of them are past the SLA."""
+    waiting = Ticket.objects.filter(state__in=Ticket.WAITING_FOR_US)
+    return waiting.count(), waiting.filter(next_breach_at__lte=clock.now()).count()
+
+
+def waiting_queue(limit: int | None = None) -> list[dict]:
+    """T6: clients waiting for a return from us, the nearest breach first, then priority;
+    the first `limit` (QUEUE_LIMIT) of them; tickets without a deadline come last."""
+    limit = limit or QUEUE_LIMIT
+    waiting = Ticket.objects.filter(state__in=Ticket.WAITING_FOR_US).select_related(
+        "sla_policy", "assignee", "ficha"
     )
+    by_priority = (F("urgency") * F("impact")).desc()
+    tickets = list(
+        waiting.filter(next_breach_at__isnull=False).order_by("next_breach_at", by_priority, "pk")[
+            :limit
+        ]
+    )
+    if len(tickets) < limit:
+        undated = waiting.filter(next_breach_at__isnull=True).order_by(by_priority, "pk")
+        tickets += undated[: limit - len(tickets)]
     now = clock.now()
-
-    def next_breach(t):
-        dues = [d for d in (t.response_due_at, t.resolution_due_at) if d is not None]
-        return min(dues) if dues else now.replace(year=now.year + 100)
-
-    tickets.sort(key=lambda t: (next_breach(t), -t.priority_score, t.pk))
+    moments = [now] + [
+        m
+        for t in tickets
+        for m in (t.response_since, t.resolution_since, t.created_at, t.next_breach_at)
+        if m
+    ]
+    calendar = sla.calendar_between(min(moments), max(moments))
     rows = []
     for t in tickets:
-        due = next_breach(t)
+        due = t.next_breach_at
+        on_response = due is not None and due == t.response_due_at
+        since = (t.response_since if on_response else t.resolution_since) or t.created_at
         rows.append(
             {
                 "ticket": t,
                 "due": due,
-                "what": "retorno" if due == t.response_due_at else "resolução",
-                "remaining": sla.describe_remaining(now, due, t.sla_policy),
-                "breached": due <= now,
-                "warned": now
-                >= sla.warning_point(
-                    (t.response_since if due == t.response_due_at else t.resolution_since)
-                    or t.created_at,
-                    due,
-                    t.sla_policy,
-                ),
+                "what": "retorno" if on_response else "resolução",
+                "remaining": sla.describe_remaining(now, due, t.sla_policy, calendar),
+                "breached": due is not None and due <= now,
+                "warned": due is not None
+                and now >= sla.warning_point(since, due, t.sla_policy, calendar),
             }
         )
     return rows

@@ -24,6 +24,11 @@ def _calendar(policy, start: dt.date, minutes: float) -> BusinessCalendar:
     return BusinessCalendar(start - dt.timedelta(days=1), start + dt.timedelta(days=2 * days + 30))
 
 
+def calendar_between(start: dt.datetime, end: dt.datetime) -> BusinessCalendar:
+    """One calendar for many SLA computations between two moments (one query for a page)."""
+    return BusinessCalendar(start.date() - dt.timedelta(days=2), end.date() + dt.timedelta(days=7))
+
+
 def _window(policy, day: dt.date, tz) -> tuple[dt.datetime, dt.datetime]:
     return (
         dt.datetime.combine(day, policy.work_start, tzinfo=tz),
@@ -31,12 +36,14 @@ def _window(policy, day: dt.date, tz) -> tuple[dt.datetime, dt.datetime]:
     )
 
 
-def add_business_minutes(start: dt.datetime, minutes: float, policy) -> dt.datetime:
+def add_business_minutes(
+    start: dt.datetime, minutes: float, policy, calendar: BusinessCalendar | None = None
+) -> dt.datetime:
     """The moment `minutes` of working time after `start` (outside hours counts from opening)."""
     tz = _tz(policy)
     moment = start.astimezone(tz)
     remaining = dt.timedelta(minutes=minutes)
-    calendar = _calendar(policy, moment.date(), minutes)
+    calendar = calendar or _calendar(policy, moment.date(), minutes)
     while True:
         day = moment.date()
         opens, closes = _window(policy, day, tz)
@@ -52,13 +59,15 @@ def add_business_minutes(start: dt.datetime, minutes: float, policy) -> dt.datet
         moment = next_opening
 
 
-def business_minutes_between(start: dt.datetime, end: dt.datetime, policy) -> float:
+def business_minutes_between(
+    start: dt.datetime, end: dt.datetime, policy, calendar: BusinessCalendar | None = None
+) -> float:
     """Working minutes in [start, end]; negative when end is before start."""
     if end < start:
-        return -business_minutes_between(end, start, policy)
+        return -business_minutes_between(end, start, policy, calendar)
     tz = _tz(policy)
     start, end = start.astimezone(tz), end.astimezone(tz)
-    calendar = BusinessCalendar(start.date(), end.date())
+    calendar = calendar or BusinessCalendar(start.date(), end.date())
     total = dt.timedelta()
     day = start.date()
     while day <= end.date():
@@ -71,17 +80,21 @@ def business_minutes_between(start: dt.datetime, end: dt.datetime, policy) -> fl
     return total.total_seconds() / 60
 
 
-def warning_point(since: dt.datetime, due: dt.datetime, policy) -> dt.datetime:
+def warning_point(
+    since: dt.datetime, due: dt.datetime, policy, calendar: BusinessCalendar | None = None
+) -> dt.datetime:
     """T6: the moment `warn_percent` (80 %) of the business time between since and due is used."""
-    span = business_minutes_between(since, due, policy)
-    return add_business_minutes(since, span * policy.warn_percent / 100, policy)
+    span = business_minutes_between(since, due, policy, calendar)
+    return add_business_minutes(since, span * policy.warn_percent / 100, policy, calendar)
 
 
-def describe_remaining(now: dt.datetime, due: dt.datetime | None, policy) -> str:
+def describe_remaining(
+    now: dt.datetime, due: dt.datetime | None, policy, calendar: BusinessCalendar | None = None
+) -> str:
     """pt-BR countdown in business time, e.g. "faltam 3h20 úteis" / "vencido há 40 min úteis"."""
     if due is None:
         return "—"
-    minutes = business_minutes_between(now, due, policy)
+    minutes = business_minutes_between(now, due, policy, calendar)
     late = minutes < 0 or due <= now
     minutes = int(abs(minutes))
     hours, mins = divmod(minutes, 60)

@@ -206,7 +206,12 @@ def ticket_action(request, pk, event):
 def queue(request):
     """T6: clients waiting for our return, nearest SLA breach first."""
     require_roles(request.user, *SUPPORT_ROLES)
-    return render(request, "tickets/queue.html", {"rows": services.waiting_queue()})
+    total, breached = services.waiting_counts()
+    return render(
+        request,
+        "tickets/queue.html",
+        {"rows": services.waiting_queue(), "total": total, "breached": breached},
+    )
 
 
 @login_required

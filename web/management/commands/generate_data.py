@@ -282,7 +282,7 @@ class Command(BaseCommand):
 
         def make(i):
             opened = self.now - dt.timedelta(minutes=self.rng.randrange(10, 200_000))
-            return Ticket(
+            ticket = Ticket(
                 ficha_id=self.rng.choice(fichas),
                 channel="email",
                 subject=f"Chamado sintético {i}: {self.rng.choice(TEXTS)[:60]}",
@@ -296,5 +296,7 @@ class Command(BaseCommand):
                 response_due_at=opened + dt.timedelta(hours=self.rng.randrange(1, 48)),
                 resolution_due_at=opened + dt.timedelta(days=self.rng.randrange(1, 10)),
             )
+            ticket.next_breach_at = ticket.next_breach()  # save() is bypassed by bulk_create
+            return ticket
 
         self._bulk("tickets", Ticket, total, make)
