@@ -51,6 +51,16 @@ def test_T6_business_minutes_between_is_the_inverse_across_a_holiday(p3):
     assert sla.business_minutes_between(at(2027, 4, 24, 8), at(2027, 4, 25, 20), p3) == 0
 
 
+@pytest.mark.parametrize("minutes", [1, 300, 539, 540, 541, 4_000, 60_000])
+def test_T6_business_minutes_between_inverts_add_over_long_spans(p3, minutes):
+    """Months late (Carnaval, Tiradentes, year turn on the way) counts the same as a day."""
+    CompanyHoliday.objects.create(date=dt.date(2028, 2, 28), name="Carnaval")
+    CompanyHoliday.objects.create(date=dt.date(2028, 2, 29), name="Carnaval")
+    for start in (at(2027, 4, 20, 17), at(2027, 12, 30, 8), at(2027, 4, 24, 11)):
+        end = sla.add_business_minutes(start, minutes, p3)
+        assert sla.business_minutes_between(start, end, p3) == minutes
+
+
 def test_T6_company_calendar_and_policy_hours_are_honoured(p3):
     CompanyHoliday.objects.create(date=dt.date(2027, 4, 26), name="Emenda")
     assert sla.add_business_minutes(at(2027, 4, 23, 17, 30), 60, p3) == at(2027, 4, 27, 9, 30)

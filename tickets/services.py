@@ -270,7 +270,7 @@ def waiting_queue(limit: int | None = None) -> list[dict]:
                 "remaining": sla.describe_remaining(now, due, t.sla_policy, calendar),
                 "breached": due is not None and due <= now,
                 "warned": due is not None
-                and now >= sla.warning_point(since, due, t.sla_policy, calendar),
+                and (due <= now or now >= sla.warning_point(since, due, t.sla_policy, calendar)),
             }
         )
     return rows

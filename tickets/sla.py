@@ -62,22 +62,27 @@ def add_business_minutes(
 def business_minutes_between(
     start: dt.datetime, end: dt.datetime, policy, calendar: BusinessCalendar | None = None
 ) -> float:
-    """Working minutes in [start, end]; negative when end is before start."""
+    """Working minutes in [start, end]; negative when end is before start. The days between
+    the two ends count whole, so a ticket late for months costs no more than one late today."""
     if end < start:
         return -business_minutes_between(end, start, policy, calendar)
     tz = _tz(policy)
     start, end = start.astimezone(tz), end.astimezone(tz)
     calendar = calendar or BusinessCalendar(start.date(), end.date())
-    total = dt.timedelta()
-    day = start.date()
-    while day <= end.date():
-        if calendar.is_business_day(day):
-            opens, closes = _window(policy, day, tz)
-            lo, hi = max(opens, start), min(closes, end)
-            if hi > lo:
-                total += hi - lo
-        day += dt.timedelta(days=1)
-    return total.total_seconds() / 60
+
+    def worked(day, lo=None, hi=None):
+        """Working minutes of `day` inside [lo, hi] (the whole day when unbounded)."""
+        if not calendar.is_business_day(day):
+            return 0.0
+        opens, closes = _window(policy, day, tz)
+        lo, hi = max(opens, lo or opens), min(closes, hi or closes)
+        return max((hi - lo).total_seconds() / 60, 0.0)
+
+    first, last = start.date(), end.date()
+    if first == last:
+        return worked(first, start, end)
+    whole_days = calendar.count(first, last - dt.timedelta(days=1))
+    return worked(first, lo=start) + whole_days * _day_minutes(policy) + worked(last, hi=end)
 
 
 def warning_point(
