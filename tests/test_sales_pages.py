@@ -214,6 +214,20 @@ def test_S9_agent_sets_own_availability_but_not_someone_elses(ana, bruno, clock)
     assert not AgentProfile.objects.filter(user=bruno).exists()
 
 
+def test_S9_manager_opens_a_team_members_availability_form_and_sets_it(
+    ana, bruno, make_user, clock
+):
+    gestor = make_user(MANAGER, AGENT)
+    form = as_user(gestor).get(reverse("availability_form", args=[bruno.pk]), headers=HX)
+    assert f'name="u{bruno.pk}-status"' in form.content.decode()
+    assert as_user(ana).get(reverse("availability_form", args=[bruno.pk])).status_code == 403
+    done = as_user(gestor).post(
+        reverse("set_availability", args=[bruno.pk]), {f"u{bruno.pk}-status": "absent"}, headers=HX
+    )
+    assert done.status_code == 200
+    assert AgentProfile.objects.get(user=bruno).status_on(clock.today()) == "absent"
+
+
 def test_S2_agent_home_lists_my_agendamentos_by_deadline(ficha, ana, products, clock):
     open_agendamento(
         ficha, owner=ana, kind="venda_com_contato", product=products["intimacao"], **contact()

@@ -431,8 +431,6 @@ def manager_console(request):
             AgentProfile.Status(
                 profiles[u.pk].status_on(today) if u.pk in profiles else "available"
             ).label,
-            forms.AvailabilityForm(prefix=f"u{u.pk}"),
-            f"form-disponibilidade-{u.pk}",
         )
         for u in users.order_by("first_name", "username")
     ]
@@ -444,7 +442,9 @@ def manager_console(request):
         ],
         "expired": Agendamento.objects.filter(
             state=Agendamento.State.EXPIRED, due_date__gte=today - dt.timedelta(days=30)
-        ).select_related("ficha", "product", "owner")[:50],
+        )
+        .select_related("ficha", "product", "owner")
+        .order_by("-due_date", "-pk")[:50],
         "overrides": Override.objects.select_related("manager", "content_type").order_by("-at")[
             :CONSOLE_LIMIT
         ],
@@ -472,6 +472,25 @@ def settle_commission(request, pk):
         title=f"Comissão: {sale}",
         submit="Definir comissão",
         form_id=f"form-comissao-{sale.pk}",
+    )
+
+
+@login_required
+def availability_form(request, user_id):
+    """A team member's availability form, fetched when the manager opens it (keeps the
+    console light with a large team)."""
+    require_roles(request.user, MANAGER)
+    target = get_object_or_404(get_user_model(), pk=user_id)
+    return render(
+        request,
+        "web/_form.html",
+        {
+            "form": forms.AvailabilityForm(prefix=f"u{target.pk}"),
+            "action_url": reverse("set_availability", args=[target.pk]),
+            "submit": "Salvar",
+            "form_id": f"form-disponibilidade-{target.pk}",
+            "next": reverse("manager_console"),
+        },
     )
 
 

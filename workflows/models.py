@@ -353,7 +353,12 @@ class Agendamento(WorkflowModel):
     class Meta:
         verbose_name = "agendamento"
         ordering = ["due_date", "pk"]
-        indexes = [models.Index(fields=["ficha", "state"]), models.Index(fields=["owner", "state"])]
+        indexes = [
+            models.Index(fields=["ficha", "state"]),
+            models.Index(fields=["owner", "state"]),
+            # The manager console: live ones to validate, recently expired ones (by due date).
+            models.Index(fields=["state", "due_date"]),
+        ]
 
     def __str__(self):
         return f"{self.get_kind_display()} · {self.product} · {self.owner}"
