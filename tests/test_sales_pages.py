@@ -10,7 +10,7 @@ from model_bakery import baker
 
 from tests.sales_fixtures import BITRIX, contact
 from workflows.models import Agendamento, AgentProfile, Boleto, Movimentacao, Sale
-from workflows.roles import AGENT, MANAGER, SELLER
+from workflows.roles import AGENT, MANAGER, SELLER, SUPPORT_DEV
 from workflows.services import open_agendamento, sell
 
 HX = {"HX-Request": "true"}
@@ -268,3 +268,14 @@ def test_G7_ficha_page_warns_of_a_suspected_duplicate(ana, clock):
     second = make_ficha(name="Dra. Repetida", email="MESMO@adv.br")  # detection runs on save
     page = ficha_page(as_user(ana), second)
     assert "Possível cadastro duplicado" in page and first.name in page
+
+
+def test_G1_ficha_action_forms_load_when_opened_and_change_nothing(ficha, ana, make_user, clock):
+    page = as_user(ana).get(reverse("ficha_detail", args=[ficha.pk])).content.decode()
+    url = reverse("add_movimentacao", args=[ficha.pk])
+    assert f'hx-get="{url}"' in page and 'id="form-movimentacao"' not in page
+    blank = as_user(ana).get(url, headers=HX)
+    assert blank.status_code == 200 and 'id="form-movimentacao"' in blank.content.decode()
+    assert "obrigatório" not in blank.content.decode()  # shown blank, not as a failed submit
+    assert as_user(make_user(SUPPORT_DEV)).get(url, headers=HX).status_code == 403
+    assert not Movimentacao.objects.filter(ficha=ficha).exists()

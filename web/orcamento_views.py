@@ -4,14 +4,14 @@ from django.contrib.auth.decorators import login_required
 from django.http import HttpResponse
 from django.shortcuts import get_object_or_404, render
 from django.urls import reverse
-from django.views.decorators.http import require_POST
+from django.views.decorators.http import require_http_methods, require_POST
 
 from workflows import services
 from workflows.engine import available_events
 from workflows.models import Ficha, Orcamento
 
 from . import forms
-from .sales_views import ATTENDANTS, act, require_roles
+from .sales_views import ATTENDANTS, act, posted, require_roles
 
 STEPS = [
     ("analysing", "Demanda em análise"),
@@ -34,7 +34,7 @@ def _orcamento(pk):
 
 
 @login_required
-@require_POST
+@require_http_methods(["GET", "POST"])
 def create(request, pk):
     require_roles(request.user, *ATTENDANTS)
     ficha = get_object_or_404(Ficha, pk=pk)
@@ -45,7 +45,7 @@ def create(request, pk):
 
     response = act(
         request,
-        forms.OrcamentoForm(request.POST),
+        forms.OrcamentoForm(posted(request)),
         perform=perform,
         success="Orçamento criado: inclua os produtos.",
         redirect_to=reverse("ficha_detail", args=[ficha.pk]),

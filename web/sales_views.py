@@ -14,7 +14,7 @@ from django.core.exceptions import PermissionDenied
 from django.db.models import F, Q, Sum
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
-from django.views.decorators.http import require_POST
+from django.views.decorators.http import require_http_methods, require_POST
 from django_htmx.http import HttpResponseClientRedirect
 
 from workflows import clock, roles, services
@@ -42,10 +42,16 @@ def require_roles(user, *wanted):
         raise PermissionDenied("Seu perfil não permite esta ação.")
 
 
+def posted(request):
+    """The submitted data on POST; None on GET, so the form is shown blank (unbound)."""
+    return request.POST if request.method == "POST" else None
+
+
 def act(request, form, *, perform, success, redirect_to, title, submit, form_id):
-    """Run one action: validate, call the service, answer HTMX or plain POST alike."""
+    """Run one action: validate, call the service, answer HTMX or plain POST alike.
+    An unbound form (GET) is just shown, e.g. when a collapsed card is opened."""
     refusal = None
-    if form.is_valid():
+    if form.is_bound and form.is_valid():
         try:
             perform(form.cleaned_data)
         except TransitionRefused as refused:
@@ -65,7 +71,7 @@ def act(request, form, *, perform, success, redirect_to, title, submit, form_id)
         "back_url": redirect_to,
     }
     template = "web/_form.html" if request.htmx else "web/form_page.html"
-    return render(request, template, context, status=422)
+    return render(request, template, context, status=422 if form.is_bound else 200)
 
 
 def deadline_label(due: dt.date, today: dt.date, calendar: BusinessCalendar) -> str:
@@ -149,17 +155,11 @@ def ficha_context(ficha, user):
         "history_url": _history_url(ficha),
         "onboarding": ficha.onboardings.order_by("-started_at", "-pk").first(),
         "merged_from": list(ficha.merged_from.only("pk", "name")),
-        "mov_form": forms.MovimentacaoForm(),
-        "ag_form": forms.AgendamentoForm(),
         "triage_form": forms.TriageStartForm(),
-        "orcamento_form": forms.OrcamentoForm(),
         "orcamentos": ficha.orcamentos.select_related("author")[:20],
         "open_triages": ficha.triages.exclude(
             state__in=[Triage.State.SOLD, Triage.State.CLOSED, Triage.State.PRICE_SENT]
         ).select_related("product", "attendant", "offered_to"),
-        "sale_form": forms.SaleForm(),
-        "change_form": forms.SensitiveChangeForm(),
-        "inactivate_form": forms.ReasonForm(),
         "answer_form": forms.AnswerForm(),
         "needs_answer": ficha.status == Ficha.Status.INACTIVE_MANUAL
         and not ficha.inactivation_answer,
@@ -202,7 +202,7 @@ def _ficha_action(request, pk, form_class, perform, *, success, title, submit, f
     ficha = get_object_or_404(Ficha, pk=pk)
     return act(
         request,
-        form_class(request.POST),
+        form_class(posted(request)),
         perform=lambda data: perform(ficha, data),
         success=success,
         redirect_to=reverse("ficha_detail", args=[ficha.pk]),
@@ -213,7 +213,7 @@ def _ficha_action(request, pk, form_class, perform, *, success, title, submit, f
 
 
 @login_required
-@require_POST
+@require_http_methods(["GET", "POST"])
 def add_movimentacao(request, pk):
     return _ficha_action(
         request,
@@ -228,7 +228,7 @@ def add_movimentacao(request, pk):
 
 
 @login_required
-@require_POST
+@require_http_methods(["GET", "POST"])
 def add_agendamento(request, pk):
     return _ficha_action(
         request,
@@ -243,7 +243,7 @@ def add_agendamento(request, pk):
 
 
 @login_required
-@require_POST
+@require_http_methods(["GET", "POST"])
 def add_sale(request, pk):
     def perform(ficha, d):
         d["discount"] = d["discount"] or 0
@@ -262,7 +262,7 @@ def add_sale(request, pk):
 
 
 @login_required
-@require_POST
+@require_http_methods(["GET", "POST"])
 def propose_change(request, pk):
     return _ficha_action(
         request,
@@ -277,7 +277,7 @@ def propose_change(request, pk):
 
 
 @login_required
-@require_POST
+@require_http_methods(["GET", "POST"])
 def inactivate(request, pk):
     return _ficha_action(
         request,
@@ -292,7 +292,7 @@ def inactivate(request, pk):
 
 
 @login_required
-@require_POST
+@require_http_methods(["GET", "POST"])
 def inactivation_answer(request, pk):
     return _ficha_action(
         request,

@@ -203,7 +203,7 @@ def test_journey_manager_overrides_settles_and_sees_the_trail(session, team, pro
     assert Sale.objects.get(pk=sale.pk).commission_to == team["ana"]
 
     open_ficha_trail = gabriel.go(f"/fichas/{late.pk}/")
-    open_ficha_trail.get_by_role("link", name="histórico").first.click()
+    open_ficha_trail.get_by_role("link", name="histórico", exact=True).first.click()
     expect(page.get_by_role("cell", name="Cliente em viagem, volta dia 29")).to_be_visible()
     expect(page.get_by_role("link", name=re.compile("Ver o desenho deste fluxo"))).to_be_visible()
     screenshot(page, "journey6-manager-trail")
