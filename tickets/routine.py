@@ -84,41 +84,57 @@ def checklist(user, today: dt.date | None = None) -> list[dict]:
     tickets = reverse("tickets:list")
     stale_before = clock.now() - dt.timedelta(days=ARCHITECT_STALE_DAYS)
     waiting, breached = services.waiting_counts()
+    n = {
+        RoutineItem.EMAIL: Ticket.objects.filter(
+            channel=Ticket.Channel.EMAIL, state=Ticket.State.OPEN
+        ).count()
+        + InboundEmail.objects.filter(outcome=InboundEmail.Outcome.FAILED).count(),
+        RoutineItem.OPEN_TICKETS: yesterday_to_review(today).count(),
+        RoutineItem.ARCHITECTS: Architect.objects.filter(
+            active=True, updated_at__lt=stale_before
+        ).count(),
+        RoutineItem.TICKET_STATUS: len(services.stale_tickets()),
+        RoutineItem.ROMANEIOS: textura.pending_romaneios().count(),
+        RoutineItem.WAITING_CLIENTS: waiting,
+        RoutineItem.GITHUB: to_open_on_github().count(),
+    }
+
+    def words(item, one, many):
+        return one if n[item] == 1 else many
+
     counts = {
         RoutineItem.EMAIL: (
-            Ticket.objects.filter(channel=Ticket.Channel.EMAIL, state=Ticket.State.OPEN).count()
-            + InboundEmail.objects.filter(outcome=InboundEmail.Outcome.FAILED).count(),
-            "e-mails a responder (chamados de e-mail abertos ou não importados)",
+            words(RoutineItem.EMAIL, "e-mail a responder", "e-mails a responder")
+            + " (chamados de e-mail abertos ou não importados)",
             reverse("tickets:inbox"),
         ),
         RoutineItem.OPEN_TICKETS: (
-            yesterday_to_review(today).count(),
-            f"atendimentos de {review_day(today):%d/%m} sem chamado",
+            words(RoutineItem.OPEN_TICKETS, "atendimento", "atendimentos")
+            + f" de {review_day(today):%d/%m} sem chamado",
             reverse("tickets:review"),
         ),
         RoutineItem.ARCHITECTS: (
-            Architect.objects.filter(active=True, updated_at__lt=stale_before).count(),
-            f"arquitetos sem atualização há {ARCHITECT_STALE_DAYS} dias",
+            words(RoutineItem.ARCHITECTS, "arquiteto", "arquitetos")
+            + f" sem atualização há {ARCHITECT_STALE_DAYS} dias",
             reverse("tickets:architects"),
         ),
         RoutineItem.TICKET_STATUS: (
-            len(services.stale_tickets()),
-            "chamados sem mudança de status desde o último dia útil",
+            words(RoutineItem.TICKET_STATUS, "chamado", "chamados")
+            + " sem mudança de status desde o último dia útil",
             f"{tickets}?parados=1",
         ),
         RoutineItem.ROMANEIOS: (
-            textura.pending_romaneios().count(),
-            "romaneios pendentes",
+            words(RoutineItem.ROMANEIOS, "romaneio pendente", "romaneios pendentes"),
             reverse("tickets:romaneios"),
         ),
         RoutineItem.WAITING_CLIENTS: (
-            waiting,
-            f"clientes aguardando retorno ({breached} com SLA vencido)",
+            words(RoutineItem.WAITING_CLIENTS, "cliente aguardando", "clientes aguardando")
+            + f" retorno ({breached} com SLA vencido)",
             reverse("tickets:queue"),
         ),
         RoutineItem.GITHUB: (
-            to_open_on_github().count(),
-            "chamados que precisam de issue no GitHub",
+            words(RoutineItem.GITHUB, "chamado precisa", "chamados precisam")
+            + " de issue no GitHub",
             reverse("tickets:github_board"),
         ),
     }
@@ -126,9 +142,9 @@ def checklist(user, today: dt.date | None = None) -> list[dict]:
         {
             "item": item,
             "label": item.label,
-            "count": counts[item][0],
-            "what": counts[item][1],
-            "url": counts[item][2],
+            "count": n[item],
+            "what": counts[item][0],
+            "url": counts[item][1],
             "check": done.get(item.value),
         }
         for item in RoutineItem

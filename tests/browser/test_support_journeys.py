@@ -179,7 +179,7 @@ def test_journey_support_routine_sla_queue_and_romaneio_T8_T6_T5(session, make_u
 
     carla.go("/suporte/rotina/")  # the count is live: one romaneio pending now
     expect(routine_row(page, 5).locator(".count")).to_have_text("1")
-    routine_row(page, 5).get_by_role("link", name="1 romaneios pendentes").click()
+    routine_row(page, 5).get_by_role("link", name="1 romaneio pendente").click()
     page.get_by_role("link", name="TX-3001").click()
     page.get_by_role("link", name="Marcar como digitado").click()
     page.locator("#form-type_in").get_by_role("button", name="Marcar como digitado").click()
