@@ -237,18 +237,14 @@ def waiting_queue(limit: int | None = None) -> list[dict]:
     """T6: clients waiting for a return from us, the nearest breach first, then priority;
     the first `limit` (QUEUE_LIMIT) of them; tickets without a deadline come last."""
     limit = limit or QUEUE_LIMIT
-    waiting = Ticket.objects.filter(state__in=Ticket.WAITING_FOR_US).select_related(
-        "sla_policy", "assignee", "ficha"
-    )
+    related = Ticket.objects.select_related("sla_policy", "assignee", "ficha")
     by_priority = (F("urgency") * F("impact")).desc()
-    tickets = list(
-        waiting.filter(next_breach_at__isnull=False).order_by("next_breach_at", by_priority, "pk")[
-            :limit
-        ]
-    )
+    # Only tickets waiting for us have a next breach (Ticket.save): walk its index in order.
+    dated = related.filter(next_breach_at__isnull=False)
+    tickets = list(dated.order_by("next_breach_at", by_priority, "pk")[:limit])
     if len(tickets) < limit:
-        undated = waiting.filter(next_breach_at__isnull=True).order_by(by_priority, "pk")
-        tickets += undated[: limit - len(tickets)]
+        undated = related.filter(state__in=Ticket.WAITING_FOR_US, next_breach_at__isnull=True)
+        tickets += undated.order_by(by_priority, "pk")[: limit - len(tickets)]
     now = clock.now()
     moments = [now] + [
         m
