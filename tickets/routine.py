@@ -129,7 +129,7 @@ def checklist(user, today: dt.date | None = None) -> list[dict]:
         ),
         RoutineItem.WAITING_CLIENTS: (
             words(RoutineItem.WAITING_CLIENTS, "cliente aguardando", "clientes aguardando")
-            + f" retorno ({breached} com SLA vencido)",
+            + f" retorno ({services.capped_label(breached)} com SLA vencido)",
             reverse("tickets:queue"),
         ),
         RoutineItem.GITHUB: (

@@ -224,13 +224,28 @@ def sla_resolution_breach(ticket):
     _alert(ticket, "sla_resolution_breach")
 
 
-QUEUE_LIMIT = 100
+QUEUE_LIMIT = 50
+
+
+COUNT_CAP = 999
+
+
+def capped_count(queryset) -> int:
+    """Counts up to COUNT_CAP + 1 (shown as "999+"), so a huge backlog stays cheap to count."""
+    return queryset.order_by()[: COUNT_CAP + 1].count()
+
+
+def capped_label(n: int) -> str:
+    return f"{COUNT_CAP}+" if n > COUNT_CAP else str(n)
 
 
 def waiting_counts() -> tuple[int, int]:
-    """T6/T8: how many clients wait for our return, and how many of them are past the SLA."""
+    """T6/T8: how many clients wait for our return, and how many of them are past the SLA
+    (each capped, see capped_count)."""
     waiting = Ticket.objects.filter(state__in=Ticket.WAITING_FOR_US)
-    return waiting.count(), waiting.filter(next_breach_at__lte=clock.now()).count()
+    return capped_count(waiting), capped_count(
+        Ticket.objects.filter(next_breach_at__lte=clock.now())
+    )
 
 
 def waiting_queue(limit: int | None = None) -> list[dict]:

@@ -14,6 +14,14 @@ def person(user, default="—"):
 
 
 @register.filter
+def capped(n):
+    """A count from services.capped_count: "999+" past the cap."""
+    from tickets.services import capped_label
+
+    return capped_label(n)
+
+
+@register.filter
 def get_label(mapping, key):
     """mapping[key], or the key itself when missing."""
     return mapping.get(key, key) if hasattr(mapping, "get") else key
