@@ -145,7 +145,16 @@ class Ticket(WorkflowModel):
     class Meta:
         verbose_name = "chamado"
         ordering = ["-created_at", "-pk"]
-        indexes = [models.Index(fields=["state", "response_due_at"])]
+        indexes = [
+            models.Index(fields=["state", "response_due_at"]),
+            # T7/T8: the few tickets still to open on GitHub, out of the whole base.
+            models.Index(
+                fields=["state"],
+                name="ticket_to_open_on_github",
+                condition=models.Q(github_issue_number__isnull=True)
+                & (models.Q(needs_development=True) | models.Q(github_pending=True)),
+            ),
+        ]
 
     def __str__(self):
         return f"{self.tag} {self.subject}"

@@ -84,19 +84,20 @@ def checklist(user, today: dt.date | None = None) -> list[dict]:
     tickets = reverse("tickets:list")
     stale_before = clock.now() - dt.timedelta(days=ARCHITECT_STALE_DAYS)
     waiting, breached = services.waiting_counts()
+    count = services.capped_count
     n = {
-        RoutineItem.EMAIL: Ticket.objects.filter(
-            channel=Ticket.Channel.EMAIL, state=Ticket.State.OPEN
-        ).count()
-        + InboundEmail.objects.filter(outcome=InboundEmail.Outcome.FAILED).count(),
-        RoutineItem.OPEN_TICKETS: yesterday_to_review(today).count(),
-        RoutineItem.ARCHITECTS: Architect.objects.filter(
-            active=True, updated_at__lt=stale_before
-        ).count(),
-        RoutineItem.TICKET_STATUS: len(services.stale_tickets()),
-        RoutineItem.ROMANEIOS: textura.pending_romaneios().count(),
+        RoutineItem.EMAIL: count(
+            Ticket.objects.filter(channel=Ticket.Channel.EMAIL, state=Ticket.State.OPEN)
+        )
+        + count(InboundEmail.objects.filter(outcome=InboundEmail.Outcome.FAILED)),
+        RoutineItem.OPEN_TICKETS: count(yesterday_to_review(today)),
+        RoutineItem.ARCHITECTS: count(
+            Architect.objects.filter(active=True, updated_at__lt=stale_before)
+        ),
+        RoutineItem.TICKET_STATUS: count(services.stale_tickets()),
+        RoutineItem.ROMANEIOS: count(textura.pending_romaneios()),
         RoutineItem.WAITING_CLIENTS: waiting,
-        RoutineItem.GITHUB: to_open_on_github().count(),
+        RoutineItem.GITHUB: count(to_open_on_github()),
     }
 
     def words(item, one, many):

@@ -7,10 +7,12 @@ import datetime as dt
 import logging
 
 from django.contrib.auth import get_user_model
+from django.contrib.contenttypes.models import ContentType
 from django.core.mail import EmailMessage, send_mail
 from django.core.mail.message import make_msgid
 from django.db import transaction
-from django.db.models import F, Q
+from django.db.models import CharField, Exists, F, OuterRef, Q
+from django.db.models.functions import Cast
 from django.utils import timezone
 
 from workflows import clock, timers
@@ -288,19 +290,18 @@ def waiting_queue(limit: int | None = None) -> list[dict]:
 
 
 def stale_tickets(days: int = 1):
-    """T4/T8: active tickets whose status nobody touched for `days` business days."""
+    """T4/T8: active tickets whose status nobody touched for `days` business days (a queryset:
+    one NOT EXISTS per ticket on the audit's (content type, object) index)."""
     limit_day = add_business_days(clock.today(), -days)
-    ct_tickets = Ticket.objects.filter(state__in=Ticket.ACTIVE)
-    recent = set(
-        AuditEntry.objects.filter(
-            content_type__app_label="tickets",
-            content_type__model="ticket",
-            at__date__gt=limit_day,
-        ).values_list("object_id", flat=True)
+    since = timezone.make_aware(dt.datetime.combine(limit_day + dt.timedelta(days=1), dt.time()))
+    touched = AuditEntry.objects.filter(
+        content_type=ContentType.objects.get_for_model(Ticket),
+        object_id=Cast(OuterRef("pk"), CharField()),
+        at__gte=since,
     )
-    return [
-        t for t in ct_tickets.filter(created_at__date__lte=limit_day) if str(t.pk) not in recent
-    ]
+    return Ticket.objects.filter(state__in=Ticket.ACTIVE, created_at__lt=since).exclude(
+        Exists(touched)
+    )
 
 
 def support_people():

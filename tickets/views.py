@@ -80,7 +80,7 @@ def ticket_list(request):
     if channel in Ticket.Channel.values:
         tickets = tickets.filter(channel=channel)
     if request.GET.get("parados"):  # T4/T8: status not touched since the last business day
-        tickets = tickets.filter(pk__in=[t.pk for t in services.stale_tickets()])
+        tickets = tickets.filter(pk__in=services.stale_tickets().values("pk"))
     context = {
         "tickets": tickets[:200],
         "state": state,

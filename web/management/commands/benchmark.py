@@ -45,9 +45,10 @@ class Command(BaseCommand):
             .first()
         ) or User.objects.get(username="ana")
         manager = User.objects.get(username="gabriel")
-        seller, boss = Client(), Client()
+        seller, boss, support = Client(), Client(), Client()
         seller.force_login(agent)
         boss.force_login(manager)
+        support.force_login(User.objects.get(username="carla"))
         max_pk = Ficha.objects.order_by("-pk").values_list("pk", flat=True).first()
         fichas = list(Ficha.objects.filter(pk__in=rng.sample(range(1, max_pk + 1), 200)))
         product = Product.objects.get(code="intimacao")
@@ -84,6 +85,7 @@ class Command(BaseCommand):
             ("may_sell (decisão)", lambda: services.may_sell(pick(), product, agent)),
             ("início do atendimento (S8)", triage_start),
             ("fila de SLA", lambda: boss.get("/suporte/fila/")),
+            ("rotina do suporte", lambda: support.get("/suporte/rotina/")),
             (
                 "busca por CPF",
                 lambda: seller.get("/fichas/", {"q": format_document(pick().document)}, headers=hx),
