@@ -10,6 +10,13 @@ class FichaKeysAdmin(admin.ModelAdmin):
     raw_id_fields = ["ficha"]
 
 
+@admin.register(models.NameWord)
+class NameWordAdmin(admin.ModelAdmin):
+    list_display = ["ficha", "word"]
+    search_fields = ["=word"]
+    raw_id_fields = ["ficha"]
+
+
 @admin.register(models.DuplicateCase)
 class DuplicateCaseAdmin(admin.ModelAdmin):
     list_display = ["pk", "ficha_a", "ficha_b", "matched_keys", "source", "state", "detected_at"]

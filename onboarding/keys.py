@@ -5,6 +5,7 @@ anyone (empty, too short, no area code...). An empty key never matches.
 """
 
 import re
+import unicodedata
 
 from workflows.validators import only_digits
 
@@ -85,3 +86,28 @@ NORMALIZERS = {
 def keys_of(values: dict) -> dict[str, str]:
     """The normalised keys of a ficha given its raw field values (document, email, ...)."""
     return {name: normalize(values.get(name)) for name, normalize in NORMALIZERS.items()}
+
+
+# --- Name search ------------------------------------------------------------------------------
+
+NAME_WORD_MAX = 40
+
+
+def name_words(name: str | None) -> set[str]:
+    """The searchable words of a name: lowercase, no accents, letters and digits, 2+ long
+    ("Dra. Ana Luísa Conceição" → dra, ana, luisa, conceicao)."""
+    plain = unicodedata.normalize("NFKD", name or "").encode("ascii", "ignore").decode()
+    return {w[:NAME_WORD_MAX] for w in re.findall(r"[a-z0-9]+", plain.lower()) if len(w) >= 2}
+
+
+def prefix_upper_bound(prefix: str) -> str | None:
+    """The smallest [a-z0-9] string after every word starting with `prefix`, so a prefix search
+    is a plain index range (prefix <= word < bound) on any database and collation."""
+    while prefix:
+        last = prefix[-1]
+        if last == "9":
+            return prefix[:-1] + "a"
+        if last != "z":
+            return prefix[:-1] + chr(ord(last) + 1)
+        prefix = prefix[:-1]
+    return None

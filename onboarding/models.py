@@ -30,6 +30,24 @@ class FichaKeys(models.Model):
         return f"{self.ficha_id}: {self.document} {self.email} {self.phone} {self.oab}"
 
 
+class NameWord(models.Model):
+    """One searchable word of a ficha's name (keys.name_words), indexed so the name search is
+    a prefix range per word, not a scan of every name. Refreshed with the keys."""
+
+    merge_keeps_in_place = ("ficha",)  # it describes the name of the ficha it belongs to
+
+    ficha = models.ForeignKey(Ficha, on_delete=models.CASCADE, related_name="name_words")
+    word = models.CharField("palavra", max_length=40, db_index=True)
+
+    class Meta:
+        verbose_name = "palavra do nome"
+        verbose_name_plural = "palavras dos nomes"
+        constraints = [models.UniqueConstraint(fields=["ficha", "word"], name="one_word_once")]
+
+    def __str__(self):
+        return f"{self.ficha_id}: {self.word}"
+
+
 class DuplicateCase(WorkflowModel):
     """G7: two fichas suspected to be the same client, in the central team's queue.
 

@@ -27,11 +27,12 @@ from workflows.services import (
 )
 from workflows.validators import is_placeholder, normalize_document
 
-from .keys import NORMALIZERS, keys_of
+from .keys import NORMALIZERS, keys_of, name_words
 from .models import (
     DuplicateCase,
     FichaKeys,
     MergeRecord,
+    NameWord,
     Onboarding,
     OnboardingStep,
     TrainingBooking,
@@ -46,8 +47,13 @@ CENTRAL_TEAM = (CENTRAL, MANAGER)
 
 
 def refresh_keys(ficha: Ficha) -> FichaKeys:
-    """Store the normalised keys of `ficha` (called on every save)."""
+    """Store the normalised keys and the name's search words of `ficha` (on every save)."""
     keys, _ = FichaKeys.objects.update_or_create(ficha=ficha, defaults=keys_of(vars(ficha)))
+    words = name_words(ficha.name)
+    stored = set(NameWord.objects.filter(ficha=ficha).values_list("word", flat=True))
+    if words != stored:
+        NameWord.objects.filter(ficha=ficha).exclude(word__in=words).delete()
+        NameWord.objects.bulk_create([NameWord(ficha=ficha, word=w) for w in words - stored])
     return keys
 
 
@@ -117,18 +123,19 @@ def scan_duplicates(*, progress=None, every: int = 1000) -> dict:
     re-runs detection on the kept ficha, so the rest of a group follows). Values shared by
     more than MAX_SHARED_KEY fichas are reported, not queued. `progress(done, total)` is
     called every `every` fichas. Returns a summary."""
-    fields = ("pk", "status", *NORMALIZERS)
+    fields = ("pk", "status", "name", *NORMALIZERS)
     rows = Ficha.objects.order_by("pk").values_list(*fields)
     total = rows.count()
     groups: dict[tuple[str, str], list[int]] = defaultdict(list)
     existing = {k.ficha_id: k for k in FichaKeys.objects.all()}
-    to_create, to_update = [], []
+    to_create, to_update, words = [], [], []
     done = 0
-    for pk, status, *raw in rows.iterator(chunk_size=2000):
+    for pk, status, name, *raw in rows.iterator(chunk_size=2000):
         keys = keys_of(dict(zip(NORMALIZERS, raw, strict=True)))
         row = existing.get(pk)
-        if row is None:
+        if row is None:  # imported in bulk (no save signal): its name words are missing too
             to_create.append(FichaKeys(ficha_id=pk, **keys))
+            words += [NameWord(ficha_id=pk, word=w) for w in name_words(name)]
         elif any(getattr(row, n) != v for n, v in keys.items()):
             for n, v in keys.items():
                 setattr(row, n, v)
@@ -141,6 +148,7 @@ def scan_duplicates(*, progress=None, every: int = 1000) -> dict:
         if progress and done % every == 0:
             progress(done, total)
     FichaKeys.objects.bulk_create(to_create, batch_size=1000)
+    NameWord.objects.bulk_create(words, batch_size=1000, ignore_conflicts=True)
     FichaKeys.objects.bulk_update(to_update, list(NORMALIZERS), batch_size=1000)
     pairs: dict[tuple[int, int], set[str]] = defaultdict(set)
     shared = []

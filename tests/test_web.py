@@ -173,3 +173,31 @@ def test_history_links_to_the_records_flow(client, make_user, demo):
     login(client, make_user(MANAGER))
     page = client.get(history_url(Ficha.objects.first())).content.decode()
     assert reverse("flows") + "#FichaFlow" in page
+
+
+def test_name_search_matches_word_prefixes_in_any_order_without_accents(make_user):
+    from tests.sales_fixtures import make_ficha
+    from web.search import search_fichas
+
+    luisa = make_ficha(name="Dra. Ana Luísa Conceição")
+    make_ficha(name="Dr. Anselmo Souza")
+    zeca = make_ficha(name="Zé Zuzu 2099")
+    assert list(search_fichas("conceicao luis")) == [luisa]
+    assert {f.name for f in search_fichas("an")} == {luisa.name, "Dr. Anselmo Souza"}
+    assert list(search_fichas("zuzu 209")) == [zeca]  # bounds past "z" and "9"
+    assert list(search_fichas("uisa")) == []  # word prefixes, not substrings
+    luisa.name = "Dra. Ana Luísa Prado"
+    luisa.save()
+    assert list(search_fichas("conceicao")) == [] and list(search_fichas("prado")) == [luisa]
+
+
+def test_prefix_upper_bound_covers_exactly_the_words_with_the_prefix():
+    from onboarding.keys import prefix_upper_bound
+
+    assert prefix_upper_bound("silva") == "silvb"
+    assert prefix_upper_bound("ab9") == "aba"
+    assert prefix_upper_bound("azz") == "b"
+    assert prefix_upper_bound("zz") is None
+    for word in ["silva", "silvaz", "silva99", "silvb", "silv", "silu"]:
+        inside = "silva" <= word < prefix_upper_bound("silva")
+        assert inside == word.startswith("silva")

@@ -6,8 +6,13 @@ duplicate detection uses), so the lookup stays an index seek however large the b
 
 from django.db.models import Q
 
-from onboarding.keys import normalize_email_key, normalize_phone_key
-from onboarding.models import FichaKeys
+from onboarding.keys import (
+    name_words,
+    normalize_email_key,
+    normalize_phone_key,
+    prefix_upper_bound,
+)
+from onboarding.models import FichaKeys, NameWord
 from workflows.models import Ficha
 from workflows.validators import only_digits
 
@@ -25,6 +30,22 @@ def search_fichas(term: str):
         if phone:
             keys |= Q(phone=phone)
     else:
-        return Ficha.objects.filter(name__icontains=term).order_by("name")[:LIMIT]
+        return search_by_name(term)
     ids = FichaKeys.objects.filter(keys).values_list("ficha_id", flat=True)[:LIMIT]
     return Ficha.objects.filter(pk__in=list(ids)).order_by("name")
+
+
+def search_by_name(term: str):
+    """Fichas with a name word starting with each typed word ("silv an" finds "Ana Silva"),
+    each word an index range on onboarding.NameWord."""
+    words = name_words(term)
+    if not words:
+        return Ficha.objects.none()
+    fichas = Ficha.objects.all()
+    for word in sorted(words, key=len, reverse=True):  # the most selective first
+        matching = NameWord.objects.filter(word__gte=word)
+        bound = prefix_upper_bound(word)
+        if bound:
+            matching = matching.filter(word__lt=bound)
+        fichas = fichas.filter(pk__in=matching.values("ficha_id"))
+    return fichas.order_by("name")[:LIMIT]

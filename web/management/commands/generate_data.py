@@ -167,17 +167,19 @@ class Command(BaseCommand):
 
     def _ficha_keys(self, ids):
         """bulk_create sends no signals: build the indexed search/duplicate keys directly."""
-        from onboarding.keys import keys_of
-        from onboarding.models import FichaKeys
+        from onboarding.keys import keys_of, name_words
+        from onboarding.models import FichaKeys, NameWord
 
-        fields = ("pk", "document", "email", "phone", "oab")
+        fields = ("pk", "name", "document", "email", "phone", "oab")
         for start in range(0, len(ids), self.batch):
             chunk = Ficha.objects.filter(pk__in=ids[start : start + self.batch]).values(*fields)
-            FichaKeys.objects.bulk_create(
-                [FichaKeys(ficha_id=row.pop("pk"), **keys_of(row)) for row in chunk],
-                batch_size=self.batch,
-                ignore_conflicts=True,
-            )
+            keys, words = [], []
+            for row in chunk:
+                pk, name = row.pop("pk"), row.pop("name")
+                keys.append(FichaKeys(ficha_id=pk, **keys_of(row)))
+                words += [NameWord(ficha_id=pk, word=w) for w in name_words(name)]
+            FichaKeys.objects.bulk_create(keys, batch_size=self.batch, ignore_conflicts=True)
+            NameWord.objects.bulk_create(words, batch_size=self.batch, ignore_conflicts=True)
             self._progress("chaves de busca", min(start + self.batch, len(ids)), len(ids))
 
     def _movimentacoes(self, fichas, total):
