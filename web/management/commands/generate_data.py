@@ -14,7 +14,7 @@ from django.contrib.auth.models import Group, User
 from django.contrib.contenttypes.models import ContentType
 from django.core.management import call_command
 from django.core.management.base import BaseCommand
-from django.db import transaction
+from django.db import connection, transaction
 
 from workflows import clock
 from workflows.businessdays import add_business_days
@@ -111,6 +111,8 @@ class Command(BaseCommand):
         self._agendamentos(fichas, sizes["agendamentos"])
         self._boletos(fichas, sizes["boletos"])
         self._tickets(fichas, sizes["tickets"])
+        with connection.cursor() as cursor:
+            cursor.execute("ANALYZE")  # fresh planner statistics after a bulk load
         took = time.monotonic() - started
         self.stdout.write(self.style.SUCCESS(f"Base sintética pronta em {took:.0f} s: {sizes}"))
 

@@ -1,0 +1,43 @@
+"""Issue 8 tooling: the synthetic base is the promised size, searchable, and the benchmark
+times every target on it."""
+
+from io import StringIO
+
+import pytest
+from django.core.management import call_command
+
+from onboarding.models import FichaKeys
+from tickets.models import Ticket
+from web.search import search_fichas
+from workflows.models import Agendamento, Boleto, Ficha, Movimentacao
+
+pytestmark = pytest.mark.django_db
+
+
+def counts():
+    return [m.objects.count() for m in (Ficha, Movimentacao, Agendamento, Boleto, Ticket)]
+
+
+def test_generate_data_builds_the_scaled_base_with_search_keys_and_the_benchmark_times_it():
+    call_command("demo_data", verbosity=0)
+    before = counts()
+    call_command("generate_data", scale=0.003, stdout=StringIO())
+    added = [after - b for after, b in zip(counts(), before, strict=True)]
+    assert added == [300, 3000, 600, 300, 150]  # 10^5, 10^6, 2·10^5, 10^5, 5·10^4 × 0.003
+    generated = Ficha.objects.order_by("-pk").first()
+    assert FichaKeys.objects.filter(ficha=generated).exists()
+    assert generated in search_fichas(generated.email)
+    assert generated in search_fichas(" ".join(generated.name.split()[1:3]))
+    assert (
+        not Ticket.objects.exclude(state__in=Ticket.WAITING_FOR_US)
+        .exclude(next_breach_at=None)
+        .exists()
+    )
+
+    out = StringIO()
+    call_command("benchmark", repeat=2, stdout=out)
+    report = out.getvalue()
+    for target in ["página da ficha", "painel do gestor", "may_sell", "fila de SLA", "busca por"]:
+        assert target in report
+    assert "varredura de prazos" in report
+    assert counts() == [b + a for b, a in zip(before, added, strict=True)]  # rolled back
