@@ -596,3 +596,17 @@ def test_M1_contested_commission_is_settled_by_a_manager_with_reason(
     sale = settle_commission(sale, manager=gestor, commission_to=ana, reason="Ana fez a tratativa")
     assert (sale.state, sale.commission_to) == ("settled", ana)
     assert Override.for_object(sale).get().reason == "Ana fez a tratativa"
+
+
+def test_G7_a_merged_ficha_takes_no_new_movimentacao_or_agendamento(ficha, ana, products, clock):
+    from workflows.services import log_movimentacao
+
+    kept = make_ficha(name="Dra. Mantida")
+    Ficha.objects.filter(pk=ficha.pk).update(status=Ficha.Status.MERGED, merged_into=kept)
+    with pytest.raises(TransitionRefused) as refused:
+        log_movimentacao(ficha, author=ana, reason="follow_up", outcome="talked", **contact())
+    assert refused.value.rule_ids == ("G7",) and f"nº {kept.pk}" in refused.value.message
+    with pytest.raises(TransitionRefused):
+        open_agendamento(ficha, owner=ana, kind=WITH, product=products["intimacao"], **contact())
+    assert not Movimentacao.objects.filter(ficha=ficha).exists()
+    assert not Agendamento.objects.filter(ficha=ficha).exists()

@@ -129,6 +129,20 @@ def bitrix_link_kind(url: str) -> str:
     )
 
 
+def refuse_if_merged(ficha: Ficha) -> None:
+    """G7: a ficha closed by a merge takes no new records (a page opened before the merge
+    must not write to it); they belong on the kept ficha."""
+    merged_into = (
+        Ficha.objects.filter(pk=ficha.pk, status=Ficha.Status.MERGED)
+        .values_list("merged_into_id", flat=True)
+        .first()
+    )
+    if merged_into is not None:
+        raise TransitionRefused(
+            f"Esta ficha foi unificada na ficha nº {merged_into}: registre lá.", "G7"
+        )
+
+
 def log_movimentacao(
     ficha: Ficha,
     *,
@@ -168,6 +182,7 @@ def log_movimentacao(
             "interação, não no final da tratativa.",
             "G3",
         )
+    refuse_if_merged(ficha)
     if talked and not boleto_alert_given and ficha.open_boletos().exists():
         raise TransitionRefused(
             "Esta ficha tem boletos em aberto: avise o cliente e marque que ele foi avisado.",
@@ -275,6 +290,7 @@ def open_agendamento(
         raise TransitionRefused("A data do agendamento não pode estar no passado.", "S2")
     with transaction.atomic():
         ficha = Ficha.objects.select_for_update().get(pk=ficha.pk)
+        refuse_if_merged(ficha)
         held = live_reservation(ficha, product)
         if held and held.owner != owner and kind == AgendamentoKind.SALE_WITH_CONTACT:
             raise TransitionRefused(
