@@ -201,3 +201,15 @@ def test_prefix_upper_bound_covers_exactly_the_words_with_the_prefix():
     for word in ["silva", "silvaz", "silva99", "silvb", "silv", "silu"]:
         inside = "silva" <= word < prefix_upper_bound("silva")
         assert inside == word.startswith("silva")
+
+
+def test_refusals_by_role_and_missing_pages_answer_in_portuguese(client, make_user):
+    login(client, make_user(SUPPORT, AGENT))
+    page = client.get(reverse("manager_console"))
+    assert page.status_code == 403 and "Seu perfil não permite esta ação." in page.content.decode()
+    assert "<nav" in page.content.decode()  # a whole page, with the navigation
+    fragment = client.get(reverse("manager_console"), headers={"HX-Request": "true"})
+    assert fragment.status_code == 403 and "<nav" not in fragment.content.decode()
+    assert 'role="alert"' in fragment.content.decode()
+    missing = client.get("/fichas/999999/")
+    assert missing.status_code == 404 and "Página não encontrada" in missing.content.decode()
