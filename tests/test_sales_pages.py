@@ -218,9 +218,9 @@ def test_S9_manager_opens_a_team_members_availability_form_and_sets_it(
     ana, bruno, make_user, clock
 ):
     gestor = make_user(MANAGER, AGENT)
-    form = as_user(gestor).get(reverse("availability_form", args=[bruno.pk]), headers=HX)
+    form = as_user(gestor).get(reverse("set_availability", args=[bruno.pk]), headers=HX)
     assert f'name="u{bruno.pk}-status"' in form.content.decode()
-    assert as_user(ana).get(reverse("availability_form", args=[bruno.pk])).status_code == 403
+    assert as_user(ana).get(reverse("set_availability", args=[bruno.pk])).status_code == 403
     done = as_user(gestor).post(
         reverse("set_availability", args=[bruno.pk]), {f"u{bruno.pk}-status": "absent"}, headers=HX
     )

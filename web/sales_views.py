@@ -476,34 +476,16 @@ def settle_commission(request, pk):
 
 
 @login_required
-def availability_form(request, user_id):
-    """A team member's availability form, fetched when the manager opens it (keeps the
-    console light with a large team)."""
-    require_roles(request.user, MANAGER)
-    target = get_object_or_404(get_user_model(), pk=user_id)
-    return render(
-        request,
-        "web/_form.html",
-        {
-            "form": forms.AvailabilityForm(prefix=f"u{target.pk}"),
-            "action_url": reverse("set_availability", args=[target.pk]),
-            "submit": "Salvar",
-            "form_id": f"form-disponibilidade-{target.pk}",
-            "next": reverse("manager_console"),
-        },
-    )
-
-
-@login_required
-@require_POST
+@require_http_methods(["GET", "POST"])
 def set_availability(request, user_id):
-    """An attendant sets their own availability; a manager sets anyone's (S8, S9)."""
+    """An attendant sets their own availability; a manager sets anyone's (S8, S9). On GET the
+    console fetches a team member's (prefixed) form when the manager opens it."""
     target = get_object_or_404(get_user_model(), pk=user_id)
     if target != request.user:
         require_roles(request.user, MANAGER)
     prefix = None if target == request.user and "status" in request.POST else f"u{target.pk}"
-    form = forms.AvailabilityForm(request.POST, prefix=prefix)
-    back = request.POST.get("next") or reverse("home")
+    form = forms.AvailabilityForm(posted(request), prefix=prefix)
+    back = request.POST.get("next") or reverse("manager_console" if prefix else "home")
     return act(
         request,
         form,

@@ -59,11 +59,6 @@ urlpatterns = [
         sales_views.set_availability,
         name="set_availability",
     ),
-    path(
-        "disponibilidade/<int:user_id>/formulario/",
-        sales_views.availability_form,
-        name="availability_form",
-    ),
     path("fluxos/", views.flows, name="flows"),
     path("historico/<int:ct>/<str:pk>/", views.history, name="history"),
     path("historico/<int:ct>/<str:pk>/excecao/", views.add_override, name="add_override"),

@@ -290,7 +290,6 @@ def open_agendamento(
         raise TransitionRefused("A data do agendamento não pode estar no passado.", "S2")
     with transaction.atomic():
         ficha = Ficha.objects.select_for_update().get(pk=ficha.pk)
-        refuse_if_merged(ficha)
         held = live_reservation(ficha, product)
         if held and held.owner != owner and kind == AgendamentoKind.SALE_WITH_CONTACT:
             raise TransitionRefused(
