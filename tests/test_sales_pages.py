@@ -8,7 +8,7 @@ from django.test import Client
 from django.urls import reverse
 from model_bakery import baker
 
-from tests.sales_fixtures import BITRIX, contact
+from tests.sales_fixtures import BITRIX, contact, make_ficha
 from workflows.models import Agendamento, AgentProfile, Boleto, Movimentacao, Sale
 from workflows.roles import AGENT, MANAGER, SELLER, SUPPORT_DEV
 from workflows.services import open_agendamento, sell
@@ -259,10 +259,11 @@ def test_M1_overrides_on_a_fichas_agendamentos_show_on_the_ficha(
     page = ficha_page(as_user(ana), ficha)
     assert "Cliente em audiência a semana toda" in page
     assert '<span class="rule">S2</span> agendamento: Cliente em audiência' in page
+    other = ficha_page(as_user(ana), make_ficha())
+    assert "Cliente em audiência" not in other and "Nenhuma exceção aberta" in other
 
 
 def test_G7_ficha_page_warns_of_a_suspected_duplicate(ana, clock):
-    from tests.sales_fixtures import make_ficha
 
     first = make_ficha(name="Dra. Original", email="mesmo@adv.br")
     second = make_ficha(name="Dra. Repetida", email="MESMO@adv.br")  # detection runs on save

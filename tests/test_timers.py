@@ -103,3 +103,43 @@ def test_sweep_is_scheduled_every_minute_after_migrate(db):
         Schedule.MINUTES,
         1,
     )
+
+
+def expire_unless_broken(errand):
+    """A handler that fails on one row (size 99) and is refused on another (size 7)."""
+    if errand.size == 99:
+        raise RuntimeError("serviço fora do ar")
+    if errand.size == 7:
+        transition(errand, "finish", actor=None, reason="não se conclui o que não começou")
+    expire_errand(errand)
+
+
+def test_sweep_fires_a_backlog_and_a_failing_handler_undoes_only_its_own_row(db, clock):
+    errands = [Errand.objects.create(size=size) for size in (1, 99, 7, 2)]
+    for errand in errands:
+        timers.arm(
+            errand,
+            "expiry",
+            clock.now() + dt.timedelta(hours=1),
+            "tests.test_timers.expire_unless_broken",
+        )
+    clock.advance(dt.timedelta(hours=2))
+
+    assert timers.sweep() == 2
+    states = [Errand.objects.get(pk=e.pk).state for e in errands]
+    assert states == ["expired", "open", "open", "expired"]
+    outcomes = [Timer.for_object(e).get() for e in errands]
+    assert [(t.outcome, t.fired_at is not None) for t in outcomes] == [
+        ("fired", True),
+        ("", False),  # the error left it armed: the next sweep tries again
+        ("refused", True),
+        ("fired", True),
+    ]
+    assert sorted(AuditEntry.objects.values_list("object_id", flat=True)) == sorted(
+        [str(errands[0].pk), str(errands[3].pk)]
+    )
+
+    Errand.objects.filter(pk=errands[1].pk).update(size=3)  # the service is back
+    assert timers.sweep() == 1
+    assert Errand.objects.get(pk=errands[1].pk).state == "expired"
+    assert timers.sweep() == 0

@@ -45,9 +45,9 @@ def review_day(today: dt.date | None = None) -> dt.date:
 
 def yesterday_to_review(today: dt.date | None = None):
     """T2: support attendances of the previous business day, unresolved and with no ticket."""
-    day = review_day(today)
+    start, end = clock.day_span(review_day(today))
     return (
-        Movimentacao.objects.filter(at__date=day, author__groups__name=SUPPORT)
+        Movimentacao.objects.filter(at__gte=start, at__lt=end, author__groups__name=SUPPORT)
         .filter(UNRESOLVED)
         .exclude(tickets__isnull=False)
         .select_related("ficha", "author")

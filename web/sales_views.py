@@ -137,8 +137,10 @@ def duplicate_suspicions(ficha):
 def ficha_context(ficha, user):
     boletos = list(ficha.boletos.order_by("due_date"))
     open_boletos = [b for b in boletos if b.is_open]
-    products = Product.objects.filter(active=True)
-    live = services.live_sale_agendamentos(ficha)
+    products = list(Product.objects.filter(active=True))
+    live = list(live_agendamentos(ficha))
+    triage_form = forms.TriageStartForm()
+    triage_form.fields["product"].choices = [("", "---------")] + [(p.pk, p.name) for p in products]
     context = {
         "ficha": ficha,
         "boletos": boletos,
@@ -146,8 +148,11 @@ def ficha_context(ficha, user):
         "open_total": sum(b.amount for b in open_boletos),
         "pending_changes": ficha.data_changes.filter(state="pending"),
         "duplicate_cases": duplicate_suspicions(ficha),
-        "ownership": [(p, services.may_sell(ficha, p, user, live=live)) for p in products],
-        "agendamento_rows": agendamento_rows(live_agendamentos(ficha), user),
+        "ownership": [
+            (p, services.may_sell(ficha, p, user, live=services.sale_agendamentos(live)))
+            for p in products
+        ],
+        "agendamento_rows": agendamento_rows(live, user),
         "movimentacoes": ficha.movimentacoes.select_related("author", "product")[:50],
         "sales": ficha.sales.select_related("product", "seller", "commission_to")[:20],
         "overrides": services.overrides_for_ficha(ficha),
@@ -155,7 +160,7 @@ def ficha_context(ficha, user):
         "history_url": _history_url(ficha),
         "onboarding": ficha.onboardings.order_by("-started_at", "-pk").first(),
         "merged_from": list(ficha.merged_from.only("pk", "name")),
-        "triage_form": forms.TriageStartForm(),
+        "triage_form": triage_form,
         "orcamentos": ficha.orcamentos.select_related("author")[:20],
         "open_triages": ficha.triages.exclude(
             state__in=[Triage.State.SOLD, Triage.State.CLOSED, Triage.State.PRICE_SENT]
@@ -409,6 +414,7 @@ CONSOLE_LIMIT = 30
 def manager_console(request):
     require_roles(request.user, MANAGER)
     today = clock.today()
+    day_start, day_end = clock.day_span(today)
     far = [
         ag
         for ag in Agendamento.objects.filter(
@@ -452,7 +458,9 @@ def manager_console(request):
         "waiting_clients": Triage.objects.filter(
             state__in=[Triage.State.OFFERED_TO_TEAM, Triage.State.TO_COMERCIAL]
         ).select_related("ficha", "product", "started_by")[:CONSOLE_LIMIT],
-        "sales_today": Sale.objects.filter(at__date=today).aggregate(total=Sum("total"))["total"],
+        "sales_today": Sale.objects.filter(at__gte=day_start, at__lt=day_end).aggregate(
+            total=Sum("total")
+        )["total"],
     }
     return render(request, "web/manager_console.html", context)
 

@@ -20,6 +20,12 @@ def localdate(moment: dt.datetime) -> dt.date:
     return timezone.localdate(moment)
 
 
+def day_span(day: dt.date) -> tuple[dt.datetime, dt.datetime]:
+    """The local day as [start, end) instants: a range an index can answer, unlike `__date`."""
+    start, end = (dt.datetime.combine(d, dt.time.min) for d in (day, day + dt.timedelta(days=1)))
+    return timezone.make_aware(start), timezone.make_aware(end)
+
+
 def freeze(at: dt.datetime | None) -> None:
     """Stop the clock at an aware datetime (None lets it run again)."""
     global _frozen

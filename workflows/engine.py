@@ -5,7 +5,6 @@ from functools import lru_cache
 from typing import Any
 
 from django.db import transaction
-from django.db.models import F
 from statemachine import StateMachine
 from statemachine.exceptions import TransitionNotAllowed
 
@@ -106,7 +105,8 @@ def transition(
     """Fire `event` on `obj` atomically: lock, check role, run the machine, save, audit.
 
     Concurrent calls on one row serialize on the row lock (PostgreSQL) or the write lock
-    (SQLite, IMMEDIATE transactions); the version compare-and-set is the last line of defence.
+    (SQLite, IMMEDIATE transactions), so the second caller sees the first one's state; the
+    version counts the transitions.
     `rule_ids` adds the rules a caller applied to the event's own (e.g. S9 on a commission).
     Returns the saved row; `obj` is refreshed to match.
     """
@@ -127,6 +127,7 @@ def transition(
             )
         from_state = row.state_value
         from_label = row.state_label
+        before = _field_values(row)
         try:
             machine.send(event, actor=actor, reason=reason, **data)
         except TransitionNotAllowed:
@@ -134,13 +135,8 @@ def transition(
                 f"Não é possível “{label}” quando está “{from_label}”.",
                 *machine.event_rules.get(event, ()),
             ) from None
-        won = model.objects.filter(pk=row.pk, version=row.version).update(version=F("version") + 1)
-        if not won:
-            raise TransitionRefused(
-                "Outra pessoa alterou este registro agora há pouco. Recarregue e tente de novo."
-            )
         row.version += 1
-        row.save()
+        row.save(update_fields=_changed(before, _field_values(row)))
         AuditEntry.objects.create(
             target=row,
             actor=actor,
@@ -151,5 +147,26 @@ def transition(
             reason=reason,
             rule_ids=list(dict.fromkeys([*machine.event_rules.get(event, ()), *rule_ids])),
         )
-    obj.refresh_from_db()
+    _copy_fields(row, obj)
     return row
+
+
+def _field_values(row: WorkflowModel) -> dict:
+    return {f.attname: getattr(row, f.attname) for f in type(row)._meta.concrete_fields}
+
+
+def _changed(before: dict, after: dict) -> list[str]:
+    """Fields the machine's actions changed; a list or dict may have changed in place."""
+    return [
+        name
+        for name, value in after.items()
+        if isinstance(value, (list, dict)) or before[name] != value
+    ]
+
+
+def _copy_fields(source: WorkflowModel, obj: WorkflowModel) -> None:
+    """Bring `obj` up to date with the saved row without reading it again."""
+    for f in type(obj)._meta.concrete_fields:
+        setattr(obj, f.attname, getattr(source, f.attname))  # a changed FK drops its cache
+    obj.__dict__.pop("machine", None)
+    obj.__dict__.pop("_prefetched_objects_cache", None)

@@ -93,6 +93,10 @@ class Override(ObjectRef):
     """M1: a manager's written decision to override a rule's outcome on one record."""
 
     manager = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT)
+    # The client the record belongs to, so a ficha lists its exceptions in one indexed query.
+    ficha = models.ForeignKey(
+        "Ficha", null=True, blank=True, on_delete=models.PROTECT, related_name="overrides"
+    )
     at = models.DateTimeField(default=clock.now, db_index=True)
     rule_id = models.CharField("regra", max_length=8)
     reason = models.TextField("justificativa", validators=[validate_meaningful_text])
@@ -356,8 +360,14 @@ class Agendamento(WorkflowModel):
         indexes = [
             models.Index(fields=["ficha", "state"]),
             models.Index(fields=["owner", "state"]),
-            # The manager console: live ones to validate, recently expired ones (by due date).
+            # The manager console: recently expired ones (by due date)...
             models.Index(fields=["state", "due_date"]),
+            # ... and the live ones scheduled past their deadline, waiting for validation (S2):
+            # the filter is answered from the index alone, only the matches are read.
+            models.Index(
+                fields=["state", "kind", "due_date", "scheduled_for", "manager_validated"],
+                name="agendamento_to_validate",
+            ),
         ]
 
     def __str__(self):
@@ -476,6 +486,8 @@ class Sale(WorkflowModel):
     class Meta:
         verbose_name = "venda"
         ordering = ["-at"]
+        # The manager console: commissions to settle, and today's total.
+        indexes = [models.Index(fields=["state", "-at"]), models.Index(fields=["-at"])]
 
     def __str__(self):
         return f"{self.product} para {self.ficha.name} por {self.seller}"

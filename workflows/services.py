@@ -12,7 +12,6 @@ from django.core.exceptions import ValidationError
 from django.core.mail import EmailMessage, send_mail
 from django.core.validators import validate_email
 from django.db import transaction
-from django.db.models import Q
 from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils import timezone
@@ -64,29 +63,27 @@ def record_override(obj, *, manager, rule_id: str, reason: str, **details) -> Ov
             "A exceção do gestor exige uma justificativa escrita.", "M1"
         ) from None
     return Override.objects.create(
-        target=obj, manager=manager, at=clock.now(), rule_id=rule_id, reason=reason, details=details
+        target=obj,
+        ficha=ficha_of(obj),
+        manager=manager,
+        at=clock.now(),
+        rule_id=rule_id,
+        reason=reason,
+        details=details,
     )
 
 
-def overrides_for_ficha(ficha: Ficha):
-    """M1: every override on the ficha or on its agendamentos, sales, triages, orçamentos and
-    data changes, so the ficha shows all the exceptions made for this client."""
-    from django.contrib.contenttypes.models import ContentType
+def ficha_of(obj) -> Ficha | None:
+    """The client a record belongs to: the ficha itself or the record's `ficha`."""
+    ficha = obj if isinstance(obj, Ficha) else getattr(obj, "ficha", None)
+    return ficha if isinstance(ficha, Ficha) else None
 
-    related = [
-        ficha.agendamentos,
-        ficha.sales,
-        ficha.triages,
-        ficha.orcamentos,
-        ficha.data_changes,
-    ]
-    lookup = Q(content_type=ContentType.objects.get_for_model(Ficha), object_id=str(ficha.pk))
-    for manager in related:
-        ids = [str(pk) for pk in manager.values_list("pk", flat=True)]
-        if ids:
-            ct = ContentType.objects.get_for_model(manager.model)
-            lookup |= Q(content_type=ct, object_id__in=ids)
-    return Override.objects.filter(lookup).select_related("manager", "content_type")
+
+def overrides_for_ficha(ficha: Ficha):
+    """M1: every override on the ficha or on a record of its own (agendamento, sale, triage,
+    orçamento, data change, ticket...), so the ficha shows all the exceptions made for this
+    client."""
+    return ficha.overrides.select_related("manager", "content_type")
 
 
 def seed_company_calendar(years) -> int:
@@ -248,6 +245,11 @@ def live_sale_agendamentos(ficha: Ficha) -> list[Agendamento]:
             state__in=Agendamento.LIVE, kind=AgendamentoKind.SALE_WITH_CONTACT
         ).select_related("owner", "product")
     )
+
+
+def sale_agendamentos(live: list[Agendamento]) -> list[Agendamento]:
+    """`live_sale_agendamentos` picked from a list of live agendamentos already loaded."""
+    return [ag for ag in live if ag.kind == AgendamentoKind.SALE_WITH_CONTACT]
 
 
 def live_reservation(ficha: Ficha, product: Product, at=None, live=None) -> Agendamento | None:

@@ -1,8 +1,8 @@
 """Deadlines on rows, fired by django-q2 and backed up by a sweep every minute.
 
 `arm()` records a Timer row and a one-off django-q2 schedule at its due time; arming the same
-(row, key) again replaces both. `fire()` is idempotent: it claims the timer with a
-compare-and-set, re-reads the row and calls the handler only if the row is still in the state
+(row, key) again replaces both. Firing is idempotent: `fire_due()` claims timers under a
+row lock, re-reads their rows and calls each handler only if its row is still in the state
 that armed it. `sweep()` fires whatever is overdue, so a lost task or a stopped cluster only
 delays a deadline, never loses it: timers live in the database and survive restarts.
 """
@@ -22,6 +22,8 @@ from .models import Timer
 
 log = logging.getLogger(__name__)
 SWEEP_SCHEDULE = "workflows.sweep"
+SWEEP_LIMIT = 1000  # timers per sweep; a larger backlog drains over the next minutes
+SWEEP_BATCH = 100  # timers per transaction: writers wait at most one batch
 
 
 def arm(obj, key: str, due_at, handler: str, armed_state: str | None = None) -> Timer:
@@ -61,42 +63,87 @@ def disarm(obj, key: str) -> None:
 
 
 def fire(timer_id: int, due_iso: str | None = None) -> str:
-    """Run one timer if it is due and still armed; returns what happened (for the task log)."""
+    """The django-q2 task for one timer; returns what happened (for the task log)."""
     now = clock.now()
-    with transaction.atomic():
-        timer = Timer.objects.filter(pk=timer_id).first()
-        if timer is None or timer.fired_at is not None:
-            return "already-done"
-        if due_iso is not None and timer.due_at != dt.datetime.fromisoformat(due_iso):
-            return "rearmed"  # a stale task from before the timer was moved
-        if timer.due_at > now:
-            return "not-due"
-        claimed = Timer.objects.filter(pk=timer.pk, fired_at__isnull=True).update(
-            fired_at=now, outcome="fired"
-        )
-        if not claimed:
-            return "already-done"
-        obj = timer.target
-        if obj is None or getattr(obj, "state_value", "") != timer.armed_state:
-            Timer.objects.filter(pk=timer.pk).update(outcome="stale")
-            return "stale"
-        try:
-            with transaction.atomic():
-                import_string(timer.handler)(obj)
-        except TransitionRefused as refused:
-            log.warning("timer %s refused: %s", timer.pk, refused)
-            Timer.objects.filter(pk=timer.pk).update(outcome="refused")
-            return "refused"
-    return "fired"
+    timer = Timer.objects.filter(pk=timer_id).only("fired_at", "due_at").first()
+    if timer is None or timer.fired_at is not None:
+        return "already-done"
+    if due_iso is not None and timer.due_at != dt.datetime.fromisoformat(due_iso):
+        return "rearmed"  # a stale task from before the timer was moved
+    if timer.due_at > now:
+        return "not-due"
+    return fire_due([timer_id], now).get(timer_id, "already-done")
 
 
 def sweep() -> int:
-    """Fire every overdue timer (the periodic safety net); returns how many fired."""
-    due = Timer.objects.filter(fired_at__isnull=True, due_at__lte=clock.now())
+    """Fire overdue timers, oldest first (the periodic safety net); returns how many fired."""
+    now = clock.now()
+    due = list(
+        Timer.objects.filter(fired_at__isnull=True, due_at__lte=now)
+        .order_by("due_at")
+        .values_list("pk", flat=True)[:SWEEP_LIMIT]
+    )
     fired = 0
-    for timer_id, due_at in due.values_list("pk", "due_at").order_by("due_at")[:1000]:
-        try:
-            fired += fire(timer_id, due_at.isoformat()) == "fired"
-        except Exception:  # one bad row must not stop the sweep; it is retried next minute
-            log.exception("timer %s failed", timer_id)
+    for start in range(0, len(due), SWEEP_BATCH):
+        outcomes = fire_due(due[start : start + SWEEP_BATCH], now)
+        fired += sum(outcome == "fired" for outcome in outcomes.values())
     return fired
+
+
+def fire_due(timer_ids, now) -> dict[int, str]:
+    """Claim the due, unfired timers among `timer_ids` and run their handlers: one transaction.
+
+    The claim is a locked read plus one update, so a concurrent task or sweep skips what this
+    one took. Each handler runs in its own savepoint: a refusal or an error undoes that
+    handler only, and an error leaves its timer unclaimed for the next sweep. A crash undoes
+    the whole batch, so every deadline still fires exactly once.
+    """
+    outcomes: dict[int, str] = {}
+    with transaction.atomic():
+        claimed = list(
+            Timer.objects.select_for_update()
+            .filter(pk__in=timer_ids, fired_at__isnull=True, due_at__lte=now)
+            .order_by("due_at")
+        )
+        if not claimed:
+            return outcomes
+        Timer.objects.filter(pk__in=[t.pk for t in claimed]).update(fired_at=now, outcome="fired")
+        targets = _targets(claimed)
+        for timer in claimed:
+            target = targets.get((timer.content_type_id, timer.object_id))
+            outcomes[timer.pk] = _run(timer, target)
+        for outcome in ("stale", "refused"):
+            ids = [pk for pk, got in outcomes.items() if got == outcome]
+            Timer.objects.filter(pk__in=ids).update(outcome=outcome)
+        errors = [pk for pk, got in outcomes.items() if got == "error"]
+        Timer.objects.filter(pk__in=errors).update(fired_at=None, outcome="")
+    return outcomes
+
+
+def _targets(claimed) -> dict[tuple[int, str], object]:
+    """The rows the timers point at, read fresh: one query per kind of row."""
+    by_type: dict[int, list[str]] = {}
+    for timer in claimed:
+        by_type.setdefault(timer.content_type_id, []).append(timer.object_id)
+    found = {}
+    for type_id, object_ids in by_type.items():
+        model = ContentType.objects.get_for_id(type_id).model_class()
+        for pk, obj in model._base_manager.in_bulk(object_ids).items():
+            found[(type_id, str(pk))] = obj
+    return found
+
+
+def _run(timer: Timer, target) -> str:
+    """Call the handler if the row is still in the state that armed the timer."""
+    if target is None or getattr(target, "state_value", "") != timer.armed_state:
+        return "stale"
+    try:
+        with transaction.atomic():
+            import_string(timer.handler)(target)
+    except TransitionRefused as refused:
+        log.warning("timer %s refused: %s", timer.pk, refused)
+        return "refused"
+    except Exception:  # one bad row must not stop the others; it is retried next minute
+        log.exception("timer %s failed", timer.pk)
+        return "error"
+    return "fired"
