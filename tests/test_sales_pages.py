@@ -264,7 +264,6 @@ def test_M1_overrides_on_a_fichas_agendamentos_show_on_the_ficha(
 
 
 def test_G7_ficha_page_warns_of_a_suspected_duplicate(ana, clock):
-
     first = make_ficha(name="Dra. Original", email="mesmo@adv.br")
     second = make_ficha(name="Dra. Repetida", email="MESMO@adv.br")  # detection runs on save
     page = ficha_page(as_user(ana), second)
