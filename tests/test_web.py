@@ -213,3 +213,17 @@ def test_refusals_by_role_and_missing_pages_answer_in_portuguese(client, make_us
     assert 'role="alert"' in fragment.content.decode()
     missing = client.get("/fichas/999999/")
     assert missing.status_code == 404 and "Página não encontrada" in missing.content.decode()
+
+
+def test_date_filters_print_local_day_and_time_like_the_date_filter():
+    import datetime as dt
+
+    from django.template import engines
+
+    render = engines["django"].from_string("{{ d|dmy }}|{{ t|dmy_hm }}|{{ t|dmy }}|{{ none|dmy }}")
+    utc_late = dt.datetime(2027, 1, 1, 1, 30, tzinfo=dt.UTC)  # still 31/12 in São Paulo
+    assert render.render({"d": dt.date(2027, 3, 9), "t": utc_late, "none": None}) == (
+        "09/03/2027|31/12/2026 22:30|31/12/2026|"
+    )
+    same = engines["django"].from_string('{{ t|date:"d/m/Y H:i" }}').render({"t": utc_late})
+    assert same == "31/12/2026 22:30"

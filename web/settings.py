@@ -69,6 +69,7 @@ TEMPLATES = [
                 "django.contrib.messages.context_processors.messages",
                 "web.context.navigation",
             ],
+            "builtins": ["workflows.templatetags.balcao"],  # brl, dmy, dmy_hm everywhere
         },
     },
 ]

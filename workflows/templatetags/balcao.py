@@ -8,3 +8,27 @@ register = template.Library()
 @register.filter
 def brl(value):
     return format_brl(value)
+
+
+# `|date:"d/m/Y"` costs ~30 µs a call (format lookup per call); a list of 50 rows pays it
+# on every row. These give the same text.
+
+
+@register.filter(expects_localtime=True)
+def dmy(value):
+    """31/12/2026 from a date or a datetime (in the local time zone)."""
+    return _strftime(value, "%d/%m/%Y")
+
+
+@register.filter(expects_localtime=True)
+def dmy_hm(value):
+    """31/12/2026 14:05 from a datetime in the local time zone."""
+    return _strftime(value, "%d/%m/%Y %H:%M")
+
+
+def _strftime(value, pattern: str) -> str:
+    """Like the `date` filter: nothing for an empty or non-date value."""
+    try:
+        return value.strftime(pattern) if value else ""
+    except AttributeError:
+        return ""
