@@ -143,3 +143,88 @@ def test_sweep_fires_a_backlog_and_a_failing_handler_undoes_only_its_own_row(db,
     assert timers.sweep() == 1
     assert Errand.objects.get(pk=errands[1].pk).state == "expired"
     assert timers.sweep() == 0
+
+
+expire_many = timers.event_handler("expire", "prazo vencido")
+finish_many = timers.event_handler("finish", "não se conclui o que não começou")
+
+
+def test_sweep_expires_a_batch_together_with_one_audit_row_each(
+    db, clock, django_assert_max_num_queries
+):
+    errands = [Errand.objects.create() for _ in range(5)]
+    transition(errands[4], "start", actor=None, size=3)  # expire works from started too
+    for errand in errands:
+        timers.arm(
+            errand, "expiry", clock.now() + dt.timedelta(hours=1), "tests.test_timers.expire_many"
+        )
+    clock.advance(dt.timedelta(hours=2))
+
+    # listing, claim, targets, one lock, one update, one insert, outcomes: not one per row
+    with django_assert_max_num_queries(14):
+        assert timers.sweep() == 5
+    expected = [("open", 1)] * 4 + [("started", 2)]
+    for errand, (from_state, version) in zip(errands, expected, strict=True):
+        row = Errand.objects.get(pk=errand.pk)
+        entry = AuditEntry.for_object(errand).get(event="expire")
+        assert (row.state, row.version, entry.from_state, entry.reason) == (
+            "expired",
+            version,
+            from_state,
+            "prazo vencido",
+        )
+    assert {t.outcome for t in Timer.objects.all()} == {"fired"}
+
+
+def test_a_batch_refusal_touches_only_its_row(db, clock):
+    waiting, started = Errand.objects.create(), Errand.objects.create()
+    transition(started, "start", actor=None, size=1)
+    for errand in (waiting, started):
+        timers.arm(
+            errand,
+            "finish",
+            clock.now() + dt.timedelta(hours=1),
+            "tests.test_timers.finish_many",
+            armed_state=errand.state,
+        )
+    clock.advance(dt.timedelta(hours=2))
+    assert timers.sweep() == 1
+    assert Errand.objects.get(pk=waiting.pk).state == "open"  # "finish" needs a started errand
+    assert Errand.objects.get(pk=started.pk).state == "done"
+    assert Timer.for_object(waiting).get().outcome == "refused"
+    assert not AuditEntry.for_object(waiting).exists()
+
+
+def test_transition_many_refuses_models_that_keep_logic_in_save():
+    from tickets.models import Ticket
+    from workflows.engine import transition_many
+
+    with pytest.raises(ValueError, match="own save"):
+        transition_many([Ticket()], "close", actor=None)
+
+
+def expire_one_by_one(errand):
+    expire_errand(errand)
+
+
+def _broken_batch(errands):
+    Errand.objects.filter(pk__in=[e.pk for e in errands]).update(size=42)  # undone below
+    raise RuntimeError("lote falhou")
+
+
+expire_one_by_one.many = _broken_batch
+
+
+def test_a_failing_batch_is_undone_and_fired_one_by_one(db, clock):
+    errands = [Errand.objects.create() for _ in range(3)]
+    for errand in errands:
+        timers.arm(
+            errand,
+            "expiry",
+            clock.now() + dt.timedelta(hours=1),
+            "tests.test_timers.expire_one_by_one",
+        )
+    clock.advance(dt.timedelta(hours=2))
+    assert timers.sweep() == 3
+    assert sorted(calls) == sorted(e.pk for e in errands)
+    assert [(e.state, e.size) for e in Errand.objects.order_by("pk")] == [("expired", 0)] * 3

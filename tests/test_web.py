@@ -62,6 +62,7 @@ def test_search_finds_fichas_by_name_document_email_and_phone(client, demo, make
     ficha = Ficha.objects.get(email="juliana.castro@outlook.com")
     for term in [
         "juliana",
+        "castro jul",  # word prefixes, any order
         ficha.document_display,
         "JULIANA.CASTRO@outlook.com",
         "(21) 99812-3456",
@@ -70,8 +71,9 @@ def test_search_finds_fichas_by_name_document_email_and_phone(client, demo, make
     ]:
         page = client.get(reverse("ficha_search"), {"q": term}, headers={"HX-Request": "true"})
         assert "Dra. Juliana Castro" in page.content.decode(), term
-    empty = client.get(reverse("ficha_search"), {"q": "ninguém assim"})
-    assert "Nenhuma ficha encontrada" in empty.content.decode()
+    for term in ("ninguém assim", "juliana castrx", "castro dra juliana xy"):
+        empty = client.get(reverse("ficha_search"), {"q": term})
+        assert "Nenhuma ficha encontrada" in empty.content.decode(), term
     local = client.get(reverse("ficha_search"), {"q": "99812-3456"}).content.decode()
     assert "informe o DDD" in local
 

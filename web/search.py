@@ -41,11 +41,13 @@ def search_by_name(term: str):
     words = name_words(term)
     if not words:
         return Ficha.objects.none()
-    fichas = Ficha.objects.all()
-    for word in sorted(words, key=len, reverse=True):  # the most selective first
+    ids = None  # the fichas matching every word so far, intersected inside the index
+    for word in sorted(words, key=len):  # the most selective (longest) word ends outermost
         matching = NameWord.objects.filter(word__gte=word)
         bound = prefix_upper_bound(word)
         if bound:
             matching = matching.filter(word__lt=bound)
-        fichas = fichas.filter(pk__in=matching.values("ficha_id"))
-    return fichas.order_by("name")[:LIMIT]
+        if ids is not None:
+            matching = matching.filter(ficha_id__in=ids)
+        ids = matching.values("ficha_id")
+    return Ficha.objects.filter(pk__in=ids).order_by("name")[:LIMIT]

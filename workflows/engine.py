@@ -1,10 +1,11 @@
 """The one way any flow changes state: `transition()`, plus the `Decision` rule checks return."""
 
+from collections import defaultdict
 from dataclasses import dataclass, field
 from functools import lru_cache
 from typing import Any
 
-from django.db import transaction
+from django.db import models, transaction
 from statemachine import StateMachine
 from statemachine.exceptions import TransitionNotAllowed
 
@@ -113,42 +114,79 @@ def transition(
     model = type(obj)
     with transaction.atomic():
         row = model.objects.select_for_update().get(pk=obj.pk)
-        machine = row.machine
-        label = machine.event_label(event)
-        if not permitted(machine, event, actor):
-            raise TransitionRefused(
-                f"Seu perfil não permite “{label}”. Peça a um gestor.",
-                *machine.event_rules.get(event, ()),
-            )
-        if event in machine.reason_required and is_placeholder(reason):
-            raise TransitionRefused(
-                f"“{label}” exige uma justificativa escrita.",
-                *machine.event_rules.get(event, ("M1",)),
-            )
-        from_state = row.state_value
-        from_label = row.state_label
-        before = _field_values(row)
-        try:
-            machine.send(event, actor=actor, reason=reason, **data)
-        except TransitionNotAllowed:
-            raise TransitionRefused(
-                f"Não é possível “{label}” quando está “{from_label}”.",
-                *machine.event_rules.get(event, ()),
-            ) from None
-        row.version += 1
-        row.save(update_fields=_changed(before, _field_values(row)))
-        AuditEntry.objects.create(
-            target=row,
-            actor=actor,
-            at=clock.now(),
-            event=event,
-            from_state=from_state,
-            to_state=row.state_value,
-            reason=reason,
-            rule_ids=list(dict.fromkeys([*machine.event_rules.get(event, ()), *rule_ids])),
-        )
+        changed, audit = _fire(row, event, actor, reason, rule_ids, data)
+        row.save(update_fields=changed)
+        audit.save()
     _copy_fields(row, obj)
     return row
+
+
+def transition_many(objs, event: str, *, actor, reason: str = "") -> dict:
+    """`transition` on many rows of one model at once, for the sweep's expiries: one locked
+    read, one UPDATE per set of changed fields, one INSERT of audit rows.
+
+    Only for events whose machine actions write nothing but the row itself, on models that
+    keep no logic in `save()`. Returns the refusals by pk; the other rows moved.
+    """
+    if not objs:
+        return {}
+    model = type(objs[0])
+    if model.save is not models.Model.save:
+        raise ValueError(f"{model.__name__} has its own save(): use transition() per row")
+    refused, by_fields, audits = {}, defaultdict(list), []
+    with transaction.atomic():
+        rows = model.objects.select_for_update().filter(pk__in=[o.pk for o in objs])
+        for row in rows.order_by("pk"):
+            try:
+                changed, audit = _fire(row, event, actor, reason, (), {})
+            except TransitionRefused as refusal:
+                refused[row.pk] = refusal
+                continue
+            by_fields[tuple(changed)].append(row)
+            audits.append(audit)
+        for fields, moved in by_fields.items():
+            model.objects.bulk_update(moved, fields)
+        AuditEntry.objects.bulk_create(audits)
+    return refused
+
+
+def _fire(row: WorkflowModel, event: str, actor, reason: str, rule_ids, data):
+    """Check the role and the reason, run the machine on the locked row; returns the fields
+    it changed and the audit row to save."""
+    machine = row.machine
+    label = machine.event_label(event)
+    if not permitted(machine, event, actor):
+        raise TransitionRefused(
+            f"Seu perfil não permite “{label}”. Peça a um gestor.",
+            *machine.event_rules.get(event, ()),
+        )
+    if event in machine.reason_required and is_placeholder(reason):
+        raise TransitionRefused(
+            f"“{label}” exige uma justificativa escrita.",
+            *machine.event_rules.get(event, ("M1",)),
+        )
+    from_state = row.state_value
+    from_label = row.state_label
+    before = _field_values(row)
+    try:
+        machine.send(event, actor=actor, reason=reason, **data)
+    except TransitionNotAllowed:
+        raise TransitionRefused(
+            f"Não é possível “{label}” quando está “{from_label}”.",
+            *machine.event_rules.get(event, ()),
+        ) from None
+    row.version += 1
+    audit = AuditEntry(
+        target=row,
+        actor=actor,
+        at=clock.now(),
+        event=event,
+        from_state=from_state,
+        to_state=row.state_value,
+        reason=reason,
+        rule_ids=list(dict.fromkeys([*machine.event_rules.get(event, ()), *rule_ids])),
+    )
+    return _changed(before, _field_values(row)), audit
 
 
 def _field_values(row: WorkflowModel) -> dict:

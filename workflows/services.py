@@ -395,9 +395,8 @@ def conclude_agendamento(ag: Agendamento, *, actor, text: str, channel="phone", 
     return ag
 
 
-def expire_agendamento(ag: Agendamento) -> None:
-    """S2 timer handler: past its deadline the agendamento stops reserving the client."""
-    transition(ag, "expire", actor=None, reason="prazo do agendamento vencido")
+# S2 timer handler: past its deadline the agendamento stops reserving the client.
+expire_agendamento = timers.event_handler("expire", "prazo do agendamento vencido")
 
 
 # --- Availability (S8, S9) ----------------------------------------------------------------
@@ -861,8 +860,8 @@ def change_expired(change: DataChangeRequest) -> bool:
     return change.expires_at <= clock.now()
 
 
-def expire_data_change(change: DataChangeRequest) -> None:
-    transition(change, "expire", actor=None, reason="titular não respondeu em 72 horas")
+# S1 timer handler: the holder did not confirm the change in time.
+expire_data_change = timers.event_handler("expire", "titular não respondeu em 72 horas")
 
 
 # --- S8: receptive sale triage ----------------------------------------------------------------
@@ -1290,6 +1289,5 @@ def _close_follow_up(orcamento: Orcamento, actor, text: str) -> None:
         conclude_agendamento(follow_up, actor=actor, text=text, channel="email")
 
 
-def expire_orcamento(orcamento: Orcamento) -> None:
-    """G8 timer: a sent quote past its validity expires."""
-    transition(orcamento, "expire", actor=None, reason="validade do orçamento vencida")
+# G8 timer handler: a sent quote past its validity expires.
+expire_orcamento = timers.event_handler("expire", "validade do orçamento vencida")

@@ -17,7 +17,7 @@ from django_q.models import Schedule
 from django_q.tasks import schedule
 
 from . import clock
-from .engine import TransitionRefused
+from .engine import TransitionRefused, transition, transition_many
 from .models import Timer
 
 log = logging.getLogger(__name__)
@@ -94,9 +94,10 @@ def fire_due(timer_ids, now) -> dict[int, str]:
     """Claim the due, unfired timers among `timer_ids` and run their handlers: one transaction.
 
     The claim is a locked read plus one update, so a concurrent task or sweep skips what this
-    one took. Each handler runs in its own savepoint: a refusal or an error undoes that
-    handler only, and an error leaves its timer unclaimed for the next sweep. A crash undoes
-    the whole batch, so every deadline still fires exactly once.
+    one took. Each handler runs in its own savepoint (a handler with `many` takes its rows
+    together): a refusal or an error undoes that handler only, and an error leaves its timer
+    unclaimed for the next sweep. A crash undoes the whole batch, so every deadline still
+    fires exactly once.
     """
     outcomes: dict[int, str] = {}
     with transaction.atomic():
@@ -109,9 +110,15 @@ def fire_due(timer_ids, now) -> dict[int, str]:
             return outcomes
         Timer.objects.filter(pk__in=[t.pk for t in claimed]).update(fired_at=now, outcome="fired")
         targets = _targets(claimed)
+        by_handler: dict[str, list] = {}
         for timer in claimed:
             target = targets.get((timer.content_type_id, timer.object_id))
-            outcomes[timer.pk] = _run(timer, target)
+            if target is None or getattr(target, "state_value", "") != timer.armed_state:
+                outcomes[timer.pk] = "stale"  # the row moved on since the timer was armed
+            else:
+                by_handler.setdefault(timer.handler, []).append((timer, target))
+        for path, ready in by_handler.items():
+            outcomes.update(_run(import_string(path), ready))
         for outcome in ("stale", "refused"):
             ids = [pk for pk, got in outcomes.items() if got == outcome]
             Timer.objects.filter(pk__in=ids).update(outcome=outcome)
@@ -133,13 +140,27 @@ def _targets(claimed) -> dict[tuple[int, str], object]:
     return found
 
 
-def _run(timer: Timer, target) -> str:
-    """Call the handler if the row is still in the state that armed the timer."""
-    if target is None or getattr(target, "state_value", "") != timer.armed_state:
-        return "stale"
+def _run(handler, ready) -> dict[int, str]:
+    """Call the handler on each (timer, row); all rows at once when it has `many`."""
+    many = getattr(handler, "many", None)
+    if many is not None and len({target.pk for _, target in ready}) == len(ready) > 1:
+        try:
+            with transaction.atomic():
+                refused = many([target for _, target in ready])
+        except Exception:  # fall back to one by one, so only the bad row waits
+            log.exception("batch of %s failed; firing one by one", handler.__name__)
+        else:
+            for timer, target in ready:
+                if target.pk in refused:
+                    log.warning("timer %s refused: %s", timer.pk, refused[target.pk])
+            return {t.pk: "refused" if o.pk in refused else "fired" for t, o in ready}
+    return {timer.pk: _run_one(handler, timer, target) for timer, target in ready}
+
+
+def _run_one(handler, timer: Timer, target) -> str:
     try:
         with transaction.atomic():
-            import_string(timer.handler)(target)
+            handler(target)
     except TransitionRefused as refused:
         log.warning("timer %s refused: %s", timer.pk, refused)
         return "refused"
@@ -147,3 +168,14 @@ def _run(timer: Timer, target) -> str:
         log.exception("timer %s failed", timer.pk)
         return "error"
     return "fired"
+
+
+def event_handler(event: str, reason: str):
+    """A timer handler that only fires `event` on its row (an expiry), as the system: the
+    sweep fires a batch of them with one `transition_many`."""
+
+    def handler(obj) -> None:
+        transition(obj, event, actor=None, reason=reason)
+
+    handler.many = lambda objs: transition_many(objs, event, actor=None, reason=reason)
+    return handler
