@@ -222,10 +222,12 @@ def test_date_filters_print_local_day_and_time_like_the_date_filter():
 
     from django.template import engines
 
-    render = engines["django"].from_string("{{ d|dmy }}|{{ t|dmy_hm }}|{{ t|dmy }}|{{ none|dmy }}")
+    render = engines["django"].from_string(
+        "{{ d|dmy }}|{{ t|dmy_hm }}|{{ t|dmy }}|{{ none|dmy }}|{{ t|dm_hm }}"
+    )
     utc_late = dt.datetime(2027, 1, 1, 1, 30, tzinfo=dt.UTC)  # still 31/12 in São Paulo
     assert render.render({"d": dt.date(2027, 3, 9), "t": utc_late, "none": None}) == (
-        "09/03/2027|31/12/2026 22:30|31/12/2026|"
+        "09/03/2027|31/12/2026 22:30|31/12/2026||31/12 22:30"
     )
     same = engines["django"].from_string('{{ t|date:"d/m/Y H:i" }}').render({"t": utc_late})
     assert same == "31/12/2026 22:30"

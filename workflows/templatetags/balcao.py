@@ -26,6 +26,12 @@ def dmy_hm(value):
     return _strftime(value, "%d/%m/%Y %H:%M")
 
 
+@register.filter(expects_localtime=True)
+def dm_hm(value):
+    """31/12 14:05: a deadline close enough to need no year."""
+    return _strftime(value, "%d/%m %H:%M")
+
+
 def _strftime(value, pattern: str) -> str:
     """Like the `date` filter: nothing for an empty or non-date value."""
     try:
