@@ -5,43 +5,26 @@ config (plaintext login on loopback, passwd-file users, Maildir), starts it on a
 stops it at the end of the session.
 """
 
-import contextlib
 import os
 import shutil
-import socket
 import subprocess
 import tempfile
-import time
 from pathlib import Path
+
+from tests.servers import ensure_package, free_port, stop_process, wait_for_port
 
 USER, PASSWORD = "suporte@webplanet.test", "senha-imap-123"
 
 
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
 def ensure_installed() -> str | None:
     """Path of the dovecot binary, installing the Debian package if needed; None if impossible."""
-    for binary in (shutil.which("dovecot"), "/usr/sbin/dovecot"):
-        if binary and Path(binary).exists():
-            return binary
-    if os.geteuid() != 0 or not shutil.which("apt-get"):
-        return None
-    env = {**os.environ, "DEBIAN_FRONTEND": "noninteractive"}
-    install = ["apt-get", "install", "-y", "-qq", "dovecot-imapd"]
-    if subprocess.run(install, env=env, capture_output=True).returncode != 0:
-        subprocess.run(["apt-get", "update", "-qq"], env=env, capture_output=True)
-        subprocess.run(install, env=env, capture_output=True, check=True)
-    return shutil.which("dovecot") or "/usr/sbin/dovecot"
+    return ensure_package("dovecot-imapd", "dovecot")
 
 
 class Dovecot:
     def __init__(self, binary: str):
         self.binary = binary
-        self.port = _free_port()
+        self.port = free_port()
         self.dir = Path(tempfile.mkdtemp(prefix="balcao-dovecot-"))
         self.conf = self.dir / "dovecot.conf"
 
@@ -100,22 +83,11 @@ service stats {{
             stdout=subprocess.DEVNULL,
             stderr=subprocess.DEVNULL,
         )
-        deadline = time.monotonic() + 15
-        while time.monotonic() < deadline and self.process.poll() is None:
-            with (
-                contextlib.suppress(OSError),
-                socket.create_connection(("127.0.0.1", self.port), timeout=1),
-            ):
-                return self
-            time.sleep(0.1)
+        if wait_for_port(self.process, self.port):
+            return self
         log = (root / "dovecot.log").read_text() if (root / "dovecot.log").exists() else ""
         raise RuntimeError(f"dovecot did not start: {log}")
 
     def stop(self) -> None:
-        self.process.terminate()
-        try:
-            self.process.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            self.process.kill()
-            self.process.wait()
+        stop_process(self.process)
         shutil.rmtree(self.dir, ignore_errors=True)
