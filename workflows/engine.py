@@ -6,6 +6,7 @@ from functools import lru_cache
 from typing import Any
 
 from django.db import models, transaction
+from django.db.models import F
 from statemachine import StateMachine
 from statemachine.exceptions import TransitionNotAllowed
 
@@ -133,7 +134,7 @@ def transition_many(objs, event: str, *, actor, reason: str = "") -> dict:
     model = type(objs[0])
     if model.save is not models.Model.save:
         raise ValueError(f"{model.__name__} has its own save(): use transition() per row")
-    refused, by_fields, audits = {}, defaultdict(list), []
+    refused, by_values, audits = {}, defaultdict(list), []
     with transaction.atomic():
         rows = model.objects.select_for_update().filter(pk__in=[o.pk for o in objs])
         for row in rows.order_by("pk"):
@@ -142,10 +143,14 @@ def transition_many(objs, event: str, *, actor, reason: str = "") -> dict:
             except TransitionRefused as refusal:
                 refused[row.pk] = refusal
                 continue
-            by_fields[tuple(changed)].append(row)
             audits.append(audit)
-        for fields, moved in by_fields.items():
-            model.objects.bulk_update(moved, fields)
+            values = tuple((name, getattr(row, name)) for name in changed if name != "version")
+            try:
+                by_values[values].append(row.pk)  # rows that end alike share one UPDATE
+            except TypeError:  # a list or dict value: this row is saved on its own
+                row.save(update_fields=changed)
+        for values, pks in by_values.items():
+            model.objects.filter(pk__in=pks).update(**dict(values), version=F("version") + 1)
         AuditEntry.objects.bulk_create(audits)
     return refused
 
