@@ -410,19 +410,6 @@ def my_agendamentos(user):
 CONSOLE_LIMIT = 30
 
 
-# What the console's table of expired agendamentos shows: 50 rows of fichas read in full
-# cost more than the query itself.
-EXPIRED_COLUMNS = (
-    "ficha__name",
-    "kind",
-    "product__name",
-    "owner__username",
-    "owner__first_name",
-    "owner__last_name",
-    "due_date",
-)
-
-
 @login_required
 def manager_console(request):
     require_roles(request.user, MANAGER)
@@ -463,7 +450,6 @@ def manager_console(request):
             state=Agendamento.State.EXPIRED, due_date__gte=today - dt.timedelta(days=30)
         )
         .select_related("ficha", "product", "owner")
-        .only(*EXPIRED_COLUMNS)
         .order_by("-due_date", "-pk")[:50],
         "overrides": Override.objects.select_related("manager", "content_type").order_by("-at")[
             :CONSOLE_LIMIT
