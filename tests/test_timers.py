@@ -1,8 +1,10 @@
 """Timers: django-q2 one-off tasks at deadlines, idempotent, backed up by a minute sweep."""
 
 import datetime as dt
+import threading
 
 import pytest
+from django.db import connection
 from django_q.models import Schedule
 
 from tests.flowapp.models import Errand
@@ -228,3 +230,32 @@ def test_a_failing_batch_is_undone_and_fired_one_by_one(db, clock):
     assert timers.sweep() == 3
     assert sorted(calls) == sorted(e.pk for e in errands)
     assert [(e.state, e.size) for e in Errand.objects.order_by("pk")] == [("expired", 0)] * 3
+
+
+@pytest.mark.django_db(transaction=True)
+def test_two_sweeps_racing_on_one_backlog_fire_each_deadline_once(clock):
+    errands = [Errand.objects.create() for _ in range(30)]
+    for errand in errands:
+        timers.arm(
+            errand, "expiry", clock.now() + dt.timedelta(hours=1), "tests.test_timers.expire_many"
+        )
+    clock.advance(dt.timedelta(hours=2))
+    barrier, fired = threading.Barrier(2), []
+
+    def sweep():
+        try:
+            barrier.wait()
+            fired.append(timers.sweep())
+        finally:
+            connection.close()
+
+    threads = [threading.Thread(target=sweep) for _ in range(2)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+
+    assert sum(fired) == 30
+    assert Errand.objects.filter(state="expired").count() == 30
+    assert AuditEntry.objects.filter(event="expire").count() == 30
+    assert set(Timer.objects.values_list("outcome", flat=True)) == {"fired"}

@@ -80,7 +80,7 @@ def sweep() -> int:
     now = clock.now()
     due = list(
         Timer.objects.filter(fired_at__isnull=True, due_at__lte=now)
-        .order_by("due_at")
+        .order_by("due_at", "pk")
         .values_list("pk", flat=True)[:SWEEP_LIMIT]
     )
     fired = 0
@@ -104,7 +104,7 @@ def fire_due(timer_ids, now) -> dict[int, str]:
         claimed = list(
             Timer.objects.select_for_update()
             .filter(pk__in=timer_ids, fired_at__isnull=True, due_at__lte=now)
-            .order_by("due_at")
+            .order_by("due_at", "pk")  # one lock order for every claimer: no deadlock
         )
         if not claimed:
             return outcomes
