@@ -259,3 +259,14 @@ def test_two_sweeps_racing_on_one_backlog_fire_each_deadline_once(clock):
     assert Errand.objects.filter(state="expired").count() == 30
     assert AuditEntry.objects.filter(event="expire").count() == 30
     assert set(Timer.objects.values_list("outcome", flat=True)) == {"fired"}
+
+
+def test_a_timer_whose_handler_is_gone_waits_and_the_others_fire(armed, clock):
+    errand, timer = armed
+    other = Errand.objects.create()
+    lost = timers.arm(other, "expiry", timer.due_at, "tests.test_timers.renamed_handler")
+    clock.advance(dt.timedelta(hours=3))
+    assert timers.sweep() == 1
+    assert Errand.objects.get(pk=errand.pk).state == "expired"
+    lost.refresh_from_db()
+    assert (lost.fired_at, Errand.objects.get(pk=other.pk).state) == (None, "open")

@@ -118,7 +118,7 @@ def fire_due(timer_ids, now) -> dict[int, str]:
             else:
                 by_handler.setdefault(timer.handler, []).append((timer, target))
         for path, ready in by_handler.items():
-            outcomes.update(_run(import_string(path), ready))
+            outcomes.update(_run(path, ready))
         for outcome in ("stale", "refused"):
             ids = [pk for pk, got in outcomes.items() if got == outcome]
             Timer.objects.filter(pk__in=ids).update(outcome=outcome)
@@ -135,20 +135,27 @@ def _targets(claimed) -> dict[tuple[int, str], object]:
     found = {}
     for type_id, object_ids in by_type.items():
         model = ContentType.objects.get_for_id(type_id).model_class()
+        if model is None:  # a model that no longer exists: its timers are stale
+            continue
         for pk, obj in model._base_manager.in_bulk(object_ids).items():
             found[(type_id, str(pk))] = obj
     return found
 
 
-def _run(handler, ready) -> dict[int, str]:
+def _run(path: str, ready) -> dict[int, str]:
     """Call the handler on each (timer, row); all rows at once when it has `many`."""
+    try:
+        handler = import_string(path)
+    except ImportError:  # a handler renamed under armed timers: they wait, loudly
+        log.exception("timer handler %s not found", path)
+        return {timer.pk: "error" for timer, _ in ready}
     many = getattr(handler, "many", None)
     if many is not None and len({target.pk for _, target in ready}) == len(ready) > 1:
         try:
             with transaction.atomic():
                 refused = many([target for _, target in ready])
         except Exception:  # fall back to one by one, so only the bad row waits
-            log.exception("batch of %s failed; firing one by one", handler.__name__)
+            log.exception("batch of %s failed; firing one by one", path)
         else:
             for timer, target in ready:
                 if target.pk in refused:
