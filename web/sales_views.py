@@ -139,8 +139,7 @@ def ficha_context(ficha, user):
     open_boletos = [b for b in boletos if b.is_open]
     products = list(Product.objects.filter(active=True))
     live = list(live_agendamentos(ficha))
-    triage_form = forms.TriageStartForm()
-    triage_form.fields["product"].choices = [("", "---------")] + [(p.pk, p.name) for p in products]
+    sale_live = services.sale_agendamentos(live)
     context = {
         "ficha": ficha,
         "boletos": boletos,
@@ -148,10 +147,7 @@ def ficha_context(ficha, user):
         "open_total": sum(b.amount for b in open_boletos),
         "pending_changes": ficha.data_changes.filter(state="pending"),
         "duplicate_cases": duplicate_suspicions(ficha),
-        "ownership": [
-            (p, services.may_sell(ficha, p, user, live=services.sale_agendamentos(live)))
-            for p in products
-        ],
+        "ownership": [(p, services.may_sell(ficha, p, user, live=sale_live)) for p in products],
         "agendamento_rows": agendamento_rows(live, user),
         "movimentacoes": ficha.movimentacoes.select_related("author", "product")[:50],
         "sales": ficha.sales.select_related("product", "seller", "commission_to")[:20],
@@ -160,7 +156,7 @@ def ficha_context(ficha, user):
         "history_url": _history_url(ficha),
         "onboarding": ficha.onboardings.order_by("-started_at", "-pk").first(),
         "merged_from": list(ficha.merged_from.only("pk", "name")),
-        "triage_form": triage_form,
+        "triage_form": forms.TriageStartForm(products=products),
         "orcamentos": ficha.orcamentos.select_related("author")[:20],
         "open_triages": ficha.triages.exclude(
             state__in=[Triage.State.SOLD, Triage.State.CLOSED, Triage.State.PRICE_SENT]
