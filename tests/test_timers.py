@@ -107,6 +107,13 @@ def test_sweep_is_scheduled_every_minute_after_migrate(db):
     )
 
 
+def arm_overdue(errands, handler: str, clock, key="expiry"):
+    """Arm `handler` (a function of this module) on each errand, then let it fall due."""
+    for errand in errands:
+        timers.arm(errand, key, clock.now() + dt.timedelta(hours=1), f"tests.test_timers.{handler}")
+    clock.advance(dt.timedelta(hours=2))
+
+
 def expire_unless_broken(errand):
     """A handler that fails on one row (size 99) and is refused on another (size 7)."""
     if errand.size == 99:
@@ -118,14 +125,7 @@ def expire_unless_broken(errand):
 
 def test_sweep_fires_a_backlog_and_a_failing_handler_undoes_only_its_own_row(db, clock):
     errands = [Errand.objects.create(size=size) for size in (1, 99, 7, 2)]
-    for errand in errands:
-        timers.arm(
-            errand,
-            "expiry",
-            clock.now() + dt.timedelta(hours=1),
-            "tests.test_timers.expire_unless_broken",
-        )
-    clock.advance(dt.timedelta(hours=2))
+    arm_overdue(errands, "expire_unless_broken", clock)
 
     assert timers.sweep() == 2
     states = [Errand.objects.get(pk=e.pk).state for e in errands]
@@ -156,11 +156,7 @@ def test_sweep_expires_a_batch_together_with_one_audit_row_each(
 ):
     errands = [Errand.objects.create() for _ in range(5)]
     transition(errands[4], "start", actor=None, size=3)  # expire works from started too
-    for errand in errands:
-        timers.arm(
-            errand, "expiry", clock.now() + dt.timedelta(hours=1), "tests.test_timers.expire_many"
-        )
-    clock.advance(dt.timedelta(hours=2))
+    arm_overdue(errands, "expire_many", clock)
 
     # listing, claim, targets, one lock, one update, one insert, outcomes: not one per row
     with django_assert_max_num_queries(14):
@@ -181,15 +177,7 @@ def test_sweep_expires_a_batch_together_with_one_audit_row_each(
 def test_a_batch_refusal_touches_only_its_row(db, clock):
     waiting, started = Errand.objects.create(), Errand.objects.create()
     transition(started, "start", actor=None, size=1)
-    for errand in (waiting, started):
-        timers.arm(
-            errand,
-            "finish",
-            clock.now() + dt.timedelta(hours=1),
-            "tests.test_timers.finish_many",
-            armed_state=errand.state,
-        )
-    clock.advance(dt.timedelta(hours=2))
+    arm_overdue((waiting, started), "finish_many", clock, key="finish")
     assert timers.sweep() == 1
     assert Errand.objects.get(pk=waiting.pk).state == "open"  # "finish" needs a started errand
     assert Errand.objects.get(pk=started.pk).state == "done"
@@ -219,14 +207,7 @@ expire_one_by_one.many = _broken_batch
 
 def test_a_failing_batch_is_undone_and_fired_one_by_one(db, clock):
     errands = [Errand.objects.create() for _ in range(3)]
-    for errand in errands:
-        timers.arm(
-            errand,
-            "expiry",
-            clock.now() + dt.timedelta(hours=1),
-            "tests.test_timers.expire_one_by_one",
-        )
-    clock.advance(dt.timedelta(hours=2))
+    arm_overdue(errands, "expire_one_by_one", clock)
     assert timers.sweep() == 3
     assert sorted(calls) == sorted(e.pk for e in errands)
     assert [(e.state, e.size) for e in Errand.objects.order_by("pk")] == [("expired", 0)] * 3
@@ -235,11 +216,7 @@ def test_a_failing_batch_is_undone_and_fired_one_by_one(db, clock):
 @pytest.mark.django_db(transaction=True)
 def test_two_sweeps_racing_on_one_backlog_fire_each_deadline_once(clock):
     errands = [Errand.objects.create() for _ in range(30)]
-    for errand in errands:
-        timers.arm(
-            errand, "expiry", clock.now() + dt.timedelta(hours=1), "tests.test_timers.expire_many"
-        )
-    clock.advance(dt.timedelta(hours=2))
+    arm_overdue(errands, "expire_many", clock)
     barrier, fired = threading.Barrier(2), []
 
     def sweep():
