@@ -151,3 +151,16 @@ def test_T6_T8_sla_queue_and_routine_stay_bounded_as_tickets_grow(
     page = support.get(reverse("tickets:queue")).content.decode()
     assert len(re.findall(r'href="/suporte/chamados/\d+/"', page)) == 10
     assert "Mostrando os 10 mais urgentes de 15 clientes aguardando" in page
+
+
+def test_ficha_page_costs_the_same_queries_whatever_the_fichas_status(people, clock):
+    from workflows.services import inactivate_manually
+
+    active, inactive = make_ficha(), make_ficha()
+    inactivate_manually(inactive, actor=people["gestor"], reason="Cliente pediu para encerrar")
+    ana = Client()
+    ana.force_login(people["ana"])
+    page = lambda f: ana.get(reverse("ficha_detail", args=[f.pk]))  # noqa: E731
+    page(active)  # warm the per-process caches
+    assert "Inativado manualmente por Gestor" in page(inactive).content.decode()
+    assert queries(lambda: page(inactive)) == queries(lambda: page(active))

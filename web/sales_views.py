@@ -178,7 +178,7 @@ def _history_url(obj):
 @login_required
 def ficha_detail(request, pk):
     require_roles(request.user, *ATTENDANTS)
-    ficha = get_object_or_404(Ficha, pk=pk)
+    ficha = get_object_or_404(Ficha.objects.select_related("inactivated_by"), pk=pk)
     if ficha.status == Ficha.Status.MERGED and ficha.merged_into_id:
         messages.warning(
             request,
