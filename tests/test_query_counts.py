@@ -164,3 +164,22 @@ def test_ficha_page_costs_the_same_queries_whatever_the_fichas_status(people, cl
     page(active)  # warm the per-process caches
     assert "Inativado manualmente por Gestor" in page(inactive).content.decode()
     assert queries(lambda: page(inactive)) == queries(lambda: page(active))
+
+
+def test_ficha_page_reads_the_owners_availability_with_their_agendamentos(people, products, clock):
+    one, three = make_ficha(), make_ficha()
+    for ficha, codes in ((one, ["intimacao"]), (three, ["intimacao", "pesquisa", "integra"])):
+        for code in codes:
+            open_agendamento(
+                ficha,
+                owner=people["bruno"],
+                kind="venda_com_contato",
+                product=products[code],
+                **contact(),
+            )
+    ana = Client()
+    ana.force_login(people["ana"])
+    page = lambda f: ana.get(reverse("ficha_detail", args=[f.pk]))  # noqa: E731
+    page(one)  # warm the per-process caches
+    assert page(three).content.decode().count("passe para") == 3  # S2: each held by Bruno
+    assert queries(lambda: page(three)) == queries(lambda: page(one))

@@ -122,7 +122,9 @@ def agendamento_rows(agendamentos, user):
 
 
 def live_agendamentos(ficha):
-    return ficha.agendamentos.filter(state__in=Agendamento.LIVE).select_related("owner", "product")
+    return ficha.agendamentos.filter(state__in=Agendamento.LIVE).select_related(
+        "owner__agent_profile", "product"
+    )
 
 
 def duplicate_suspicions(ficha):

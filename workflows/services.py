@@ -243,7 +243,7 @@ def live_sale_agendamentos(ficha: Ficha) -> list[Agendamento]:
     return list(
         ficha.agendamentos.filter(
             state__in=Agendamento.LIVE, kind=AgendamentoKind.SALE_WITH_CONTACT
-        ).select_related("owner", "product")
+        ).select_related("owner__agent_profile", "product")
     )
 
 
@@ -403,8 +403,11 @@ expire_agendamento = timers.event_handler("expire", "prazo do agendamento vencid
 
 
 def availability(user, day: dt.date | None = None) -> str:
-    profile = AgentProfile.objects.filter(user=user).first()
-    if profile is None:
+    """S9: the user's situation on `day`; no query when the profile came with the user
+    (`select_related("owner__agent_profile")`)."""
+    try:
+        profile = user.agent_profile
+    except AgentProfile.DoesNotExist:
         return AgentProfile.Status.AVAILABLE
     return profile.status_on(day or clock.today())
 
@@ -424,6 +427,7 @@ def set_availability(user, status: str, vacation_from=None, vacation_until=None)
             "vacation_until": vacation_until,
         },
     )
+    user.agent_profile = profile  # later reads through this user see the new situation
     return profile
 
 
