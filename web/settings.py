@@ -89,10 +89,6 @@ DATABASE_URL = os.environ.get("DATABASE_URL", "")
 DATABASES = {
     "default": dj_database_url.parse(DATABASE_URL, conn_max_age=60) if DATABASE_URL else _SQLITE
 }
-if DATABASE_URL and env_bool("PG_PREPARED", True):
-    # A query run twice on a connection is prepared on the server: no planning on the hot
-    # pages' repeated queries. Turn off behind a transaction-pooling pgbouncer.
-    DATABASES["default"]["OPTIONS"] = {"server_side_binding": True, "prepare_threshold": 2}
 
 AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator"},
