@@ -4,6 +4,7 @@ import zoneinfo
 import pytest
 from django.contrib.auth.models import Group, User
 
+from tests.tickets_support.fake_github import WEBHOOK_SECRET, FakeGitHub
 from workflows import clock as project_clock
 
 SP = zoneinfo.ZoneInfo("America/Sao_Paulo")
@@ -41,3 +42,15 @@ def make_user(db):
         return user
 
     return make
+
+
+@pytest.fixture
+def fake_github(settings):
+    """The app pointed at a FakeGitHub, with the webhook secret set."""
+    with FakeGitHub() as fake:
+        settings.GITHUB_API_URL = fake.url
+        settings.GITHUB_REPOSITORY = "webplanet/g3stor"
+        settings.GITHUB_TOKEN = "test-token"
+        settings.GITHUB_WEBHOOK_SECRET = WEBHOOK_SECRET
+        settings.GITHUB_TIMEOUT_SECONDS = 5
+        yield fake

@@ -1,8 +1,6 @@
 """T7: "Abrir no GitHub" against a local GitHub API on 127.0.0.1, retries, and the webhook."""
 
 import datetime as dt
-import hashlib
-import hmac
 import json
 import socket
 import uuid
@@ -11,7 +9,7 @@ import pytest
 from django.test import Client
 from django.urls import reverse
 
-from tests.tickets_support.fake_github import FakeGitHub
+from tests.tickets_support.fake_github import WEBHOOK_SECRET, signature
 from tests.tickets_support.helpers import new_ticket
 from tickets import services
 from tickets.models import GithubDelivery, Ticket, TicketNote
@@ -21,19 +19,7 @@ from workflows.models import AuditEntry, Timer
 from workflows.roles import SELLER, SUPPORT, SUPPORT_DEV
 
 pytestmark = pytest.mark.django_db
-SECRET = "segredo-do-webhook"
 WEBHOOK = "/suporte/github/webhook/"
-
-
-@pytest.fixture
-def fake_github(settings):
-    with FakeGitHub() as fake:
-        settings.GITHUB_API_URL = fake.url
-        settings.GITHUB_REPOSITORY = "webplanet/g3stor"
-        settings.GITHUB_TOKEN = "test-token"
-        settings.GITHUB_WEBHOOK_SECRET = SECRET
-        settings.GITHUB_TIMEOUT_SECONDS = 5
-        yield fake
 
 
 @pytest.fixture
@@ -182,15 +168,14 @@ def issue_payload(action, number=42, repo="webplanet/g3stor", state=None):
     }
 
 
-def deliver(payload, event="issues", secret=SECRET, delivery=None, body=None, signature=None):
+def deliver(payload, event="issues", secret=WEBHOOK_SECRET, delivery=None, body=None, signed=None):
     raw = body if body is not None else json.dumps(payload).encode()
     headers = {
         "X-GitHub-Event": event,
         "X-GitHub-Delivery": delivery or str(uuid.uuid4()),
     }
     if secret is not None:
-        digest = hmac.new(secret.encode(), json.dumps(payload).encode(), hashlib.sha256)
-        headers["X-Hub-Signature-256"] = signature or f"sha256={digest.hexdigest()}"
+        headers["X-Hub-Signature-256"] = signed or signature(json.dumps(payload).encode(), secret)
     return Client(enforce_csrf_checks=True).post(
         WEBHOOK, raw, content_type="application/json", headers=headers
     )
@@ -227,7 +212,7 @@ def test_T7_webhook_rejects_unsigned_or_tampered_payloads(fake_github, support, 
         tampered = json.dumps(issue_payload("closed", number=43)).encode()
         response = deliver(payload, body=tampered)
     elif how == "malformed_header":
-        response = deliver(payload, signature="sha1=abc")
+        response = deliver(payload, signed="sha1=abc")
     else:
         settings.GITHUB_WEBHOOK_SECRET = ""
         response = deliver(payload)

@@ -2,8 +2,6 @@
 (issue 7: 4, 5). GitHub is the local fake API on 127.0.0.1 the T7 tests use."""
 
 import datetime as dt
-import hashlib
-import hmac
 import json
 import re
 import urllib.request
@@ -13,30 +11,17 @@ import pytest
 from playwright.sync_api import expect
 
 from tests.browser.conftest import screenshot
-from tests.tickets_support.fake_github import FakeGitHub
+from tests.tickets_support.fake_github import signature
 from tests.tickets_support.helpers import new_ticket
 from tickets.models import Level, Romaneio, RomaneioItem, RoutineCheck, Ticket
 from workflows.roles import AGENT, SUPPORT, SUPPORT_DEV
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
-SECRET = "segredo-do-webhook"
-
-
-@pytest.fixture
-def fake_github(settings):
-    with FakeGitHub() as fake:
-        settings.GITHUB_API_URL = fake.url
-        settings.GITHUB_REPOSITORY = "webplanet/g3stor"
-        settings.GITHUB_TOKEN = "test-token"
-        settings.GITHUB_WEBHOOK_SECRET = SECRET
-        settings.GITHUB_TIMEOUT_SECONDS = 5
-        yield fake
 
 
 def deliver_webhook(base_url, event, payload):
     """What GitHub sends: the raw JSON body signed with the shared secret (X-Hub-Signature-256)."""
     body = json.dumps(payload).encode()
-    signature = hmac.new(SECRET.encode(), body, hashlib.sha256).hexdigest()
     request = urllib.request.Request(
         f"{base_url}/suporte/github/webhook/",
         data=body,
@@ -45,7 +30,7 @@ def deliver_webhook(base_url, event, payload):
             "Content-Type": "application/json",
             "X-GitHub-Event": event,
             "X-GitHub-Delivery": str(uuid.uuid4()),
-            "X-Hub-Signature-256": f"sha256={signature}",
+            "X-Hub-Signature-256": signature(body),
         },
     )
     with urllib.request.urlopen(request, timeout=10) as response:  # noqa: S310 (local server)

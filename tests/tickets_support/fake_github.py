@@ -1,8 +1,17 @@
 """A local stand-in for the GitHub REST API on 127.0.0.1 (T7 tests): same endpoint, same JSON."""
 
+import hashlib
+import hmac
 import json
 import threading
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+WEBHOOK_SECRET = "segredo-do-webhook"
+
+
+def signature(body: bytes, secret: str = WEBHOOK_SECRET) -> str:
+    """The X-Hub-Signature-256 GitHub sends with a webhook body."""
+    return "sha256=" + hmac.new(secret.encode(), body, hashlib.sha256).hexdigest()
 
 
 class FakeGitHub:
