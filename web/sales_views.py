@@ -121,12 +121,6 @@ def agendamento_rows(agendamentos, user):
     return rows
 
 
-def live_agendamentos(ficha):
-    return ficha.agendamentos.filter(state__in=Agendamento.LIVE).select_related(
-        "owner__agent_profile", "product"
-    )
-
-
 def duplicate_suspicions(ficha):
     """G7: live duplicate cases involving this ficha (the central team handles them)."""
     from onboarding.models import DuplicateCase
@@ -140,8 +134,8 @@ def ficha_context(ficha, user):
     boletos = list(ficha.boletos.order_by("due_date"))
     open_boletos = [b for b in boletos if b.is_open]
     products = list(Product.objects.filter(active=True))
-    live = list(live_agendamentos(ficha))
-    sale_live = services.sale_agendamentos(live)
+    live = list(services.live_agendamentos(ficha))
+    sale_live = services.live_sale_agendamentos(ficha, live)
     context = {
         "ficha": ficha,
         "boletos": boletos,
@@ -196,7 +190,7 @@ def ficha_agendamentos(request, pk):
     """The agendamentos panel alone: polled by HTMX so the countdowns stay current."""
     require_roles(request.user, *ATTENDANTS)
     ficha = get_object_or_404(Ficha, pk=pk)
-    rows = agendamento_rows(live_agendamentos(ficha), request.user)
+    rows = agendamento_rows(services.live_agendamentos(ficha), request.user)
     return render(request, "web/_agendamentos.html", {"ficha": ficha, "agendamento_rows": rows})
 
 

@@ -238,17 +238,17 @@ def reserves_sale(ag: Agendamento, at: dt.datetime | None = None) -> bool:
     )
 
 
-def live_sale_agendamentos(ficha: Ficha) -> list[Agendamento]:
-    """The ficha's live `com contato` agendamentos: the only ones that may reserve (S2)."""
-    return list(
-        ficha.agendamentos.filter(
-            state__in=Agendamento.LIVE, kind=AgendamentoKind.SALE_WITH_CONTACT
-        ).select_related("owner__agent_profile", "product")
+def live_agendamentos(ficha: Ficha):
+    """The ficha's live agendamentos, with what the ficha page and the S9 check read."""
+    return ficha.agendamentos.filter(state__in=Agendamento.LIVE).select_related(
+        "owner__agent_profile", "product"
     )
 
 
-def sale_agendamentos(live: list[Agendamento]) -> list[Agendamento]:
-    """`live_sale_agendamentos` picked from a list of live agendamentos already loaded."""
+def live_sale_agendamentos(ficha: Ficha, live=None) -> list[Agendamento]:
+    """The live `com contato` agendamentos: the only ones that may reserve (S2). `live`: the
+    ficha's live agendamentos when the caller already has them."""
+    live = live_agendamentos(ficha) if live is None else live
     return [ag for ag in live if ag.kind == AgendamentoKind.SALE_WITH_CONTACT]
 
 
