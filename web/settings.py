@@ -82,7 +82,12 @@ _SQLITE = {
     "OPTIONS": {
         "transaction_mode": "IMMEDIATE",
         "timeout": 20,
-        "init_command": "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;",
+        # A 64 MB page cache and 256 MB of memory-mapped reads per connection: SQLite's 2 MB
+        # default makes a large base re-read its index pages on every page view.
+        "init_command": (
+            "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL; "
+            "PRAGMA cache_size=-65536; PRAGMA mmap_size=268435456;"
+        ),
     },
 }
 DATABASE_URL = os.environ.get("DATABASE_URL", "")
