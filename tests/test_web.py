@@ -231,3 +231,57 @@ def test_date_filters_print_local_day_and_time_like_the_date_filter():
     )
     same = engines["django"].from_string('{{ t|date:"d/m/Y H:i" }}').render({"t": utc_late})
     assert same == "31/12/2026 22:30"
+
+
+@pytest.mark.parametrize(
+    "name, args",
+    [
+        ("home", []),
+        ("ficha_detail", [7]),
+        ("ficha_detail", ["0042"]),  # digits as text go in as written, like reverse()
+        ("history", [3, "12"]),
+        ("history", [3, "a b"]),  # text is quoted by reverse()
+        ("orcamento_step", [5, "enviar"]),
+        ("orcamento_remove_item", [5, 9]),
+        ("tickets:detail", [11]),
+    ],
+)
+def test_url_tag_gives_the_same_urls_as_reverse(name, args):
+    from django.template import engines
+
+    from workflows.templatetags.balcao import cached_reverse
+
+    template = engines["django"].from_string(
+        "{% url name *args %}".replace("*args", " ".join(f"a{i}" for i in range(len(args))))
+    )
+    context = {"name": name, **{f"a{i}": a for i, a in enumerate(args)}}
+    for _ in range(2):  # the second time comes from the cached pattern
+        assert template.render(context) == reverse(name, args=args)
+        assert cached_reverse(name, args) == reverse(name, args=args)
+
+
+def test_url_tag_refuses_what_reverse_refuses():
+    from django.template import engines
+    from django.urls import NoReverseMatch
+
+    from workflows.templatetags.balcao import cached_reverse
+
+    for args in ([-1], ["abc"], [1.5], [1, 2]):
+        with pytest.raises(NoReverseMatch):
+            cached_reverse("ficha_detail", args)
+    template = engines["django"].from_string("{% url 'ficha_detail' x as u %}[{{ u }}]")
+    assert template.render({"x": "abc"}) == "[]"
+    assert template.render({"x": 8}) == f"[{reverse('ficha_detail', args=[8])}]"
+
+
+def test_url_tag_follows_the_script_prefix():
+    from django.urls import set_script_prefix
+
+    from workflows.templatetags.balcao import cached_reverse
+
+    assert cached_reverse("ficha_detail", [3]) == "/fichas/3/"
+    set_script_prefix("/balcao/")
+    try:
+        assert cached_reverse("ficha_detail", [3]) == "/balcao/fichas/3/"
+    finally:
+        set_script_prefix("/")
