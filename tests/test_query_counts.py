@@ -183,3 +183,23 @@ def test_ficha_page_reads_the_owners_availability_with_their_agendamentos(people
     page(one)  # warm the per-process caches
     assert page(three).content.decode().count("passe para") == 3  # S2: each held by Bruno
     assert queries(lambda: page(three)) == queries(lambda: page(one))
+
+
+def test_lists_read_only_the_names_of_related_rows(people, products, django_assert_num_queries):
+    from workflows.models import Agendamento, with_names
+
+    ficha = make_ficha()
+    open_agendamento(
+        ficha,
+        owner=people["ana"],
+        kind="venda_com_contato",
+        product=products["intimacao"],
+        **contact(),
+    )
+    with django_assert_num_queries(1):
+        [ag] = with_names(Agendamento.objects.all(), "ficha", "product", "owner")
+        shown = (ag.ficha.name, ag.product.name, ag.owner.get_full_name(), ag.due_date)
+    assert shown == (ficha.name, "Intimação", people["ana"].get_full_name(), ag.due_date)
+    assert {"document", "email", "status"} <= ag.ficha.get_deferred_fields()
+    assert "password" in ag.owner.get_deferred_fields()
+    assert not ag.get_deferred_fields()  # the listed rows themselves are whole

@@ -147,6 +147,8 @@ class Ticket(WorkflowModel):
         ordering = ["-created_at", "-pk"]
         indexes = [
             models.Index(fields=["state", "response_due_at"]),
+            # T8: the routine counts the open e-mail tickets.
+            models.Index(fields=["channel", "state"]),
             # T7/T8: the few tickets still to open on GitHub, out of the whole base.
             models.Index(
                 fields=["state"],

@@ -10,7 +10,7 @@ from django.urls import reverse
 from workflows import clock
 from workflows.businessdays import add_business_days
 from workflows.engine import TransitionRefused
-from workflows.models import Movimentacao
+from workflows.models import Movimentacao, with_names
 from workflows.roles import SUPPORT
 
 from . import services, textura
@@ -47,10 +47,10 @@ def yesterday_to_review(today: dt.date | None = None):
     """T2: support attendances of the previous business day, unresolved and with no ticket."""
     start, end = clock.day_span(review_day(today))
     return (
-        Movimentacao.objects.filter(at__gte=start, at__lt=end, author__groups__name=SUPPORT)
+        with_names(Movimentacao.objects.all(), "ficha", "author")
+        .filter(at__gte=start, at__lt=end, author__groups__name=SUPPORT)
         .filter(UNRESOLVED)
         .exclude(tickets__isnull=False)
-        .select_related("ficha", "author")
         .distinct()
         .order_by("at")
     )

@@ -18,7 +18,7 @@ from django.utils import timezone
 from workflows import clock, timers
 from workflows.businessdays import add_business_days
 from workflows.engine import TransitionRefused, permitted, transition
-from workflows.models import AuditEntry, Timer
+from workflows.models import AuditEntry, Timer, with_names
 from workflows.roles import MANAGER, SUPPORT, SUPPORT_DEV
 
 from . import sla
@@ -254,7 +254,7 @@ def waiting_queue(limit: int | None = None) -> list[dict]:
     """T6: clients waiting for a return from us, the nearest breach first, then priority;
     the first `limit` (QUEUE_LIMIT) of them; tickets without a deadline come last."""
     limit = limit or QUEUE_LIMIT
-    related = Ticket.objects.select_related("sla_policy", "assignee", "ficha")
+    related = with_names(Ticket.objects.all(), "assignee", "ficha").select_related("sla_policy")
     by_priority = (F("urgency") * F("impact")).desc()
     # Only tickets waiting for us have a next breach (Ticket.save): walk its index in order.
     dated = related.filter(next_breach_at__isnull=False)

@@ -29,6 +29,7 @@ from workflows.models import (
     Product,
     Sale,
     Triage,
+    with_names,
 )
 from workflows.roles import MANAGER, has_role
 
@@ -145,18 +146,23 @@ def ficha_context(ficha, user):
         "duplicate_cases": duplicate_suspicions(ficha),
         "ownership": [(p, services.may_sell(ficha, p, user, live=sale_live)) for p in products],
         "agendamento_rows": agendamento_rows(live, user),
-        "movimentacoes": ficha.movimentacoes.select_related("author", "product")[:50],
-        "sales": ficha.sales.select_related("product", "seller", "commission_to")[:20],
+        "movimentacoes": with_names(ficha.movimentacoes.all(), "author", "product")[:50],
+        "sales": with_names(ficha.sales.all(), "product", "seller", "commission_to")[:20],
         "overrides": services.overrides_for_ficha(ficha),
         "is_manager": has_role(user, MANAGER),
         "history_url": _history_url(ficha),
         "onboarding": ficha.onboardings.order_by("-started_at", "-pk").first(),
         "merged_from": list(ficha.merged_from.only("pk", "name")),
         "triage_form": forms.TriageStartForm(products=products),
-        "orcamentos": ficha.orcamentos.select_related("author")[:20],
-        "open_triages": ficha.triages.exclude(
-            state__in=[Triage.State.SOLD, Triage.State.CLOSED, Triage.State.PRICE_SENT]
-        ).select_related("product", "attendant", "offered_to"),
+        "orcamentos": with_names(ficha.orcamentos.all(), "author")[:20],
+        "open_triages": with_names(
+            ficha.triages.exclude(
+                state__in=[Triage.State.SOLD, Triage.State.CLOSED, Triage.State.PRICE_SENT]
+            ),
+            "product",
+            "attendant",
+            "offered_to",
+        ),
         "answer_form": forms.AnswerForm(),
         "needs_answer": ficha.status == Ficha.Status.INACTIVE_MANUAL
         and not ficha.inactivation_answer,
@@ -381,7 +387,7 @@ def my_agendamentos(user):
     """The agent's live agendamentos, earliest deadline first (at most HOME_LIMIT shown)."""
     today = clock.today()
     mine = Agendamento.objects.filter(owner=user, state__in=Agendamento.LIVE)
-    live = mine.select_related("ficha", "product", "owner").order_by("due_date", "pk")
+    live = with_names(mine, "ficha", "product", "owner").order_by("due_date", "pk")
     rows = agendamento_rows(live[:HOME_LIMIT], user)
     next_day = add_business_days(today, 1)
     total = len(rows) if len(rows) < HOME_LIMIT else mine.count()
@@ -391,11 +397,15 @@ def my_agendamentos(user):
         "due_today": [r for r in rows if r["ag"].due_date <= today],
         "expiring": [r for r in rows if today < r["ag"].due_date <= next_day],
         "later": [r for r in rows if r["ag"].due_date > next_day],
-        "expired": Agendamento.objects.filter(
-            owner=user,
-            state=Agendamento.State.EXPIRED,
-            due_date__gte=today - dt.timedelta(days=7),
-        ).select_related("ficha", "product"),
+        "expired": with_names(
+            Agendamento.objects.filter(
+                owner=user,
+                state=Agendamento.State.EXPIRED,
+                due_date__gte=today - dt.timedelta(days=7),
+            ),
+            "ficha",
+            "product",
+        ),
     }
 
 
@@ -417,20 +427,19 @@ def manager_console(request):
         ).select_related("ficha", "product", "owner")[:CONSOLE_LIMIT]
         if not services.reserves_sale(ag)
     ]
-    to_settle = Sale.objects.filter(state=Sale.State.TO_SETTLE).select_related(
-        "ficha", "product", "seller"
-    )[:CONSOLE_LIMIT]
-    people = list(forms.attendants())
-    users = get_user_model().objects.filter(groups__name__in=ATTENDANTS).distinct()
-    profiles = {p.user_id: p for p in AgentProfile.objects.filter(user__in=users)}
+    to_settle = list(
+        with_names(Sale.objects.filter(state=Sale.State.TO_SETTLE), "ficha", "product", "seller")[
+            :CONSOLE_LIMIT
+        ]
+    )
+    people = list(forms.attendants()) if to_settle else []  # the commission forms' choices
     team = [
-        (
-            u,
-            AgentProfile.Status(
-                profiles[u.pk].status_on(today) if u.pk in profiles else "available"
-            ).label,
-        )
-        for u in users.order_by("first_name", "username")
+        (u, AgentProfile.Status(services.availability(u, today)).label)
+        for u in get_user_model()
+        .objects.filter(groups__name__in=ATTENDANTS)
+        .distinct()
+        .select_related("agent_profile")  # S9 status without a query per person
+        .order_by("first_name", "username")
     ]
     context = {
         "far_rows": agendamento_rows(far, request.user),
@@ -438,18 +447,26 @@ def manager_console(request):
             (s, forms.SettleForm(prefix=f"s{s.pk}", people=people), f"form-comissao-{s.pk}")
             for s in to_settle
         ],
-        "expired": Agendamento.objects.filter(
-            state=Agendamento.State.EXPIRED, due_date__gte=today - dt.timedelta(days=30)
-        )
-        .select_related("ficha", "product", "owner")
-        .order_by("-due_date", "-pk")[:50],
-        "overrides": Override.objects.select_related("manager", "content_type").order_by("-at")[
-            :CONSOLE_LIMIT
-        ],
+        "expired": with_names(
+            Agendamento.objects.filter(
+                state=Agendamento.State.EXPIRED, due_date__gte=today - dt.timedelta(days=30)
+            ),
+            "ficha",
+            "product",
+            "owner",
+        ).order_by("-due_date", "-pk")[:50],
+        "overrides": with_names(Override.objects.all(), "manager")
+        .select_related("content_type")
+        .order_by("-at")[:CONSOLE_LIMIT],
         "team": team,
-        "waiting_clients": Triage.objects.filter(
-            state__in=[Triage.State.OFFERED_TO_TEAM, Triage.State.TO_COMERCIAL]
-        ).select_related("ficha", "product", "started_by")[:CONSOLE_LIMIT],
+        "waiting_clients": with_names(
+            Triage.objects.filter(
+                state__in=[Triage.State.OFFERED_TO_TEAM, Triage.State.TO_COMERCIAL]
+            ),
+            "ficha",
+            "product",
+            "started_by",
+        )[:CONSOLE_LIMIT],
         "sales_today": Sale.objects.filter(at__gte=day_start, at__lt=day_end).aggregate(
             total=Sum("total")
         )["total"],
