@@ -77,6 +77,7 @@ TEMPLATES = [
 _SQLITE = {
     "ENGINE": "django.db.backends.sqlite3",
     "NAME": os.environ.get("SQLITE_PATH", str(VAR_DIR / "balcao.sqlite3")),
+    "CONN_MAX_AGE": 60,  # keep the connection (and its page cache) across requests, as on PG
     # IMMEDIATE: a write transaction takes the lock at BEGIN, so two concurrent transitions
     # serialize instead of failing on lock upgrade; WAL lets readers go on meanwhile.
     "OPTIONS": {

@@ -7,13 +7,16 @@ import datetime as dt
 import random
 import statistics
 import time
+from types import SimpleNamespace
 
 from django.conf import settings
 from django.contrib.auth import get_user_model
+from django.core.handlers.wsgi import WSGIHandler
 from django.core.management.base import BaseCommand
 from django.db import connection, transaction
-from django.test import Client
+from django.test import Client, RequestFactory
 
+from web.runtime import settle_gc
 from workflows import clock, services, timers
 from workflows.models import Agendamento, Ficha, Product
 from workflows.validators import format_document
@@ -24,6 +27,31 @@ SWEEP_TARGET_S = 2
 
 class Rollback(Exception):
     pass
+
+
+class ServerClient:
+    """GETs through Django's production WSGI handler, as gunicorn calls it, with a logged-in
+    session. (django.test.Client reconnects a signal receiver on every request, leaking three
+    weakref finalizers each time: over a long run the garbage collector slows down and
+    database connections never close, neither of which a server does.)"""
+
+    handler = WSGIHandler()
+
+    def __init__(self, user):
+        login = Client()
+        login.force_login(user)
+        self.cookie = "; ".join(f"{name}={c.value}" for name, c in login.cookies.items())
+
+    def get(self, path, data=None, headers=None):
+        environ = RequestFactory().get(path, data, headers=headers).environ
+        environ["HTTP_COOKIE"] = self.cookie
+        status = []
+        response = self.handler(environ, lambda line, headers, exc_info=None: status.append(line))
+        try:
+            b"".join(response)
+        finally:
+            response.close()  # request_finished, as a WSGI server does
+        return SimpleNamespace(status_code=int(status[0].split()[0]))
 
 
 class Command(BaseCommand):
@@ -38,6 +66,7 @@ class Command(BaseCommand):
     def handle(self, *args, repeat, seed, **options):
         settings.ALLOWED_HOSTS = [*settings.ALLOWED_HOSTS, "testserver"]
         settings.DEBUG = False
+        settle_gc()  # as the server does (web/wsgi.py)
         rng = random.Random(seed)
         User = get_user_model()
         agent = (
@@ -46,10 +75,8 @@ class Command(BaseCommand):
             .first()
         ) or User.objects.get(username="ana")
         manager = User.objects.get(username="gabriel")
-        seller, boss, support = Client(), Client(), Client()
-        seller.force_login(agent)
-        boss.force_login(manager)
-        support.force_login(User.objects.get(username="carla"))
+        seller, boss = ServerClient(agent), ServerClient(manager)
+        support = ServerClient(User.objects.get(username="carla"))
         max_pk = Ficha.objects.order_by("-pk").values_list("pk", flat=True).first()
         fichas = list(Ficha.objects.filter(pk__in=rng.sample(range(1, max_pk + 1), 200)))
         product = Product.objects.get(code="intimacao")
