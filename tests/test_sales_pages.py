@@ -171,6 +171,11 @@ def test_M1_manager_settles_a_flagged_commission_from_the_console(
     console = client.get(reverse("manager_console")).content.decode()
     assert "Comissões a definir" in console and "repasse do 1º passo" in console
     url = reverse("settle_commission", args=[sale.pk])
+    assert f'hx-get="{url}"' in console  # the form is fetched when the manager opens it
+    blank = client.get(url, headers=HX)
+    assert blank.status_code == 200 and f'id="form-comissao-{sale.pk}"' in blank.content.decode()
+    assert f'<option value="{ana.pk}">' in blank.content.decode()
+    assert as_user(bruno).get(url, headers=HX).status_code == 403
     data = {f"s{sale.pk}-commission_to": ana.pk, f"s{sale.pk}-reason": "Ana iniciou a tratativa"}
     assert client.post(url, data, headers=HX).status_code == 200
     sale.refresh_from_db()

@@ -40,23 +40,6 @@ class UserChoiceField(forms.ModelChoiceField):
         return user.get_full_name() or user.username
 
 
-class PeopleChoiceField(forms.TypedChoiceField):
-    """A user picked from a list loaded once per page (many forms, one query)."""
-
-    def __init__(self, *args, **kwargs):
-        super().__init__(*args, coerce=int, **kwargs)
-
-    def set_people(self, people):
-        self.people = {u.pk: u for u in people}
-        self.choices = [("", "---------")] + [
-            (u.pk, u.get_full_name() or u.username) for u in people
-        ]
-
-    def clean(self, value):
-        pk = super().clean(value)
-        return self.people.get(pk)
-
-
 class ContactFields(Form):
     channel = forms.ChoiceField(label="Canal", choices=Movimentacao.Channel.choices)
     outcome = forms.ChoiceField(label="Resultado", choices=Movimentacao.Outcome.choices)
@@ -153,11 +136,7 @@ class ReassignForm(ReasonForm):
 
 
 class SettleForm(ReasonForm):
-    commission_to = PeopleChoiceField(label="Comissão para")
-
-    def __init__(self, *args, people=None, **kwargs):
-        super().__init__(*args, **kwargs)
-        self.fields["commission_to"].set_people(list(attendants()) if people is None else people)
+    commission_to = UserChoiceField(label="Comissão para", queryset=attendants())
 
 
 class AvailabilityForm(Form):

@@ -14,7 +14,7 @@ from django.core.exceptions import PermissionDenied
 from django.db.models import F, Q, Sum
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
-from django.views.decorators.http import require_http_methods, require_POST
+from django.views.decorators.http import require_http_methods
 from django_htmx.http import HttpResponseClientRedirect
 
 from workflows import clock, roles, services
@@ -432,7 +432,6 @@ def manager_console(request):
             :CONSOLE_LIMIT
         ]
     )
-    people = list(forms.attendants()) if to_settle else []  # the commission forms' choices
     team = [
         (u, AgentProfile.Status(services.availability(u, today)).label)
         for u in get_user_model()
@@ -443,10 +442,7 @@ def manager_console(request):
     ]
     context = {
         "far_rows": agendamento_rows(far, request.user),
-        "to_settle": [
-            (s, forms.SettleForm(prefix=f"s{s.pk}", people=people), f"form-comissao-{s.pk}")
-            for s in to_settle
-        ],
+        "to_settle": to_settle,
         "expired": with_names(
             Agendamento.objects.filter(
                 state=Agendamento.State.EXPIRED, due_date__gte=today - dt.timedelta(days=30)
@@ -475,11 +471,13 @@ def manager_console(request):
 
 
 @login_required
-@require_POST
+@require_http_methods(["GET", "POST"])
 def settle_commission(request, pk):
+    """M1: the manager names who gets a flagged commission. On GET the console fetches the
+    form when the manager opens it (one form per sale would weigh on the console)."""
     require_roles(request.user, MANAGER)
     sale = get_object_or_404(Sale, pk=pk)
-    form = forms.SettleForm(request.POST, prefix=f"s{sale.pk}")
+    form = forms.SettleForm(posted(request), prefix=f"s{sale.pk}")
     return act(
         request,
         form,

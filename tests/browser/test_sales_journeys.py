@@ -196,6 +196,7 @@ def test_journey_manager_overrides_settles_and_sees_the_trail(session, team, pro
     gabriel.go("/gestor/")
     sale = Sale.objects.get(ficha=sold)
     form = page.locator(f"#form-comissao-{sale.pk}")
+    page.get_by_text("Definir a comissão").click()
     form.get_by_label("Comissão para").select_option(label="Ana")
     form.get_by_label("Justificativa").fill("Ana fez a tratativa inicial")
     form.get_by_role("button", name="Definir comissão").click()
