@@ -203,3 +203,37 @@ def test_lists_read_only_the_names_of_related_rows(people, products, django_asse
     assert {"document", "email", "status"} <= ag.ficha.get_deferred_fields()
     assert "password" in ag.owner.get_deferred_fields()
     assert not ag.get_deferred_fields()  # the listed rows themselves are whole
+
+
+def test_nonempty_names_the_querysets_with_rows_in_one_query(db, django_assert_num_queries):
+    from workflows.models import nonempty
+
+    ficha, other = make_ficha(), make_ficha()
+    baker.make(Boleto, ficha=ficha, amount=Decimal("10"), due_date=dt.date(2027, 5, 1))
+    baker.make(Boleto, ficha=ficha, amount=Decimal("20"), due_date=dt.date(2027, 6, 1))
+    with django_assert_num_queries(1):
+        present = nonempty(
+            {
+                "boletos": ficha.boletos.all(),
+                "movimentacoes": ficha.movimentacoes.all(),
+                "other boletos": other.boletos.all(),
+            }
+        )
+    assert present == {"boletos"}
+
+
+def test_ficha_page_reads_only_the_sections_the_ficha_has(people, products, clock):
+    ficha = make_ficha()
+    ana = Client()
+    ana.force_login(people["ana"])
+    page = lambda: ana.get(reverse("ficha_detail", args=[ficha.pk]))  # noqa: E731
+    page()  # warm the per-process caches
+    bare = queries(page)
+    assert "Nenhuma venda registrada." in page().content.decode()
+    sell(ficha, products["integra"], people["ana"], data_confirmed=True)
+    assert queries(page) == bare + 1  # the sales section is read now
+    assert "Nenhuma venda registrada." not in page().content.decode()
+    assert f"{products['integra'].name} × 1" in page().content.decode()
+    for _ in range(3):
+        sell(ficha, products["integra"], people["ana"], data_confirmed=True)
+    assert queries(page) == bare + 1

@@ -698,3 +698,13 @@ def with_names(queryset, *relations):
         related = meta.get_field(relation).related_model._meta.label
         fields += [f"{relation}__{name}" for name in LIST_NAME_FIELDS[related]]
     return queryset.select_related(*relations).only(*fields)
+
+
+def nonempty(querysets: dict) -> set:
+    """The names of the querysets that have rows, found in one query (a UNION of each one's
+    name), so a page with many usually-empty sections reads only the ones it shows."""
+    names = [
+        qs.order_by().values_list(models.Value(name, output_field=models.CharField()), flat=True)
+        for name, qs in querysets.items()
+    ]
+    return set(names[0].union(*names[1:]))
