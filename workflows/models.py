@@ -363,9 +363,11 @@ class Agendamento(WorkflowModel):
             # The manager console: recently expired ones (by due date)...
             models.Index(fields=["state", "due_date"]),
             # ... and the live ones scheduled past their deadline, waiting for validation (S2):
-            # the filter is answered from the index alone, only the matches are read.
+            # only those are in this index, so no other row is read (a filter comparing two
+            # columns cannot be answered from an ordinary index).
             models.Index(
-                fields=["state", "kind", "due_date", "scheduled_for", "manager_validated"],
+                fields=["state", "kind", "due_date"],
+                condition=models.Q(manager_validated=False, scheduled_for__gt=models.F("due_date")),
                 name="agendamento_to_validate",
             ),
         ]
