@@ -43,15 +43,15 @@ def review_day(today: dt.date | None = None) -> dt.date:
     return add_business_days(today or clock.today(), -1)
 
 
-def yesterday_to_review(today: dt.date | None = None):
-    """T2: support attendances of the previous business day, unresolved and with no ticket."""
-    start, end = clock.day_span(review_day(today))
+def yesterday_to_review(today: dt.date | None = None, *, day: dt.date | None = None):
+    """T2: support attendances of the previous business day (`day`, when the caller has it),
+    unresolved and with no ticket. One group named SUPPORT per author: no duplicate rows."""
+    start, end = clock.day_span(day or review_day(today))
     return (
         with_names(Movimentacao.objects.all(), "ficha", "author")
         .filter(at__gte=start, at__lt=end, author__groups__name=SUPPORT)
         .filter(UNRESOLVED)
         .exclude(tickets__isnull=False)
-        .distinct()
         .order_by("at")
     )
 
@@ -80,6 +80,7 @@ def open_from_movimentacao(mov: Movimentacao, *, actor) -> Ticket:
 def checklist(user, today: dt.date | None = None) -> list[dict]:
     """T8: the seven items with live counts and links; done marks for `user` today."""
     today = today or clock.today()
+    day = review_day(today)
     done = {c.item: c for c in RoutineCheck.objects.filter(user=user, day=today)}
     tickets = reverse("tickets:list")
     stale_before = clock.now() - dt.timedelta(days=ARCHITECT_STALE_DAYS)
@@ -90,7 +91,7 @@ def checklist(user, today: dt.date | None = None) -> list[dict]:
             Ticket.objects.filter(channel=Ticket.Channel.EMAIL, state=Ticket.State.OPEN)
         )
         + count(InboundEmail.objects.filter(outcome=InboundEmail.Outcome.FAILED)),
-        RoutineItem.OPEN_TICKETS: count(yesterday_to_review(today)),
+        RoutineItem.OPEN_TICKETS: count(yesterday_to_review(day=day)),
         RoutineItem.ARCHITECTS: count(
             Architect.objects.filter(active=True, updated_at__lt=stale_before)
         ),
@@ -111,7 +112,7 @@ def checklist(user, today: dt.date | None = None) -> list[dict]:
         ),
         RoutineItem.OPEN_TICKETS: (
             words(RoutineItem.OPEN_TICKETS, "atendimento", "atendimentos")
-            + f" de {review_day(today):%d/%m} sem chamado",
+            + f" de {day:%d/%m} sem chamado",
             reverse("tickets:review"),
         ),
         RoutineItem.ARCHITECTS: (

@@ -64,10 +64,8 @@ def team(request):
 def review(request):
     """T2: yesterday's support attendances that look unresolved and have no ticket."""
     require_roles(request.user, SUPPORT, MANAGER)
-    context = {
-        "day": routine.review_day(),
-        "movimentacoes": routine.yesterday_to_review(),
-    }
+    day = routine.review_day()
+    context = {"day": day, "movimentacoes": routine.yesterday_to_review(day=day)}
     return render(request, "tickets/review.html", context)
 
 

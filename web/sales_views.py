@@ -91,6 +91,8 @@ def agendamento_rows(agendamentos, user):
     today = clock.today()
     manager = has_role(user, MANAGER)
     agendamentos = list(agendamentos)
+    if not agendamentos:
+        return []  # no business-day calendar to read
     last_due = max((ag.due_date for ag in agendamentos), default=today)
     calendar = BusinessCalendar(today, max(today, last_due))
     rows = []
