@@ -77,7 +77,7 @@ TEMPLATES = [
 _SQLITE = {
     "ENGINE": "django.db.backends.sqlite3",
     "NAME": os.environ.get("SQLITE_PATH", str(VAR_DIR / "balcao.sqlite3")),
-    "CONN_MAX_AGE": 60,  # keep the connection (and its page cache) across requests, as on PG
+    "CONN_MAX_AGE": 600,  # keep the connection (and its page cache) across requests
     # IMMEDIATE: a write transaction takes the lock at BEGIN, so two concurrent transitions
     # serialize instead of failing on lock upgrade; WAL lets readers go on meanwhile.
     "OPTIONS": {
@@ -93,8 +93,11 @@ _SQLITE = {
 }
 DATABASE_URL = os.environ.get("DATABASE_URL", "")
 DATABASES = {
-    "default": dj_database_url.parse(DATABASE_URL, conn_max_age=60) if DATABASE_URL else _SQLITE
+    "default": dj_database_url.parse(DATABASE_URL, conn_max_age=600, conn_health_checks=True)
+    if DATABASE_URL
+    else _SQLITE
 }
+
 
 AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator"},
