@@ -237,3 +237,21 @@ def test_ficha_page_reads_only_the_sections_the_ficha_has(people, products, cloc
     for _ in range(3):
         sell(ficha, products["integra"], people["ana"], data_confirmed=True)
     assert queries(page) == bare + 1
+
+
+def test_capped_counts_counts_each_queryset_up_to_the_cap_in_one_query(
+    db, clock, monkeypatch, django_assert_num_queries
+):
+    from tickets import services
+    from tickets.models import SlaPolicy, Ticket
+
+    make_waiting_tickets(9, SlaPolicy.objects.get(priority="P3"), clock)  # 5 past due
+    monkeypatch.setattr(services, "COUNT_CAP", 6)
+    with django_assert_num_queries(1):
+        n = services.capped_counts(
+            all=Ticket.objects.all(),
+            breached=Ticket.objects.filter(next_breach_at__lte=clock.now()),
+            none=Ticket.objects.filter(subject="não existe"),
+        )
+    assert n == {"all": 7, "breached": 5, "none": 0}
+    assert [services.capped_label(v) for v in n.values()] == ["6+", "5", "0"]

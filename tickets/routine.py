@@ -84,21 +84,25 @@ def checklist(user, today: dt.date | None = None) -> list[dict]:
     done = {c.item: c for c in RoutineCheck.objects.filter(user=user, day=today)}
     tickets = reverse("tickets:list")
     stale_before = clock.now() - dt.timedelta(days=ARCHITECT_STALE_DAYS)
-    waiting, breached = services.waiting_counts()
-    count = services.capped_count
+    counted = services.capped_counts(
+        email_tickets=Ticket.objects.filter(channel=Ticket.Channel.EMAIL, state=Ticket.State.OPEN),
+        failed_emails=InboundEmail.objects.filter(outcome=InboundEmail.Outcome.FAILED),
+        yesterday=yesterday_to_review(day=day),
+        architects=Architect.objects.filter(active=True, updated_at__lt=stale_before),
+        stale=services.stale_tickets(),
+        romaneios=textura.pending_romaneios(),
+        github=to_open_on_github(),
+        **services.waiting_querysets(),
+    )
+    breached = counted["breached"]
     n = {
-        RoutineItem.EMAIL: count(
-            Ticket.objects.filter(channel=Ticket.Channel.EMAIL, state=Ticket.State.OPEN)
-        )
-        + count(InboundEmail.objects.filter(outcome=InboundEmail.Outcome.FAILED)),
-        RoutineItem.OPEN_TICKETS: count(yesterday_to_review(day=day)),
-        RoutineItem.ARCHITECTS: count(
-            Architect.objects.filter(active=True, updated_at__lt=stale_before)
-        ),
-        RoutineItem.TICKET_STATUS: count(services.stale_tickets()),
-        RoutineItem.ROMANEIOS: count(textura.pending_romaneios()),
-        RoutineItem.WAITING_CLIENTS: waiting,
-        RoutineItem.GITHUB: count(to_open_on_github()),
+        RoutineItem.EMAIL: counted["email_tickets"] + counted["failed_emails"],
+        RoutineItem.OPEN_TICKETS: counted["yesterday"],
+        RoutineItem.ARCHITECTS: counted["architects"],
+        RoutineItem.TICKET_STATUS: counted["stale"],
+        RoutineItem.ROMANEIOS: counted["romaneios"],
+        RoutineItem.WAITING_CLIENTS: counted["waiting"],
+        RoutineItem.GITHUB: counted["github"],
     }
 
     def words(item, one, many):

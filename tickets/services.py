@@ -10,7 +10,7 @@ from django.contrib.auth import get_user_model
 from django.contrib.contenttypes.models import ContentType
 from django.core.mail import EmailMessage, send_mail
 from django.core.mail.message import make_msgid
-from django.db import transaction
+from django.db import connection, transaction
 from django.db.models import CharField, Exists, F, OuterRef, Q
 from django.db.models.functions import Cast
 from django.utils import timezone
@@ -232,9 +232,19 @@ QUEUE_LIMIT = 50
 COUNT_CAP = 999
 
 
-def capped_count(queryset) -> int:
-    """Counts up to COUNT_CAP + 1 (shown as "999+"), so a huge backlog stays cheap to count."""
-    return queryset.order_by()[: COUNT_CAP + 1].count()
+def capped_counts(**querysets) -> dict[str, int]:
+    """Each queryset's rows, counted up to COUNT_CAP + 1 (shown as "999+") so a huge backlog
+    stays cheap to count; all of them in one query (a page of counts made one round trip and
+    one ORM pass each)."""
+    parts, params = [], []
+    for queryset in querysets.values():
+        capped = queryset.order_by().values("pk")[: COUNT_CAP + 1]
+        sql, capped_params = capped.query.sql_with_params()
+        parts.append(f"(SELECT COUNT(*) FROM ({sql}) capped)")
+        params.extend(capped_params)
+    with connection.cursor() as cursor:
+        cursor.execute(f"SELECT {', '.join(parts)}", params)
+        return dict(zip(querysets, cursor.fetchone(), strict=True))
 
 
 def capped_label(n: int) -> str:
@@ -243,11 +253,17 @@ def capped_label(n: int) -> str:
 
 def waiting_counts() -> tuple[int, int]:
     """T6/T8: how many clients wait for our return, and how many of them are past the SLA
-    (each capped, see capped_count)."""
-    waiting = Ticket.objects.filter(state__in=Ticket.WAITING_FOR_US)
-    return capped_count(waiting), capped_count(
-        Ticket.objects.filter(next_breach_at__lte=clock.now())
-    )
+    (each capped, see capped_counts)."""
+    n = capped_counts(**waiting_querysets())
+    return n["waiting"], n["breached"]
+
+
+def waiting_querysets() -> dict:
+    """T6/T8: the clients waiting for our return, and those past the SLA (to count)."""
+    return {
+        "waiting": Ticket.objects.filter(state__in=Ticket.WAITING_FOR_US),
+        "breached": Ticket.objects.filter(next_breach_at__lte=clock.now()),
+    }
 
 
 def waiting_queue(limit: int | None = None) -> list[dict]:

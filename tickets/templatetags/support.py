@@ -15,7 +15,7 @@ def person(user, default="—"):
 
 @register.filter
 def capped(n):
-    """A count from services.capped_count: "999+" past the cap."""
+    """A count from services.capped_counts: "999+" past the cap."""
     from tickets.services import capped_label
 
     return capped_label(n)
