@@ -284,3 +284,26 @@ def test_G1_ficha_action_forms_load_when_opened_and_change_nothing(ficha, ana, m
     assert "obrigatório" not in blank.content.decode()  # shown blank, not as a failed submit
     assert as_user(make_user(SUPPORT_DEV)).get(url, headers=HX).status_code == 403
     assert not Movimentacao.objects.filter(ficha=ficha).exists()
+
+
+def test_console_lists_say_when_they_were_cut(ana, gestor, products, clock, monkeypatch):
+    from web import sales_views
+
+    for i in range(3):
+        ag = open_agendamento(
+            make_ficha(name=f"Cliente {i}"),
+            owner=ana,
+            kind="venda_com_contato",
+            product=products["intimacao"],
+            **contact(),
+        )
+        Agendamento.objects.filter(pk=ag.pk).update(
+            state=Agendamento.State.EXPIRED, due_date=clock.today() - dt.timedelta(days=i + 1)
+        )
+    client = as_user(gestor)
+    page = client.get(reverse("manager_console")).content.decode()
+    assert "Cliente 2" in page and "há mais nos últimos 30 dias" not in page
+    monkeypatch.setattr(sales_views, "CONSOLE_LIMIT", 2)
+    page = client.get(reverse("manager_console")).content.decode()
+    assert "Cliente 0" in page and "Cliente 1" in page and "Cliente 2" not in page  # latest first
+    assert "Mostrando os 2 que venceram por último; há mais nos últimos 30 dias." in page

@@ -426,6 +426,14 @@ def my_agendamentos(user):
 CONSOLE_LIMIT = 30
 
 
+def first_rows(queryset, limit=None):
+    """The first `limit` (CONSOLE_LIMIT) rows, and whether more wait behind them: one query
+    of limit + 1 rows, so a long list says it was cut instead of hiding the rest."""
+    limit = limit or CONSOLE_LIMIT
+    rows = list(queryset[: limit + 1])
+    return rows[:limit], len(rows) > limit
+
+
 @login_required
 def manager_console(request):
     require_roles(request.user, MANAGER)
@@ -441,10 +449,31 @@ def manager_console(request):
         ).select_related("ficha", "product", "owner")[:CONSOLE_LIMIT]
         if not services.reserves_sale(ag)
     ]
-    to_settle = list(
-        with_names(Sale.objects.filter(state=Sale.State.TO_SETTLE), "ficha", "product", "seller")[
-            :CONSOLE_LIMIT
-        ]
+    to_settle, to_settle_more = first_rows(
+        with_names(Sale.objects.filter(state=Sale.State.TO_SETTLE), "ficha", "product", "seller")
+    )
+    expired, expired_more = first_rows(
+        with_names(
+            Agendamento.objects.filter(
+                state=Agendamento.State.EXPIRED, due_date__gte=today - dt.timedelta(days=30)
+            ),
+            "ficha",
+            "product",
+            "owner",
+        ).order_by("-due_date", "-pk")
+    )
+    overrides, overrides_more = first_rows(
+        with_names(Override.objects.all(), "manager").select_related("content_type").order_by("-at")
+    )
+    waiting_clients, waiting_more = first_rows(
+        with_names(
+            Triage.objects.filter(
+                state__in=[Triage.State.OFFERED_TO_TEAM, Triage.State.TO_COMERCIAL]
+            ),
+            "ficha",
+            "product",
+            "started_by",
+        )
     )
     team = [
         (u, AgentProfile.Status(services.availability(u, today)).label)
@@ -457,26 +486,14 @@ def manager_console(request):
     context = {
         "far_rows": agendamento_rows(far, request.user),
         "to_settle": to_settle,
-        "expired": with_names(
-            Agendamento.objects.filter(
-                state=Agendamento.State.EXPIRED, due_date__gte=today - dt.timedelta(days=30)
-            ),
-            "ficha",
-            "product",
-            "owner",
-        ).order_by("-due_date", "-pk")[:50],
-        "overrides": with_names(Override.objects.all(), "manager")
-        .select_related("content_type")
-        .order_by("-at")[:CONSOLE_LIMIT],
+        "to_settle_more": to_settle_more,
+        "expired": expired,
+        "expired_more": expired_more,
+        "overrides": overrides,
+        "overrides_more": overrides_more,
         "team": team,
-        "waiting_clients": with_names(
-            Triage.objects.filter(
-                state__in=[Triage.State.OFFERED_TO_TEAM, Triage.State.TO_COMERCIAL]
-            ),
-            "ficha",
-            "product",
-            "started_by",
-        )[:CONSOLE_LIMIT],
+        "waiting_clients": waiting_clients,
+        "waiting_more": waiting_more,
         "sales_today": Sale.objects.filter(at__gte=day_start, at__lt=day_end).aggregate(
             total=Sum("total")
         )["total"],
