@@ -93,7 +93,7 @@ def agendamento_rows(agendamentos, user):
     agendamentos = list(agendamentos)
     if not agendamentos:
         return []  # no business-day calendar to read
-    last_due = max((ag.due_date for ag in agendamentos), default=today)
+    last_due = max(ag.due_date for ag in agendamentos)
     calendar = BusinessCalendar(today, max(today, last_due))
     rows = []
     for ag in agendamentos:
