@@ -43,10 +43,10 @@ def review_day(today: dt.date | None = None) -> dt.date:
     return add_business_days(today or clock.today(), -1)
 
 
-def yesterday_to_review(today: dt.date | None = None, *, day: dt.date | None = None):
-    """T2: support attendances of the previous business day (`day`, when the caller has it),
-    unresolved and with no ticket. One group named SUPPORT per author: no duplicate rows."""
-    start, end = clock.day_span(day or review_day(today))
+def yesterday_to_review(day: dt.date | None = None):
+    """T2: support attendances of the review day (`day`, when the caller has it), unresolved
+    and with no ticket. One group named SUPPORT per author: no duplicate rows."""
+    start, end = clock.day_span(day or review_day())
     return (
         with_names(Movimentacao.objects.all(), "ficha", "author")
         .filter(at__gte=start, at__lt=end, author__groups__name=SUPPORT)

@@ -57,7 +57,9 @@ _SAMPLE_ID = 987_654_321_000  # far from any real id, so it cannot occur in a UR
 def _url_pattern(urlconf, prefix, current_app, view_name, shape) -> str | None:
     """The URL of `view_name` with `{0}`, `{1}`… where the numeric arguments go; `shape` holds
     None for each numeric argument and the other (text) arguments themselves. None when the
-    pattern does not take plain numbers there, so the caller falls back to `reverse`."""
+    pattern does not take plain numbers there, so the caller falls back to `reverse`.
+    `urlconf` and `prefix` (the script prefix) key the cache: the same view may reverse
+    differently under another."""
     samples = [_SAMPLE_ID + i if arg is None else arg for i, arg in enumerate(shape)]
     try:
         url = reverse(view_name, args=samples, current_app=current_app, urlconf=urlconf)
