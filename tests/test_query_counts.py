@@ -5,6 +5,7 @@ import re
 from decimal import Decimal
 
 import pytest
+from django.contrib.auth.models import Group
 from django.db import connection
 from django.test import Client
 from django.test.utils import CaptureQueriesContext
@@ -12,8 +13,9 @@ from django.urls import reverse
 from model_bakery import baker
 
 from tests.sales_fixtures import contact, make_ficha
+from workflows.auth import RolesBackend
 from workflows.models import Boleto, Movimentacao
-from workflows.roles import AGENT, MANAGER, SELLER
+from workflows.roles import AGENT, MANAGER, SELLER, has_role, roles_of
 from workflows.services import may_sell, open_agendamento, sell
 
 
@@ -255,3 +257,31 @@ def test_capped_counts_counts_each_queryset_up_to_the_cap_in_one_query(
         )
     assert n == {"all": 7, "breached": 5, "none": 0}
     assert [services.capped_label(v) for v in n.values()] == ["6+", "5", "0"]
+
+
+def test_signed_in_user_is_read_with_their_roles_in_one_query(make_user, django_assert_num_queries):
+    manager = make_user(MANAGER, AGENT)
+    nobody = make_user()
+    backend = RolesBackend()
+    with django_assert_num_queries(1):
+        user = backend.get_user(manager.pk)
+        assert roles_of(user) == {MANAGER, AGENT}
+        assert has_role(user, MANAGER) and not has_role(user, SELLER)
+    with django_assert_num_queries(1):
+        assert roles_of(backend.get_user(nobody.pk)) == frozenset()
+
+
+def test_an_inactive_or_missing_user_is_not_signed_in(make_user):
+    gone = make_user(MANAGER, is_active=False)
+    assert RolesBackend().get_user(gone.pk) is None
+    assert RolesBackend().get_user(gone.pk + 1000) is None
+
+
+def test_a_role_taken_away_is_refused_on_the_next_request(make_user):
+    """Roles are read with the user on every request, never kept in the session."""
+    manager = make_user(MANAGER, AGENT)
+    client = Client()
+    client.force_login(manager)
+    assert client.get(reverse("manager_console")).status_code == 200
+    manager.groups.remove(Group.objects.get(name=MANAGER))
+    assert client.get(reverse("manager_console")).status_code == 403

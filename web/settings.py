@@ -92,16 +92,25 @@ _SQLITE = {
     },
 }
 DATABASE_URL = os.environ.get("DATABASE_URL", "")
-DATABASES = {
-    "default": dj_database_url.parse(DATABASE_URL, conn_max_age=600, conn_health_checks=True)
-    if DATABASE_URL
-    else _SQLITE
-}
+
+
+# Parameters are bound on the server, so psycopg prepares the statements a connection
+# repeats and PostgreSQL keeps a generic plan wherever it is as good as a fresh one: planning
+# a page's joins costs more than running them (README, "Performance").
+def _postgres(url):
+    database = dj_database_url.parse(url, conn_max_age=600, conn_health_checks=True)
+    database.setdefault("OPTIONS", {}).update(server_side_binding=True, prepare_threshold=1)
+    return database
+
+
+DATABASES = {"default": _postgres(DATABASE_URL) if DATABASE_URL else _SQLITE}
 
 
 AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator"},
 ]
+# The signed-in user comes with their roles (workflows/auth.py).
+AUTHENTICATION_BACKENDS = ["workflows.auth.RolesBackend"]
 LOGIN_URL = "login"
 LOGIN_REDIRECT_URL = "home"
 LOGOUT_REDIRECT_URL = "login"
