@@ -157,6 +157,30 @@ def test_M1_console_is_for_managers_only(ana, gestor):
     assert as_user(gestor).get(reverse("manager_console")).status_code == 200
 
 
+def test_S2_console_lists_agendamentos_set_too_far_out_for_the_manager_to_validate(
+    ficha, ana, gestor, products, clock
+):
+    far = open_agendamento(
+        ficha,
+        owner=ana,
+        kind="venda_com_contato",
+        product=products["intimacao"],
+        scheduled_for=clock.today() + dt.timedelta(days=30),
+        **contact(),
+    )
+    client = as_user(gestor)
+    page = client.get(reverse("manager_console")).content.decode()
+    validate = reverse("agendamento_action", args=[far.pk, "validar"])
+    assert f'hx-get="{validate}"' in page and ficha.name in page
+    form = client.get(validate, headers=HX)
+    assert form.status_code == 200
+    data = {"reason": "cliente viaja e pediu retorno em um mês"}
+    assert client.post(validate, data, headers=HX).status_code == 200
+    far.refresh_from_db()
+    assert far.manager_validated
+    assert validate not in client.get(reverse("manager_console")).content.decode()
+
+
 def test_M1_manager_settles_a_flagged_commission_from_the_console(
     ficha, ana, bruno, gestor, products, clock
 ):

@@ -484,7 +484,7 @@ def manager_console(request):
         .order_by("first_name", "username")
     ]
     context = {
-        "far_rows": agendamento_rows(far, request.user),
+        "far": far,
         "to_settle": to_settle,
         "to_settle_more": to_settle_more,
         "expired": expired,

@@ -360,8 +360,9 @@ class Agendamento(WorkflowModel):
         indexes = [
             models.Index(fields=["ficha", "state"]),
             models.Index(fields=["owner", "state"]),
-            # The manager console: recently expired ones (by due date)...
-            models.Index(fields=["state", "due_date"]),
+            # The manager console: recently expired ones, latest first (the id breaks ties, so
+            # the 30 rows shown come straight off the index, unsorted)...
+            models.Index(fields=["state", "due_date", "id"]),
             # ... and the live ones scheduled past their deadline, waiting for validation (S2):
             # only those are in this index, so no other row is read (a filter comparing two
             # columns cannot be answered from an ordinary index).
