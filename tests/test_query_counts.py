@@ -285,3 +285,17 @@ def test_a_role_taken_away_is_refused_on_the_next_request(make_user):
     assert client.get(reverse("manager_console")).status_code == 200
     manager.groups.remove(Group.objects.get(name=MANAGER))
     assert client.get(reverse("manager_console")).status_code == 403
+
+
+@pytest.mark.skipif(connection.vendor != "postgresql", reason="a PostgreSQL setting")
+def test_postgres_prepares_the_statements_a_connection_repeats(make_user):
+    """Server-side binding lets PostgreSQL keep one plan for a query a page repeats."""
+    user = make_user(MANAGER)
+    for _ in range(3):
+        assert RolesBackend().get_user(user.pk) == user
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT count(*) FROM pg_prepared_statements WHERE statement LIKE %s",
+            ["%role_bits%"],
+        )
+        assert cursor.fetchone()[0] == 1
