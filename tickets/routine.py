@@ -52,7 +52,7 @@ def yesterday_to_review(day: dt.date | None = None):
         .filter(at__gte=start, at__lt=end, author__groups__name=SUPPORT)
         .filter(UNRESOLVED)
         .exclude(tickets__isnull=False)
-        .order_by("at")
+        .order_by("at", "pk")  # the pk orders attendances logged in the same minute
     )
 
 
