@@ -441,12 +441,17 @@ def manager_console(request):
     day_start, day_end = clock.day_span(today)
     far = [
         ag
-        for ag in Agendamento.objects.filter(
-            state__in=Agendamento.LIVE,
-            kind=AgendamentoKind.SALE_WITH_CONTACT,
-            manager_validated=False,
-            scheduled_for__gt=F("due_date"),
-        ).select_related("ficha", "product", "owner")[:CONSOLE_LIMIT]
+        for ag in with_names(
+            Agendamento.objects.filter(
+                state__in=Agendamento.LIVE,
+                kind=AgendamentoKind.SALE_WITH_CONTACT,
+                manager_validated=False,
+                scheduled_for__gt=F("due_date"),
+            ),
+            "ficha",
+            "product",
+            "owner",
+        )[:CONSOLE_LIMIT]
         if not services.reserves_sale(ag)
     ]
     to_settle, to_settle_more = first_rows(
