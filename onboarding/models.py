@@ -165,7 +165,7 @@ class MergeRecord(models.Model):
     class Meta:
         verbose_name = "registro de unificação"
         verbose_name_plural = "registros de unificação"
-        ordering = ["-at"]
+        ordering = ["-at", "-pk"]
 
     def __str__(self):
         return f"Ficha {self.discarded_id} unificada em {self.kept_id}"

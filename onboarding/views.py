@@ -138,7 +138,7 @@ def queue(request):
     return render(
         request,
         "onboarding/queue.html",
-        {"cases": services.central_queue(), "closed": closed.order_by("-closed_at")[:20]},
+        {"cases": services.central_queue(), "closed": closed.order_by("-closed_at", "-pk")[:20]},
     )
 
 
@@ -365,7 +365,7 @@ def _onboarding_page(request, onboarding, *, refusal=None, forms=None, status=20
         "ficha": onboarding.ficha,
         "steps": steps,
         "pending": [s for s in steps if s.state == "pending"],
-        "attempts": ag.movimentacoes.select_related("author").order_by("at") if ag else [],
+        "attempts": ag.movimentacoes.select_related("author").order_by("at", "pk") if ag else [],
         "answers": onboarding.answers.select_related("by", "follow_up", "orcamento"),
         "upsell_rows": [
             (label, services.latest_answers(onboarding).get(code))

@@ -521,5 +521,5 @@ def github_board():
     return (
         Ticket.objects.filter(Q(github_issue_number__isnull=False) | Q(github_pending=True))
         .select_related("assignee", "ficha")
-        .order_by("github_issue_state", "-created_at")
+        .order_by("github_issue_state", "-created_at", "-pk")
     )

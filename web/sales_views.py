@@ -135,7 +135,7 @@ def duplicate_suspicions(ficha):
 
 
 def ficha_context(ficha, user):
-    boletos = list(ficha.boletos.order_by("due_date"))
+    boletos = list(ficha.boletos.order_by("due_date", "pk"))
     open_boletos = [b for b in boletos if b.is_open]
     products = list(Product.objects.filter(active=True))
     live = list(services.live_agendamentos(ficha))
@@ -468,7 +468,9 @@ def manager_console(request):
         ).order_by("-due_date", "-pk")
     )
     overrides, overrides_more = first_rows(
-        with_names(Override.objects.all(), "manager").select_related("content_type").order_by("-at")
+        with_names(Override.objects.all(), "manager")
+        .select_related("content_type")
+        .order_by("-at", "-pk")
     )
     waiting_clients, waiting_more = first_rows(
         with_names(

@@ -44,7 +44,7 @@ def home(request):
     if context["is_manager"]:
         context["recent_audit"] = AuditEntry.objects.select_related(
             "actor", "content_type"
-        ).order_by("-at")[:10]
+        ).order_by("-at", "-pk")[:10]
     return render(request, "web/home.html", context)
 
 

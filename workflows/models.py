@@ -493,7 +493,7 @@ class Sale(WorkflowModel):
 
     class Meta:
         verbose_name = "venda"
-        ordering = ["-at"]
+        ordering = ["-at", "-pk"]
         # The manager console: commissions to settle, and today's total.
         indexes = [models.Index(fields=["state", "-at"]), models.Index(fields=["-at"])]
 
@@ -535,7 +535,7 @@ class DataChangeRequest(WorkflowModel):
     class Meta:
         verbose_name = "alteração de dado sensível"
         verbose_name_plural = "alterações de dados sensíveis"
-        ordering = ["-created_at"]
+        ordering = ["-created_at", "-pk"]
 
     def __str__(self):
         return f"{self.get_field_display()} de {self.ficha.name}: {self.get_state_display()}"
@@ -593,7 +593,7 @@ class Triage(WorkflowModel):
     class Meta:
         verbose_name = "atendimento receptivo"
         verbose_name_plural = "atendimentos receptivos"
-        ordering = ["-started_at"]
+        ordering = ["-started_at", "-pk"]
         indexes = [models.Index(fields=["state", "offered_to"])]
 
     def __str__(self):
@@ -642,7 +642,7 @@ class Orcamento(WorkflowModel):
 
     class Meta:
         verbose_name = "orçamento"
-        ordering = ["-created_at"]
+        ordering = ["-created_at", "-pk"]
 
     def __str__(self):
         return f"{self.number} · {self.ficha.name}"

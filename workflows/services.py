@@ -1058,7 +1058,7 @@ def _first_link(triage: Triage) -> str:
     first = triage.ficha.movimentacoes.filter(
         product=triage.product, at__gte=triage.started_at
     ).exclude(bitrix_link="")
-    return first.order_by("at").values_list("bitrix_link", flat=True).first() or ""
+    return first.order_by("at", "pk").values_list("bitrix_link", flat=True).first() or ""
 
 
 def hand_to_comercial(triage: Triage, *, actor, context: str) -> Triage:
@@ -1095,7 +1095,7 @@ def waiting_offers(user):
             state__in=[Triage.State.OFFERED_TO_TEAM, Triage.State.TO_COMERCIAL]
         )
     related = ("ficha", "product", "started_by")
-    return mine.select_related(*related), team.select_related(*related).order_by("started_at")
+    return mine.select_related(*related), team.select_related(*related).order_by("started_at", "pk")
 
 
 # --- G8: the consultative orçamento -----------------------------------------------------------

@@ -238,21 +238,23 @@ class Command(BaseCommand):
 
         ids = self._bulk("agendamentos", Agendamento, total, make)
         ct = ContentType.objects.get_for_model(Agendamento)
-        live = Agendamento.objects.filter(pk__in=ids, state__in=Agendamento.LIVE).only(
-            "pk", "due_date", "state"
-        )
-        timers = [
-            Timer(
-                content_type=ct,
-                object_id=str(ag.pk),
-                key="expiry",
-                handler=EXPIRY_HANDLER,
-                due_at=expires_at(ag),
-                armed_state=ag.state,
-            )
-            for ag in live.iterator()
-        ]
-        Timer.objects.bulk_create(timers, batch_size=self.batch)
+        # In chunks: with server-side binding PostgreSQL takes at most 65,535 parameters.
+        for start in range(0, len(ids), self.batch):
+            live = Agendamento.objects.filter(
+                pk__in=ids[start : start + self.batch], state__in=Agendamento.LIVE
+            ).only("pk", "due_date", "state")
+            timers = [
+                Timer(
+                    content_type=ct,
+                    object_id=str(ag.pk),
+                    key="expiry",
+                    handler=EXPIRY_HANDLER,
+                    due_at=expires_at(ag),
+                    armed_state=ag.state,
+                )
+                for ag in live
+            ]
+            Timer.objects.bulk_create(timers, batch_size=self.batch)
 
     def _boletos(self, fichas, total):
         today = clock.today()
