@@ -89,6 +89,7 @@ def test_pages_and_decisions_do_not_grow_queries_with_the_data(people, products,
         "ficha": lambda: ana.get(reverse("ficha_detail", args=[ficha.pk])),
         "home": lambda: ana.get(reverse("home")),
         "console": lambda: boss.get(reverse("manager_console")),
+        "console list": lambda: boss.get(reverse("console_list", args=["comissoes"])),
         "search name": lambda: ana.get(reverse("ficha_search"), {"q": "Teste"}, headers=hx),
         "search phone": lambda: ana.get(
             reverse("ficha_search"), {"q": "(11) 98765-0001"}, headers=hx

@@ -9,7 +9,7 @@ from django.urls import reverse
 from model_bakery import baker
 
 from tests.sales_fixtures import BITRIX, contact, make_ficha
-from workflows.models import Agendamento, AgentProfile, Boleto, Movimentacao, Sale
+from workflows.models import Agendamento, AgentProfile, Boleto, Movimentacao, Sale, Triage
 from workflows.roles import AGENT, MANAGER, SELLER, SUPPORT_DEV
 from workflows.services import open_agendamento, sell
 
@@ -299,35 +299,73 @@ def test_G7_ficha_page_warns_of_a_suspected_duplicate(ana, clock):
     assert "Possível cadastro duplicado" in page and first.name in page
 
 
-def test_G1_ficha_action_forms_load_when_opened_and_change_nothing(ficha, ana, make_user, clock):
+@pytest.mark.parametrize(
+    "view, form_id",
+    [("add_movimentacao", "form-movimentacao"), ("triage_start", "form-atendimento")],
+)
+def test_G1_ficha_action_forms_load_when_opened_and_change_nothing(
+    ficha, ana, make_user, clock, view, form_id
+):
     page = as_user(ana).get(reverse("ficha_detail", args=[ficha.pk])).content.decode()
-    url = reverse("add_movimentacao", args=[ficha.pk])
-    assert f'hx-get="{url}"' in page and 'id="form-movimentacao"' not in page
+    url = reverse(view, args=[ficha.pk])
+    assert f'hx-get="{url}"' in page and f'id="{form_id}"' not in page
     blank = as_user(ana).get(url, headers=HX)
-    assert blank.status_code == 200 and 'id="form-movimentacao"' in blank.content.decode()
+    assert blank.status_code == 200 and f'id="{form_id}"' in blank.content.decode()
     assert "obrigatório" not in blank.content.decode()  # shown blank, not as a failed submit
     assert as_user(make_user(SUPPORT_DEV)).get(url, headers=HX).status_code == 403
     assert not Movimentacao.objects.filter(ficha=ficha).exists()
+    assert not Triage.objects.exists()
+
+
+def expire_agendamentos(n, owner, product, clock):
+    """n expired agendamentos, the one for "Cliente 0" the latest to have expired."""
+    for i in range(n):
+        ag = open_agendamento(
+            make_ficha(name=f"Cliente {i}"),
+            owner=owner,
+            kind="venda_com_contato",
+            product=product,
+            **contact(),
+        )
+        Agendamento.objects.filter(pk=ag.pk).update(
+            state=Agendamento.State.EXPIRED, due_date=clock.today() - dt.timedelta(days=i % 29 + 1)
+        )
 
 
 def test_console_lists_say_when_they_were_cut(ana, gestor, products, clock, monkeypatch):
     from web import sales_views
 
-    for i in range(3):
-        ag = open_agendamento(
-            make_ficha(name=f"Cliente {i}"),
-            owner=ana,
-            kind="venda_com_contato",
-            product=products["intimacao"],
-            **contact(),
-        )
-        Agendamento.objects.filter(pk=ag.pk).update(
-            state=Agendamento.State.EXPIRED, due_date=clock.today() - dt.timedelta(days=i + 1)
-        )
+    expire_agendamentos(3, ana, products["intimacao"], clock)
     client = as_user(gestor)
     page = client.get(reverse("manager_console")).content.decode()
-    assert "Cliente 2" in page and "há mais nos últimos 30 dias" not in page
+    assert "Cliente 2" in page and "Ver todos" not in page
     monkeypatch.setattr(sales_views, "CONSOLE_LIMIT", 2)
     page = client.get(reverse("manager_console")).content.decode()
     assert "Cliente 0" in page and "Cliente 1" in page and "Cliente 2" not in page  # latest first
-    assert "Mostrando os 2 que venceram por último; há mais nos últimos 30 dias." in page
+    all_url = reverse("console_list", args=["expirados"])
+    assert f'Mostrando os 2 primeiros. <a href="{all_url}">Ver todos</a>' in page
+
+
+def test_M1_console_ver_todos_pages_through_a_whole_list(ana, gestor, products, clock, monkeypatch):
+    from web import sales_views
+
+    monkeypatch.setattr(sales_views, "LIST_PAGE_SIZE", 2)
+    expire_agendamentos(5, ana, products["intimacao"], clock)
+    client = as_user(gestor)
+    url = reverse("console_list", args=["expirados"])
+    first = client.get(url).content.decode()
+    assert "1–2 de 5" in first and "Página 1 de 3" in first
+    assert "Cliente 0" in first and "Cliente 1" in first and "Cliente 2" not in first
+    last = client.get(url, {"pagina": 3}).content.decode()
+    assert "5–5 de 5" in last and "Cliente 4" in last and "Cliente 0" not in last
+    # A page past the end or not a number shows the nearest real page, not an error.
+    assert "Página 3 de 3" in client.get(url, {"pagina": 99}).content.decode()
+    assert "Página 1 de 3" in client.get(url, {"pagina": "x"}).content.decode()
+
+
+def test_M1_console_ver_todos_is_for_managers_and_known_lists_only(ana, gestor):
+    url = reverse("console_list", args=["excecoes"])
+    assert as_user(ana).get(url).status_code == 403
+    page = as_user(gestor).get(url)
+    assert page.status_code == 200 and "Nenhuma exceção registrada ainda." in page.content.decode()
+    assert as_user(gestor).get(reverse("console_list", args=["outra"])).status_code == 404

@@ -160,14 +160,6 @@ class TriageStartForm(Form):
         label="Avisei o cliente dos boletos em aberto", required=False
     )
 
-    def __init__(self, *args, products=None, **kwargs):
-        super().__init__(*args, **kwargs)
-        if products is not None:  # already read by the page: rendering needs no query
-            field = self.fields["product"]
-            field.choices = [("", field.empty_label)] + [
-                (p.pk, field.label_from_instance(p)) for p in products
-            ]
-
 
 class TriageSaleForm(SaleForm):
     """The sale of the triage's own product: no product or channel to choose."""

@@ -11,7 +11,9 @@ from django.contrib import messages
 from django.contrib.auth import get_user_model
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
+from django.core.paginator import Paginator
 from django.db.models import F, Q, Sum
+from django.http import Http404
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.views.decorators.http import require_http_methods
@@ -177,7 +179,6 @@ def ficha_context(ficha, user):
         "movimentacoes": with_names(ficha.movimentacoes.all(), "author", "product")[:50],
         "is_manager": has_role(user, MANAGER),
         "history_url": _history_url(ficha),
-        "triage_form": forms.TriageStartForm(products=products),
         "answer_form": forms.AnswerForm(),
         "needs_answer": ficha.status == Ficha.Status.INACTIVE_MANUAL
         and not ficha.inactivation_answer,
@@ -423,7 +424,9 @@ def my_agendamentos(user):
     }
 
 
-CONSOLE_LIMIT = 30
+# The console is a dashboard: each list shows its first rows and links to all of them.
+CONSOLE_LIMIT = 10
+LIST_PAGE_SIZE = 50
 
 
 def first_rows(queryset, limit=None):
@@ -432,6 +435,60 @@ def first_rows(queryset, limit=None):
     limit = limit or CONSOLE_LIMIT
     rows = list(queryset[: limit + 1])
     return rows[:limit], len(rows) > limit
+
+
+# slug in the URL: (title, the partial that renders its rows, what an empty list says)
+CONSOLE_LISTS = {
+    "aguardando": (
+        "Clientes aguardando vendedor",
+        "web/console/_waiting.html",
+        "Nenhum cliente esperando por um vendedor.",
+    ),
+    "comissoes": (
+        "Comissões a definir",
+        "web/console/_to_settle.html",
+        "Nenhuma comissão esperando definição.",
+    ),
+    "expirados": (
+        "Expirados sem conclusão (30 dias)",
+        "web/console/_expired.html",
+        "Nenhum agendamento expirou sem conclusão.",
+    ),
+    "excecoes": (
+        "Exceções recentes",
+        "web/console/_overrides.html",
+        "Nenhuma exceção registrada ainda.",
+    ),
+}
+
+
+def console_querysets(today):
+    """Every console list (CONSOLE_LISTS) in display order: the console shows the first rows
+    of each, and `console_list` pages through all of one."""
+    return {
+        "aguardando": with_names(
+            Triage.objects.filter(
+                state__in=[Triage.State.OFFERED_TO_TEAM, Triage.State.TO_COMERCIAL]
+            ),
+            "ficha",
+            "product",
+            "started_by",
+        ),
+        "comissoes": with_names(
+            Sale.objects.filter(state=Sale.State.TO_SETTLE), "ficha", "product", "seller"
+        ),
+        "expirados": with_names(
+            Agendamento.objects.filter(
+                state=Agendamento.State.EXPIRED, due_date__gte=today - dt.timedelta(days=30)
+            ),
+            "ficha",
+            "product",
+            "owner",
+        ).order_by("-due_date", "-pk"),
+        "excecoes": with_names(Override.objects.all(), "manager")
+        .select_related("content_type")
+        .order_by("-at", "-pk"),
+    }
 
 
 @login_required
@@ -451,37 +508,16 @@ def manager_console(request):
             "ficha",
             "product",
             "owner",
-        )[:CONSOLE_LIMIT]
+        )[:LIST_PAGE_SIZE]
         if not services.reserves_sale(ag)
     ]
-    to_settle, to_settle_more = first_rows(
-        with_names(Sale.objects.filter(state=Sale.State.TO_SETTLE), "ficha", "product", "seller")
-    )
-    expired, expired_more = first_rows(
-        with_names(
-            Agendamento.objects.filter(
-                state=Agendamento.State.EXPIRED, due_date__gte=today - dt.timedelta(days=30)
-            ),
-            "ficha",
-            "product",
-            "owner",
-        ).order_by("-due_date", "-pk")
-    )
-    overrides, overrides_more = first_rows(
-        with_names(Override.objects.all(), "manager")
-        .select_related("content_type")
-        .order_by("-at", "-pk")
-    )
-    waiting_clients, waiting_more = first_rows(
-        with_names(
-            Triage.objects.filter(
-                state__in=[Triage.State.OFFERED_TO_TEAM, Triage.State.TO_COMERCIAL]
-            ),
-            "ficha",
-            "product",
-            "started_by",
-        )
-    )
+    far, far_more = far[:CONSOLE_LIMIT], len(far) > CONSOLE_LIMIT  # validating shows the next
+    lists = {}
+    for slug, queryset in console_querysets(today).items():
+        title, template, empty = CONSOLE_LISTS[slug]
+        rows, more = first_rows(queryset)
+        lists[slug] = {"slug": slug, "title": title, "template": template, "empty": empty}
+        lists[slug].update(rows=rows, more=more)
     team = [
         (u, AgentProfile.Status(services.availability(u, today)).label)
         for u in get_user_model()
@@ -491,21 +527,28 @@ def manager_console(request):
         .order_by("first_name", "username")
     ]
     context = {
+        "lists": lists,
         "far": far,
-        "to_settle": to_settle,
-        "to_settle_more": to_settle_more,
-        "expired": expired,
-        "expired_more": expired_more,
-        "overrides": overrides,
-        "overrides_more": overrides_more,
+        "far_more": far_more,
         "team": team,
-        "waiting_clients": waiting_clients,
-        "waiting_more": waiting_more,
         "sales_today": Sale.objects.filter(at__gte=day_start, at__lt=day_end).aggregate(
             total=Sum("total")
         )["total"],
     }
     return render(request, "web/manager_console.html", context)
+
+
+@login_required
+def console_list(request, slug):
+    """All the rows of one console list, LIST_PAGE_SIZE a page ("ver todos")."""
+    require_roles(request.user, MANAGER)
+    if slug not in CONSOLE_LISTS:
+        raise Http404("Lista desconhecida.")
+    title, template, empty = CONSOLE_LISTS[slug]
+    queryset = console_querysets(clock.today())[slug]
+    page = Paginator(queryset, LIST_PAGE_SIZE).get_page(request.GET.get("pagina"))
+    context = {"title": title, "template": template, "empty": empty, "page": page}
+    return render(request, "web/console_list.html", context)
 
 
 @login_required

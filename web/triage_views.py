@@ -3,7 +3,7 @@
 from django.contrib.auth.decorators import login_required
 from django.shortcuts import get_object_or_404, render
 from django.urls import reverse
-from django.views.decorators.http import require_POST
+from django.views.decorators.http import require_http_methods, require_POST
 
 from workflows import services
 from workflows.engine import available_events
@@ -11,12 +11,13 @@ from workflows.models import AuditEntry, Ficha, Triage
 from workflows.roles import MANAGER, has_role
 
 from . import forms
-from .sales_views import ATTENDANTS, act, require_roles
+from .sales_views import ATTENDANTS, act, posted, require_roles
 
 
 @login_required
-@require_POST
+@require_http_methods(["GET", "POST"])
 def start(request, pk):
+    """S8 1º passo. On GET the ficha page fetches the blank form when the card is opened."""
     require_roles(request.user, *ATTENDANTS)
     ficha = get_object_or_404(Ficha, pk=pk)
     started = {}
@@ -26,7 +27,7 @@ def start(request, pk):
 
     response = act(
         request,
-        forms.TriageStartForm(request.POST),
+        forms.TriageStartForm(posted(request)),
         perform=perform,
         success="Atendimento iniciado.",
         redirect_to=reverse("ficha_detail", args=[ficha.pk]),

@@ -53,6 +53,7 @@ urlpatterns = [
     path("orcamentos/<int:pk>/documento/", orcamento_views.document, name="orcamento_document"),
     path("orcamentos/<int:pk>/pdf/", orcamento_views.pdf, name="orcamento_pdf"),
     path("gestor/", sales_views.manager_console, name="manager_console"),
+    path("gestor/<slug:slug>/", sales_views.console_list, name="console_list"),
     path("vendas/<int:pk>/comissao/", sales_views.settle_commission, name="settle_commission"),
     path(
         "disponibilidade/<int:user_id>/",

@@ -27,6 +27,7 @@ def team(make_user):
 
 
 def start_triage(page, product, text):
+    page.locator("summary", has_text="Cliente entrou em contato").click()
     form = page.locator("#form-atendimento")
     form.get_by_label("Produto que o cliente quer").select_option(label=product)
     form.get_by_label("Canal").select_option(label="Chat")
