@@ -208,21 +208,46 @@ def test_lists_read_only_the_names_of_related_rows(people, products, django_asse
     assert not ag.get_deferred_fields()  # the listed rows themselves are whole
 
 
-def test_nonempty_names_the_querysets_with_rows_in_one_query(db, django_assert_num_queries):
+def test_nonempty_names_the_sections_with_rows_in_one_query(db, django_assert_num_queries):
     from workflows.models import nonempty
 
-    ficha, other = make_ficha(), make_ficha()
-    baker.make(Boleto, ficha=ficha, amount=Decimal("10"), due_date=dt.date(2027, 5, 1))
-    baker.make(Boleto, ficha=ficha, amount=Decimal("20"), due_date=dt.date(2027, 6, 1))
-    with django_assert_num_queries(1):
-        present = nonempty(
-            {
-                "boletos": ficha.boletos.all(),
-                "movimentacoes": ficha.movimentacoes.all(),
-                "other boletos": other.boletos.all(),
-            }
-        )
-    assert present == {"boletos"}
+    sections = (
+        ("boletos", lambda f: f.boletos.all()),
+        ("open boletos", lambda f: f.boletos.filter(paid_at__isnull=True, waived_at__isnull=True)),
+        ("movimentacoes", lambda f: f.movimentacoes.filter(channel="phone")),
+    )
+    first, second, bare = make_ficha(), make_ficha(), make_ficha()
+    baker.make(Boleto, ficha=first, amount=Decimal("10"), due_date=dt.date(2027, 5, 1))
+    baker.make(Boleto, ficha=second, amount=Decimal("20"), due_date=dt.date(2027, 6, 1))
+    Boleto.objects.filter(ficha=second).update(paid_at=dt.datetime(2027, 6, 1, tzinfo=dt.UTC))
+    baker.make(Movimentacao, ficha=second, channel="phone", text="Ligou")
+    baker.make(Movimentacao, ficha=first, channel="chat", text="Chat")
+    nonempty(sections, bare)  # compiled once per process, then only run
+    for ficha in (first, second, bare):
+        with django_assert_num_queries(1):
+            present = nonempty(sections, ficha)
+        assert present == {name for name, rows_of in sections if rows_of(ficha).exists()}
+    assert nonempty(sections, first) == {"boletos", "open boletos"}
+    assert nonempty(sections, second) == {"boletos", "movimentacoes"}
+
+
+def test_nonempty_refuses_a_section_that_ignores_the_object(db):
+    from workflows.models import nonempty
+
+    with pytest.raises(ValueError, match="filter by the object's pk"):
+        nonempty((("all", lambda f: Boleto.objects.all()),), make_ficha())
+
+
+def test_ficha_sections_read_the_ficha_and_constants_only(db, clock):
+    """nonempty compiles their query once per process: a value that changed between requests
+    (the time, a user) would be kept stale, so the query must come out the same."""
+    from web.sales_views import FICHA_SECTIONS
+    from workflows.models import Ficha, _presence_query
+
+    compile_query = _presence_query.__wrapped__  # past the per-process cache
+    before = compile_query(FICHA_SECTIONS, Ficha)
+    clock.advance(dt.timedelta(days=40, hours=7))
+    assert compile_query(FICHA_SECTIONS, Ficha) == before
 
 
 def test_ficha_page_reads_only_the_sections_the_ficha_has(people, products, clock):

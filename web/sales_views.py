@@ -136,23 +136,19 @@ def duplicate_suspicions(ficha):
     ).select_related("ficha_a", "ficha_b")
 
 
-def ficha_context(ficha, user):
-    boletos = list(ficha.boletos.order_by("due_date", "pk"))
-    open_boletos = [b for b in boletos if b.is_open]
-    products = list(Product.objects.filter(active=True))
-    live = list(services.live_agendamentos(ficha))
-    sale_live = services.live_sale_agendamentos(ficha, live)
-    # Sections most fichas do not have: one query finds which ones this ficha has, and only
-    # those are read (reading an empty one still cost ~1 ms of ORM work).
-    sections = {
-        "pending_changes": ficha.data_changes.filter(state="pending"),
-        "duplicate_cases": duplicate_suspicions(ficha),
-        "sales": with_names(ficha.sales.all(), "product", "seller", "commission_to"),
-        "overrides": services.overrides_for_ficha(ficha),
-        "onboarding": ficha.onboardings.order_by("-started_at", "-pk"),
-        "merged_from": ficha.merged_from.only("pk", "name"),
-        "orcamentos": with_names(ficha.orcamentos.all(), "author"),
-        "open_triages": with_names(
+# Sections of the ficha page most fichas do not have: one query finds which ones this ficha
+# has (`nonempty`), and only those are read (reading an empty one cost ~1 ms of ORM work).
+FICHA_SECTIONS = (
+    ("pending_changes", lambda ficha: ficha.data_changes.filter(state="pending")),
+    ("duplicate_cases", duplicate_suspicions),
+    ("sales", lambda ficha: with_names(ficha.sales.all(), "product", "seller", "commission_to")),
+    ("overrides", services.overrides_for_ficha),
+    ("onboarding", lambda ficha: ficha.onboardings.order_by("-started_at", "-pk")),
+    ("merged_from", lambda ficha: ficha.merged_from.only("pk", "name")),
+    ("orcamentos", lambda ficha: with_names(ficha.orcamentos.all(), "author")),
+    (
+        "open_triages",
+        lambda ficha: with_names(
             ficha.triages.exclude(
                 state__in=[Triage.State.SOLD, Triage.State.CLOSED, Triage.State.PRICE_SENT]
             ),
@@ -160,12 +156,21 @@ def ficha_context(ficha, user):
             "attendant",
             "offered_to",
         ),
-    }
-    present = nonempty(sections)
-    limits = {"sales": 20, "orcamentos": 20, "onboarding": 1}
+    ),
+)
+SECTION_LIMITS = {"sales": 20, "orcamentos": 20, "onboarding": 1}  # rows shown
+
+
+def ficha_context(ficha, user):
+    boletos = list(ficha.boletos.order_by("due_date", "pk"))
+    open_boletos = [b for b in boletos if b.is_open]
+    products = list(Product.objects.filter(active=True))
+    live = list(services.live_agendamentos(ficha))
+    sale_live = services.live_sale_agendamentos(ficha, live)
+    present = nonempty(FICHA_SECTIONS, ficha)
     shown = {
-        name: list(qs[: limits.get(name)]) if name in present else []
-        for name, qs in sections.items()
+        name: list(rows_of(ficha)[: SECTION_LIMITS.get(name)]) if name in present else []
+        for name, rows_of in FICHA_SECTIONS
     }
     return {
         **shown,
