@@ -168,6 +168,7 @@ def test_S2_console_lists_agendamentos_set_too_far_out_for_the_manager_to_valida
         scheduled_for=clock.today() + dt.timedelta(days=30),
         **contact(),
     )
+    assert Agendamento.objects.get(pk=far.pk).awaiting_validation  # stored by the database
     client = as_user(gestor)
     page = client.get(reverse("manager_console")).content.decode()
     validate = reverse("agendamento_action", args=[far.pk, "validar"])
@@ -177,7 +178,7 @@ def test_S2_console_lists_agendamentos_set_too_far_out_for_the_manager_to_valida
     data = {"reason": "cliente viaja e pediu retorno em um mês"}
     assert client.post(validate, data, headers=HX).status_code == 200
     far.refresh_from_db()
-    assert far.manager_validated
+    assert far.manager_validated and not far.awaiting_validation
     assert validate not in client.get(reverse("manager_console")).content.decode()
 
 

@@ -12,7 +12,7 @@ from django.contrib.auth import get_user_model
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
 from django.core.paginator import Paginator
-from django.db.models import F, Q, Sum
+from django.db.models import Q, Sum
 from django.http import Http404
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
@@ -507,8 +507,7 @@ def manager_console(request):
             Agendamento.objects.filter(
                 state__in=Agendamento.LIVE,
                 kind=AgendamentoKind.SALE_WITH_CONTACT,
-                manager_validated=False,
-                scheduled_for__gt=F("due_date"),
+                awaiting_validation=True,
             ),
             "ficha",
             "product",

@@ -354,6 +354,14 @@ class Agendamento(WorkflowModel):
     renewed = models.BooleanField("renovado", default=False)
     manager_validated = models.BooleanField("validado pelo gestor", default=False)
     summary = models.CharField("resumo", max_length=80)
+    # S2: set past its deadline and not validated by a manager: the console lists these.
+    # Stored by the database, so PostgreSQL keeps statistics on it: it guessed a third of all
+    # rows for the two-column comparison, and so re-planned the console's query every time.
+    awaiting_validation = models.GeneratedField(
+        expression=models.Q(manager_validated=False, scheduled_for__gt=models.F("due_date")),
+        output_field=models.BooleanField(),
+        db_persist=True,
+    )
 
     class Meta:
         verbose_name = "agendamento"
@@ -364,12 +372,10 @@ class Agendamento(WorkflowModel):
             # The manager console: recently expired ones, latest first (the id breaks ties, so
             # the 30 rows shown come straight off the index, unsorted)...
             models.Index(fields=["state", "due_date", "id"]),
-            # ... and the live ones scheduled past their deadline, waiting for validation (S2):
-            # only those are in this index, so no other row is read (a filter comparing two
-            # columns cannot be answered from an ordinary index).
+            # ... and the live ones waiting for validation (S2): only those are in this index.
             models.Index(
                 fields=["state", "kind", "due_date"],
-                condition=models.Q(manager_validated=False, scheduled_for__gt=models.F("due_date")),
+                condition=models.Q(awaiting_validation=True),
                 name="agendamento_to_validate",
             ),
         ]
