@@ -370,3 +370,17 @@ def test_M1_console_ver_todos_is_for_managers_and_known_lists_only(ana, gestor):
     page = as_user(gestor).get(url)
     assert page.status_code == 200 and "Nenhuma exceção registrada ainda." in page.content.decode()
     assert as_user(gestor).get(reverse("console_list", args=["outra"])).status_code == 404
+
+
+def test_S8_console_lists_the_client_waiting_longest_first(gestor, products, clock):
+    for name, minutes in (("Cliente Recente", 5), ("Cliente Antigo", 40), ("Cliente Meio", 20)):
+        baker.make(
+            Triage,
+            ficha=make_ficha(name=name),
+            product=products["intimacao"],
+            state=Triage.State.OFFERED_TO_TEAM,
+            started_at=clock.now() - dt.timedelta(minutes=minutes),
+        )
+    page = as_user(gestor).get(reverse("manager_console")).content.decode()
+    positions = [page.index(name) for name in ("Cliente Antigo", "Cliente Meio", "Cliente Recente")]
+    assert positions == sorted(positions)

@@ -478,7 +478,7 @@ def console_querysets(today):
             "ficha",
             "product",
             "started_by",
-        ),
+        ).order_by("started_at", "pk"),  # the longest wait first, as on the sellers' home
         "comissoes": with_names(
             Sale.objects.filter(state=Sale.State.TO_SETTLE), "ficha", "product", "seller"
         ),
