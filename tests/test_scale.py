@@ -43,6 +43,12 @@ def test_generate_data_builds_the_scaled_base_with_search_keys_and_the_benchmark
     request_finished.disconnect(close_old_connections)
     try:
         call_command("benchmark", repeat=2, stdout=out)
+        # bin/instructions: one page only, as one user, nothing printed; a failing page stops it
+        quiet = StringIO()
+        call_command("benchmark", page="/gestor/", username="gabriel", repeat=2, stdout=quiet)
+        assert quiet.getvalue() == ""
+        with pytest.raises(SystemExit, match="HTTP 403"):
+            call_command("benchmark", page="/gestor/", username="ana", repeat=1)
     finally:
         request_started.connect(close_old_connections)
         request_finished.connect(close_old_connections)

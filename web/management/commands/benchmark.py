@@ -62,11 +62,20 @@ class Command(BaseCommand):
         # leave out the five worst.
         parser.add_argument("--repeat", type=int, default=100)
         parser.add_argument("--seed", type=int, default=7)
+        # bin/instructions: only request one page `repeat` times, as one user, and print nothing
+        parser.add_argument("--page", help="só requisita esta página, --repeat vezes")
+        parser.add_argument("--as", dest="username", default="gabriel")
 
-    def handle(self, *args, repeat, seed, **options):
+    def handle(self, *args, repeat, seed, page, username, **options):
         settings.ALLOWED_HOSTS = [*settings.ALLOWED_HOSTS, "testserver"]
         settings.DEBUG = False
         settle_gc()  # as the server does (web/wsgi.py)
+        if page:
+            client = ServerClient(get_user_model().objects.get(username=username))
+            for _ in range(repeat):
+                if (status := client.get(page).status_code) != 200:
+                    raise SystemExit(f"{page}: HTTP {status}")
+            return
         rng = random.Random(seed)
         User = get_user_model()
         agent = (
