@@ -520,8 +520,14 @@ def manager_console(request):
     for slug, queryset in console_querysets(today).items():
         title, template, empty = CONSOLE_LISTS[slug]
         rows, more = first_rows(queryset)
-        lists[slug] = {"slug": slug, "title": title, "template": template, "empty": empty}
-        lists[slug].update(rows=rows, more=more)
+        lists[slug] = {
+            "slug": slug,
+            "title": title,
+            "template": template,
+            "empty": empty,
+            "rows": rows,
+            "more": more,
+        }
     team = [
         (u, AgentProfile.Status(services.availability(u, today)).label)
         for u in get_user_model()

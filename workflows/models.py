@@ -710,8 +710,8 @@ def with_names(queryset, *relations):
     return queryset.select_related(*relations).only(*fields)
 
 
-# Stands for the object's pk while a presence query is compiled; far from any real id, so
-# no other parameter equals it by chance.
+# Stands for an id while a query or URL is built once to be reused with real ids; far from any
+# real id, so no other value equals it by chance (nonempty, and `{% url %}` in balcao.py).
 SAMPLE_PK = 987_654_321_000
 
 

@@ -6,6 +6,7 @@ from django.urls import NoReverseMatch, get_script_prefix, get_urlconf, reverse
 from django.utils.html import conditional_escape
 
 from workflows.formatting import brl as format_brl
+from workflows.models import SAMPLE_PK
 
 register = template.Library()
 
@@ -50,8 +51,6 @@ def _strftime(value, pattern: str) -> str:
 # everywhere (a builtin library loads after Django's): it reverses each (view, argument shape)
 # once and then only formats the numbers in.
 
-_SAMPLE_ID = 987_654_321_000  # far from any real id, so it cannot occur in a URL by chance
-
 
 @functools.lru_cache(maxsize=1024)
 def _url_pattern(urlconf, prefix, current_app, view_name, shape) -> str | None:
@@ -60,13 +59,13 @@ def _url_pattern(urlconf, prefix, current_app, view_name, shape) -> str | None:
     pattern does not take plain numbers there, so the caller falls back to `reverse`.
     `urlconf` and `prefix` (the script prefix) key the cache: the same view may reverse
     differently under another."""
-    samples = [_SAMPLE_ID + i if arg is None else arg for i, arg in enumerate(shape)]
+    samples = [SAMPLE_PK + i if arg is None else arg for i, arg in enumerate(shape)]
     try:
         url = reverse(view_name, args=samples, current_app=current_app, urlconf=urlconf)
     except NoReverseMatch:
         return None
     url = url.replace("{", "{{").replace("}", "}}")
-    numbers = [str(_SAMPLE_ID + i) for i, arg in enumerate(shape) if arg is None]
+    numbers = [str(SAMPLE_PK + i) for i, arg in enumerate(shape) if arg is None]
     for slot, number in enumerate(numbers):
         if url.count(number) != 1:
             return None
