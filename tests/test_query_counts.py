@@ -275,13 +275,16 @@ def test_capped_counts_counts_each_queryset_up_to_the_cap_in_one_query(
 
     make_waiting_tickets(9, SlaPolicy.objects.get(priority="P3"), clock)  # 5 past due
     monkeypatch.setattr(services, "COUNT_CAP", 6)
+    counts = (
+        ("all", lambda v: Ticket.objects.all()),
+        ("breached", lambda v: Ticket.objects.filter(next_breach_at__lte=v.now)),
+        ("none", lambda v: Ticket.objects.filter(subject="não existe")),
+    )
     with django_assert_num_queries(1):
-        n = services.capped_counts(
-            all=Ticket.objects.all(),
-            breached=Ticket.objects.filter(next_breach_at__lte=clock.now()),
-            none=Ticket.objects.filter(subject="não existe"),
-        )
+        n = services.capped_counts(counts, services.Now(clock.now()))
     assert n == {"all": 7, "breached": 5, "none": 0}
+    clock.advance(dt.timedelta(days=30))  # the same compiled query, with the new moment
+    assert services.capped_counts(counts, services.Now(clock.now()))["breached"] == 7
     assert [services.capped_label(v) for v in n.values()] == ["6+", "5", "0"]
 
 

@@ -1,6 +1,7 @@
 """T8: each support agent's checklist for today, with live counts; T2: review yesterday."""
 
 import datetime as dt
+from typing import NamedTuple
 
 from django.contrib.auth import get_user_model
 from django.db import IntegrityError, transaction
@@ -9,6 +10,7 @@ from django.urls import reverse
 
 from workflows import clock
 from workflows.businessdays import add_business_days
+from workflows.compiled import compiled
 from workflows.engine import TransitionRefused
 from workflows.models import Movimentacao, with_names
 from workflows.roles import SUPPORT
@@ -45,8 +47,13 @@ def review_day(today: dt.date | None = None) -> dt.date:
 
 def yesterday_to_review(day: dt.date | None = None):
     """T2: support attendances of the review day (`day`, when the caller has it), unresolved
-    and with no ticket. One group named SUPPORT per author: no duplicate rows."""
-    start, end = clock.day_span(day or review_day())
+    and with no ticket."""
+    return to_review_between(*clock.day_span(day or review_day()))
+
+
+def to_review_between(start: dt.datetime, end: dt.datetime):
+    """T2: support attendances in [start, end), unresolved and with no ticket. One group named
+    SUPPORT per author: no duplicate rows."""
     return (
         with_names(Movimentacao.objects.all(), "ficha", "author")
         .filter(at__gte=start, at__lt=end, author__groups__name=SUPPORT)
@@ -77,22 +84,57 @@ def open_from_movimentacao(mov: Movimentacao, *, actor) -> Ticket:
         )
 
 
+@compiled
+def checks_of(user_pk, day):
+    return RoutineCheck.objects.filter(user_id=user_pk, day=day)
+
+
+class RoutineValues(NamedTuple):
+    """What the routine's counts look up (ROUTINE_COUNTS, services.capped_counts)."""
+
+    now: dt.datetime
+    architects_before: dt.datetime
+    review_start: dt.datetime
+    review_end: dt.datetime
+    stale_since: dt.datetime
+
+
+ROUTINE_COUNTS = (
+    (
+        "email_tickets",
+        lambda v: Ticket.objects.filter(channel=Ticket.Channel.EMAIL, state=Ticket.State.OPEN),
+    ),
+    (
+        "failed_emails",
+        lambda v: InboundEmail.objects.filter(outcome=InboundEmail.Outcome.FAILED),
+    ),
+    ("yesterday", lambda v: to_review_between(v.review_start, v.review_end)),
+    (
+        "architects",
+        lambda v: Architect.objects.filter(active=True, updated_at__lt=v.architects_before),
+    ),
+    ("stale", lambda v: services.stale_tickets(v.stale_since)),
+    ("romaneios", lambda v: textura.pending_romaneios()),
+    ("github", lambda v: to_open_on_github()),
+    *services.WAITING_COUNTS,
+)
+
+
 def checklist(user, today: dt.date | None = None) -> list[dict]:
     """T8: the seven items with live counts and links; done marks for `user` today."""
     today = today or clock.today()
     day = review_day(today)
-    done = {c.item: c for c in RoutineCheck.objects.filter(user=user, day=today)}
+    done = {c.item: c for c in checks_of(user.pk, today)}
     tickets = reverse("tickets:list")
-    stale_before = clock.now() - dt.timedelta(days=ARCHITECT_STALE_DAYS)
+    now = clock.now()
     counted = services.capped_counts(
-        email_tickets=Ticket.objects.filter(channel=Ticket.Channel.EMAIL, state=Ticket.State.OPEN),
-        failed_emails=InboundEmail.objects.filter(outcome=InboundEmail.Outcome.FAILED),
-        yesterday=yesterday_to_review(day=day),
-        architects=Architect.objects.filter(active=True, updated_at__lt=stale_before),
-        stale=services.stale_tickets(),
-        romaneios=textura.pending_romaneios(),
-        github=to_open_on_github(),
-        **services.waiting_querysets(),
+        ROUTINE_COUNTS,
+        RoutineValues(
+            now,
+            now - dt.timedelta(days=ARCHITECT_STALE_DAYS),
+            *clock.day_span(day),
+            services.stale_since(),
+        ),
     )
     breached = counted["breached"]
     n = {

@@ -5,18 +5,20 @@ Views call these functions; state changes go through `workflows.engine.transitio
 
 import datetime as dt
 import logging
+from typing import NamedTuple
 
 from django.contrib.auth import get_user_model
 from django.contrib.contenttypes.models import ContentType
 from django.core.mail import EmailMessage, send_mail
 from django.core.mail.message import make_msgid
-from django.db import connection, transaction
+from django.db import transaction
 from django.db.models import CharField, Exists, F, OuterRef, Q
 from django.db.models.functions import Cast
 from django.utils import timezone
 
 from workflows import clock, timers
 from workflows.businessdays import add_business_days
+from workflows.compiled import compiled
 from workflows.engine import TransitionRefused, permitted, transition
 from workflows.models import AuditEntry, Timer, with_names
 from workflows.roles import MANAGER, SUPPORT, SUPPORT_DEV
@@ -232,52 +234,77 @@ QUEUE_LIMIT = 50
 COUNT_CAP = 999
 
 
-def capped_counts(**querysets) -> dict[str, int]:
-    """Each queryset's rows, counted up to COUNT_CAP + 1 (shown as "999+") so a huge backlog
+def capped_counts(counts, values) -> dict[str, int]:
+    """Each count's rows, counted up to COUNT_CAP + 1 (shown as "999+") so a huge backlog
     stays cheap to count; all of them in one query (a page of counts made one round trip and
-    one ORM pass each)."""
+    one ORM pass each), compiled once (workflows.compiled).
+
+    `counts` is a tuple of (name, rows_of) where rows_of(values) is a queryset; `values` is a
+    named tuple of the lookup values (ids, dates, moments), each used by at least one count."""
+    (row,) = _capped_row(*values, counts=counts, values_type=type(values), cap=COUNT_CAP)
+    return dict(zip((name for name, _ in counts), row, strict=True))
+
+
+@compiled
+def _capped_row(*values, counts, values_type, cap):
     parts, params = [], []
-    for queryset in querysets.values():
-        capped = queryset.order_by().values("pk")[: COUNT_CAP + 1]
+    for _, rows_of in counts:
+        capped = rows_of(values_type._make(values)).order_by().values("pk")[: cap + 1]
         sql, capped_params = capped.query.sql_with_params()
         parts.append(f"(SELECT COUNT(*) FROM ({sql}) capped)")
         params.extend(capped_params)
-    with connection.cursor() as cursor:
-        cursor.execute(f"SELECT {', '.join(parts)}", params)
-        return dict(zip(querysets, cursor.fetchone(), strict=True))
+    return f"SELECT {', '.join(parts)}", params
 
 
 def capped_label(n: int) -> str:
     return f"{COUNT_CAP}+" if n > COUNT_CAP else str(n)
 
 
+class Now(NamedTuple):
+    now: dt.datetime
+
+
+# T6/T8: the clients waiting for our return, and those past the SLA (to count).
+WAITING_COUNTS = (
+    ("waiting", lambda v: Ticket.objects.filter(state__in=Ticket.WAITING_FOR_US)),
+    ("breached", lambda v: Ticket.objects.filter(next_breach_at__lte=v.now)),
+)
+
+
 def waiting_counts() -> tuple[int, int]:
     """T6/T8: how many clients wait for our return, and how many of them are past the SLA
     (each capped, see capped_counts)."""
-    n = capped_counts(**waiting_querysets())
+    n = capped_counts(WAITING_COUNTS, Now(clock.now()))
     return n["waiting"], n["breached"]
 
 
-def waiting_querysets() -> dict:
-    """T6/T8: the clients waiting for our return, and those past the SLA (to count)."""
-    return {
-        "waiting": Ticket.objects.filter(state__in=Ticket.WAITING_FOR_US),
-        "breached": Ticket.objects.filter(next_breach_at__lte=clock.now()),
-    }
+def _queue_tickets():
+    return with_names(Ticket.objects.all(), "assignee", "ficha").select_related("sla_policy")
+
+
+_BY_PRIORITY = (F("urgency") * F("impact")).desc()
+
+
+@compiled
+def _dated_queue(*, limit):
+    # Only tickets waiting for us have a next breach (Ticket.save): walk its index in order.
+    dated = _queue_tickets().filter(next_breach_at__isnull=False)
+    return dated.order_by("next_breach_at", _BY_PRIORITY, "pk")[:limit]
+
+
+@compiled
+def _undated_queue(*, limit):
+    undated = _queue_tickets().filter(state__in=Ticket.WAITING_FOR_US, next_breach_at__isnull=True)
+    return undated.order_by(_BY_PRIORITY, "pk")[:limit]
 
 
 def waiting_queue(limit: int | None = None) -> list[dict]:
     """T6: clients waiting for a return from us, the nearest breach first, then priority;
     the first `limit` (QUEUE_LIMIT) of them; tickets without a deadline come last."""
     limit = limit or QUEUE_LIMIT
-    related = with_names(Ticket.objects.all(), "assignee", "ficha").select_related("sla_policy")
-    by_priority = (F("urgency") * F("impact")).desc()
-    # Only tickets waiting for us have a next breach (Ticket.save): walk its index in order.
-    dated = related.filter(next_breach_at__isnull=False)
-    tickets = list(dated.order_by("next_breach_at", by_priority, "pk")[:limit])
+    tickets = _dated_queue(limit=limit)
     if len(tickets) < limit:
-        undated = related.filter(state__in=Ticket.WAITING_FOR_US, next_breach_at__isnull=True)
-        tickets += undated.order_by(by_priority, "pk")[: limit - len(tickets)]
+        tickets += _undated_queue(limit=limit - len(tickets))
     now = clock.now()
     moments = [now] + [
         m
@@ -305,11 +332,16 @@ def waiting_queue(limit: int | None = None) -> list[dict]:
     return rows
 
 
-def stale_tickets(days: int = 1):
-    """T4/T8: active tickets whose status nobody touched for `days` business days (a queryset:
-    one NOT EXISTS per ticket on the audit's (content type, object) index)."""
+def stale_since(days: int = 1) -> dt.datetime:
+    """T4/T8: a status untouched since this moment (`days` business days back) is stale."""
     limit_day = add_business_days(clock.today(), -days)
-    since = timezone.make_aware(dt.datetime.combine(limit_day + dt.timedelta(days=1), dt.time()))
+    return timezone.make_aware(dt.datetime.combine(limit_day + dt.timedelta(days=1), dt.time()))
+
+
+def stale_tickets(since: dt.datetime | None = None):
+    """T4/T8: active tickets whose status nobody touched since `since` (stale_since()) (a
+    queryset: one NOT EXISTS per ticket on the audit's (content type, object) index)."""
+    since = since or stale_since()
     touched = AuditEntry.objects.filter(
         content_type=ContentType.objects.get_for_model(Ticket),
         object_id=Cast(OuterRef("pk"), CharField()),

@@ -21,6 +21,7 @@ from django_htmx.http import HttpResponseClientRedirect
 
 from workflows import clock, roles, services
 from workflows.businessdays import BusinessCalendar, add_business_days
+from workflows.compiled import compiled
 from workflows.engine import TransitionRefused, available_events
 from workflows.models import (
     Agendamento,
@@ -403,29 +404,42 @@ def agendamento_action(request, pk, action):
 HOME_LIMIT = 50
 
 
+@compiled
+def live_agendamentos_of(owner_pk, *, limit):
+    return with_names(
+        Agendamento.objects.filter(owner_id=owner_pk, state__in=Agendamento.LIVE),
+        "ficha",
+        "product",
+        "owner",
+    ).order_by("due_date", "pk")[:limit]
+
+
+@compiled
+def expired_agendamentos_of(owner_pk, since):
+    return with_names(
+        Agendamento.objects.filter(
+            owner_id=owner_pk, state=Agendamento.State.EXPIRED, due_date__gte=since
+        ),
+        "ficha",
+        "product",
+    )
+
+
 def my_agendamentos(user):
     """The agent's live agendamentos, earliest deadline first (at most HOME_LIMIT shown)."""
     today = clock.today()
-    mine = Agendamento.objects.filter(owner=user, state__in=Agendamento.LIVE)
-    live = with_names(mine, "ficha", "product", "owner").order_by("due_date", "pk")
-    rows = agendamento_rows(live[:HOME_LIMIT], user)
+    rows = agendamento_rows(live_agendamentos_of(user.pk, limit=HOME_LIMIT), user)
     next_day = add_business_days(today, 1)
-    total = len(rows) if len(rows) < HOME_LIMIT else mine.count()
+    total = len(rows)
+    if total == HOME_LIMIT:
+        total = Agendamento.objects.filter(owner=user, state__in=Agendamento.LIVE).count()
     return {
         "live_shown": len(rows),
         "live_hidden": total - len(rows),
         "due_today": [r for r in rows if r["ag"].due_date <= today],
         "expiring": [r for r in rows if today < r["ag"].due_date <= next_day],
         "later": [r for r in rows if r["ag"].due_date > next_day],
-        "expired": with_names(
-            Agendamento.objects.filter(
-                owner=user,
-                state=Agendamento.State.EXPIRED,
-                due_date__gte=today - dt.timedelta(days=7),
-            ),
-            "ficha",
-            "product",
-        ),
+        "expired": expired_agendamentos_of(user.pk, today - dt.timedelta(days=7)),
     }
 
 
@@ -434,66 +448,96 @@ CONSOLE_LIMIT = 10
 LIST_PAGE_SIZE = 50
 
 
-def first_rows(queryset, limit=None):
-    """The first `limit` (CONSOLE_LIMIT) rows, and whether more wait behind them: one query
-    of limit + 1 rows, so a long list says it was cut instead of hiding the rest."""
-    limit = limit or CONSOLE_LIMIT
-    rows = list(queryset[: limit + 1])
-    return rows[:limit], len(rows) > limit
+def commissions_to_settle():
+    return with_names(Sale.objects.filter(state=Sale.State.TO_SETTLE), "ficha", "product", "seller")
 
 
-# slug in the URL: (title, the partial that renders its rows, what an empty list says)
+def expired_since(day):
+    return with_names(
+        Agendamento.objects.filter(state=Agendamento.State.EXPIRED, due_date__gte=day),
+        "ficha",
+        "product",
+        "owner",
+    ).order_by("-due_date", "-pk")
+
+
+def recent_overrides():
+    return (
+        with_names(Override.objects.all(), "manager")
+        .select_related("content_type")
+        .order_by("-at", "-pk")
+    )
+
+
+EXPIRED_SHOWN_DAYS = 30
+
+# slug in the URL: (title, the partial that renders its rows, what an empty list says, the
+# queryset of its rows), in display order
 CONSOLE_LISTS = {
     "aguardando": (
         "Clientes aguardando vendedor",
         "web/console/_waiting.html",
         "Nenhum cliente esperando por um vendedor.",
+        services.waiting_for_seller,
     ),
     "comissoes": (
         "Comissões a definir",
         "web/console/_to_settle.html",
         "Nenhuma comissão esperando definição.",
+        commissions_to_settle,
     ),
     "expirados": (
-        "Expirados sem conclusão (30 dias)",
+        f"Expirados sem conclusão ({EXPIRED_SHOWN_DAYS} dias)",
         "web/console/_expired.html",
         "Nenhum agendamento expirou sem conclusão.",
+        expired_since,
     ),
     "excecoes": (
         "Exceções recentes",
         "web/console/_overrides.html",
         "Nenhuma exceção registrada ainda.",
+        recent_overrides,
     ),
 }
 
 
-def console_querysets(today):
-    """Every console list (CONSOLE_LISTS) in display order: the console shows the first rows
-    of each, and `console_list` pages through all of one."""
-    return {
-        "aguardando": with_names(
-            Triage.objects.filter(
-                state__in=[Triage.State.OFFERED_TO_TEAM, Triage.State.TO_COMERCIAL]
-            ),
-            "ficha",
-            "product",
-            "started_by",
-        ).order_by("started_at", "pk"),  # the longest wait first, as on the sellers' home
-        "comissoes": with_names(
-            Sale.objects.filter(state=Sale.State.TO_SETTLE), "ficha", "product", "seller"
+def console_list_values(slug, today) -> tuple:
+    """The lookup values of a console list's queryset (CONSOLE_LISTS)."""
+    return (today - dt.timedelta(days=EXPIRED_SHOWN_DAYS),) if slug == "expirados" else ()
+
+
+@compiled
+def console_first_rows(*values, slug, limit):
+    """The first `limit` rows of a console list and one more, which says the list goes on."""
+    return CONSOLE_LISTS[slug][3](*values)[: limit + 1]
+
+
+@compiled
+def far_agendamentos(*, limit):
+    """S2: agendamentos set too far out, for the manager to validate (read as the console's
+    hottest query; the ones that already reserve a sale are left out after reading)."""
+    return with_names(
+        Agendamento.objects.filter(
+            state__in=Agendamento.LIVE,
+            kind=AgendamentoKind.SALE_WITH_CONTACT,
+            awaiting_validation=True,
         ),
-        "expirados": with_names(
-            Agendamento.objects.filter(
-                state=Agendamento.State.EXPIRED, due_date__gte=today - dt.timedelta(days=30)
-            ),
-            "ficha",
-            "product",
-            "owner",
-        ).order_by("-due_date", "-pk"),
-        "excecoes": with_names(Override.objects.all(), "manager")
-        .select_related("content_type")
-        .order_by("-at", "-pk"),
-    }
+        "ficha",
+        "product",
+        "owner",
+    )[:limit]
+
+
+@compiled
+def console_team():
+    """The attendants and their S9 status (the profile comes with each user)."""
+    return (
+        get_user_model()
+        .objects.filter(groups__name__in=ATTENDANTS)
+        .distinct()
+        .select_related("agent_profile")
+        .order_by("first_name", "username")
+    )
 
 
 @login_required
@@ -501,41 +545,21 @@ def manager_console(request):
     require_roles(request.user, MANAGER)
     today = clock.today()
     day_start, day_end = clock.day_span(today)
-    far = [
-        ag
-        for ag in with_names(
-            Agendamento.objects.filter(
-                state__in=Agendamento.LIVE,
-                kind=AgendamentoKind.SALE_WITH_CONTACT,
-                awaiting_validation=True,
-            ),
-            "ficha",
-            "product",
-            "owner",
-        )[:LIST_PAGE_SIZE]
-        if not services.reserves_sale(ag)
-    ]
+    far = [ag for ag in far_agendamentos(limit=LIST_PAGE_SIZE) if not services.reserves_sale(ag)]
     far, far_more = far[:CONSOLE_LIMIT], len(far) > CONSOLE_LIMIT  # validating shows the next
     lists = {}
-    for slug, queryset in console_querysets(today).items():
-        title, template, empty = CONSOLE_LISTS[slug]
-        rows, more = first_rows(queryset)
+    for slug, (title, template, empty, _) in CONSOLE_LISTS.items():
+        values = console_list_values(slug, today)
+        rows = console_first_rows(*values, slug=slug, limit=CONSOLE_LIMIT)
         lists[slug] = {
             "slug": slug,
             "title": title,
             "template": template,
             "empty": empty,
-            "rows": rows,
-            "more": more,
+            "rows": rows[:CONSOLE_LIMIT],
+            "more": len(rows) > CONSOLE_LIMIT,
         }
-    team = [
-        (u, AgentProfile.Status(services.availability(u, today)).label)
-        for u in get_user_model()
-        .objects.filter(groups__name__in=ATTENDANTS)
-        .distinct()
-        .select_related("agent_profile")  # S9 status without a query per person
-        .order_by("first_name", "username")
-    ]
+    team = [(u, AgentProfile.Status(services.availability(u, today)).label) for u in console_team()]
     context = {
         "lists": lists,
         "far": far,
@@ -554,8 +578,8 @@ def console_list(request, slug):
     require_roles(request.user, MANAGER)
     if slug not in CONSOLE_LISTS:
         raise Http404("Lista desconhecida.")
-    title, template, empty = CONSOLE_LISTS[slug]
-    queryset = console_querysets(clock.today())[slug]
+    title, template, empty, rows_of = CONSOLE_LISTS[slug]
+    queryset = rows_of(*console_list_values(slug, clock.today()))
     page = Paginator(queryset, LIST_PAGE_SIZE).get_page(request.GET.get("pagina"))
     context = {"title": title, "template": template, "empty": empty, "page": page}
     return render(request, "web/console_list.html", context)

@@ -9,6 +9,7 @@ from django.shortcuts import get_object_or_404, render
 from django.views.decorators.http import require_POST
 
 from workflows import roles
+from workflows.compiled import compiled
 from workflows.engine import TransitionRefused
 from workflows.models import AgentProfile, AuditEntry, Ficha, Override
 from workflows.rules import RULES
@@ -24,6 +25,11 @@ from workflows.validators import only_digits
 from .forms import AvailabilityForm
 from .sales_views import my_agendamentos
 from .search import search_fichas
+
+
+@compiled
+def recent_audit():
+    return AuditEntry.objects.select_related("actor", "content_type").order_by("-at", "-pk")[:10]
 
 
 @login_required
@@ -42,9 +48,7 @@ def home(request):
         context["availability_form"] = AvailabilityForm()
         context["mine"], context["team"] = waiting_offers(user)
     if context["is_manager"]:
-        context["recent_audit"] = AuditEntry.objects.select_related(
-            "actor", "content_type"
-        ).order_by("-at", "-pk")[:10]
+        context["recent_audit"] = recent_audit()
     return render(request, "web/home.html", context)
 
 

@@ -6,6 +6,8 @@ from functools import cached_property, lru_cache
 
 import holidays
 
+from .compiled import compiled
+
 
 @lru_cache(maxsize=64)
 def national_holidays(year: int) -> frozenset[dt.date]:
@@ -13,11 +15,14 @@ def national_holidays(year: int) -> frozenset[dt.date]:
 
 
 def company_closed_days(start: dt.date, end: dt.date) -> set[dt.date]:
+    return set(_company_closed_days(start, end))
+
+
+@compiled
+def _company_closed_days(start: dt.date, end: dt.date):
     from .models import CompanyHoliday
 
-    return set(
-        CompanyHoliday.objects.filter(date__range=(start, end)).values_list("date", flat=True)
-    )
+    return CompanyHoliday.objects.filter(date__range=(start, end)).values_list("date", flat=True)
 
 
 class BusinessCalendar:

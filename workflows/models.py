@@ -10,6 +10,7 @@ from django.utils.functional import cached_property
 from django.utils.module_loading import import_string
 
 from . import clock
+from .compiled import SAMPLE_PK
 from .validators import format_document, normalize_document, validate_meaningful_text
 
 
@@ -708,11 +709,6 @@ def with_names(queryset, *relations):
         related = meta.get_field(relation).related_model._meta.label
         fields += [f"{relation}__{name}" for name in LIST_NAME_FIELDS[related]]
     return queryset.select_related(*relations).only(*fields)
-
-
-# Stands for an id while a query or URL is built once to be reused with real ids; far from any
-# real id, so no other value equals it by chance (nonempty, and `{% url %}` in balcao.py).
-SAMPLE_PK = 987_654_321_000
 
 
 def nonempty(sections, obj) -> set:

@@ -18,6 +18,7 @@ from django.utils import timezone
 
 from . import clock, timers
 from .businessdays import add_business_days, carnaval_days
+from .compiled import compiled
 from .engine import Decision, TransitionRefused, transition
 from .formatting import brl
 from .models import (
@@ -35,6 +36,7 @@ from .models import (
     Product,
     Sale,
     Triage,
+    with_names,
 )
 from .roles import AGENT, CENTRAL, MANAGER, SELLER, SUPPORT, has_role
 from .rules import RULES
@@ -1088,14 +1090,34 @@ def close_triage(triage: Triage, *, actor, reason: str) -> Triage:
 
 def waiting_offers(user):
     """What a seller's page polls: clients offered to them, and the team queue (S8)."""
-    mine = Triage.objects.filter(state=Triage.State.OFFERED_TO_OWNER, offered_to=user)
-    team = Triage.objects.none()
-    if has_role(user, SELLER, MANAGER):
-        team = Triage.objects.filter(
-            state__in=[Triage.State.OFFERED_TO_TEAM, Triage.State.TO_COMERCIAL]
-        )
-    related = ("ficha", "product", "started_by")
-    return mine.select_related(*related), team.select_related(*related).order_by("started_at", "pk")
+    team = _team_queue() if has_role(user, SELLER, MANAGER) else []
+    return _offered_to(user.pk), team
+
+
+def waiting_for_seller():
+    """S8: clients offered to the whole team or passed to the comercial, the longest wait
+    first (the sellers' home and the manager's console)."""
+    return with_names(
+        Triage.objects.filter(state__in=[Triage.State.OFFERED_TO_TEAM, Triage.State.TO_COMERCIAL]),
+        "ficha",
+        "product",
+        "started_by",
+    ).order_by("started_at", "pk")
+
+
+@compiled
+def _team_queue():
+    return waiting_for_seller()
+
+
+@compiled
+def _offered_to(user_pk):
+    return with_names(
+        Triage.objects.filter(state=Triage.State.OFFERED_TO_OWNER, offered_to_id=user_pk),
+        "ficha",
+        "product",
+        "started_by",
+    )
 
 
 # --- G8: the consultative orçamento -----------------------------------------------------------

@@ -5,8 +5,8 @@ from django.template import defaulttags
 from django.urls import NoReverseMatch, get_script_prefix, get_urlconf, reverse
 from django.utils.html import conditional_escape
 
+from workflows.compiled import SAMPLE_PK
 from workflows.formatting import brl as format_brl
-from workflows.models import SAMPLE_PK
 
 register = template.Library()
 
