@@ -4,7 +4,6 @@ import datetime as dt
 
 import pytest
 from django.core.management import call_command
-
 from model_bakery import baker
 
 from workflows.compiled import compiled
@@ -27,8 +26,8 @@ def live_of(owner_pk, since, *, limit):
 
 @compiled
 def holidays_from(day):
-    return CompanyHoliday.objects.filter(date__gte=day).order_by("date").values_list(
-        "date", flat=True
+    return (
+        CompanyHoliday.objects.filter(date__gte=day).order_by("date").values_list("date", flat=True)
     )
 
 
@@ -120,3 +119,16 @@ def test_a_migration_or_flush_forgets_the_compiled_queries(db, settings):
     call_command("migrate", verbosity=0)  # sends post_migrate, as a flush does
     live_of(1, dt.date(2027, 5, 3), limit=1)
     assert len(builds) == 2
+
+
+def test_only_the_newest_shapes_stay_compiled(db, settings, monkeypatch):
+    from workflows import compiled as module
+
+    settings.CHECK_COMPILED_QUERIES = False
+    module.forget_plans()
+    monkeypatch.setattr(module, "MAX_PLANS", 2)
+    builds.clear()
+    for limit in (1, 2, 3, 3, 2):  # the plan for 1 made way for 3; 2 and 3 are kept
+        live_of(1, dt.date(2027, 5, 3), limit=limit)
+    live_of(1, dt.date(2027, 5, 3), limit=1)
+    assert len(builds) == 4

@@ -142,18 +142,18 @@ def test_T6_T8_sla_queue_and_routine_stay_bounded_as_tickets_grow(
     make_waiting_tickets(12, policy, clock)
     assert {name: queries(fn) for name, fn in probes.items()} == before
 
-    rows = services.waiting_queue(limit=5)
-    assert len(rows) == 5
+    rows, more = services.waiting_queue(size=5)
+    assert len(rows) == 5 and more
     dues = [row["due"] for row in rows]
     assert dues == sorted(dues) and rows[0]["breached"]
     offsets = [i % 9 - 4 for n in (3, 12) for i in range(n)]
     assert services.waiting_counts() == (15, sum(o <= 0 for o in offsets))
     page = support.get(reverse("tickets:queue")).content.decode()
-    assert "15 clientes aguardando" not in page  # all fit under the page limit
-    monkeypatch.setattr(services, "QUEUE_LIMIT", 10)
+    assert "1–15 de 15 clientes aguardando" in page and "Próximos" not in page
+    monkeypatch.setattr(services, "QUEUE_PAGE_SIZE", 10)
     page = support.get(reverse("tickets:queue")).content.decode()
     assert len(re.findall(r'href="/suporte/chamados/\d+/"', page)) == 10
-    assert "Mostrando os 10 mais urgentes de 15 clientes aguardando" in page
+    assert "1–10 de 15 clientes aguardando" in page and 'href="?pagina=2"' in page
 
 
 def test_ficha_page_costs_the_same_queries_whatever_the_fichas_status(people, clock):

@@ -159,7 +159,7 @@ def test_T6_waiting_for_the_client_stops_the_response_clock_until_they_reply(sup
     ticket.refresh_from_db()
     assert ticket.response_due_at is None
     assert Timer.for_object(ticket).get(key="sla_response_breach").outcome == "cancelled"
-    assert ticket not in [row["ticket"] for row in services.waiting_queue()]
+    assert ticket not in [row["ticket"] for row in services.waiting_queue()[0]]
 
     clock.freeze(at(2027, 4, 20, 10))
     services.act(ticket, "client_replied", actor=support, reason="mandou o print")
@@ -197,7 +197,7 @@ def test_T6_queue_orders_waiting_clients_by_time_to_breach(support, clock, make_
     services.act(waiting, "analyse", actor=support, reason="olhando")
     services.act(waiting, "ask_client", actor=support, reason="pedi o print")
 
-    order = [row["ticket"] for row in services.waiting_queue()]
+    order = [row["ticket"] for row in services.waiting_queue()[0]]
     assert order == [critical, medium, low]
 
     clock.advance(dt.timedelta(minutes=45))  # the P1 first response is now late
@@ -215,3 +215,45 @@ def test_T6_queue_orders_waiting_clients_by_time_to_breach(support, clock, make_
     outsider = Client()
     outsider.force_login(make_user("seller"))
     assert outsider.get(reverse("tickets:queue")).status_code == 403
+
+
+def test_T6_queue_pages_through_every_waiting_client_once(support, p3, clock, monkeypatch):
+    from model_bakery import baker
+
+    def ticket(subject, hours=None, urgency=2, state=Ticket.State.OPEN):
+        due = clock.now() + dt.timedelta(hours=hours) if hours is not None else None
+        return baker.make(
+            Ticket,
+            subject=subject,
+            state=state,
+            sla_policy=p3,
+            response_due_at=due,
+            resolution_due_at=None,
+            urgency=urgency,
+            impact=2,
+        )
+
+    dated = [ticket(f"Prazo {h}", hours=h) for h in (5, -2, 3, 0, 8, 1, -6)]
+    undated = [ticket(f"Sem prazo {u}", urgency=u) for u in (1, 4, 3)]
+    ticket("Concluído", hours=1, state=Ticket.State.DONE)
+    expected = sorted(dated, key=lambda t: t.next_breach_at) + sorted(
+        undated, key=lambda t: -t.urgency
+    )
+    pages = [services.waiting_queue(page, size=3) for page in range(1, 6)]
+    assert [more for _, more in pages] == [True, True, True, False, False]
+    assert [row["ticket"] for rows, _ in pages for row in rows] == expected
+    # page 3 straddles the two parts: the latest deadline, then the most urgent without one
+    assert [row["ticket"] for row in pages[2][0]] == [dated[4], undated[1], undated[2]]
+
+    monkeypatch.setattr(services, "QUEUE_PAGE_SIZE", 3)
+    client = Client()
+    client.force_login(support)
+    url = reverse("tickets:queue")
+    second = client.get(url, {"pagina": 2}).content.decode()
+    assert "4–6 de 10 clientes aguardando" in second
+    assert 'href="?pagina=1">← Mais urgentes' in second and 'href="?pagina=3">Próximos' in second
+    assert all(f"Prazo {h}<" in second for h in (1, 3, 5))
+    assert "Prazo 8" not in second and "Prazo -6" not in second
+    past_end = client.get(url, {"pagina": 9}).content.decode()
+    assert "Esta página já passou do fim da fila." in past_end
+    assert "1–3 de 10" in client.get(url, {"pagina": "x"}).content.decode()

@@ -228,7 +228,7 @@ def sla_resolution_breach(ticket):
     _alert(ticket, "sla_resolution_breach")
 
 
-QUEUE_LIMIT = 50
+QUEUE_PAGE_SIZE = 25  # a page of the SLA queue (T6)
 
 
 COUNT_CAP = 999
@@ -286,25 +286,30 @@ _BY_PRIORITY = (F("urgency") * F("impact")).desc()
 
 
 @compiled
-def _dated_queue(*, limit):
+def _dated_queue(*, offset, limit):
     # Only tickets waiting for us have a next breach (Ticket.save): walk its index in order.
     dated = _queue_tickets().filter(next_breach_at__isnull=False)
-    return dated.order_by("next_breach_at", _BY_PRIORITY, "pk")[:limit]
+    return dated.order_by("next_breach_at", _BY_PRIORITY, "pk")[offset : offset + limit]
 
 
 @compiled
-def _undated_queue(*, limit):
+def _undated_queue(*, offset, limit):
     undated = _queue_tickets().filter(state__in=Ticket.WAITING_FOR_US, next_breach_at__isnull=True)
-    return undated.order_by(_BY_PRIORITY, "pk")[:limit]
+    return undated.order_by(_BY_PRIORITY, "pk")[offset : offset + limit]
 
 
-def waiting_queue(limit: int | None = None) -> list[dict]:
+def waiting_queue(page: int = 1, size: int | None = None) -> tuple[list[dict], bool]:
     """T6: clients waiting for a return from us, the nearest breach first, then priority;
-    the first `limit` (QUEUE_LIMIT) of them; tickets without a deadline come last."""
-    limit = limit or QUEUE_LIMIT
-    tickets = _dated_queue(limit=limit)
-    if len(tickets) < limit:
-        tickets += _undated_queue(limit=limit - len(tickets))
+    tickets without a deadline come last. The rows of page `page` (of `size`,
+    QUEUE_PAGE_SIZE), and whether more come after it."""
+    size = size or QUEUE_PAGE_SIZE
+    start, wanted = (page - 1) * size, size + 1  # one row more says the queue goes on
+    tickets = _dated_queue(offset=start, limit=wanted)
+    if len(tickets) < wanted:
+        # the undated part starts where the dated one ended (counted only on a page past it)
+        dated = start + len(tickets) if tickets or not start else _dated_count()
+        tickets += _undated_queue(offset=max(start - dated, 0), limit=wanted - len(tickets))
+    more, tickets = len(tickets) > size, tickets[:size]
     now = clock.now()
     moments = [now] + [
         m
@@ -329,7 +334,11 @@ def waiting_queue(limit: int | None = None) -> list[dict]:
                 and (due <= now or now >= sla.warning_point(since, due, t.sla_policy, calendar)),
             }
         )
-    return rows
+    return rows, more
+
+
+def _dated_count() -> int:
+    return Ticket.objects.filter(next_breach_at__isnull=False).count()
 
 
 def stale_since(days: int = 1) -> dt.datetime:

@@ -202,16 +202,30 @@ def ticket_action(request, pk, event):
     )
 
 
+def page_number(request) -> int:
+    """?pagina=N: a whole number from 1; anything else is the first page."""
+    value = request.GET.get("pagina", "")
+    return int(value) if value.isdigit() and 0 < int(value) < 100_000 else 1
+
+
 @login_required
 def queue(request):
     """T6: clients waiting for our return, nearest SLA breach first."""
     require_roles(request.user, *SUPPORT_ROLES)
+    page = page_number(request)
+    rows, more = services.waiting_queue(page)
     total, breached = services.waiting_counts()
-    return render(
-        request,
-        "tickets/queue.html",
-        {"rows": services.waiting_queue(), "total": total, "breached": breached},
-    )
+    first = (page - 1) * services.QUEUE_PAGE_SIZE + 1
+    context = {
+        "rows": rows,
+        "total": total,
+        "breached": breached,
+        "page": page,
+        "more": more,
+        "first": first,
+        "last": first + len(rows) - 1,
+    }
+    return render(request, "tickets/queue.html", context)
 
 
 @login_required

@@ -27,7 +27,9 @@ from workflows.models import (
     Agendamento,
     AgendamentoKind,
     AgentProfile,
+    Boleto,
     Ficha,
+    Movimentacao,
     Override,
     Product,
     Sale,
@@ -162,11 +164,28 @@ FICHA_SECTIONS = (
 SECTION_LIMITS = {"sales": 20, "orcamentos": 20, "onboarding": 1}  # rows shown
 
 
+@compiled
+def boletos_of(ficha_pk):
+    return Boleto.objects.filter(ficha_id=ficha_pk).order_by("due_date", "pk")
+
+
+@compiled
+def active_products():
+    return Product.objects.filter(active=True)
+
+
+@compiled
+def movimentacoes_of(ficha_pk, *, limit):
+    return with_names(Movimentacao.objects.filter(ficha_id=ficha_pk), "author", "product").order_by(
+        "-at", "-pk"
+    )[:limit]
+
+
 def ficha_context(ficha, user):
-    boletos = list(ficha.boletos.order_by("due_date", "pk"))
+    boletos = boletos_of(ficha.pk)
     open_boletos = [b for b in boletos if b.is_open]
-    products = list(Product.objects.filter(active=True))
-    live = list(services.live_agendamentos(ficha))
+    products = active_products()
+    live = services.live_agendamentos(ficha)
     sale_live = services.live_sale_agendamentos(ficha, live)
     present = nonempty(FICHA_SECTIONS, ficha)
     shown = {
@@ -182,7 +201,7 @@ def ficha_context(ficha, user):
         "open_total": sum(b.amount for b in open_boletos),
         "ownership": [(p, services.may_sell(ficha, p, user, live=sale_live)) for p in products],
         "agendamento_rows": agendamento_rows(live, user),
-        "movimentacoes": with_names(ficha.movimentacoes.all(), "author", "product")[:50],
+        "movimentacoes": movimentacoes_of(ficha.pk, limit=50),
         "is_manager": has_role(user, MANAGER),
         "history_url": _history_url(ficha),
         "answer_form": forms.AnswerForm(),
@@ -198,10 +217,18 @@ def _history_url(obj):
     return reverse("history", args=[ct.pk, obj.pk])
 
 
+@compiled
+def ficha_with_inactivator(pk):
+    return Ficha.objects.select_related("inactivated_by").filter(pk=pk)
+
+
 @login_required
 def ficha_detail(request, pk):
     require_roles(request.user, *ATTENDANTS)
-    ficha = get_object_or_404(Ficha.objects.select_related("inactivated_by"), pk=pk)
+    found = ficha_with_inactivator(pk)
+    if not found:
+        raise Http404("Ficha não encontrada.")
+    ficha = found[0]
     if ficha.status == Ficha.Status.MERGED and ficha.merged_into_id:
         messages.warning(
             request,

@@ -153,6 +153,7 @@ class _Plan:
 
 # Per connection object: each thread has its own, and a plan keeps its compiler (converters).
 _plans = weakref.WeakKeyDictionary()
+MAX_PLANS = 500  # per connection
 
 
 @receiver(post_migrate)
@@ -173,6 +174,8 @@ def compiled(build):
         key = (build, *sorted(shape.items()))
         plan = plans.get(key)
         if plan is None:
+            if len(plans) >= MAX_PLANS:  # shapes such as page offsets: keep the newest
+                del plans[next(iter(plans))]
             samples = [sample(arg, i) for i, arg in enumerate(args)]
             plan = plans[key] = _Plan(build(*samples, **shape), samples, connection)
         elif tuple(kind(arg) for arg in args) != plan.kinds:
