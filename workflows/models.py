@@ -1,16 +1,15 @@
-import functools
 from decimal import Decimal
 
 from django.conf import settings
 from django.contrib.contenttypes.fields import GenericForeignKey
 from django.contrib.contenttypes.models import ContentType
 from django.core.validators import MinValueValidator
-from django.db import connection, models
+from django.db import models
 from django.utils.functional import cached_property
 from django.utils.module_loading import import_string
 
 from . import clock
-from .compiled import SAMPLE_PK
+from .compiled import compiled
 from .validators import format_document, normalize_document, validate_meaningful_text
 
 
@@ -716,30 +715,22 @@ def nonempty(sections, obj) -> set:
     each one's name), so a page with many usually-empty sections reads only the ones it shows.
 
     `sections` is a tuple of (name, rows_of) where rows_of(obj) is a queryset. Building and
-    compiling that UNION cost ~10 × running it, so it is compiled once per process with a
+    compiling that UNION cost ~10 × running it, so it is compiled once (`compiled`) with a
     sample object and run with `obj`'s pk in the sample's place: rows_of must read `obj` only
     through its pk, and every other value it filters on must be a constant (no clock, no user).
     """
-    sql, params, slots = _presence_query(sections, type(obj))
-    params = list(params)
-    for slot in slots:
-        params[slot] = obj.pk
-    with connection.cursor() as cursor:
-        cursor.execute(sql, params)
-        return {name for (name,) in cursor.fetchall()}
+    return set(_present_sections(obj.pk, sections=sections, model=type(obj)))
 
 
-@functools.lru_cache(maxsize=16)
-def _presence_query(sections, model):
-    sample = model(pk=SAMPLE_PK)
-    names = [
-        rows_of(sample)
-        .order_by()
-        .values_list(models.Value(name, output_field=models.CharField()), flat=True)
-        for name, rows_of in sections
-    ]
-    sql, params = names[0].union(*names[1:]).query.sql_with_params()
-    slots = [i for i, param in enumerate(params) if param == SAMPLE_PK]
-    if len(slots) < len(sections):
-        raise ValueError("Each section must filter by the object's pk.")
-    return sql, tuple(params), slots
+@compiled
+def _present_sections(pk, *, sections, model):
+    sample = model(pk=pk)
+    names = []
+    for name, rows_of in sections:
+        rows = rows_of(sample).order_by()
+        if pk not in rows.query.sql_with_params()[1]:
+            raise ValueError("Each section must filter by the object's pk.")
+        names.append(
+            rows.values_list(models.Value(name, output_field=models.CharField()), flat=True)
+        )
+    return names[0].union(*names[1:])
