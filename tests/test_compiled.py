@@ -92,8 +92,11 @@ def test_a_compiled_query_refuses_arguments_it_cannot_stand_in_for(db):
 
     with pytest.raises(ValueError, match="not lookup values"):
         shifted(dt.date(2027, 5, 3))
-    with pytest.raises(TypeError, match="an id, a date or a moment"):
-        holidays_from("2027-05-03")
+    with pytest.raises(TypeError, match="an id, a key, a date or a moment"):
+        holidays_from(2027.5)
+    holidays_from(dt.date(2027, 5, 3))
+    with pytest.raises(TypeError, match="other kinds of argument"):
+        holidays_from("2027-05-03")  # the plan's slot holds a date as the database stores it
     with pytest.raises(TypeError, match="timezone-aware"):
         holidays_from(dt.datetime(2027, 5, 3, 9))
 

@@ -285,3 +285,21 @@ def test_url_tag_follows_the_script_prefix():
         assert cached_reverse("ficha_detail", [3]) == "/balcao/fichas/3/"
     finally:
         set_script_prefix("/")
+
+
+def test_a_session_is_read_while_it_lives_and_not_after(make_user):
+    """web.sessions reads the session through a compiled query (key and moment substituted)."""
+    import datetime as dt
+
+    from django.contrib.sessions.models import Session
+    from django.utils import timezone
+
+    client = Client()
+    client.force_login(make_user(AGENT, first_name="Ana"))
+    assert "Ana" in client.get(reverse("home")).content.decode()
+    other = Client()
+    other.force_login(make_user(AGENT, first_name="Bia"))
+    assert "Bia" in other.get(reverse("home")).content.decode()  # each its own session
+    Session.objects.update(expire_date=timezone.now() - dt.timedelta(seconds=1))
+    response = client.get(reverse("home"))
+    assert response.status_code == 302 and response.url.startswith(reverse("login"))

@@ -41,6 +41,8 @@ INSTALLED_APPS = [
     "web",
 ]
 
+SESSION_ENGINE = "web.sessions"  # Django's database sessions, read by a compiled query
+
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
     # Static files from the app server itself (gunicorn in production; see bin/loadtest).

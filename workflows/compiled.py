@@ -7,11 +7,12 @@ the first call builds it with sample values in their place and compiles it, and 
 runs that SQL with its own values in the samples' slots, then makes the rows the way Django's
 ModelIterable (or values_list) does.
 
-The contract, checked: every positional argument is an id, a date or an aware moment, used as
-a lookup value as given (never shifted or formatted inside the function); keyword arguments
-are the query's shape (a limit, which list) and key the cache; everything else the query
-depends on is a constant. With the setting CHECK_COMPILED_QUERIES (on in the tests) every call
-also builds the query from its real arguments and fails if the SQL or its values differ.
+The contract, checked: every positional argument is an id, a key (text), a date or an aware
+moment, used as a lookup value as given (never shifted or formatted inside the function);
+keyword arguments are the query's shape (a limit, which list) and key the cache; everything
+else the query depends on is a constant. With the setting CHECK_COMPILED_QUERIES (on in the
+tests) every call also builds the query from its real arguments and fails if the SQL or its
+values differ.
 """
 
 import datetime as dt
@@ -37,7 +38,8 @@ _SAMPLE_MOMENT = dt.datetime(1901, 1, 1, 12, tzinfo=dt.UTC)
 
 
 def kind(value) -> type:
-    """An argument's kind: an aware moment, a date or an id; nothing else has a sample."""
+    """An argument's kind: an aware moment, a date, an id or a key (text); nothing else has a
+    sample."""
     if isinstance(value, dt.datetime):
         if value.tzinfo is None:
             raise TypeError("compiled: a moment must be timezone-aware.")
@@ -46,7 +48,11 @@ def kind(value) -> type:
         return dt.date
     if isinstance(value, int) and not isinstance(value, bool):
         return int
-    raise TypeError(f"compiled: an argument must be an id, a date or a moment, not {value!r}.")
+    if isinstance(value, str):
+        return str
+    raise TypeError(
+        f"compiled: an argument must be an id, a key, a date or a moment, not {value!r}."
+    )
 
 
 def sample(value, i: int):
@@ -55,6 +61,7 @@ def sample(value, i: int):
         dt.datetime: _SAMPLE_MOMENT + dt.timedelta(minutes=i),
         dt.date: _SAMPLE_DAY + dt.timedelta(days=i),
         int: SAMPLE_PK + i,
+        str: f"{SAMPLE_PK + i}-sample-key",
     }[kind(value)]
 
 
