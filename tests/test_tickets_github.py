@@ -97,7 +97,34 @@ def test_T7_github_down_or_rate_limited_keeps_the_ticket_and_a_timer_retries(
         False,
     )
     assert AuditEntry.for_object(ticket).last().actor is None  # the system retried
-    assert len(fake_github.requests) == 3
+    # each retry first looks for an issue a lost response may hide, then creates it
+    assert [r["method"] for r in fake_github.requests] == ["POST", "GET", "GET", "POST"]
+    assert len(fake_github.issues) == 1
+
+
+def test_T7_a_retry_after_a_lost_response_adopts_the_issue_instead_of_a_second_one(
+    fake_github, ticket, support, clock
+):
+    fake_github.mode = "lost_response"  # GitHub creates the issue, the answer never arrives
+    with pytest.raises(services.GithubQueued):
+        services.open_on_github(ticket, actor=support, reason="precisa de correção")
+    [created] = fake_github.issues
+    assert f"<!-- balcao-chamado-{ticket.pk} -->" in created["body"]
+    other = new_ticket(support, subject="Outro chamado")
+    fake_github.mode = "ok"
+    services.open_on_github(other, actor=support, reason="outro bug")  # a newer issue
+
+    clock.advance(dt.timedelta(minutes=1))
+    assert timers.sweep() == 1
+    ticket.refresh_from_db()
+    assert (ticket.state, ticket.github_issue_number, ticket.github_pending) == (
+        "em_desenvolvimento",
+        created["number"],
+        False,
+    )
+    assert ticket.github_issue_url == created["html_url"]
+    assert len(fake_github.issues) == 2  # no second issue for the first ticket
+    assert Ticket.objects.get(pk=other.pk).github_issue_number == created["number"] + 1
 
 
 def test_T7_github_unreachable_is_retried(fake_github, ticket, support, settings):

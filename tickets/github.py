@@ -17,7 +17,7 @@ class GitHubUnavailable(GitHubError):
     """GitHub is down, unreachable or rate-limiting us: retry later."""
 
 
-def _request(method: str, path: str, payload: dict | None = None) -> dict:
+def _request(method: str, path: str, payload: dict | None = None) -> dict | list:
     base = conf.get("GITHUB_API_URL").rstrip("/")
     data = json.dumps(payload).encode() if payload is not None else None
     request = urllib.request.Request(f"{base}{path}", data=data, method=method)
@@ -55,20 +55,44 @@ def _request(method: str, path: str, payload: dict | None = None) -> dict:
         raise GitHubUnavailable("resposta inválida do GitHub") from None
 
 
-def create_issue(title: str, body: str) -> dict:
-    """POST /repos/{owner}/{repo}/issues; returns number, html_url and state."""
+def _repository() -> str:
     repo = conf.get("GITHUB_REPOSITORY")
     if not repo or "/" not in repo:
         raise GitHubError("repositório do GitHub não configurado (GITHUB_REPOSITORY)")
-    issue = _request("POST", f"/repos/{repo}/issues", {"title": title, "body": body})
+    return repo
+
+
+def _issue(data) -> dict:
+    """number, html_url and state of an issue as GitHub sends it."""
     try:
         return {
-            "number": int(issue["number"]),
-            "html_url": str(issue["html_url"]),
-            "state": str(issue.get("state", "open")),
+            "number": int(data["number"]),
+            "html_url": str(data["html_url"]),
+            "state": str(data.get("state", "open")),
         }
     except (KeyError, TypeError, ValueError):
         raise GitHubUnavailable("resposta inválida do GitHub") from None
+
+
+def create_issue(title: str, body: str) -> dict:
+    """POST /repos/{owner}/{repo}/issues; returns number, html_url and state."""
+    return _issue(
+        _request("POST", f"/repos/{_repository()}/issues", {"title": title, "body": body})
+    )
+
+
+def find_issue(marker: str) -> dict | None:
+    """The newest issue (open or closed, among the last 100) whose body holds `marker`, or
+    None: a retry after a lost response finds the issue the first attempt did create."""
+    path = f"/repos/{_repository()}/issues?state=all&sort=created&direction=desc&per_page=100"
+    issues = _request("GET", path)
+    if not isinstance(issues, list):
+        raise GitHubUnavailable("resposta inválida do GitHub")
+    for data in issues:
+        is_issue = isinstance(data, dict) and "pull_request" not in data
+        if is_issue and marker in (data.get("body") or ""):
+            return _issue(data)
+    return None
 
 
 def valid_signature(body: bytes, header: str | None) -> bool:

@@ -390,9 +390,14 @@ def _issue_text(ticket: Ticket) -> tuple[str, str]:
     body = (
         f"Chamado do G3stor {ticket.tag} (prioridade {ticket.priority}).\n\n"
         f"Cliente: {client or '—'}\nCanal: {ticket.get_channel_display()}\n\n"
-        f"{ticket.description}"
+        f"{ticket.description}\n\n{_issue_marker(ticket)}"
     )
     return title, body
+
+
+def _issue_marker(ticket: Ticket) -> str:
+    """Hidden in the issue's body (an HTML comment): a retry looks for it first."""
+    return f"<!-- balcao-chamado-{ticket.pk} -->"
 
 
 def _retry_delay_minutes(attempts: int) -> int:
@@ -431,7 +436,9 @@ def _create_issue(ticket: Ticket, *, actor, reason: str) -> Ticket:
     title, body = _issue_text(ticket)
     reason = (reason or "").strip() or "Precisa de desenvolvimento: aberto no GitHub."
     try:
-        issue = github.create_issue(title, body)
+        # A retry may follow a lost response: GitHub may have created the issue then.
+        found = github.find_issue(_issue_marker(ticket)) if ticket.github_attempts else None
+        issue = found or github.create_issue(title, body)
     except github.GitHubUnavailable as error:
         attempts = ticket.github_attempts + 1
         retry_at = clock.now() + dt.timedelta(minutes=_retry_delay_minutes(attempts))

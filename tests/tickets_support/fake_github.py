@@ -15,11 +15,14 @@ def signature(body: bytes, secret: str = WEBHOOK_SECRET) -> str:
 
 
 class FakeGitHub:
-    """Answers POST /repos/{owner}/{repo}/issues; `mode`: ok, down, rate_limited, unauthorized."""
+    """Answers POST (create) and GET (list, newest first) on /repos/{owner}/{repo}/issues.
+    `mode`: ok, down, rate_limited, unauthorized, or lost_response (creates the issue, then
+    answers 502 as if the response got lost on the way)."""
 
     def __init__(self):
         self.mode = "ok"
         self.requests = []
+        self.issues = []
         self.next_number = 41
         fake = self
 
@@ -27,38 +30,60 @@ class FakeGitHub:
             def log_message(self, *args):
                 pass
 
+            def do_GET(self):
+                fake.requests.append({"method": "GET", "path": self.path})
+                if not self._refused():
+                    self._send(200, list(reversed(fake.issues)))
+
             def do_POST(self):
                 length = int(self.headers.get("Content-Length") or 0)
                 body = json.loads(self.rfile.read(length) or b"{}")
                 fake.requests.append(
-                    {"path": self.path, "headers": dict(self.headers), "json": body}
+                    {
+                        "method": "POST",
+                        "path": self.path,
+                        "headers": dict(self.headers),
+                        "json": body,
+                    }
                 )
-                owner_repo = self.path.removeprefix("/repos/").removesuffix("/issues")
+                if self._refused():
+                    return
+                fake.next_number += 1
+                number = fake.next_number
+                issue = {
+                    "number": number,
+                    "state": "open",
+                    "title": body.get("title"),
+                    "body": body.get("body"),
+                    "html_url": f"https://github.com/webplanet/g3stor/issues/{number}",
+                }
+                fake.issues.append(issue)
+                if fake.mode == "lost_response":
+                    return self._send(502, {"message": "Bad Gateway"})
+                return self._send(201, issue)
+
+            def _refused(self) -> bool:
+                """Answers the error GitHub would, if any (mode, credentials, repository)."""
+                owner_repo = self.path.split("?")[0].removeprefix("/repos/").removesuffix("/issues")
                 if fake.mode == "down":
-                    return self._send(503, {"message": "Service Unavailable"})
-                if fake.mode == "rate_limited":
-                    return self._send(
+                    self._send(503, {"message": "Service Unavailable"})
+                elif fake.mode == "rate_limited":
+                    self._send(
                         403,
                         {"message": "API rate limit exceeded"},
                         {"X-RateLimit-Remaining": "0", "X-RateLimit-Reset": "1999999999"},
                     )
-                if fake.mode == "unauthorized" or self.headers.get("Authorization") != (
+                elif fake.mode == "unauthorized" or self.headers.get("Authorization") != (
                     "Bearer test-token"
                 ):
-                    return self._send(401, {"message": "Bad credentials"})
-                if not self.path.endswith("/issues") or owner_repo != "webplanet/g3stor":
-                    return self._send(404, {"message": "Not Found"})
-                fake.next_number += 1
-                number = fake.next_number
-                return self._send(
-                    201,
-                    {
-                        "number": number,
-                        "state": "open",
-                        "title": body.get("title"),
-                        "html_url": f"https://github.com/{owner_repo}/issues/{number}",
-                    },
-                )
+                    self._send(401, {"message": "Bad credentials"})
+                elif not self.path.split("?")[0].endswith("/issues") or (
+                    owner_repo != "webplanet/g3stor"
+                ):
+                    self._send(404, {"message": "Not Found"})
+                else:
+                    return False
+                return True
 
             def _send(self, status, payload, headers=None):
                 data = json.dumps(payload).encode()
