@@ -432,7 +432,7 @@ HOME_LIMIT = 50
 
 
 @compiled
-def live_agendamentos_of(owner_pk, *, limit):
+def live_agendamentos_owned_by(owner_pk, *, limit):
     return with_names(
         Agendamento.objects.filter(owner_id=owner_pk, state__in=Agendamento.LIVE),
         "ficha",
@@ -442,7 +442,7 @@ def live_agendamentos_of(owner_pk, *, limit):
 
 
 @compiled
-def expired_agendamentos_of(owner_pk, since):
+def expired_agendamentos_owned_by(owner_pk, since):
     return with_names(
         Agendamento.objects.filter(
             owner_id=owner_pk, state=Agendamento.State.EXPIRED, due_date__gte=since
@@ -455,7 +455,7 @@ def expired_agendamentos_of(owner_pk, since):
 def my_agendamentos(user):
     """The agent's live agendamentos, earliest deadline first (at most HOME_LIMIT shown)."""
     today = clock.today()
-    rows = agendamento_rows(live_agendamentos_of(user.pk, limit=HOME_LIMIT), user)
+    rows = agendamento_rows(live_agendamentos_owned_by(user.pk, limit=HOME_LIMIT), user)
     next_day = add_business_days(today, 1)
     total = len(rows)
     if total == HOME_LIMIT:
@@ -466,7 +466,7 @@ def my_agendamentos(user):
         "due_today": [r for r in rows if r["ag"].due_date <= today],
         "expiring": [r for r in rows if today < r["ag"].due_date <= next_day],
         "later": [r for r in rows if r["ag"].due_date > next_day],
-        "expired": expired_agendamentos_of(user.pk, today - dt.timedelta(days=7)),
+        "expired": expired_agendamentos_owned_by(user.pk, today - dt.timedelta(days=7)),
     }
 
 

@@ -242,14 +242,14 @@ def reserves_sale(ag: Agendamento, at: dt.datetime | None = None) -> bool:
 
 def live_agendamentos(ficha: Ficha) -> list[Agendamento]:
     """The ficha's live agendamentos, with what the ficha page and the S9 check read."""
-    live = _live_agendamentos_of(ficha.pk)
+    live = _live_agendamentos_of_ficha(ficha.pk)
     for ag in live:
         ag.ficha = ficha  # as the ficha's related manager would
     return live
 
 
 @compiled
-def _live_agendamentos_of(ficha_pk):
+def _live_agendamentos_of_ficha(ficha_pk):
     return Agendamento.objects.filter(ficha_id=ficha_pk, state__in=Agendamento.LIVE).select_related(
         "owner__agent_profile", "product"
     )
