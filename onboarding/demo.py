@@ -10,8 +10,10 @@ from workflows.businessdays import add_business_days
 from workflows.models import Ficha
 from workflows.validators import cpf_with_check_digits, format_document
 
-from . import services
+from .checklist import mark_step_done, start_onboarding
 from .models import OnboardingStep, TrainingSlot
+from .registration import register_ficha
+from .training import book_training, publish_slot
 
 DUPLICATE_DOCUMENT = cpf_with_check_digits("258147369")
 
@@ -29,7 +31,7 @@ def seed_demo() -> bool:
     slots = []
     for n, shift in [(1, "manha"), (1, "tarde"), (2, "manha"), (3, "tarde")]:
         slots.append(
-            services.publish_slot(
+            publish_slot(
                 actor=carla,
                 date=add_business_days(today, n),
                 shift=shift,
@@ -40,7 +42,7 @@ def seed_demo() -> bool:
     rafael = Ficha.objects.filter(email="rafael.monteiro@gmail.com").first()
     if rafael is not None and not Ficha.objects.filter(document=DUPLICATE_DOCUMENT).exists():
         # the same lawyer registered again, with his e-mail typed differently
-        services.register_ficha(
+        register_ficha(
             {
                 "name": "Rafael Monteiro",
                 "document": format_document(DUPLICATE_DOCUMENT),
@@ -52,14 +54,14 @@ def seed_demo() -> bool:
         )
     juliana = Ficha.objects.filter(email="juliana.castro@outlook.com").first()
     if juliana is not None:
-        onboarding = services.start_onboarding(juliana)
-        services.mark_step_done(
+        onboarding = start_onboarding(juliana)
+        mark_step_done(
             onboarding,
             OnboardingStep.Kind.INTIMACAO,
             actor=ana,
             note="Intimação habilitada para a OAB RJ 145.890",
         )
-        services.book_training(
+        book_training(
             slots[0],
             juliana,
             actor=ana,

@@ -183,7 +183,7 @@ class RebookForm(CancelBookingForm):
     field_order = ["slot", "reason", "channel", "bitrix_link", "boleto_alert_given"]
 
     def __init__(self, *args, **kwargs):
-        from .services import upcoming_slots
+        from .training import upcoming_slots
 
         super().__init__(*args, **kwargs)
         self.fields["reason"].label = "Por que remarcar"

@@ -1,13 +1,20 @@
 """The onboarding flows (G7): duplicate cases handled by the central team, the onboarding
-checklist of every new registration and its steps."""
+checklist of every new registration and its steps, and training bookings (G5)."""
 
-from statemachine import State
+from statemachine.states import States
 
 from workflows import clock
-from workflows.engine import TransitionRefused, Workflow
-from workflows.roles import ATTENDANTS, CENTRAL, MANAGER, SUPPORT, SUPPORT_DEV
+from workflows.engine import INPUT, Action, Workflow, guard
+from workflows.roles import ATTENDANTS, CENTRAL_TEAM, STAFF, SUPPORT_ALL
 
-CENTRAL_TEAM = frozenset({CENTRAL, MANAGER})
+from .models import DuplicateCase, Onboarding, OnboardingStep, TrainingBooking
+
+# What "done" needs for the steps that have evidence (G7).
+EVIDENCE = {
+    "call": "uma ligação que falou com o cliente",
+    "training": "um treinamento agendado (G5)",
+    "upsell": "a resposta das três perguntas",
+}
 
 
 class DuplicateCaseFlow(Workflow):
@@ -15,62 +22,60 @@ class DuplicateCaseFlow(Workflow):
     Only the central team (and managers) act on a case; the system closes cases whose ficha
     was merged through another case."""
 
-    open = State("Aberto", initial=True, value="open")
-    client_informed = State("Cliente informado", value="client_informed")
-    kept_chosen = State("Ficha escolhida", value="kept_chosen")
-    merged = State("Unificado", final=True, value="merged")
-    dismissed = State("Descartado: não é duplicidade", final=True, value="dismissed")
-    superseded = State(
-        "Encerrado: ficha já unificada em outro caso", final=True, value="superseded"
+    choices = DuplicateCase.State
+    viewers = CENTRAL_TEAM
+    s = States.from_enum(
+        choices,
+        initial=choices.OPEN,
+        final=[choices.MERGED, choices.DISMISSED, choices.SUPERSEDED],
+        use_enum_instance=False,
     )
 
-    inform_client = open.to(client_informed, validators="check_contact")
-    choose_kept = client_informed.to(kept_chosen, validators="check_kept") | kept_chosen.to.itself(
-        validators="check_kept"
+    inform_client = s.OPEN.to(s.CLIENT_INFORMED)
+    choose_kept = s.CLIENT_INFORMED.to(s.KEPT_CHOSEN) | s.KEPT_CHOSEN.to.itself()
+    merge = s.KEPT_CHOSEN.to(s.MERGED)
+    dismiss = (
+        s.OPEN.to(s.DISMISSED) | s.CLIENT_INFORMED.to(s.DISMISSED) | s.KEPT_CHOSEN.to(s.DISMISSED)
     )
-    merge = kept_chosen.to(merged)
-    dismiss = open.to(dismissed) | client_informed.to(dismissed) | kept_chosen.to(dismissed)
-    supersede = open.to(superseded) | client_informed.to(superseded) | kept_chosen.to(superseded)
+    supersede = (
+        s.OPEN.to(s.SUPERSEDED)
+        | s.CLIENT_INFORMED.to(s.SUPERSEDED)
+        | s.KEPT_CHOSEN.to(s.SUPERSEDED)
+    )
 
-    event_labels = {
-        "inform_client": "informar o cliente",
-        "choose_kept": "registrar a ficha escolhida",
-        "merge": "unificar",
-        "dismiss": "descartar (não é duplicidade)",
-        "supersede": "encerrar (ficha já unificada)",
+    actions = {
+        "inform_client": Action(
+            "Informar o cliente", CENTRAL_TEAM, ("G7", "G1"), guards=("contact_logged",)
+        ),
+        "choose_kept": Action(
+            "Registrar a ficha escolhida",
+            CENTRAL_TEAM,
+            ("G7",),
+            guards=("kept_is_one_of_the_two",),
+            reason=True,
+        ),
+        "merge": Action("Unificar", CENTRAL_TEAM, ("G7",)),
+        "dismiss": Action("Descartar (não é duplicidade)", CENTRAL_TEAM, ("G7",), reason=True),
+        "supersede": Action("Encerrar (ficha já unificada)", rules=("G7",)),
     }
-    event_roles = {
-        "inform_client": CENTRAL_TEAM,
-        "choose_kept": CENTRAL_TEAM,
-        "merge": CENTRAL_TEAM,
-        "dismiss": CENTRAL_TEAM,
-    }
-    event_rules = {
-        "inform_client": ("G7", "G1"),
-        "choose_kept": ("G7",),
-        "merge": ("G7",),
-        "dismiss": ("G7",),
-        "supersede": ("G7",),
-    }
-    reason_required = frozenset({"dismiss", "choose_kept"})
 
-    def check_contact(self, movimentacao=None):
-        if movimentacao is None:
-            raise TransitionRefused("Registre a movimentação em que o cliente foi informado.", "G7")
+    @guard("Registre a movimentação em que o cliente foi informado.", "G7", kind=INPUT)
+    def contact_logged(self, movimentacao=None):
+        return movimentacao is not None
+
+    @guard("Escolha uma das duas fichas do caso para manter.", "G7", kind=INPUT)
+    def kept_is_one_of_the_two(self, kept=None):
+        case = self.model
+        return kept is not None and kept.pk in (case.ficha_a_id, case.ficha_b_id)
 
     def on_inform_client(self, movimentacao):
         self.model.client_contact = movimentacao
-
-    def check_kept(self, kept=None):
-        case = self.model
-        if kept is None or kept.pk not in (case.ficha_a_id, case.ficha_b_id):
-            raise TransitionRefused("Escolha uma das duas fichas do caso para manter.", "G7")
 
     def on_choose_kept(self, kept, reason):
         self.model.kept = kept
         self.model.client_answer = reason.strip()
 
-    def on_enter_merged(self):
+    def on_merge(self):
         self.model.closed_at = clock.now()
 
     def on_dismiss(self, reason):
@@ -85,23 +90,31 @@ class DuplicateCaseFlow(Workflow):
 class OnboardingFlow(Workflow):
     """G7: a registration's onboarding completes only when every step is done or skipped."""
 
-    in_progress = State("Em andamento", initial=True, value="in_progress")
-    completed = State("Concluído", final=True, value="completed")
+    choices = Onboarding.State
+    s = States.from_enum(
+        choices, initial=choices.IN_PROGRESS, final=choices.COMPLETED, use_enum_instance=False
+    )
 
-    complete = in_progress.to(completed, validators="check_checklist")
+    complete = s.IN_PROGRESS.to(s.COMPLETED)
 
-    event_labels = {"complete": "concluir o onboarding"}
-    event_roles = {"complete": ATTENDANTS}
-    event_rules = {"complete": ("G7",)}
+    actions = {
+        "complete": Action(
+            "Concluir o onboarding", ATTENDANTS, ("G7",), guards=("every_step_answered",)
+        )
+    }
 
-    def check_checklist(self):
-        pending = [s.get_kind_display() for s in self.model.steps.all() if s.state == "pending"]
-        if pending:
-            raise TransitionRefused(
-                "Para concluir o onboarding, faça ou dispense (com motivo) cada etapa. "
-                f"Pendente: {', '.join(pending)}.",
-                "G7",
-            )
+    def _pending_steps(self) -> list[str]:
+        return [s.get_kind_display() for s in self.model.steps.all() if s.state == "pending"]
+
+    @guard(
+        lambda machine: (
+            "Para concluir o onboarding, faça ou dispense (com motivo) cada etapa. "
+            f"Pendente: {', '.join(machine._pending_steps())}."
+        ),
+        "G7",
+    )
+    def every_step_answered(self):
+        return not self._pending_steps()
 
     def on_complete(self):
         self.model.completed_at = clock.now()
@@ -111,39 +124,40 @@ class OnboardingStepFlow(Workflow):
     """G7: one checklist item. Done needs its evidence (a call that reached the client, a
     training booking, every upsell answer); skipping needs a written reason."""
 
-    pending = State("Pendente", initial=True, value="pending")
-    done = State("Feito", value="done")
-    skipped = State("Dispensado", value="skipped")
+    choices = OnboardingStep.State
+    s = States.from_enum(choices, initial=choices.PENDING, use_enum_instance=False)
 
-    mark_done = pending.to(done, validators="check_evidence")
-    skip = pending.to(skipped, validators="check_open")
-    reopen = done.to(pending, validators="check_open") | skipped.to(
-        pending, validators="check_open"
-    )
+    mark_done = s.PENDING.to(s.DONE)
+    skip = s.PENDING.to(s.SKIPPED)
+    reopen = s.DONE.to(s.PENDING) | s.SKIPPED.to(s.PENDING)
 
-    event_labels = {
-        "mark_done": "marcar como feita",
-        "skip": "dispensar a etapa",
-        "reopen": "reabrir a etapa",
+    actions = {
+        "mark_done": Action(
+            "Marcar como feita",
+            ATTENDANTS,
+            ("G7",),
+            guards=("onboarding_open", "evidence_given"),
+            reason=True,
+        ),
+        "skip": Action(
+            "Dispensar a etapa", ATTENDANTS, ("G7",), guards=("onboarding_open",), reason=True
+        ),
+        "reopen": Action(
+            "Reabrir a etapa", ATTENDANTS, ("G7",), guards=("onboarding_open",), reason=True
+        ),
     }
-    event_roles = {"mark_done": ATTENDANTS, "skip": ATTENDANTS, "reopen": ATTENDANTS}
-    event_rules = {"mark_done": ("G7",), "skip": ("G7",), "reopen": ("G7",)}
-    reason_required = frozenset({"mark_done", "skip", "reopen"})
 
-    def check_open(self):
-        if self.model.onboarding.state != "in_progress":
-            raise TransitionRefused("Este onboarding já foi concluído.", "G7")
+    @guard("Este onboarding já foi concluído.", "G7")
+    def onboarding_open(self):
+        return self.model.onboarding.state == "in_progress"
 
-    def check_evidence(self, evidence=None):
-        self.check_open()
-        step = self.model
-        if step.kind in ("call", "training", "upsell") and not evidence:
-            needs = {
-                "call": "uma ligação que falou com o cliente",
-                "training": "um treinamento agendado (G5)",
-                "upsell": "a resposta das três perguntas",
-            }[step.kind]
-            raise TransitionRefused(f"Esta etapa se conclui com {needs}.", "G7")
+    @guard(
+        lambda machine: f"Esta etapa se conclui com {EVIDENCE[machine.model.kind]}.",
+        "G7",
+        kind=INPUT,
+    )
+    def evidence_given(self, evidence=None):
+        return self.model.kind not in EVIDENCE or bool(evidence)
 
     def on_mark_done(self, actor, reason):
         self._stamp(actor, reason)
@@ -164,20 +178,22 @@ class OnboardingStepFlow(Workflow):
 class TrainingBookingFlow(Workflow):
     """G5: a booked client may cancel (the seat frees, reason written) or attend."""
 
-    booked = State("Agendado", initial=True, value="booked")
-    cancelled = State("Cancelado", final=True, value="cancelled")
-    held = State("Realizado", final=True, value="held")
+    choices = TrainingBooking.State
+    viewers = STAFF
+    s = States.from_enum(
+        choices,
+        initial=choices.BOOKED,
+        final=[choices.CANCELLED, choices.HELD],
+        use_enum_instance=False,
+    )
 
-    cancel = booked.to(cancelled)
-    attend = booked.to(held)
+    cancel = s.BOOKED.to(s.CANCELLED)
+    attend = s.BOOKED.to(s.HELD)
 
-    event_labels = {"cancel": "cancelar o treinamento", "attend": "marcar como realizado"}
-    event_roles = {
-        "cancel": ATTENDANTS | {SUPPORT_DEV},
-        "attend": frozenset({SUPPORT, SUPPORT_DEV, MANAGER}),
+    actions = {
+        "cancel": Action("Cancelar o treinamento", STAFF, ("G5",), reason=True),
+        "attend": Action("Marcar como realizado", SUPPORT_ALL, ("G5",)),
     }
-    event_rules = {"cancel": ("G5",), "attend": ("G5",)}
-    reason_required = frozenset({"cancel"})
 
     def on_cancel(self):
         self.model.cancelled_at = clock.now()

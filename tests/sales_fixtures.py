@@ -6,6 +6,7 @@ from decimal import Decimal
 import pytest
 from model_bakery import baker
 
+from onboarding.duplicates import refresh_keys
 from workflows.models import Ficha, Movimentacao, Product
 from workflows.validators import cpf_with_check_digits
 
@@ -14,9 +15,14 @@ _documents = itertools.count(100_000_001)
 
 
 def make_ficha(**fields) -> Ficha:
+    """A ficha row with its stored search keys (found by the ficha search, compared by later
+    registrations); no onboarding and no duplicate detection of its own: for those, register
+    it (`tests.onboarding_fixtures.register`)."""
     fields.setdefault("document", cpf_with_check_digits(str(next(_documents))))
     fields.setdefault("name", "Dra. Teste da Silva")
-    return baker.make(Ficha, **fields)
+    ficha = baker.make(Ficha, **fields)
+    refresh_keys(ficha)
+    return ficha
 
 
 @pytest.fixture

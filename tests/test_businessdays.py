@@ -4,9 +4,13 @@ import datetime as dt
 
 import pytest
 
-from workflows.businessdays import add_business_days, business_days_between, is_business_day
+from workflows.businessdays import (
+    add_business_days,
+    business_days_between,
+    is_business_day,
+    seed_company_calendar,
+)
 from workflows.models import CompanyHoliday
-from workflows.services import seed_company_calendar
 
 D = dt.date
 pytestmark = pytest.mark.django_db

@@ -8,7 +8,7 @@ import pytest
 from django.db import connection
 
 from tests.flowapp.models import Errand
-from workflows.engine import Decision, TransitionRefused, Workflow, available_events, transition
+from workflows.engine import Decision, TransitionRefused, Workflow, actions_for, transition
 from workflows.models import AuditEntry
 from workflows.roles import AGENT, MANAGER
 
@@ -52,12 +52,12 @@ def test_failed_condition_becomes_pt_br_refusal_with_rule(errand, make_user):
     with pytest.raises(TransitionRefused) as refused:
         transition(errand, "start", actor=make_user(AGENT), size=1)
     assert refused.value.rule_ids == ("S2",)
-    assert "Não é possível" in refused.value.message
+    assert refused.value.message == "A tarefa não está pronta."  # the guard's own refusal
     assert Errand.objects.get(pk=errand.pk).state == "open"
 
 
 def test_event_not_available_in_current_state_is_refused(errand, make_user):
-    with pytest.raises(TransitionRefused, match="“concluir” quando está “Aberta”"):
+    with pytest.raises(TransitionRefused, match="“Concluir” quando está “Aberta”"):
         transition(errand, "finish", actor=make_user(MANAGER), reason="encerrando a tarefa")
 
 
@@ -88,9 +88,19 @@ def test_M1_reason_required_event_refuses_placeholder(errand, make_user):
     assert Errand.objects.get(pk=errand.pk).state == "done"
 
 
-def test_available_events_respect_state_and_role(errand, make_user):
-    assert available_events(errand, make_user(AGENT)) == ["start"]
-    assert available_events(errand, make_user(MANAGER)) == []
+def test_actions_for_respect_state_role_and_guards(errand, make_user):
+    agent = make_user(AGENT)
+    actions = actions_for(errand, agent)
+    assert list(actions) == ["start"] and actions.may("start")
+    assert actions_for(errand, make_user(MANAGER)) == {}  # finish is not from "open"
+    Errand.objects.filter(pk=errand.pk).update(ready=False)
+    errand.refresh_from_db()
+    refused = actions_for(errand, agent)["start"]
+    assert not refused.allowed
+    assert (refused.decision.reason, refused.decision.rule_ids) == (
+        "A tarefa não está pronta.",
+        ("S2",),
+    )
 
 
 def test_decision_explains_itself():
@@ -152,4 +162,57 @@ def test_every_machine_event_is_labelled_in_pt_br_and_clashes_with_no_engine_met
     api = set(dir(StateMachine))
     events = [e.id for e in machine.events]
     assert [e for e in events if e in api] == []
-    assert [e for e in events if e not in machine.event_labels] == []
+    assert [e for e in events if e not in machine.actions] == []
+    for action in machine.actions.values():
+        assert action.label[0].isupper()  # a pt-BR label, as the button shows it
+
+
+def test_a_misspelt_event_or_guard_fails_when_the_class_is_created():
+    from statemachine.exceptions import InvalidDefinition
+    from statemachine.states import States
+
+    from workflows.engine import Action, guard
+
+    with pytest.raises(InvalidDefinition, match="'strat'"):
+
+        class Misspelt(Workflow):
+            s = States.from_enum(Errand.State, initial=Errand.State.OPEN, use_enum_instance=False)
+            start = s.OPEN.to(s.STARTED)
+            actions = {"strat": Action("Iniciar")}
+
+    with pytest.raises(InvalidDefinition, match="is_redy"):
+
+        class WrongGuard(Workflow):
+            s = States.from_enum(Errand.State, initial=Errand.State.OPEN, use_enum_instance=False)
+            start = s.OPEN.to(s.STARTED)
+            actions = {"start": Action("Iniciar", guards=("is_redy",))}
+
+            @guard("Não está pronta.", "S2")
+            def is_ready(self):
+                return True
+
+    with pytest.raises(InvalidDefinition, match="without an Action"):
+
+        class Undeclared(Workflow):
+            s = States.from_enum(
+                Errand.State,
+                initial=Errand.State.OPEN,
+                final=[Errand.State.DONE, Errand.State.EXPIRED],
+                use_enum_instance=False,
+            )
+            start = s.OPEN.to(s.STARTED)
+            finish = s.STARTED.to(s.DONE)
+            expire = s.OPEN.to(s.EXPIRED)
+            actions = {"start": Action("Iniciar"), "finish": Action("Concluir")}
+
+
+def test_every_models_state_choices_are_its_machines_states():
+    from workflows.diagrams import flow_models
+
+    models = flow_models(("workflows", "tickets", "onboarding", "flowapp"))
+    assert len(models) >= 12
+    for model in models:
+        field = model._meta.get_field(model.state_field_name)
+        machine = model.machine_class()
+        assert {v for v, _ in field.choices} == {s.value for s in machine.states}, model
+        assert field.default == next(s.value for s in machine.states if s.initial), model

@@ -3,8 +3,7 @@
 import pytest
 from model_bakery import baker
 
-from onboarding.models import Onboarding, OnboardingStep, UpsellAnswer
-from onboarding.services import (
+from onboarding.checklist import (
     answer_upsell,
     complete_onboarding,
     log_onboarding_call,
@@ -13,6 +12,9 @@ from onboarding.services import (
     skip_step,
     start_onboarding,
 )
+from onboarding.models import Onboarding, OnboardingStep, UpsellAnswer
+from onboarding.registration import ficha_onboard
+from tests.onboarding_fixtures import register
 from tests.sales_fixtures import BITRIX, make_ficha
 from workflows.engine import TransitionRefused
 from workflows.models import Agendamento, AgendamentoKind, AuditEntry, Boleto, Ficha, Movimentacao
@@ -46,12 +48,13 @@ def call(onboarding, actor, products, outcome="talked", **kw):
 
 def test_G7_every_new_ficha_starts_one_onboarding_idempotently():
     ficha = make_ficha()
+    assert not Onboarding.objects.exists()  # a bare row: nothing runs by itself
+    ficha_onboard(ficha)
     onboarding = Onboarding.objects.get()
     assert (onboarding.ficha, onboarding.origin, onboarding.state) == (ficha, ficha, "in_progress")
     assert list(onboarding.steps.values_list("kind", flat=True)) == OnboardingStep.ORDER
     assert set(states(onboarding).values()) == {"pending"}
-    ficha.name = "Outro nome"
-    ficha.save()
+    ficha_onboard(ficha)
     assert start_onboarding(ficha) == onboarding
     assert Onboarding.objects.count() == 1 and OnboardingStep.objects.count() == 5
 
@@ -70,7 +73,7 @@ def test_G7_manual_steps_need_a_note_and_evidence_steps_need_evidence(ana):
 
 
 def test_G7_call_attempts_are_movimentacoes_inside_the_onboarding_agendamento(ana, products):
-    ficha = make_ficha()
+    ficha = register()
     onboarding = ficha.onboardings.get()
     call(onboarding, ana, products, outcome="no_answer")
     call(onboarding, ana, products, outcome="no_answer")
@@ -92,12 +95,12 @@ def test_G7_call_attempts_are_movimentacoes_inside_the_onboarding_agendamento(an
 
 
 def test_G7_call_that_reaches_client_needs_bitrix_link_and_boleto_alert(ana, products):
-    ficha = make_ficha()
+    ficha = register()
     baker.make(Boleto, ficha=ficha)
     onboarding = ficha.onboardings.get()
     with pytest.raises(TransitionRefused) as refused:
         call(onboarding, ana, products, bitrix_link="")
-    assert refused.value.rule_ids == ("G3",)
+    assert refused.value.rule_ids == ("G3", "G4")  # every problem of the submit at once
     with pytest.raises(TransitionRefused) as refused:
         call(onboarding, ana, products)
     assert refused.value.rule_ids == ("G4",)
@@ -107,7 +110,7 @@ def test_G7_call_that_reaches_client_needs_bitrix_link_and_boleto_alert(ana, pro
 
 
 def test_G7_upsell_records_each_answer_and_a_yes_may_open_a_sale_agendamento(ana, products):
-    ficha = make_ficha()
+    ficha = register()
     onboarding = ficha.onboardings.get()
     with pytest.raises(TransitionRefused, match="Descreva a oportunidade"):
         answer_upsell(onboarding, actor=ana, question="lawyers", yes=True, details="")
@@ -134,7 +137,7 @@ def test_G7_upsell_records_each_answer_and_a_yes_may_open_a_sale_agendamento(ana
 
 
 def test_G7_completion_needs_every_step_done_or_skipped_with_reason(ana, products):
-    onboarding = make_ficha().onboardings.get()
+    onboarding = register().onboardings.get()
     with pytest.raises(TransitionRefused, match="Pendente: Habilitar intimação"):
         complete_onboarding(onboarding, actor=ana)
     mark_step_done(onboarding, Kind.INTIMACAO, actor=ana, note="Intimação habilitada")
@@ -158,14 +161,14 @@ def test_G7_completion_needs_every_step_done_or_skipped_with_reason(ana, product
 
 
 def test_G7_skipped_step_may_be_reopened_while_in_progress(ana):
-    onboarding = make_ficha().onboardings.get()
+    onboarding = register().onboardings.get()
     skip_step(onboarding, Kind.PRESENTATION, actor=ana, reason="Cliente sem tempo hoje")
     reopen_step(onboarding, Kind.PRESENTATION, actor=ana, reason="Cliente pediu a apresentação")
     assert states(onboarding)[Kind.PRESENTATION] == "pending"
 
 
 def test_G7_onboarding_needs_an_attendant_role(make_user, products):
-    onboarding = make_ficha().onboardings.get()
+    onboarding = register().onboardings.get()
     nobody = make_user()
     with pytest.raises(TransitionRefused):
         mark_step_done(onboarding, Kind.INTIMACAO, actor=nobody, note="Intimação habilitada")
@@ -179,13 +182,14 @@ def test_G7_onboarding_needs_an_attendant_role(make_user, products):
 
 
 def test_G7_merge_moves_onboarding_progress_to_the_kept_ficha(make_user, products, ana):
+    from onboarding.duplicates import choose_kept, inform_client
+    from onboarding.merge import merge_case
     from onboarding.models import DuplicateCase
-    from onboarding.services import choose_kept, inform_client, merge_case
     from workflows.roles import CENTRAL
 
     central = make_user(CENTRAL)
-    old = make_ficha(email="x@adv.com.br")
-    new = make_ficha(email="x@adv.com.br")
+    old = register(email="x@adv.com.br")
+    new = register(email="x@adv.com.br")
     mark_step_done(new.onboardings.get(), Kind.INTIMACAO, actor=ana, note="Intimação habilitada")
     case = DuplicateCase.objects.get()
     case = inform_client(
@@ -200,7 +204,7 @@ def test_G7_merge_moves_onboarding_progress_to_the_kept_ficha(make_user, product
 
 
 def test_G7_upsell_yes_may_open_an_orcamento_with_the_opportunity(ana):
-    ficha = make_ficha()
+    ficha = register()
     onboarding = ficha.onboardings.get()
     answer = answer_upsell(
         onboarding,
@@ -226,7 +230,7 @@ def test_G7_two_first_call_attempts_at_once_open_one_onboarding_agendamento(make
     from workflows.models import Product
 
     product = Product.objects.create(code="intimacao", name="Intimação", unit_price=10)
-    onboarding = make_ficha().onboardings.get()
+    onboarding = register().onboardings.get()
     agents = [make_user(AGENT), make_user(AGENT)]
     barrier = threading.Barrier(2)
     errors = []
@@ -271,8 +275,8 @@ def test_G7_imported_fichas_get_their_onboarding_from_the_command(clock):
     from tests.conftest import at
     from workflows.validators import cpf_with_check_digits
 
-    old = make_ficha()
-    Ficha.objects.bulk_create(  # an import: no signals
+    old = register()
+    Ficha.objects.bulk_create(  # an import: written around the registration service
         [
             Ficha(
                 name=f"Importada {n}",

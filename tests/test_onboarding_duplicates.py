@@ -1,10 +1,19 @@
-"""G7: duplicate detection on every key (formatting variants), the central queue, the scan."""
+"""G7: duplicate detection on every key (formatting variants), run by the code paths that write a
+ficha (registration, edit, the holder's confirmed change) and only when a compared field changed;
+the central queue, the scan."""
 
 import io
 
 import pytest
 from django.core.management import call_command
 
+from onboarding.duplicates import (
+    MAX_SHARED_KEY,
+    central_queue,
+    detect_duplicates,
+    ficha_keys_update,
+    scan_duplicates,
+)
 from onboarding.keys import (
     normalize_document_key,
     normalize_email_key,
@@ -12,16 +21,13 @@ from onboarding.keys import (
     normalize_phone_key,
 )
 from onboarding.models import DuplicateCase, FichaKeys
-from onboarding.services import (
-    RegistrationInvalid,
-    central_queue,
-    edit_ficha,
-    register_ficha,
-    scan_duplicates,
-)
+from onboarding.registration import RegistrationInvalid, edit_ficha, register_ficha
+from tests.onboarding_fixtures import holder_confirms, register
 from tests.sales_fixtures import make_ficha
+from web.search import search_fichas
+from workflows import third_party
 from workflows.engine import TransitionRefused
-from workflows.models import Ficha
+from workflows.models import DataChangeRequest, Ficha
 from workflows.roles import AGENT, CENTRAL
 from workflows.validators import cpf_with_check_digits, format_document
 
@@ -73,7 +79,7 @@ def test_G7_oab_without_uf_and_email_and_document_keys():
 )
 def test_G7_detection_on_create_matches_each_key_across_formats(existing, new, key):
     old = make_ficha(**existing)
-    fresh = make_ficha(**new)
+    fresh = register(**new)
     case = DuplicateCase.objects.get()
     assert (case.ficha_a, case.ficha_b) == (old, fresh)
     assert case.matched_keys == [key]
@@ -84,28 +90,27 @@ def test_G7_detection_on_create_matches_each_key_across_formats(existing, new, k
 def test_G7_detection_on_document_formatting_variant():
     """The CPF column is unique, but an import may store it formatted: same digits match."""
     make_ficha(document=CPF_A)
-    make_ficha(document=format_document(CPF_A))
+    register(document=format_document(CPF_A))
     assert DuplicateCase.objects.get().matched_keys == ["document"]
 
 
 def test_G7_no_case_for_different_keys_or_empty_values():
-    make_ficha(email="", phone="", oab="")
-    make_ficha(email="", phone="", oab="")
-    make_ficha(email="b@x.com.br", phone="(11) 3456-7890")
+    register(email="", phone="", oab="")
+    register(email="", phone="", oab="")
+    register(email="b@x.com.br", phone="(11) 3456-7890")
     assert not DuplicateCase.objects.exists()
 
 
-def test_G7_detection_on_edit_and_idempotent():
-    a = make_ficha(email="a@x.com.br", phone="(21) 99999-0000")
-    b = make_ficha(email="b@x.com.br")
+def test_G7_detection_on_edit_and_idempotent(make_user):
+    agent = make_user(AGENT)
+    a = register(email="a@x.com.br", phone="(21) 99999-0000")
+    b = register(email="b@x.com.br")
     assert not DuplicateCase.objects.exists()
-    b.email = "A@X.com.br"
-    b.save()
+    holder_confirms(b, "email", "A@X.com.br", actor=agent)
     case = DuplicateCase.objects.get()
     assert (case.ficha_a, case.ficha_b, case.source) == (a, b, DuplicateCase.Source.EDIT)
-    b.save()
-    b.phone = "21999990000"
-    b.save()
+    edit_ficha(b, {"phone": "21999990000"}, actor=agent)
+    edit_ficha(b, {"phone": "21999990000"}, actor=agent)  # unchanged: nothing to compare
     case.refresh_from_db()
     assert DuplicateCase.objects.count() == 1
     assert case.matched_keys == ["email", "phone"]
@@ -113,14 +118,14 @@ def test_G7_detection_on_edit_and_idempotent():
 
 def test_G7_three_fichas_sharing_a_key_give_one_case_per_pair():
     for _ in range(3):
-        make_ficha(oab="SP 100.200")
+        register(oab="SP 100.200")
     assert DuplicateCase.objects.count() == 3
 
 
 def test_G7_merged_ficha_is_not_matched(make_user):
     a = make_ficha(email="a@x.com.br")
     Ficha.objects.filter(pk=a.pk).update(status=Ficha.Status.MERGED)
-    make_ficha(email="a@x.com.br")
+    register(email="a@x.com.br")
     assert not DuplicateCase.objects.exists()
 
 
@@ -194,7 +199,7 @@ def test_G7_edit_leaves_sensitive_data_to_the_holder_S1(make_user):
 
 def test_G7_scan_fills_the_queue_idempotently_with_progress():
     fichas = [make_ficha() for _ in range(5)]
-    # rows written behind the receivers' back (e.g. a bulk import): no keys, no cases yet
+    # rows written around the services (e.g. a bulk import): stale or no keys, no cases yet
     Ficha.objects.filter(pk=fichas[0].pk).update(email="x@y.com.br", phone="(11) 3456-7890")
     Ficha.objects.filter(pk=fichas[3].pk).update(email="X@Y.com.br")
     Ficha.objects.filter(pk=fichas[4].pk).update(phone="+55 11 3456-7890", oab="SP 1234")
@@ -225,8 +230,8 @@ def test_G7_scan_without_duplicates_costs_constant_queries(django_assert_max_num
 
 def test_G7_scan_command_prints_progress_and_summary(django_assert_max_num_queries):
     for _ in range(4):
-        make_ficha(email="mesmo@adv.com.br")
-    DuplicateCase.objects.all().delete()
+        make_ficha(email="mesmo@adv.com.br")  # stored, never compared: no cases yet
+    assert not DuplicateCase.objects.exists()
     out = io.StringIO()
     # a handful of queries for the scan plus a few per case it creates
     with django_assert_max_num_queries(8 + 6 * 6):
@@ -239,9 +244,7 @@ def test_G7_scan_command_prints_progress_and_summary(django_assert_max_num_queri
 
 
 def test_G7_value_shared_by_many_fichas_is_a_shared_contact_not_a_duplicate():
-    from onboarding.services import MAX_SHARED_KEY
-
-    Ficha.objects.bulk_create(  # imported: no signals
+    Ficha.objects.bulk_create(  # imported: no keys stored until the scan
         [
             Ficha(
                 name=f"Advogado {n}",
@@ -256,5 +259,96 @@ def test_G7_value_shared_by_many_fichas_is_a_shared_contact_not_a_duplicate():
     assert "0 casos novos" in out.getvalue()
     assert "telefone +551140028922 aparece em 22 fichas" in out.getvalue()
     assert not DuplicateCase.objects.exists()
-    make_ficha(phone="11 4002 8922", email="novo@adv.com.br")
+    register(phone="11 4002 8922", email="novo@adv.com.br")
+    assert not DuplicateCase.objects.exists()
+
+
+# --- G7: which writes run detection -------------------------------------------------------------
+
+
+def undetected_pair(**shared):
+    """Two fichas with the same e-mail whose keys are stored but were never compared: any
+    detection on the second opens a case, so "no case" proves detection did not run."""
+    first = make_ficha(name="Dra. Ana Souza", email="ana@adv.com.br", **shared)
+    second = make_ficha(name="Ana Souza", email="ANA@adv.com.br", phone="(11) 3456-7890")
+    assert not DuplicateCase.objects.exists()
+    return first, second
+
+
+def test_G7_registration_starts_onboarding_and_detects(make_user):
+    agent = make_user(AGENT)
+    old = make_ficha(email="ana@adv.com.br")
+    ficha, cases = register_ficha(
+        {"name": "Dra. Ana Souza", "document": CPF_B, "email": "Ana@Adv.com.br"}, actor=agent
+    )
+    onboarding = ficha.onboardings.get()
+    assert (onboarding.origin, onboarding.registered_by) == (ficha, agent)
+    assert onboarding.steps.count() == 5
+    case = DuplicateCase.objects.get()
+    assert cases == [case] and (case.ficha_a, case.ficha_b) == (old, ficha)
+    assert case.source == DuplicateCase.Source.REGISTRATION
+
+
+def test_G7_a_bare_save_starts_nothing():
+    """No receiver: writing a ficha row runs neither onboarding nor detection."""
+    first, second = undetected_pair()
+    second.email = "ana@adv.com.br"
+    second.save()
+    assert not DuplicateCase.objects.exists() and not second.onboardings.exists()
+
+
+def test_G7_holder_change_of_a_name_only_runs_no_detection(make_user):
+    first, second = undetected_pair()
+    holder_confirms(second, "name", "Dra. Ana Prado", actor=make_user(AGENT))
+    second.refresh_from_db()
+    assert second.name == "Dra. Ana Prado"
+    assert not DuplicateCase.objects.exists()  # the shared e-mail was not compared
+    assert list(search_fichas("prado")) == [second]  # the name search follows the new name
+    assert list(search_fichas("souza")) == [first]
+    assert [c.matched_keys for c in detect_duplicates(second)] == [["email"]]  # it would match
+
+
+def test_G7_edit_with_the_same_phone_runs_no_detection(make_user):
+    first, second = undetected_pair()
+    _, cases = edit_ficha(second, {"phone": "(11) 3456-7890"}, actor=make_user(AGENT))
+    assert cases == [] and not DuplicateCase.objects.exists()
+
+
+def test_G7_write_of_a_field_not_compared_costs_no_query(django_assert_num_queries):
+    first, second = undetected_pair()
+    with django_assert_num_queries(0):
+        assert ficha_keys_update(second, changed={"lawyers", "states"}) == []
+
+
+def test_G7_edit_of_the_phone_detects(make_user):
+    first, second = undetected_pair(phone="(21) 3456-7890")
+    _, cases = edit_ficha(second, {"phone": "21 3456 7890"}, actor=make_user(AGENT))
+    case = DuplicateCase.objects.get()
+    assert cases == [case] and case.source == DuplicateCase.Source.EDIT
+    assert case.matched_keys == ["email", "phone"]  # the e-mail was compared along with it
+
+
+def test_G7_holder_confirmed_change_of_a_compared_field_detects(client, make_user, clock):
+    other = make_ficha(oab="SP 234.567")
+    ficha = make_ficha(email="helena@prado.adv.br", oab="RJ 111.222")
+    change = third_party.propose_sensitive_change(
+        ficha, actor=make_user(AGENT), field="oab", new_value="234567/SP", third_party="Sócio"
+    )
+    assert not DuplicateCase.objects.exists()
+    url = f"/validar/{third_party.holder_token(change)}/"
+    page = client.post(url, {"decision": "confirm"}).content.decode()
+    assert "Seus dados foram atualizados" in page
+    assert DataChangeRequest.objects.get().state == DataChangeRequest.State.CONFIRMED
+    case = DuplicateCase.objects.get()
+    assert (case.ficha_a, case.ficha_b, case.matched_keys) == (other, ficha, ["oab"])
+    assert case.source == DuplicateCase.Source.EDIT
+
+
+def test_G7_holder_rejected_change_runs_no_detection(client, make_user, clock):
+    make_ficha(oab="SP 234.567")
+    ficha = make_ficha(email="helena@prado.adv.br", oab="RJ 111.222")
+    change = third_party.propose_sensitive_change(
+        ficha, actor=make_user(AGENT), field="oab", new_value="234567/SP", third_party="Sócio"
+    )
+    client.post(f"/validar/{third_party.holder_token(change)}/", {"decision": "reject"})
     assert not DuplicateCase.objects.exists()

@@ -9,16 +9,20 @@ from django.contrib.contenttypes.models import ContentType
 from django.db import connection
 from model_bakery import baker
 
-from onboarding.models import DuplicateCase, MergeRecord
-from onboarding.services import (
+from onboarding.duplicates import (
     choose_kept,
+    detect_duplicates,
     dismiss_case,
-    edit_ficha,
     inform_client,
-    merge_case,
+    scan_duplicates,
 )
+from onboarding.merge import merge_case
+from onboarding.models import DuplicateCase, MergeRecord
+from onboarding.registration import edit_ficha
+from tests.onboarding_fixtures import register
 from tests.sales_fixtures import BITRIX, make_ficha
 from workflows import timers
+from workflows.agendamentos import open_agendamento
 from workflows.engine import TransitionRefused
 from workflows.models import (
     AgendamentoKind,
@@ -29,13 +33,10 @@ from workflows.models import (
     Sale,
     Timer,
 )
+from workflows.movimentacoes import log_movimentacao
+from workflows.overrides import record_override
 from workflows.roles import AGENT, CENTRAL, MANAGER, SELLER, SUPPORT
-from workflows.services import (
-    inactivate_manually,
-    log_movimentacao,
-    open_agendamento,
-    record_override,
-)
+from workflows.selling import inactivate_manually
 
 pytestmark = pytest.mark.django_db
 
@@ -68,8 +69,8 @@ def told(case, central):
 
 
 def pair(**shared):
-    old = make_ficha(name="Dra. Ana Souza", email="ana@adv.com.br", phone="(11) 3456-7890")
-    new = make_ficha(name="Ana Souza", email="ANA@adv.com.br", phone="(11) 98765-1234", **shared)
+    old = register(name="Dra. Ana Souza", email="ana@adv.com.br", phone="(11) 3456-7890")
+    new = register(name="Ana Souza", email="ANA@adv.com.br", phone="(11) 98765-1234", **shared)
     return old, new, DuplicateCase.objects.get()
 
 
@@ -316,7 +317,7 @@ def test_G7_dismiss_needs_a_reason_and_is_not_reopened(central):
         dismiss_case(case, actor=central, reason="   ")
     case = dismiss_case(case, actor=central, reason="Dois advogados do mesmo escritório")
     assert case.state == DuplicateCase.State.DISMISSED
-    new.save()  # detection again: the dismissed case is not reopened nor duplicated
+    detect_duplicates(new)  # detection again: the dismissed case is not reopened nor duplicated
     assert list(DuplicateCase.objects.all()) == [case]
     case.refresh_from_db()
     assert case.state == DuplicateCase.State.DISMISSED
@@ -324,7 +325,7 @@ def test_G7_dismiss_needs_a_reason_and_is_not_reopened(central):
 
 def test_G7_other_cases_of_the_merged_ficha_are_closed(central, django_capture_on_commit_callbacks):
     old, new, case = ready_case(central)
-    third = make_ficha(phone="11987651234")  # same phone as `new` only
+    third = register(phone="11987651234")  # same phone as `new` only
     other = DuplicateCase.objects.get(ficha_a=new, ficha_b=third)
     with django_capture_on_commit_callbacks(execute=True):
         merge_case(
@@ -339,9 +340,9 @@ def test_G7_other_cases_of_the_merged_ficha_are_closed(central, django_capture_o
 @pytest.mark.django_db(transaction=True)
 def test_G7_two_merges_of_overlapping_cases_at_once_only_one_wins(make_user):
     central = make_user(CENTRAL)
-    a = make_ficha(email="x@adv.com.br")
-    b = make_ficha(email="x@adv.com.br")
-    c = make_ficha(email="x@adv.com.br")
+    a = register(email="x@adv.com.br")
+    b = register(email="x@adv.com.br")
+    c = register(email="x@adv.com.br")
     ab = DuplicateCase.objects.get(ficha_a=a, ficha_b=b)
     bc = DuplicateCase.objects.get(ficha_a=b, ficha_b=c)
     ab = choose_kept(told(ab, central), actor=central, kept=a, answer="manter a primeira")
@@ -445,3 +446,37 @@ def test_G7_S2_clashing_reservations_are_kept_and_flagged_for_the_manager(
         "Dois agendamentos com contato sobre Intimação (Ana, Bruno): o gestor decide quem fica "
         "com o cliente (S2, M1)."
     ]
+
+
+def test_G7_merge_detects_on_the_kept_ficha_only_after_commit(
+    central, django_capture_on_commit_callbacks
+):
+    old, new, case = ready_case(central)
+    third = make_ficha(phone="11987651234")  # stored, never compared: `new`'s phone
+    with django_capture_on_commit_callbacks() as callbacks:
+        merge_case(
+            case, actor=central, choices={"name": "kept", "email": "kept", "phone": "discarded"}
+        )
+        assert not DuplicateCase.objects.filter(ficha_b=third).exists()  # not inside the merge
+    assert not DuplicateCase.objects.filter(ficha_b=third).exists()  # nor before the commit
+    for callback in callbacks:  # the commit
+        callback()
+    found = DuplicateCase.objects.get(ficha_b=third)
+    assert (found.ficha_a, found.matched_keys, found.source) == (old, ["phone"], "edit")
+
+
+def test_G7_merge_detects_after_commit_even_when_the_kept_ficha_did_not_change(
+    central, django_capture_on_commit_callbacks
+):
+    """The scan pairs a group with its oldest ficha; merging that one away leaves the rest
+    of the group to the detection that follows the merge."""
+    a, b, c = (make_ficha(email="grupo@adv.com.br") for _ in range(3))
+    scan_duplicates()
+    ab = DuplicateCase.objects.get(ficha_a=a, ficha_b=b)
+    ab = choose_kept(told(ab, central), actor=central, kept=b, answer="manter a segunda")
+    with django_capture_on_commit_callbacks(execute=True):
+        record = merge_case(ab, actor=central, choices={})
+    assert record.fields == {}  # nothing chosen, nothing saved on the kept ficha
+    assert DuplicateCase.objects.get(ficha_a=a, ficha_b=c).state == "superseded"
+    bc = DuplicateCase.objects.get(ficha_a=b, ficha_b=c)
+    assert (bc.state, bc.matched_keys) == (DuplicateCase.State.OPEN, ["email"])

@@ -4,6 +4,7 @@ import pytest
 from django.urls import reverse
 
 from onboarding.models import DuplicateCase, MergeRecord, Onboarding
+from tests.onboarding_fixtures import register
 from tests.sales_fixtures import BITRIX, make_ficha
 from workflows.models import Ficha, Movimentacao
 from workflows.roles import AGENT, CENTRAL, MANAGER, SELLER
@@ -57,7 +58,7 @@ def test_G7_registration_page_bad_input_shows_pt_br_errors_and_keeps_typing(clie
 
 def test_G7_queue_and_case_pages_are_for_central_and_managers_only(client, make_user):
     make_ficha(email="a@x.com.br")
-    make_ficha(email="a@x.com.br")
+    register(email="a@x.com.br")
     case = DuplicateCase.objects.get()
     login(client, make_user(AGENT, SELLER))
     assert client.get(reverse("onboarding:queue")).status_code == 403
@@ -74,7 +75,7 @@ def test_G7_queue_and_case_pages_are_for_central_and_managers_only(client, make_
 
 def test_G7_case_pages_walk_the_whole_flow_to_a_merge(client, central):
     old = make_ficha(name="Dra. Ana", email="a@x.com.br", phone="(11) 3456-7890")
-    new = make_ficha(name="Ana", email="A@x.com.br", phone="")
+    new = register(name="Ana", email="A@x.com.br", phone="")
     case = DuplicateCase.objects.get()
     login(client, central)
     url = reverse("onboarding:case", args=[case.pk])
@@ -122,7 +123,7 @@ def test_G7_case_pages_walk_the_whole_flow_to_a_merge(client, central):
 
 def test_G7_merge_page_refuses_missing_choice_with_rule(client, central):
     make_ficha(name="Dra. Ana", email="a@x.com.br")
-    make_ficha(name="Ana", email="a@x.com.br")
+    register(name="Ana", email="a@x.com.br")
     case = DuplicateCase.objects.get()
     login(client, central)
     client.post(
@@ -140,7 +141,7 @@ def test_G7_merge_page_refuses_missing_choice_with_rule(client, central):
 
 
 def test_G7_onboarding_page_shows_checklist_and_walks_to_completion(client, make_user, products):
-    ficha = make_ficha(name="Dra. Júlia")
+    ficha = register(name="Dra. Júlia")
     onboarding = ficha.onboardings.get()
     login(client, make_user(AGENT, SELLER))
     assert client.get(reverse("onboarding:ficha_onboarding", args=[ficha.pk])).url == reverse(
@@ -202,7 +203,7 @@ def test_G7_onboarding_page_shows_checklist_and_walks_to_completion(client, make
 
 
 def test_G7_onboarding_page_refuses_completion_with_pending_steps(client, make_user):
-    onboarding = make_ficha().onboardings.get()
+    onboarding = register().onboardings.get()
     login(client, make_user(AGENT))
     response = client.post(
         reverse("onboarding:onboarding_action", args=[onboarding.pk, "concluir"]), **HTMX
@@ -212,7 +213,7 @@ def test_G7_onboarding_page_refuses_completion_with_pending_steps(client, make_u
 
 
 def test_G7_onboarding_pages_need_an_attendant(client, make_user):
-    onboarding = make_ficha().onboardings.get()
+    onboarding = register().onboardings.get()
     login(client, make_user())
     assert client.get(reverse("onboarding:onboarding", args=[onboarding.pk])).status_code == 403
     response = client.post(

@@ -9,7 +9,7 @@ from django.core import mail
 from django.db import connection
 
 from onboarding.models import OnboardingStep, TrainingBooking, TrainingSlot
-from onboarding.services import (
+from onboarding.training import (
     book_training,
     cancel_booking,
     mark_training_held,
@@ -17,6 +17,7 @@ from onboarding.services import (
     rebook,
 )
 from tests.conftest import at
+from tests.onboarding_fixtures import register
 from tests.sales_fixtures import BITRIX, make_ficha
 from workflows import timers
 from workflows.engine import TransitionRefused
@@ -95,7 +96,7 @@ def test_G5_only_support_or_manager_publish_and_no_duplicate_slot(carla, ana, ma
 
 
 def test_G5_booking_writes_a_training_movimentacao_and_does_the_onboarding_step(carla, ana, clock):
-    ficha = make_ficha(email="cliente@adv.com.br")
+    ficha = register(email="cliente@adv.com.br")
     booking = book(slot(carla), ficha, ana)
     mov = booking.movimentacao
     assert (mov.ficha, mov.author, mov.reason) == (ficha, ana, Movimentacao.Reason.TRAINING)
@@ -187,7 +188,7 @@ def test_G5_reminder_the_day_before_to_client_and_attendant(carla, ana, clock):
     booking = book(slot(carla, day=D(2027, 4, 23), shift=TARDE), ficha, ana)
     timer = Timer.for_object(booking).get(key="reminder")
     assert timer.due_at == at(2027, 4, 22, 9)
-    assert timer.handler == "onboarding.services.send_training_reminder"
+    assert timer.handler == "onboarding.training.send_training_reminder"
 
     clock.freeze(at(2027, 4, 22, 8, 59))
     assert timers.fire(timer.pk) == "not-due"
@@ -214,7 +215,7 @@ def test_G5_booking_for_tomorrow_after_9h_reminds_at_once(carla, ana, clock):
 
 def test_G5_cancel_frees_the_seat_stops_the_reminder_and_reopens_the_step(carla, ana, clock):
     s = slot(carla, capacity=1)
-    ficha = make_ficha(email="c@x.com.br")
+    ficha = register(email="c@x.com.br")
     booking = book(s, ficha, ana)
     with pytest.raises(TransitionRefused, match="justificativa"):
         cancel_booking(booking, actor=ana, reason="...")
@@ -234,7 +235,7 @@ def test_G5_cancel_frees_the_seat_stops_the_reminder_and_reopens_the_step(carla,
 def test_G5_rebook_moves_the_client_and_keeps_the_old_booking_when_full(carla, ana, clock):
     s1 = slot(carla, capacity=1)
     s2 = slot(carla, shift=TARDE, capacity=1)
-    ficha = make_ficha()
+    ficha = register()
     old = book(s1, ficha, ana)
     book(s2, make_ficha(), ana)
     with pytest.raises(TransitionRefused, match="Não há mais vagas"):
@@ -264,3 +265,19 @@ def test_G5_support_records_the_training_took_place_on_its_day(carla, ana, clock
     booking.refresh_from_db()
     assert booking.state == "held"
     assert Timer.for_object(booking).get().outcome == "cancelled"
+
+
+def test_G5_reminders_armed_before_the_module_split_point_at_the_new_handler(carla, ana, clock):
+    import importlib
+
+    from django.apps import apps
+
+    migration = importlib.import_module("onboarding.migrations.0009_training_reminder_handler")
+    booking = book(slot(carla), make_ficha(email="c@x.com.br"), ana)
+    Timer.for_object(booking).update(handler=migration.OLD)
+    migration.forwards(apps, None)
+    assert Timer.for_object(booking).get().handler == "onboarding.training.send_training_reminder"
+    clock.freeze(at(2027, 4, 21, 9, 0))
+    assert timers.sweep() == 1  # the handler imports and runs
+    booking.refresh_from_db()
+    assert booking.reminded_at is not None

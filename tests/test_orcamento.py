@@ -12,8 +12,7 @@ from workflows import timers
 from workflows.engine import TransitionRefused, transition
 from workflows.formatting import brl
 from workflows.models import Agendamento, Boleto, Orcamento, Sale
-from workflows.roles import AGENT, SELLER
-from workflows.services import (
+from workflows.orcamento import (
     accept_orcamento,
     create_orcamento,
     reject_orcamento,
@@ -24,6 +23,7 @@ from workflows.services import (
     set_item,
     step_orcamento,
 )
+from workflows.roles import AGENT, SELLER
 
 D = dt.date
 

@@ -13,10 +13,12 @@ from django.urls import reverse
 from model_bakery import baker
 
 from tests.sales_fixtures import contact, make_ficha
+from workflows.agendamentos import open_agendamento
 from workflows.auth import RolesBackend
 from workflows.models import Boleto, Movimentacao
+from workflows.ownership import may_sell
 from workflows.roles import AGENT, MANAGER, SELLER, has_role, roles_of
-from workflows.services import may_sell, open_agendamento, sell
+from workflows.selling import sell
 
 
 def queries(fn) -> int:
@@ -123,7 +125,7 @@ def make_waiting_tickets(n, policy, clock):
 def test_T6_T8_sla_queue_and_routine_stay_bounded_as_tickets_grow(
     make_user, clock, settings, monkeypatch
 ):
-    from tickets import services
+    from tickets import selectors
     from tickets.models import SlaPolicy
     from workflows.roles import SUPPORT
 
@@ -142,22 +144,22 @@ def test_T6_T8_sla_queue_and_routine_stay_bounded_as_tickets_grow(
     make_waiting_tickets(12, policy, clock)
     assert {name: queries(fn) for name, fn in probes.items()} == before
 
-    rows, more = services.waiting_queue(size=5)
+    rows, more = selectors.waiting_queue(size=5)
     assert len(rows) == 5 and more
     dues = [row["due"] for row in rows]
     assert dues == sorted(dues) and rows[0]["breached"]
     offsets = [i % 9 - 4 for n in (3, 12) for i in range(n)]
-    assert services.waiting_counts() == (15, sum(o <= 0 for o in offsets))
+    assert selectors.waiting_counts() == (15, sum(o <= 0 for o in offsets))
     page = support.get(reverse("tickets:queue")).content.decode()
     assert "1–15 de 15 clientes aguardando" in page and "Próximos" not in page
-    monkeypatch.setattr(services, "QUEUE_PAGE_SIZE", 10)
+    monkeypatch.setattr(selectors, "QUEUE_PAGE_SIZE", 10)
     page = support.get(reverse("tickets:queue")).content.decode()
     assert len(re.findall(r'href="/suporte/chamados/\d+/"', page)) == 10
     assert "1–10 de 15 clientes aguardando" in page and 'href="?pagina=2"' in page
 
 
 def test_ficha_page_costs_the_same_queries_whatever_the_fichas_status(people, clock):
-    from workflows.services import inactivate_manually
+    from workflows.selling import inactivate_manually
 
     active, inactive = make_ficha(), make_ficha()
     inactivate_manually(inactive, actor=people["gestor"], reason="Cliente pediu para encerrar")
@@ -208,8 +210,8 @@ def test_lists_read_only_the_names_of_related_rows(people, products, django_asse
     assert not ag.get_deferred_fields()  # the listed rows themselves are whole
 
 
-def test_nonempty_names_the_sections_with_rows_in_one_query(db, django_assert_num_queries):
-    from workflows.models import nonempty
+def test_sections_present_names_the_sections_with_rows_in_one_query(db, django_assert_num_queries):
+    from workflows.selectors import sections_present
 
     sections = (
         ("boletos", lambda f: f.boletos.all()),
@@ -222,35 +224,12 @@ def test_nonempty_names_the_sections_with_rows_in_one_query(db, django_assert_nu
     Boleto.objects.filter(ficha=second).update(paid_at=dt.datetime(2027, 6, 1, tzinfo=dt.UTC))
     baker.make(Movimentacao, ficha=second, channel="phone", text="Ligou")
     baker.make(Movimentacao, ficha=first, channel="chat", text="Chat")
-    nonempty(sections, bare)  # compiled once per process, then only run
     for ficha in (first, second, bare):
         with django_assert_num_queries(1):
-            present = nonempty(sections, ficha)
+            present = sections_present(sections, ficha)
         assert present == {name for name, rows_of in sections if rows_of(ficha).exists()}
-    assert nonempty(sections, first) == {"boletos", "open boletos"}
-    assert nonempty(sections, second) == {"boletos", "movimentacoes"}
-
-
-def test_nonempty_refuses_a_section_that_ignores_the_object(db):
-    from workflows.models import nonempty
-
-    with pytest.raises(ValueError, match="filter by the object's pk"):
-        nonempty((("all", lambda f: Boleto.objects.all()),), make_ficha())
-
-
-def test_ficha_sections_read_the_ficha_and_constants_only(db, clock):
-    """nonempty compiles their query once: a value that changed between requests (the time, a
-    user) would be kept stale. CHECK_COMPILED_QUERIES (on in the tests) compares each call
-    with a fresh build, so a section reading the clock fails here."""
-    from web.sales_views import FICHA_SECTIONS
-    from workflows.compiled import forget_plans
-    from workflows.models import nonempty
-
-    ficha = make_ficha()
-    forget_plans()
-    present = nonempty(FICHA_SECTIONS, ficha)
-    clock.advance(dt.timedelta(days=40, hours=7))
-    assert nonempty(FICHA_SECTIONS, ficha) == present
+    assert sections_present(sections, first) == {"boletos", "open boletos"}
+    assert sections_present(sections, second) == {"boletos", "movimentacoes"}
 
 
 def test_ficha_page_reads_only_the_sections_the_ficha_has(people, products, clock):
@@ -273,22 +252,22 @@ def test_ficha_page_reads_only_the_sections_the_ficha_has(people, products, cloc
 def test_capped_counts_counts_each_queryset_up_to_the_cap_in_one_query(
     db, clock, monkeypatch, django_assert_num_queries
 ):
-    from tickets import services
+    from tickets import selectors
     from tickets.models import SlaPolicy, Ticket
 
     make_waiting_tickets(9, SlaPolicy.objects.get(priority="P3"), clock)  # 5 past due
-    monkeypatch.setattr(services, "COUNT_CAP", 6)
+    monkeypatch.setattr(selectors, "COUNT_CAP", 6)
     counts = (
         ("all", lambda v: Ticket.objects.all()),
         ("breached", lambda v: Ticket.objects.filter(next_breach_at__lte=v.now)),
         ("none", lambda v: Ticket.objects.filter(subject="não existe")),
     )
     with django_assert_num_queries(1):
-        n = services.capped_counts(counts, services.Now(clock.now()))
+        n = selectors.capped_counts(counts, selectors.Now(clock.now()))
     assert n == {"all": 7, "breached": 5, "none": 0}
-    clock.advance(dt.timedelta(days=30))  # the same compiled query, with the new moment
-    assert services.capped_counts(counts, services.Now(clock.now()))["breached"] == 7
-    assert [services.capped_label(v) for v in n.values()] == ["6+", "5", "0"]
+    clock.advance(dt.timedelta(days=30))
+    assert selectors.capped_counts(counts, selectors.Now(clock.now()))["breached"] == 7
+    assert [selectors.capped_label(v) for v in n.values()] == ["6+", "5", "0"]
 
 
 def test_signed_in_user_is_read_with_their_roles_in_one_query(make_user, django_assert_num_queries):

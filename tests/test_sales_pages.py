@@ -9,9 +9,10 @@ from django.urls import reverse
 from model_bakery import baker
 
 from tests.sales_fixtures import BITRIX, contact, make_ficha
+from workflows.agendamentos import open_agendamento
 from workflows.models import Agendamento, AgentProfile, Boleto, Movimentacao, Sale, Triage
 from workflows.roles import AGENT, MANAGER, SELLER, SUPPORT_DEV
-from workflows.services import open_agendamento, sell
+from workflows.selling import sell
 
 HX = {"HX-Request": "true"}
 
@@ -67,7 +68,7 @@ def test_S2_only_the_owner_sees_renew_and_conclude(ficha, ana, bruno, products, 
     assert renew in ficha_page(as_user(ana), ficha)
     assert renew not in ficha_page(as_user(bruno), ficha)
     response = as_user(bruno).post(renew, headers=HX)  # the server refuses all the same
-    assert response.status_code == 422 and "Só o responsável" in response.content.decode()
+    assert response.status_code == 403 and "Só o responsável" in response.content.decode()
     assert Agendamento.objects.get(pk=ag.pk).state == "active"
 
 
@@ -220,7 +221,7 @@ def test_M1_manager_extends_without_contact_agendamento_from_the_page(
     )
     url = reverse("agendamento_action", args=[ag.pk, "estender"])
     refused = as_user(ana).post(url, {"due_date": "2027-04-30", "reason": "cliente viajando"})
-    assert refused.status_code == 422 and "Seu perfil não permite" in refused.content.decode()
+    assert refused.status_code == 403 and "Seu perfil não permite" in refused.content.decode()
     no_reason = as_user(gestor).post(url, {"due_date": "2027-04-30", "reason": "..."}, headers=HX)
     assert no_reason.status_code == 422
     ok = as_user(gestor).post(
@@ -270,7 +271,7 @@ def test_S2_agent_home_lists_my_agendamentos_by_deadline(ficha, ana, products, c
 def test_M1_overrides_on_a_fichas_agendamentos_show_on_the_ficha(
     ficha, ana, gestor, products, clock
 ):
-    from workflows.services import extend_agendamento
+    from workflows.agendamentos import extend_agendamento
 
     ag = open_agendamento(
         ficha,
@@ -294,8 +295,10 @@ def test_M1_overrides_on_a_fichas_agendamentos_show_on_the_ficha(
 
 
 def test_G7_ficha_page_warns_of_a_suspected_duplicate(ana, clock):
+    from tests.onboarding_fixtures import register
+
     first = make_ficha(name="Dra. Original", email="mesmo@adv.br")
-    second = make_ficha(name="Dra. Repetida", email="MESMO@adv.br")  # detection runs on save
+    second = register(name="Dra. Repetida", email="MESMO@adv.br")  # registration detects
     page = ficha_page(as_user(ana), second)
     assert "Possível cadastro duplicado" in page and first.name in page
 

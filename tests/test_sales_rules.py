@@ -14,6 +14,15 @@ from model_bakery import baker
 from tests.conftest import at
 from tests.sales_fixtures import BITRIX, contact, make_ficha
 from workflows import timers
+from workflows.agendamentos import (
+    conclude_agendamento,
+    extend_agendamento,
+    open_agendamento,
+    renew_agendamento,
+    reserves_sale,
+    validate_agendamento,
+)
+from workflows.availability import set_availability
 from workflows.engine import TransitionRefused
 from workflows.models import (
     Agendamento,
@@ -26,21 +35,14 @@ from workflows.models import (
     Sale,
     Timer,
 )
+from workflows.movimentacoes import log_movimentacao
+from workflows.ownership import may_sell
 from workflows.roles import AGENT, MANAGER, SELLER
-from workflows.services import (
-    conclude_agendamento,
-    extend_agendamento,
+from workflows.selling import (
     inactivate_manually,
-    log_movimentacao,
-    may_sell,
-    open_agendamento,
     record_inactivation_answer,
-    renew_agendamento,
-    reserves_sale,
     sell,
-    set_availability,
     settle_commission,
-    validate_agendamento,
 )
 
 D = dt.date
@@ -520,7 +522,7 @@ def test_S7_debt_older_than_one_year_is_waived_and_no_discount_without_campaign(
 
 
 def test_S7_manager_override_lets_newer_debt_recontract(auto_inactive, bruno, gestor, products):
-    from workflows.services import record_override
+    from workflows.overrides import record_override
 
     baker.make(Boleto, ficha=auto_inactive, amount=Decimal("50"), due_date=D(2027, 3, 1))
     assert not may_sell(auto_inactive, products["intimacao"], bruno)
@@ -599,7 +601,7 @@ def test_M1_contested_commission_is_settled_by_a_manager_with_reason(
 
 
 def test_G7_a_merged_ficha_takes_no_new_movimentacao_or_agendamento(ficha, ana, products, clock):
-    from workflows.services import log_movimentacao
+    from workflows.movimentacoes import log_movimentacao
 
     kept = make_ficha(name="Dra. Mantida")
     Ficha.objects.filter(pk=ficha.pk).update(status=Ficha.Status.MERGED, merged_into=kept)

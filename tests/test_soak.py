@@ -15,13 +15,14 @@ from django.contrib.contenttypes.models import ContentType
 from django.db import connection
 
 from onboarding.models import TrainingBooking
-from onboarding.services import book_training, cancel_booking, publish_slot
+from onboarding.training import book_training, cancel_booking, publish_slot
 from tests.sales_fixtures import contact, make_ficha
+from workflows.agendamentos import open_agendamento, renew_agendamento
 from workflows.businessdays import add_business_days
 from workflows.engine import TransitionRefused
 from workflows.models import Agendamento, AgendamentoKind, AuditEntry, Sale
 from workflows.roles import AGENT, SELLER, SUPPORT
-from workflows.services import open_agendamento, renew_agendamento, sell
+from workflows.selling import sell
 
 SECONDS = float(os.environ.get("SOAK_SECONDS", "8"))
 AGENTS = 4

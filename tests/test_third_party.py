@@ -12,7 +12,8 @@ from workflows import timers
 from workflows.engine import TransitionRefused
 from workflows.models import DataChangeRequest, Ficha
 from workflows.roles import AGENT, SELLER
-from workflows.services import holder_token, propose_sensitive_change, sell
+from workflows.selling import sell
+from workflows.third_party import holder_token, propose_sensitive_change
 
 
 @pytest.fixture

@@ -191,7 +191,7 @@ def test_T4_action_over_htmx_redirects_and_refusal_keeps_the_form(ticket, suppor
         headers={"HX-Request": "true"},
     )
     assert refused.status_code == 422
-    assert "Não é possível “reabrir”" in refused.content.decode()
+    assert "Não é possível “Reabrir”" in refused.content.decode()
     assert Ticket.objects.get(pk=ticket.pk).state == "em_analise"
 
 

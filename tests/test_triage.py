@@ -10,15 +10,15 @@ from django.db import connection
 from tests.conftest import at
 from tests.sales_fixtures import BITRIX, contact, make_ficha
 from workflows import timers
+from workflows.agendamentos import open_agendamento
+from workflows.availability import set_availability
 from workflows.engine import TransitionRefused
 from workflows.models import Agendamento, AuditEntry, Movimentacao, Triage
 from workflows.roles import AGENT, MANAGER, SELLER, SUPPORT
-from workflows.services import (
+from workflows.triage import (
     accept_triage,
     hand_to_comercial,
-    open_agendamento,
     send_price,
-    set_availability,
     start_triage,
     triage_sell,
     waiting_offers,
@@ -219,7 +219,7 @@ def test_S8_two_sellers_racing_for_a_waiting_client_only_one_wins(make_user):
         text="Quer contratar",
         bitrix_link=BITRIX,
     )
-    from workflows.services import owner_offer_expired
+    from workflows.triage import owner_offer_expired
 
     owner_offer_expired(triage)
     sellers = [make_user(AGENT, SELLER), make_user(AGENT, SELLER)]
@@ -303,3 +303,25 @@ def test_S8_start_with_a_placeholder_keeps_the_input_and_starts_nothing(ficha, c
     response = client.post(reverse("triage_start", args=[ficha.pk]), data)
     assert response.status_code == 422 and "Regra G1" in response.content.decode()
     assert not Triage.objects.exists() and not Movimentacao.objects.exists()
+
+
+def test_S8_G3_price_by_email_reuses_the_link_given_at_the_start_on_a_running_clock(
+    ficha, carla, products, monkeypatch
+):
+    """The clock runs between the first movimentação and the triage (as in production):
+    the follow-up still finds the Bitrix link the agent gave when the triage started."""
+    from workflows import clock as project_clock
+
+    project_clock.freeze(None)
+    ticks = iter(range(1, 1000))
+    real_now = project_clock.now
+    monkeypatch.setattr(
+        project_clock, "now", lambda: real_now() + dt.timedelta(milliseconds=next(ticks))
+    )
+    ficha.email = "cliente@adv.br"
+    ficha.save()
+    triage = start(ficha, carla, products["pesquisa"])
+    triage = send_price(triage, actor=carla, via="email", price_text="2 pesquisas: R$ 49,80")
+    assert triage.state == "price_sent"
+    opening = Movimentacao.objects.filter(ficha=ficha).order_by("at", "pk").last()
+    assert opening.bitrix_link == BITRIX  # the follow-up's movimentação carries the link (G3)

@@ -10,12 +10,11 @@ from django.urls import reverse
 
 from workflows import clock
 from workflows.businessdays import add_business_days
-from workflows.compiled import compiled
 from workflows.engine import TransitionRefused
 from workflows.models import Movimentacao, with_names
 from workflows.roles import SUPPORT
 
-from . import services, textura
+from . import selectors, services, textura
 from .models import Architect, InboundEmail, RoutineCheck, RoutineItem, Ticket
 
 ARCHITECT_STALE_DAYS = 180
@@ -84,13 +83,8 @@ def open_from_movimentacao(mov: Movimentacao, *, actor) -> Ticket:
         )
 
 
-@compiled
-def checks_of(user_pk, day):
-    return RoutineCheck.objects.filter(user_id=user_pk, day=day)
-
-
 class RoutineValues(NamedTuple):
-    """What the routine's counts look up (ROUTINE_COUNTS, services.capped_counts)."""
+    """What the routine's counts look up (ROUTINE_COUNTS, selectors.capped_counts)."""
 
     now: dt.datetime
     architects_before: dt.datetime
@@ -116,7 +110,7 @@ ROUTINE_COUNTS = (
     ("stale", lambda v: services.stale_tickets(v.stale_since)),
     ("romaneios", lambda v: textura.pending_romaneios()),
     ("github", lambda v: to_open_on_github()),
-    *services.WAITING_COUNTS,
+    *selectors.WAITING_COUNTS,
 )
 
 
@@ -124,10 +118,10 @@ def checklist(user, today: dt.date | None = None) -> list[dict]:
     """T8: the seven items with live counts and links; done marks for `user` today."""
     today = today or clock.today()
     day = review_day(today)
-    done = {c.item: c for c in checks_of(user.pk, today)}
+    done = {c.item: c for c in selectors.routine_checks(user, today)}
     tickets = reverse("tickets:list")
     now = clock.now()
-    counted = services.capped_counts(
+    counted = selectors.capped_counts(
         ROUTINE_COUNTS,
         RoutineValues(
             now,
@@ -177,7 +171,7 @@ def checklist(user, today: dt.date | None = None) -> list[dict]:
         ),
         RoutineItem.WAITING_CLIENTS: (
             words(RoutineItem.WAITING_CLIENTS, "cliente aguardando", "clientes aguardando")
-            + f" retorno ({services.capped_label(breached)} com SLA vencido)",
+            + f" retorno ({selectors.capped_label(breached)} com SLA vencido)",
             reverse("tickets:queue"),
         ),
         RoutineItem.GITHUB: (

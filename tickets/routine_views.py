@@ -9,20 +9,20 @@ from django.urls import reverse
 from django.views.decorators.http import require_POST
 
 from workflows import clock
+from workflows.action_views import go, require_roles
 from workflows.businessdays import add_business_days
 from workflows.engine import TransitionRefused
 from workflows.models import Movimentacao
-from workflows.roles import MANAGER, SUPPORT
+from workflows.roles import MANAGERS, SUPPORT, SUPPORT_STAFF
 
 from . import routine
 from .models import RoutineItem
-from .views import done, require_roles
 
 
 @login_required
 def my_routine(request):
     """T8: today's checklist of the signed-in support agent."""
-    require_roles(request.user, SUPPORT)
+    require_roles(request.user, {SUPPORT})
     context = {"rows": routine.checklist(request.user), "today": clock.today()}
     return render(request, "tickets/routine.html", context)
 
@@ -30,7 +30,7 @@ def my_routine(request):
 @login_required
 @require_POST
 def mark(request, item):
-    require_roles(request.user, SUPPORT)
+    require_roles(request.user, {SUPPORT})
     try:
         routine.mark_done(request.user, item, done=request.POST.get("feito") != "0")
     except TransitionRefused as refused:
@@ -45,7 +45,7 @@ def mark(request, item):
 @login_required
 def team(request):
     """T8: managers see who completed what, per day."""
-    require_roles(request.user, MANAGER)
+    require_roles(request.user, MANAGERS)
     try:
         day = dt.date.fromisoformat(request.GET.get("dia") or "")
     except ValueError:
@@ -63,7 +63,7 @@ def team(request):
 @login_required
 def review(request):
     """T2: yesterday's support attendances that look unresolved and have no ticket."""
-    require_roles(request.user, SUPPORT, MANAGER)
+    require_roles(request.user, SUPPORT_STAFF)
     day = routine.review_day()
     context = {"day": day, "movimentacoes": routine.yesterday_to_review(day=day)}
     return render(request, "tickets/review.html", context)
@@ -72,13 +72,11 @@ def review(request):
 @login_required
 @require_POST
 def open_from_review(request, pk):
-    require_roles(request.user, SUPPORT, MANAGER)
+    require_roles(request.user, SUPPORT_STAFF)
     mov = get_object_or_404(Movimentacao, pk=pk)
     try:
         ticket = routine.open_from_movimentacao(mov, actor=request.user)
     except TransitionRefused as refused:
         messages.error(request, refused.message)
         return redirect("tickets:review")
-    return done(
-        request, f"Chamado {ticket.tag} aberto.", reverse("tickets:detail", args=[ticket.pk])
-    )
+    return go(request, reverse("tickets:detail", args=[ticket.pk]), f"Chamado {ticket.tag} aberto.")

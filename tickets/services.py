@@ -5,22 +5,20 @@ Views call these functions; state changes go through `workflows.engine.transitio
 
 import datetime as dt
 import logging
-from typing import NamedTuple
 
 from django.contrib.auth import get_user_model
 from django.contrib.contenttypes.models import ContentType
 from django.core.mail import EmailMessage, send_mail
 from django.core.mail.message import make_msgid
 from django.db import transaction
-from django.db.models import CharField, Exists, F, OuterRef, Q
+from django.db.models import CharField, Exists, OuterRef, Q
 from django.db.models.functions import Cast
 from django.utils import timezone
 
 from workflows import clock, timers
 from workflows.businessdays import add_business_days
-from workflows.compiled import compiled
-from workflows.engine import TransitionRefused, permitted, transition
-from workflows.models import AuditEntry, Timer, with_names
+from workflows.engine import TransitionRefused, require, transition
+from workflows.models import AuditEntry, Timer
 from workflows.roles import MANAGER, SUPPORT, SUPPORT_DEV
 
 from . import sla
@@ -228,119 +226,6 @@ def sla_resolution_breach(ticket):
     _alert(ticket, "sla_resolution_breach")
 
 
-QUEUE_PAGE_SIZE = 25  # a page of the SLA queue (T6)
-
-
-COUNT_CAP = 999
-
-
-def capped_counts(counts, values) -> dict[str, int]:
-    """Each count's rows, counted up to COUNT_CAP + 1 (shown as "999+") so a huge backlog
-    stays cheap to count; all of them in one query (a page of counts made one round trip and
-    one ORM pass each), compiled once (workflows.compiled).
-
-    `counts` is a tuple of (name, rows_of) where rows_of(values) is a queryset; `values` is a
-    named tuple of the lookup values (ids, dates, moments), each used by at least one count."""
-    (row,) = _capped_row(*values, counts=counts, values_type=type(values), cap=COUNT_CAP)
-    return dict(zip((name for name, _ in counts), row, strict=True))
-
-
-@compiled
-def _capped_row(*values, counts, values_type, cap):
-    parts, params = [], []
-    for _, rows_of in counts:
-        capped = rows_of(values_type._make(values)).order_by().values("pk")[: cap + 1]
-        sql, capped_params = capped.query.sql_with_params()
-        parts.append(f"(SELECT COUNT(*) FROM ({sql}) capped)")
-        params.extend(capped_params)
-    return f"SELECT {', '.join(parts)}", params
-
-
-def capped_label(n: int) -> str:
-    return f"{COUNT_CAP}+" if n > COUNT_CAP else str(n)
-
-
-class Now(NamedTuple):
-    now: dt.datetime
-
-
-# T6/T8: the clients waiting for our return, and those past the SLA (to count).
-WAITING_COUNTS = (
-    ("waiting", lambda v: Ticket.objects.filter(state__in=Ticket.WAITING_FOR_US)),
-    ("breached", lambda v: Ticket.objects.filter(next_breach_at__lte=v.now)),
-)
-
-
-def waiting_counts() -> tuple[int, int]:
-    """T6/T8: how many clients wait for our return, and how many of them are past the SLA
-    (each capped, see capped_counts)."""
-    n = capped_counts(WAITING_COUNTS, Now(clock.now()))
-    return n["waiting"], n["breached"]
-
-
-def _queue_tickets():
-    return with_names(Ticket.objects.all(), "assignee", "ficha").select_related("sla_policy")
-
-
-_BY_PRIORITY = (F("urgency") * F("impact")).desc()
-
-
-@compiled
-def _dated_queue(*, offset, limit):
-    # Only tickets waiting for us have a next breach (Ticket.save): walk its index in order.
-    dated = _queue_tickets().filter(next_breach_at__isnull=False)
-    return dated.order_by("next_breach_at", _BY_PRIORITY, "pk")[offset : offset + limit]
-
-
-@compiled
-def _undated_queue(*, offset, limit):
-    undated = _queue_tickets().filter(state__in=Ticket.WAITING_FOR_US, next_breach_at__isnull=True)
-    return undated.order_by(_BY_PRIORITY, "pk")[offset : offset + limit]
-
-
-def waiting_queue(page: int = 1, size: int | None = None) -> tuple[list[dict], bool]:
-    """T6: clients waiting for a return from us, the nearest breach first, then priority;
-    tickets without a deadline come last. The rows of page `page` (of `size`,
-    QUEUE_PAGE_SIZE), and whether more come after it."""
-    size = size or QUEUE_PAGE_SIZE
-    start, wanted = (page - 1) * size, size + 1  # one row more says the queue goes on
-    tickets = _dated_queue(offset=start, limit=wanted)
-    if len(tickets) < wanted:
-        # the undated part starts where the dated one ended (counted only on a page past it)
-        dated = start + len(tickets) if tickets or not start else _dated_count()
-        tickets += _undated_queue(offset=max(start - dated, 0), limit=wanted - len(tickets))
-    more, tickets = len(tickets) > size, tickets[:size]
-    now = clock.now()
-    moments = [now] + [
-        m
-        for t in tickets
-        for m in (t.response_since, t.resolution_since, t.created_at, t.next_breach_at)
-        if m
-    ]
-    calendar = sla.calendar_between(min(moments), max(moments))
-    rows = []
-    for t in tickets:
-        due = t.next_breach_at
-        on_response = due is not None and due == t.response_due_at
-        since = (t.response_since if on_response else t.resolution_since) or t.created_at
-        rows.append(
-            {
-                "ticket": t,
-                "due": due,
-                "what": "retorno" if on_response else "resolução",
-                "remaining": sla.describe_remaining(now, due, t.sla_policy, calendar),
-                "breached": due is not None and due <= now,
-                "warned": due is not None
-                and (due <= now or now >= sla.warning_point(since, due, t.sla_policy, calendar)),
-            }
-        )
-    return rows, more
-
-
-def _dated_count() -> int:
-    return Ticket.objects.filter(next_breach_at__isnull=False).count()
-
-
 def stale_since(days: int = 1) -> dt.datetime:
     """T4/T8: a status untouched since this moment (`days` business days back) is stale."""
     limit_day = add_business_days(clock.today(), -days)
@@ -411,13 +296,7 @@ def open_on_github(ticket: Ticket, *, actor, reason: str = "") -> Ticket:
     django-q2 timer retries (exponential backoff up to an hour); raises `GithubQueued`.
     A refusal (bad token, unknown repository) raises `TransitionRefused`; nothing is written.
     """
-    machine = ticket.machine
-    if "develop" not in {e.id for e in machine.allowed_events}:
-        raise TransitionRefused(
-            f"Não é possível abrir no GitHub um chamado “{ticket.state_label}”.", "T7"
-        )
-    if not permitted(machine, "develop", actor):
-        raise TransitionRefused("Seu perfil não permite abrir chamados no GitHub.", "T7")
+    require(ticket, "develop", actor=actor, skip=("has_issue",))  # the issue is made here
     if ticket.github_issue_number:
         raise TransitionRefused("Este chamado já tem issue no GitHub.", "T7")
     # Claim the creation first (compare-and-set): a double click never opens two issues.

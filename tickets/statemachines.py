@@ -1,15 +1,14 @@
 """Support flows: the G3stor ticket (T2, T4, T6, T7) and the Textura romaneio (T5)."""
 
 from statemachine import State
+from statemachine.states import States
 
 from workflows import clock
-from workflows.engine import TransitionRefused, Workflow
-from workflows.roles import MANAGER, SUPPORT, SUPPORT_DEV, has_role
+from workflows.engine import INPUT, Action, Workflow, guard
+from workflows.roles import SUPPORT_ALL, SUPPORT_STAFF, has_role
 
 from . import sla
-
-SUPPORT_STAFF = frozenset({SUPPORT, MANAGER})
-SUPPORT_ALL = frozenset({SUPPORT, SUPPORT_DEV, MANAGER})
+from .models import Romaneio, Ticket
 
 # Events whose reason is what the client was told: each counts as a response (T6).
 CLIENT_FACING = frozenset({"respond", "ask_client", "conclude"})
@@ -22,91 +21,72 @@ class TicketFlow(Workflow):
     `dev_finished`/`dev_reopened` are fired by the GitHub webhook (system, T7).
     """
 
-    aberto = State("Aberto", initial=True, value="aberto")
-    em_analise = State("Em análise", value="em_analise")
-    aguardando_cliente = State("Aguardando cliente", value="aguardando_cliente")
-    em_desenvolvimento = State("Em desenvolvimento", value="em_desenvolvimento")
-    concluido = State("Concluído", value="concluido")
+    choices = Ticket.State
+    viewers = SUPPORT_ALL
+    s = States.from_enum(choices, initial=choices.OPEN, use_enum_instance=False)
 
-    analyse = aberto.to(em_analise)
-    ask_client = em_analise.to(aguardando_cliente) | em_desenvolvimento.to(aguardando_cliente)
-    client_replied = aguardando_cliente.to(em_analise)
-    develop = aberto.to(em_desenvolvimento, validators="check_issue") | em_analise.to(
-        em_desenvolvimento, validators="check_issue"
-    )
+    analyse = s.OPEN.to(s.ANALYSIS)
+    ask_client = s.ANALYSIS.to(s.WAITING_CLIENT) | s.DEVELOPMENT.to(s.WAITING_CLIENT)
+    client_replied = s.WAITING_CLIENT.to(s.ANALYSIS)
+    develop = s.OPEN.to(s.DEVELOPMENT) | s.ANALYSIS.to(s.DEVELOPMENT)
     conclude = (
-        aberto.to(concluido)
-        | em_analise.to(concluido)
-        | aguardando_cliente.to(concluido)
-        | em_desenvolvimento.to(concluido)
+        s.OPEN.to(s.DONE)
+        | s.ANALYSIS.to(s.DONE)
+        | s.WAITING_CLIENT.to(s.DONE)
+        | s.DEVELOPMENT.to(s.DONE)
     )
-    reopen = concluido.to(em_analise)
+    reopen = s.DONE.to(s.ANALYSIS)
     respond = (
-        aberto.to.itself()
-        | em_analise.to.itself()
-        | aguardando_cliente.to.itself()
-        | em_desenvolvimento.to.itself()
+        s.OPEN.to.itself()
+        | s.ANALYSIS.to.itself()
+        | s.WAITING_CLIENT.to.itself()
+        | s.DEVELOPMENT.to.itself()
     )
     assign = (
-        aberto.to.itself(validators="check_assignee")
-        | em_analise.to.itself(validators="check_assignee")
-        | aguardando_cliente.to.itself(validators="check_assignee")
-        | em_desenvolvimento.to.itself(validators="check_assignee")
+        s.OPEN.to.itself()
+        | s.ANALYSIS.to.itself()
+        | s.WAITING_CLIENT.to.itself()
+        | s.DEVELOPMENT.to.itself()
     )
-    dev_finished = em_desenvolvimento.to(em_analise)
+    dev_finished = s.DEVELOPMENT.to(s.ANALYSIS)
     dev_reopened = (
-        em_analise.to(em_desenvolvimento)
-        | aguardando_cliente.to(em_desenvolvimento)
-        | concluido.to(em_desenvolvimento)
+        s.ANALYSIS.to(s.DEVELOPMENT) | s.WAITING_CLIENT.to(s.DEVELOPMENT) | s.DONE.to(s.DEVELOPMENT)
     )
 
-    event_labels = {
-        "analyse": "iniciar análise",
-        "ask_client": "aguardar o cliente",
-        "client_replied": "cliente respondeu",
-        "develop": "enviar para desenvolvimento",
-        "conclude": "concluir",
-        "reopen": "reabrir",
-        "respond": "dar retorno ao cliente",
-        "assign": "atribuir responsável",
-        "dev_finished": "issue fechada no GitHub",
-        "dev_reopened": "issue reaberta no GitHub",
+    actions = {
+        "analyse": Action("Iniciar análise", SUPPORT_ALL, ("T4",), reason=True),
+        "respond": Action("Dar retorno ao cliente", SUPPORT_ALL, ("T6",), reason=True),
+        "ask_client": Action("Aguardar o cliente", SUPPORT_ALL, ("T4", "T6"), reason=True),
+        "client_replied": Action("Cliente respondeu", SUPPORT_ALL, ("T4", "T6"), reason=True),
+        "develop": Action(
+            "Enviar para desenvolvimento",
+            SUPPORT_ALL,
+            ("T4", "T7"),
+            guards=("has_issue",),
+            reason=True,
+        ),
+        "conclude": Action("Concluir", SUPPORT_ALL, ("T4", "T6"), reason=True),
+        "reopen": Action("Reabrir", SUPPORT_ALL, ("T4",), reason=True),
+        "assign": Action(
+            "Atribuir responsável",
+            SUPPORT_STAFF,
+            ("T4",),
+            guards=("assignee_ok",),
+            reason=True,
+        ),
+        "dev_finished": Action("Issue fechada no GitHub", rules=("T7",), reason=True),
+        "dev_reopened": Action("Issue reaberta no GitHub", rules=("T7",), reason=True),
     }
-    event_roles = {
-        "analyse": SUPPORT_ALL,
-        "ask_client": SUPPORT_ALL,
-        "client_replied": SUPPORT_ALL,
-        "develop": SUPPORT_ALL,
-        "conclude": SUPPORT_ALL,
-        "reopen": SUPPORT_ALL,
-        "respond": SUPPORT_ALL,
-        "assign": SUPPORT_STAFF,
-    }
-    event_rules = {
-        "analyse": ("T4",),
-        "ask_client": ("T4", "T6"),
-        "client_replied": ("T4", "T6"),
-        "develop": ("T4", "T7"),
-        "conclude": ("T4", "T6"),
-        "reopen": ("T4",),
-        "respond": ("T6",),
-        "assign": ("T4",),
-        "dev_finished": ("T7",),
-        "dev_reopened": ("T7",),
-    }
-    reason_required = frozenset(event_labels)
 
     # -- guards -------------------------------------------------------------------------------
-    def check_issue(self):
+    @guard("Abra a issue no GitHub antes de enviar o chamado para desenvolvimento.", "T7")
+    def has_issue(self):
         """T7: development happens on a GitHub issue; open it with “Abrir no GitHub”."""
-        if not self.model.github_issue_number:
-            raise TransitionRefused(
-                "Abra a issue no GitHub antes de enviar o chamado para desenvolvimento.", "T7"
-            )
+        return bool(self.model.github_issue_number)
 
-    def check_assignee(self, assignee=None):
-        if assignee is None or not has_role(assignee, SUPPORT, SUPPORT_DEV, MANAGER):
-            raise TransitionRefused("Escolha alguém do suporte para assumir o chamado.", "T4")
+    @guard("Escolha alguém do suporte para assumir o chamado.", "T4", kind=INPUT)
+    def assignee_ok(self, assignee=None):
+        return assignee is not None and has_role(assignee, *SUPPORT_ALL)
 
     # -- effects (the engine saves) -----------------------------------------------------------
     def on_assign(self, assignee):
@@ -142,33 +122,38 @@ class TicketFlow(Workflow):
 class RomaneioFlow(Workflow):
     """T5: pending romaneios are typed in (header and items), then checked (done)."""
 
-    pendente = State("Pendente", initial=True, value="pendente")
-    digitado = State("Digitado", value="digitado")
-    conferido = State("Conferido", final=True, value="conferido")
+    choices = Romaneio.State
+    viewers = SUPPORT_ALL
+    s = States.from_enum(
+        choices, initial=choices.PENDING, final=choices.CHECKED, use_enum_instance=False
+    )
 
-    type_in = pendente.to(digitado, validators="check_items")
-    confirm = digitado.to(conferido)
-    back_to_typing = digitado.to(pendente)
+    type_in = s.PENDING.to(s.TYPED)
+    confirm = s.TYPED.to(s.CHECKED)
+    back_to_typing = s.TYPED.to(s.PENDING)
 
-    event_labels = {
-        "type_in": "marcar como digitado",
-        "confirm": "marcar como conferido",
-        "back_to_typing": "voltar para digitação",
+    actions = {
+        "type_in": Action(
+            "Marcar como digitado",
+            SUPPORT_STAFF,
+            ("T5",),
+            guards=("has_items", "header_complete"),
+            slug="digitado",
+        ),
+        "confirm": Action("Marcar como conferido", SUPPORT_STAFF, ("T5",), slug="conferido"),
+        "back_to_typing": Action(
+            "Voltar para digitação", SUPPORT_STAFF, ("T5",), reason=True, slug="voltar"
+        ),
     }
-    event_roles = {
-        "type_in": SUPPORT_STAFF,
-        "confirm": SUPPORT_STAFF,
-        "back_to_typing": SUPPORT_STAFF,
-    }
-    event_rules = {"type_in": ("T5",), "confirm": ("T5",), "back_to_typing": ("T5",)}
-    reason_required = frozenset({"back_to_typing"})
 
-    def check_items(self):
+    @guard("Digite ao menos um item (produto, quantidade, unidade).", "T5")
+    def has_items(self):
+        return self.model.items.exists()
+
+    @guard("Complete o cabeçalho: loja e arquiteto ou cliente.", "T5")
+    def header_complete(self):
         romaneio = self.model
-        if not romaneio.items.exists():
-            raise TransitionRefused("Digite ao menos um item (produto, quantidade, unidade).", "T5")
-        if not romaneio.store.strip() or not (romaneio.architect_id or romaneio.client.strip()):
-            raise TransitionRefused("Complete o cabeçalho: loja e arquiteto ou cliente.", "T5")
+        return bool(romaneio.store.strip() and (romaneio.architect_id or romaneio.client.strip()))
 
     def on_type_in(self, actor):
         self.model.typed_by = actor

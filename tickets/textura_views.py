@@ -2,28 +2,37 @@
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
+from django.http import Http404
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
+from django.views.decorators.http import require_http_methods
 
-from workflows.engine import TransitionRefused, available_events, transition
+from workflows.action_views import (
+    act,
+    event_action,
+    form_response,
+    go,
+    posted,
+    refused_response,
+    require_roles,
+)
+from workflows.engine import TransitionRefused, actions_for, transition
 from workflows.models import AuditEntry
-from workflows.roles import MANAGER, SUPPORT, has_role
+from workflows.roles import SUPPORT_ALL, SUPPORT_STAFF, has_role
 
 from . import forms, textura
 from .models import Architect, Romaneio
-from .views import SUPPORT_ROLES, done, form_response, require_roles
-
-EDITORS = (SUPPORT, MANAGER)
+from .statemachines import RomaneioFlow
 
 
 @login_required
 def architects(request):
-    require_roles(request.user, *SUPPORT_ROLES)
+    require_roles(request.user, SUPPORT_ALL)
     q = (request.GET.get("q") or "").strip()
     context = {
         "architects": textura.search_architects(q)[:200],
         "q": q,
-        "can_edit": has_role(request.user, *EDITORS),
+        "can_edit": has_role(request.user, *SUPPORT_STAFF),
     }
     template = "tickets/_architect_rows.html" if request.htmx else "tickets/architects.html"
     return render(request, template, context)
@@ -32,7 +41,7 @@ def architects(request):
 @login_required
 def architect_edit(request, pk=None):
     """T3: add or update an architect (contacts, vínculos, notes); every save is kept."""
-    require_roles(request.user, *EDITORS)
+    require_roles(request.user, SUPPORT_STAFF)
     architect = get_object_or_404(Architect, pk=pk) if pk else None
     form = forms.ArchitectForm(request.POST or None, instance=architect)
     if request.method == "POST" and form.is_valid():
@@ -40,7 +49,7 @@ def architect_edit(request, pk=None):
         stored = Architect.objects.get(pk=architect.pk) if architect else None
         saved = textura.save_architect(form.cleaned_data, actor=request.user, architect=stored)
         verb = "incluído" if architect is None else "atualizado"
-        return done(request, f"Arquiteto {saved.name} {verb}.", reverse("tickets:architects"))
+        return go(request, reverse("tickets:architects"), f"Arquiteto {saved.name} {verb}.")
     context = {
         "form": form,
         "architect": architect,
@@ -60,7 +69,7 @@ def architect_edit(request, pk=None):
 
 @login_required
 def romaneios(request):
-    require_roles(request.user, *SUPPORT_ROLES)
+    require_roles(request.user, SUPPORT_ALL)
     state = request.GET.get("estado", Romaneio.State.PENDING)
     rows = Romaneio.objects.select_related("architect").prefetch_related("items")
     if state in Romaneio.State.values:
@@ -70,7 +79,7 @@ def romaneios(request):
         "romaneios": rows[:200],
         "state": state,
         "states": [(v, label, counts[v]) for v, label in Romaneio.State.choices],
-        "can_edit": has_role(request.user, *EDITORS),
+        "can_edit": has_role(request.user, *SUPPORT_STAFF),
     }
     return render(request, "tickets/romaneios.html", context)
 
@@ -78,7 +87,7 @@ def romaneios(request):
 @login_required
 def romaneio_edit(request, pk=None):
     """T5: header (number, date, store, architect/client) and items in one form."""
-    require_roles(request.user, *EDITORS)
+    require_roles(request.user, SUPPORT_STAFF)
     romaneio = get_object_or_404(Romaneio, pk=pk) if pk else Romaneio()
     if romaneio.pk and romaneio.state != Romaneio.State.PENDING:
         messages.error(request, "Só romaneios pendentes podem ser editados.")
@@ -95,67 +104,54 @@ def romaneio_edit(request, pk=None):
             refusal = refused
         else:
             label = "digitado" if mark_typed else "salvo como pendente"
-            return done(
+            return go(
                 request,
-                f"Romaneio {saved.number} {label}.",
                 reverse("tickets:romaneio", args=[saved.pk]),
+                f"Romaneio {saved.number} {label}.",
             )
     context = {"form": form, "formset": formset, "romaneio": romaneio, "refusal": refusal}
     status = 422 if request.method == "POST" else 200
     return render(request, "tickets/romaneio_form.html", context, status=status)
 
 
-ROMANEIO_ACTIONS = {
-    "type_in": "Marcar como digitado",
-    "confirm": "Marcar como conferido",
-    "back_to_typing": "Voltar para digitação",
-}
-
-
 @login_required
 def romaneio_detail(request, pk):
-    require_roles(request.user, *SUPPORT_ROLES)
+    require_roles(request.user, SUPPORT_ALL)
     romaneio = get_object_or_404(Romaneio.objects.select_related("architect"), pk=pk)
-    events = set(available_events(romaneio, request.user))
     context = {
         "romaneio": romaneio,
         "items": romaneio.items.all(),
         "audit": AuditEntry.for_object(romaneio).select_related("actor"),
-        "actions": [(e, label) for e, label in ROMANEIO_ACTIONS.items() if e in events],
-        "can_edit": romaneio.state == Romaneio.State.PENDING and has_role(request.user, *EDITORS),
+        "actions": actions_for(romaneio, request.user).allowed,
+        "can_edit": romaneio.state == Romaneio.State.PENDING
+        and has_role(request.user, *SUPPORT_STAFF),
         "labels": dict(Romaneio.State.choices),
     }
     return render(request, "tickets/romaneio_detail.html", context)
 
 
 @login_required
+@require_http_methods(["GET", "POST"])
 def romaneio_action(request, pk, event):
-    require_roles(request.user, *SUPPORT_ROLES)
+    require_roles(request.user, SUPPORT_ALL)
     romaneio = get_object_or_404(Romaneio, pk=pk)
-    if event not in ROMANEIO_ACTIONS:
-        return redirect("tickets:romaneio", pk=pk)
-    label = ROMANEIO_ACTIONS[event]
-    form = forms.ActionForm(request.POST or None, reason_label="Observação")
-    if event != "back_to_typing":
-        form.fields["reason"].required = False
-    refusal = None
-    if request.method == "POST" and form.is_valid():
-        try:
-            transition(romaneio, event, actor=request.user, reason=form.cleaned_data["reason"])
-        except TransitionRefused as refused:
-            refusal = refused
-        else:
-            return done(request, f"{label}: feito.", reverse("tickets:romaneio", args=[pk]))
-    return form_response(
+    if event not in RomaneioFlow.actions or not RomaneioFlow.actions[event].roles:
+        raise Http404("Ação desconhecida.")
+    label = RomaneioFlow.actions[event].label
+    title = f"{label} · romaneio {romaneio.number}"
+    back = reverse("tickets:romaneio", args=[pk])
+    refusal = event_action(romaneio, event, request.user)
+    if refusal is not None:
+        return refused_response(request, refusal, title=title, back_url=back)
+    form = forms.ActionForm(posted(request), reason_label="Observação")
+    form.fields["reason"].required = RomaneioFlow.actions[event].reason
+    return act(
         request,
-        {
-            "form": form,
-            "refusal": refusal,
-            "action_url": request.path,
-            "title": f"{label} · romaneio {romaneio.number}",
-            "submit": label,
-            "form_id": f"form-{event}",
-            "back_url": reverse("tickets:romaneio", args=[pk]),
-        },
-        422 if request.method == "POST" else 200,
+        form,
+        perform=lambda d: transition(romaneio, event, actor=request.user, reason=d["reason"]),
+        success=f"{label}: feito.",
+        redirect_to=back,
+        title=title,
+        submit=label,
+        form_id=f"form-{event}",
     )

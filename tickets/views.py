@@ -4,24 +4,28 @@ import json
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.core.exceptions import PermissionDenied
 from django.db.models import Q
-from django.http import HttpResponse, HttpResponseForbidden
-from django.shortcuts import get_object_or_404, redirect, render
+from django.http import Http404, HttpResponse, HttpResponseForbidden
+from django.shortcuts import get_object_or_404, render
 from django.urls import reverse
 from django.views.decorators.csrf import csrf_exempt
-from django.views.decorators.http import require_POST
-from django_htmx.http import HttpResponseClientRedirect
+from django.views.decorators.http import require_http_methods, require_POST
 
 from workflows import clock
-from workflows.engine import TransitionRefused, available_events
-from workflows.models import AuditEntry
-from workflows.roles import MANAGER, SUPPORT, SUPPORT_DEV, has_role
+from workflows.action_views import (
+    act,
+    event_action,
+    form_response,
+    go,
+    posted,
+    refused_response,
+    require_roles,
+)
+from workflows.engine import TransitionRefused, actions_for, audit_rows
+from workflows.roles import SUPPORT_ALL, SUPPORT_STAFF, has_role
 
-from . import forms, github, services, sla
+from . import forms, github, selectors, services, sla
 from .models import EmailAttachment, InboundEmail, MailboxState, Ticket
-
-SUPPORT_ROLES = (SUPPORT, SUPPORT_DEV, MANAGER)
 
 # event -> (button label, reason label); events not listed are not offered on screen.
 ACTIONS = {
@@ -36,33 +40,15 @@ ACTIONS = {
 }
 
 
-def require_roles(user, *roles):
-    if not has_role(user, *roles):
-        raise PermissionDenied("Seu perfil não permite esta página.")
-
-
-def done(request, message, url):
-    messages.success(request, message)
-    return HttpResponseClientRedirect(url) if request.htmx else redirect(url)
-
-
-def form_response(request, context, status=200):
-    template = "web/_form.html" if request.htmx else "web/form_page.html"
-    return render(request, template, context, status=status)
-
-
 def ticket_actions(ticket, user):
-    events = set(available_events(ticket, user))
-    return [
-        (event, label)
-        for event, (label, _) in ACTIONS.items()
-        if event in events and (event != "develop" or ticket.github_issue_number)
-    ]
+    """The ticket's buttons: what the machine lets this user do now, in ACTIONS' order."""
+    actions = actions_for(ticket, user)
+    return [(event, actions[event].label) for event in ACTIONS if actions.may(event)]
 
 
 @login_required
 def ticket_list(request):
-    require_roles(request.user, *SUPPORT_ROLES)
+    require_roles(request.user, SUPPORT_ALL)
     state = request.GET.get("estado", "ativos")
     tickets = Ticket.objects.select_related("assignee", "ficha", "sla_policy")
     if state == "ativos":
@@ -86,57 +72,30 @@ def ticket_list(request):
         "state": state,
         "states": Ticket.State.choices,
         "q": q,
-        "can_create": has_role(request.user, SUPPORT, MANAGER),
+        "can_create": has_role(request.user, *SUPPORT_STAFF),
     }
     return render(request, "tickets/ticket_list.html", context)
 
 
 @login_required
+@require_http_methods(["GET", "POST"])
 def ticket_create(request):
-    require_roles(request.user, SUPPORT, MANAGER)
-    form = forms.TicketForm(request.POST or None, initial=request.GET or None)
-    refusal = None
-    if request.method == "POST" and form.is_valid():
-        try:
-            ticket = services.create_ticket(actor=request.user, **form.cleaned_data)
-        except TransitionRefused as refused:
-            refusal = refused
-        else:
-            return done(
-                request,
-                f"Chamado {ticket.tag} aberto.",
-                reverse("tickets:detail", args=[ticket.pk]),
-            )
-    status = 422 if request.method == "POST" else 200
-    return form_response(
+    require_roles(request.user, SUPPORT_STAFF)
+    return act(
         request,
-        {
-            "form": form,
-            "refusal": refusal,
-            "action_url": request.path,
-            "title": "Abrir chamado",
-            "submit": "Abrir chamado",
-            "form_id": "form-chamado",
-            "back_url": reverse("tickets:list"),
-        },
-        status,
+        forms.TicketForm(posted(request), initial=request.GET or None),
+        perform=lambda data: services.create_ticket(actor=request.user, **data),
+        success=lambda ticket: f"Chamado {ticket.tag} aberto.",
+        redirect_to=lambda ticket: reverse("tickets:detail", args=[ticket.pk]),
+        title="Abrir chamado",
+        submit="Abrir chamado",
+        form_id="form-chamado",
     )
 
 
 def history_of(ticket):
     """T4: transitions (who, when, from → to, why) and notes, oldest first."""
-    labels = dict(Ticket.State.choices)
-    items = [
-        {
-            "at": a.at,
-            "who": a.actor,
-            "audit": a,
-            "label": ticket.machine.event_label(a.event),
-            "from_label": labels.get(a.from_state, a.from_state),
-            "to_label": labels.get(a.to_state, a.to_state),
-        }
-        for a in AuditEntry.for_object(ticket).select_related("actor")
-    ]
+    items = audit_rows(ticket)
     items += [
         {"at": n.at, "who": n.author or n.external_author, "note": n}
         for n in ticket.notes.select_related("author")
@@ -146,7 +105,7 @@ def history_of(ticket):
 
 @login_required
 def ticket_detail(request, pk):
-    require_roles(request.user, *SUPPORT_ROLES)
+    require_roles(request.user, SUPPORT_ALL)
     ticket = get_object_or_404(
         Ticket.objects.select_related("sla_policy", "assignee", "ficha"), pk=pk
     )
@@ -162,43 +121,34 @@ def ticket_detail(request, pk):
         "can_github": ticket.is_active
         and not ticket.github_issue_number
         and not ticket.github_pending
-        and "develop" in {e.id for e in ticket.machine.allowed_events}
-        and has_role(request.user, *SUPPORT_ROLES),
+        and actions_for(ticket, request.user).get("develop") is not None,
     }
     return render(request, "tickets/ticket_detail.html", context)
 
 
 @login_required
+@require_http_methods(["GET", "POST"])
 def ticket_action(request, pk, event):
-    require_roles(request.user, *SUPPORT_ROLES)
+    require_roles(request.user, SUPPORT_ALL)
     ticket = get_object_or_404(Ticket, pk=pk)
     if event not in ACTIONS:
-        raise PermissionDenied("Ação desconhecida.")
+        raise Http404("Ação desconhecida.")
     label, reason_label = ACTIONS[event]
+    title = f"{label} · {ticket.tag}"
+    back = reverse("tickets:detail", args=[pk])
+    refusal = event_action(ticket, event, request.user)
+    if refusal is not None:
+        return refused_response(request, refusal, title=title, back_url=back)
     form_class = forms.AssignForm if event == "assign" else forms.ActionForm
-    form = form_class(request.POST or None, reason_label=reason_label)
-    refusal = None
-    if request.method == "POST" and form.is_valid():
-        data = dict(form.cleaned_data)
-        try:
-            services.act(ticket, event, actor=request.user, **data)
-        except TransitionRefused as refused:
-            refusal = refused
-        else:
-            return done(request, f"{label}: feito.", reverse("tickets:detail", args=[pk]))
-    status = 422 if request.method == "POST" else 200
-    return form_response(
+    return act(
         request,
-        {
-            "form": form,
-            "refusal": refusal,
-            "action_url": request.path,
-            "title": f"{label} · {ticket.tag}",
-            "submit": label,
-            "form_id": f"form-{event}",
-            "back_url": reverse("tickets:detail", args=[pk]),
-        },
-        status,
+        form_class(posted(request), reason_label=reason_label),
+        perform=lambda data: services.act(ticket, event, actor=request.user, **data),
+        success=f"{label}: feito.",
+        redirect_to=back,
+        title=title,
+        submit=label,
+        form_id=f"form-{event}",
     )
 
 
@@ -211,11 +161,11 @@ def page_number(request) -> int:
 @login_required
 def queue(request):
     """T6: clients waiting for our return, nearest SLA breach first."""
-    require_roles(request.user, *SUPPORT_ROLES)
+    require_roles(request.user, SUPPORT_ALL)
     page = page_number(request)
-    rows, more = services.waiting_queue(page)
-    total, breached = services.waiting_counts()
-    first = (page - 1) * services.QUEUE_PAGE_SIZE + 1
+    rows, more = selectors.waiting_queue(page)
+    total, breached = selectors.waiting_counts()
+    first = (page - 1) * selectors.QUEUE_PAGE_SIZE + 1
     context = {
         "rows": rows,
         "total": total,
@@ -231,7 +181,7 @@ def queue(request):
 @login_required
 def github_open(request, pk):
     """T7: “Abrir no GitHub”: creates the issue and moves the ticket to em desenvolvimento."""
-    require_roles(request.user, *SUPPORT_ROLES)
+    require_roles(request.user, SUPPORT_ALL)
     ticket = get_object_or_404(Ticket, pk=pk)
     form = forms.ActionForm(
         request.POST or None, reason_label="O que o desenvolvimento precisa fazer"
@@ -249,13 +199,11 @@ def github_open(request, pk):
                 f"GitHub indisponível ({queued.error}). O chamado não mudou; nova tentativa "
                 f"automática às {queued.retry_at:%H:%M}.",
             )
-            return HttpResponseClientRedirect(detail_url) if request.htmx else redirect(detail_url)
+            return go(request, detail_url)
         except TransitionRefused as refused:
             refusal = refused
         else:
-            return done(
-                request, f"Issue #{ticket.github_issue_number} criada no GitHub.", detail_url
-            )
+            return go(request, detail_url, f"Issue #{ticket.github_issue_number} criada no GitHub.")
     return form_response(
         request,
         {
@@ -267,7 +215,7 @@ def github_open(request, pk):
             "form_id": "form-github",
             "back_url": detail_url,
         },
-        422 if request.method == "POST" else 200,
+        refusal.status_code if refusal else (422 if request.method == "POST" else 200),
     )
 
 
@@ -296,14 +244,14 @@ def github_webhook(request):
 @login_required
 def github_board(request):
     """T7: the support-dev board of GitHub-linked tickets with their issue state."""
-    require_roles(request.user, *SUPPORT_ROLES)
+    require_roles(request.user, SUPPORT_ALL)
     return render(request, "tickets/github_board.html", {"tickets": services.github_board()})
 
 
 @login_required
 def attachment(request, pk):
     """T1: download an attachment kept from a client's e-mail."""
-    require_roles(request.user, *SUPPORT_ROLES)
+    require_roles(request.user, SUPPORT_ALL)
     item = get_object_or_404(EmailAttachment, pk=pk)
     response = HttpResponse(bytes(item.content), content_type=item.content_type)
     response["Content-Disposition"] = f'attachment; filename="{item.filename}"'
@@ -314,7 +262,7 @@ def attachment(request, pk):
 @login_required
 def inbox(request):
     """T1: what the mailbox poller read, including messages it could not import."""
-    require_roles(request.user, *SUPPORT_ROLES)
+    require_roles(request.user, SUPPORT_ALL)
     context = {
         "emails": InboundEmail.objects.select_related("ticket")[:200],
         "states": MailboxState.objects.all(),
@@ -325,7 +273,7 @@ def inbox(request):
 
 @login_required
 def inbox_raw(request, pk):
-    require_roles(request.user, *SUPPORT_ROLES)
+    require_roles(request.user, SUPPORT_ALL)
     message = get_object_or_404(InboundEmail, pk=pk)
     response = HttpResponse(bytes(message.raw), content_type="message/rfc822")
     response["Content-Disposition"] = f'attachment; filename="email-{message.pk}.eml"'

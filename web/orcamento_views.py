@@ -6,12 +6,13 @@ from django.shortcuts import get_object_or_404, render
 from django.urls import reverse
 from django.views.decorators.http import require_http_methods, require_POST
 
-from workflows import services
-from workflows.engine import available_events
+from workflows import orcamento as quotes  # the G8 services (`orcamento` names the record)
+from workflows.action_views import act, posted, require_roles
+from workflows.engine import actions_for
 from workflows.models import Ficha, Orcamento
+from workflows.roles import ATTENDANTS
 
 from . import forms
-from .sales_views import ATTENDANTS, act, posted, require_roles
 
 STEPS = [
     ("analysing", "Demanda em análise"),
@@ -36,34 +37,25 @@ def _orcamento(pk):
 @login_required
 @require_http_methods(["GET", "POST"])
 def create(request, pk):
-    require_roles(request.user, *ATTENDANTS)
+    require_roles(request.user, ATTENDANTS)
     ficha = get_object_or_404(Ficha, pk=pk)
-    created = {}
-
-    def perform(data):
-        created["orcamento"] = services.create_orcamento(ficha, author=request.user, **data)
-
-    response = act(
+    return act(
         request,
         forms.OrcamentoForm(posted(request)),
-        perform=perform,
+        perform=lambda data: quotes.create_orcamento(ficha, author=request.user, **data),
         success="Orçamento criado: inclua os produtos.",
-        redirect_to=reverse("ficha_detail", args=[ficha.pk]),
+        redirect_to=lambda orcamento: reverse("orcamento_detail", args=[orcamento.pk]),
         title="Novo orçamento",
         submit="Criar orçamento",
         form_id="form-orcamento",
     )
-    if "orcamento" in created:
-        url = reverse("orcamento_detail", args=[created["orcamento"].pk])
-        response["HX-Redirect" if request.htmx else "Location"] = url
-    return response
 
 
 @login_required
 def detail(request, pk):
-    require_roles(request.user, *ATTENDANTS)
+    require_roles(request.user, ATTENDANTS)
     orcamento = _orcamento(pk)
-    events = set(available_events(orcamento, request.user))
+    actions = actions_for(orcamento, request.user)
     reached = (
         [value for value, _ in STEPS].index(orcamento.state)
         if orcamento.state in dict(STEPS)
@@ -73,10 +65,10 @@ def detail(request, pk):
         "orcamento": orcamento,
         "items": orcamento.items.select_related("product"),
         "steps": [(label, i < reached, i == reached) for i, (_, label) in enumerate(STEPS)],
-        "step_buttons": [(e, label) for e, label in STEP_BUTTONS.items() if e in events],
-        "editable": orcamento.state in Orcamento.EDITABLE,
-        "can_send": "send_quote" in events,
-        "can_decide": bool(events & {"accept", "reject"}),
+        "step_buttons": [(e, label) for e, label in STEP_BUTTONS.items() if actions.may(e)],
+        "editable": orcamento.state in Orcamento.EDITABLE and actions.may_any(),
+        "can_send": actions.may("send_quote"),
+        "can_decide": actions.may("accept") or actions.may("reject"),
         "item_form": forms.OrcamentoItemForm(),
         "send_form": forms.SendQuoteForm(),
         "accept_form": forms.AcceptQuoteForm(),
@@ -86,7 +78,7 @@ def detail(request, pk):
 
 
 def _orcamento_action(request, pk, form, perform, *, success, title, submit, form_id):
-    require_roles(request.user, *ATTENDANTS)
+    require_roles(request.user, ATTENDANTS)
     orcamento = _orcamento(pk)
     return act(
         request,
@@ -105,7 +97,7 @@ def _orcamento_action(request, pk, form, perform, *, success, title, submit, for
 def set_item(request, pk):
     def perform(orcamento, data):
         data["discount"] = data["discount"] or 0
-        services.set_item(orcamento, actor=request.user, **data)
+        quotes.set_item(orcamento, actor=request.user, **data)
 
     return _orcamento_action(
         request,
@@ -126,7 +118,7 @@ def remove_item(request, pk, item_id):
         request,
         pk,
         forms.ConfirmForm(request.POST),
-        lambda o, d: services.remove_item(o, actor=request.user, item_id=item_id),
+        lambda o, d: quotes.remove_item(o, actor=request.user, item_id=item_id),
         success="Item removido.",
         title="Remover produto",
         submit="Remover",
@@ -141,7 +133,7 @@ def step(request, pk, event):
         request,
         pk,
         forms.ConfirmForm(request.POST),
-        lambda o, d: services.step_orcamento(o, event, actor=request.user),
+        lambda o, d: quotes.step_orcamento(o, event, actor=request.user),
         success="Orçamento atualizado.",
         title="Orçamento",
         submit="Confirmar",
@@ -156,7 +148,7 @@ def send(request, pk):
         request,
         pk,
         forms.SendQuoteForm(request.POST),
-        lambda o, d: services.send_orcamento(o, actor=request.user, **d),
+        lambda o, d: quotes.send_orcamento(o, actor=request.user, **d),
         success="Orçamento enviado por e-mail com o PDF; agendamento de retorno aberto.",
         title="Enviar orçamento",
         submit="Enviar ao cliente",
@@ -171,7 +163,7 @@ def accept(request, pk):
         request,
         pk,
         forms.AcceptQuoteForm(request.POST),
-        lambda o, d: services.accept_orcamento(o, actor=request.user, **d),
+        lambda o, d: quotes.accept_orcamento(o, actor=request.user, **d),
         success="Orçamento aceito: vendas registradas.",
         title="Aceite do cliente",
         submit="Registrar aceite",
@@ -186,7 +178,7 @@ def reject(request, pk):
         request,
         pk,
         forms.ReasonForm(request.POST),
-        lambda o, d: services.reject_orcamento(o, actor=request.user, **d),
+        lambda o, d: quotes.reject_orcamento(o, actor=request.user, **d),
         success="Recusa registrada.",
         title="Recusa do cliente",
         submit="Registrar recusa",
@@ -196,14 +188,14 @@ def reject(request, pk):
 
 @login_required
 def document(request, pk):
-    require_roles(request.user, *ATTENDANTS)
-    return HttpResponse(services.render_orcamento_html(_orcamento(pk)))
+    require_roles(request.user, ATTENDANTS)
+    return HttpResponse(quotes.render_orcamento_html(_orcamento(pk)))
 
 
 @login_required
 def pdf(request, pk):
-    require_roles(request.user, *ATTENDANTS)
+    require_roles(request.user, ATTENDANTS)
     orcamento = _orcamento(pk)
-    response = HttpResponse(services.render_orcamento_pdf(orcamento), "application/pdf")
+    response = HttpResponse(quotes.render_orcamento_pdf(orcamento), "application/pdf")
     response["Content-Disposition"] = f'attachment; filename="{orcamento.number}.pdf"'
     return response

@@ -10,75 +10,45 @@ import datetime as dt
 from django.contrib import messages
 from django.contrib.auth import get_user_model
 from django.contrib.auth.decorators import login_required
-from django.core.exceptions import PermissionDenied
 from django.core.paginator import Paginator
 from django.db.models import Q, Sum
 from django.http import Http404
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.views.decorators.http import require_http_methods
-from django_htmx.http import HttpResponseClientRedirect
 
-from workflows import clock, roles, services
+from workflows import (
+    agendamentos,
+    availability,
+    clock,
+    movimentacoes,
+    overrides,
+    ownership,
+    selectors,
+    selling,
+    third_party,
+)
+from workflows.action_views import (
+    act,
+    event_action,
+    posted,
+    refused_response,
+    require_roles,
+)
 from workflows.businessdays import BusinessCalendar, add_business_days
-from workflows.compiled import compiled
-from workflows.engine import TransitionRefused, available_events
+from workflows.engine import actions_for
 from workflows.models import (
     Agendamento,
-    AgendamentoKind,
     AgentProfile,
-    Boleto,
     Ficha,
-    Movimentacao,
-    Override,
-    Product,
     Sale,
     Triage,
-    nonempty,
     with_names,
 )
-from workflows.roles import MANAGER, has_role
+from workflows.roles import ATTENDANTS, MANAGER, MANAGERS, has_role
+from workflows.statemachines import AgendamentoFlow
 
 from . import forms
-
-ATTENDANTS = roles.ATTENDANTS
-
-
-def require_roles(user, *wanted):
-    if not has_role(user, *wanted):
-        raise PermissionDenied("Seu perfil não permite esta ação.")
-
-
-def posted(request):
-    """The submitted data on POST; None on GET, so the form is shown blank (unbound)."""
-    return request.POST if request.method == "POST" else None
-
-
-def act(request, form, *, perform, success, redirect_to, title, submit, form_id):
-    """Run one action: validate, call the service, answer HTMX or plain POST alike.
-    An unbound form (GET) is just shown, e.g. when a collapsed card is opened."""
-    refusal = None
-    if form.is_bound and form.is_valid():
-        try:
-            perform(form.cleaned_data)
-        except TransitionRefused as refused:
-            refusal = refused
-        else:
-            messages.success(request, success)
-            if request.htmx:
-                return HttpResponseClientRedirect(redirect_to)
-            return redirect(redirect_to)
-    context = {
-        "form": form,
-        "refusal": refusal,
-        "action_url": request.path,
-        "title": title,
-        "submit": submit,
-        "form_id": form_id,
-        "back_url": redirect_to,
-    }
-    template = "web/_form.html" if request.htmx else "web/form_page.html"
-    return render(request, template, context, status=422 if form.is_bound else 200)
 
 
 def deadline_label(due: dt.date, today: dt.date, calendar: BusinessCalendar) -> str:
@@ -91,39 +61,24 @@ def deadline_label(due: dt.date, today: dt.date, calendar: BusinessCalendar) -> 
     return f"vence em {n} {unit} ({due:%d/%m})"
 
 
-def agendamento_rows(agendamentos, user):
-    """Each live agendamento with its countdown and the actions this user may take."""
+def agendamento_rows(live, user):
+    """Each live agendamento with its countdown and the actions the machine lets this user
+    take (`actions_for`)."""
     today = clock.today()
-    manager = has_role(user, MANAGER)
-    agendamentos = list(agendamentos)
-    if not agendamentos:
+    live = list(live)
+    if not live:
         return []  # no business-day calendar to read
-    last_due = max(ag.due_date for ag in agendamentos)
+    last_due = max(ag.due_date for ag in live)
     calendar = BusinessCalendar(today, max(today, last_due))
     rows = []
-    for ag in agendamentos:
-        events = set(available_events(ag, user))
-        mine = ag.owner_id == user.pk or manager
-        actions = []
-        if "renew" in events and mine and ag.with_contact and not ag.renewed:
-            actions.append(("renovar", "Renovar (+4 dias úteis)"))
-        if "conclude" in events and mine:
-            actions.append(("concluir", "Concluir"))
-        if "extend" in events:
-            actions.append(("estender", "Estender prazo"))
-        if "validate" in events and not ag.manager_validated and not services.reserves_sale(ag):
-            actions.append(("validar", "Validar (> 7 dias)"))
-        if "reassign" in events:
-            actions.append(("reatribuir", "Passar para outro atendente"))
-        if "cancel" in events:
-            actions.append(("cancelar", "Cancelar"))
+    for ag in live:
         rows.append(
             {
                 "ag": ag,
                 "deadline": deadline_label(ag.due_date, today, calendar),
                 "overdue": ag.due_date < today,
-                "reserves": services.reserves_sale(ag),
-                "actions": actions,
+                "reserves": agendamentos.reserves_sale(ag),
+                "actions": actions_for(ag, user).allowed,
                 "history_url": _history_url(ag),
             }
         )
@@ -140,12 +95,12 @@ def duplicate_suspicions(ficha):
 
 
 # Sections of the ficha page most fichas do not have: one query finds which ones this ficha
-# has (`nonempty`), and only those are read (reading an empty one cost ~1 ms of ORM work).
+# has (`selectors.sections_present`), and only those are read.
 FICHA_SECTIONS = (
     ("pending_changes", lambda ficha: ficha.data_changes.filter(state="pending")),
     ("duplicate_cases", duplicate_suspicions),
     ("sales", lambda ficha: with_names(ficha.sales.all(), "product", "seller", "commission_to")),
-    ("overrides", services.overrides_for_ficha),
+    ("overrides", overrides.overrides_for_ficha),
     ("onboarding", lambda ficha: ficha.onboardings.order_by("-started_at", "-pk")),
     ("merged_from", lambda ficha: ficha.merged_from.only("pk", "name")),
     ("orcamentos", lambda ficha: with_names(ficha.orcamentos.all(), "author")),
@@ -164,30 +119,13 @@ FICHA_SECTIONS = (
 SECTION_LIMITS = {"sales": 20, "orcamentos": 20, "onboarding": 1}  # rows shown
 
 
-@compiled
-def boletos_of(ficha_pk):
-    return Boleto.objects.filter(ficha_id=ficha_pk).order_by("due_date", "pk")
-
-
-@compiled
-def active_products():
-    return Product.objects.filter(active=True)
-
-
-@compiled
-def movimentacoes_of(ficha_pk, *, limit):
-    return with_names(Movimentacao.objects.filter(ficha_id=ficha_pk), "author", "product").order_by(
-        "-at", "-pk"
-    )[:limit]
-
-
 def ficha_context(ficha, user):
-    boletos = boletos_of(ficha.pk)
+    boletos = list(selectors.ficha_boletos(ficha))
     open_boletos = [b for b in boletos if b.is_open]
-    products = active_products()
-    live = services.live_agendamentos(ficha)
-    sale_live = services.live_sale_agendamentos(ficha, live)
-    present = nonempty(FICHA_SECTIONS, ficha)
+    products = selectors.active_products()
+    live = selectors.live_agendamentos(ficha)
+    sale_live = agendamentos.live_sale_agendamentos(ficha, live)
+    present = selectors.sections_present(FICHA_SECTIONS, ficha)
     shown = {
         name: list(rows_of(ficha)[: SECTION_LIMITS.get(name)]) if name in present else []
         for name, rows_of in FICHA_SECTIONS
@@ -199,9 +137,9 @@ def ficha_context(ficha, user):
         "boletos": boletos,
         "open_boletos": open_boletos,
         "open_total": sum(b.amount for b in open_boletos),
-        "ownership": [(p, services.may_sell(ficha, p, user, live=sale_live)) for p in products],
+        "ownership": [(p, ownership.may_sell(ficha, p, user, live=sale_live)) for p in products],
         "agendamento_rows": agendamento_rows(live, user),
-        "movimentacoes": movimentacoes_of(ficha.pk, limit=50),
+        "movimentacoes": selectors.ficha_movimentacoes(ficha, limit=50),
         "is_manager": has_role(user, MANAGER),
         "history_url": _history_url(ficha),
         "answer_form": forms.AnswerForm(),
@@ -217,18 +155,12 @@ def _history_url(obj):
     return reverse("history", args=[ct.pk, obj.pk])
 
 
-@compiled
-def ficha_with_inactivator(pk):
-    return Ficha.objects.select_related("inactivated_by").filter(pk=pk)
-
-
 @login_required
 def ficha_detail(request, pk):
-    require_roles(request.user, *ATTENDANTS)
-    found = ficha_with_inactivator(pk)
-    if not found:
+    require_roles(request.user, ATTENDANTS)
+    ficha = selectors.ficha_for_page(pk)
+    if ficha is None:
         raise Http404("Ficha não encontrada.")
-    ficha = found[0]
     if ficha.status == Ficha.Status.MERGED and ficha.merged_into_id:
         messages.warning(
             request,
@@ -242,14 +174,14 @@ def ficha_detail(request, pk):
 @login_required
 def ficha_agendamentos(request, pk):
     """The agendamentos panel alone: polled by HTMX so the countdowns stay current."""
-    require_roles(request.user, *ATTENDANTS)
+    require_roles(request.user, ATTENDANTS)
     ficha = get_object_or_404(Ficha, pk=pk)
-    rows = agendamento_rows(services.live_agendamentos(ficha), request.user)
+    rows = agendamento_rows(selectors.live_agendamentos(ficha), request.user)
     return render(request, "web/_agendamentos.html", {"ficha": ficha, "agendamento_rows": rows})
 
 
 def _ficha_action(request, pk, form_class, perform, *, success, title, submit, form_id):
-    require_roles(request.user, *ATTENDANTS)
+    require_roles(request.user, ATTENDANTS)
     ficha = get_object_or_404(Ficha, pk=pk)
     return act(
         request,
@@ -270,7 +202,7 @@ def add_movimentacao(request, pk):
         request,
         pk,
         forms.MovimentacaoForm,
-        lambda ficha, d: services.log_movimentacao(ficha, author=request.user, **d),
+        lambda ficha, d: movimentacoes.log_movimentacao(ficha, author=request.user, **d),
         success="Movimentação registrada.",
         title="Registrar movimentação",
         submit="Registrar",
@@ -285,7 +217,7 @@ def add_agendamento(request, pk):
         request,
         pk,
         forms.AgendamentoForm,
-        lambda ficha, d: services.open_agendamento(ficha, owner=request.user, **d),
+        lambda ficha, d: agendamentos.open_agendamento(ficha, owner=request.user, **d),
         success="Agendamento aberto.",
         title="Abrir agendamento",
         submit="Abrir agendamento",
@@ -298,7 +230,7 @@ def add_agendamento(request, pk):
 def add_sale(request, pk):
     def perform(ficha, d):
         d["discount"] = d["discount"] or 0
-        services.sell(ficha, d.pop("product"), request.user, **d)
+        selling.sell(ficha, d.pop("product"), request.user, **d)
 
     return _ficha_action(
         request,
@@ -319,7 +251,7 @@ def propose_change(request, pk):
         request,
         pk,
         forms.SensitiveChangeForm,
-        lambda ficha, d: services.propose_sensitive_change(ficha, actor=request.user, **d),
+        lambda ficha, d: third_party.propose_sensitive_change(ficha, actor=request.user, **d),
         success="Pedido registrado: o titular recebeu um link para confirmar (72 horas).",
         title="Alteração de dado sensível pedida por terceiro",
         submit="Enviar para o titular validar",
@@ -334,7 +266,7 @@ def inactivate(request, pk):
         request,
         pk,
         forms.ReasonForm,
-        lambda ficha, d: services.inactivate_manually(ficha, actor=request.user, **d),
+        lambda ficha, d: selling.inactivate_manually(ficha, actor=request.user, **d),
         success="Cliente inativado. Registre a resposta dele à mensagem quando vier.",
         title="Inativar manualmente",
         submit="Inativar",
@@ -349,7 +281,7 @@ def inactivation_answer(request, pk):
         request,
         pk,
         forms.AnswerForm,
-        lambda ficha, d: services.record_inactivation_answer(ficha, actor=request.user, **d),
+        lambda ficha, d: selling.record_inactivation_answer(ficha, actor=request.user, **d),
         success="Resposta do cliente registrada: a recontratação fica com você por 15 dias.",
         title="Resposta à inativação",
         submit="Registrar resposta",
@@ -358,68 +290,62 @@ def inactivation_answer(request, pk):
 
 
 AGENDAMENTO_ACTIONS = {
-    # slug: (form, service call, success message)
-    "renovar": (
+    # event: (form, service call, success message)
+    "renew": (
         forms.ConfirmForm,
-        lambda ag, user, d: services.renew_agendamento(ag, actor=user),
+        lambda ag, user, d: agendamentos.renew_agendamento(ag, actor=user),
         "Agendamento renovado por mais 4 dias úteis.",
     ),
-    "concluir": (
+    "conclude": (
         forms.ConcludeForm,
-        lambda ag, user, d: services.conclude_agendamento(ag, actor=user, **d),
+        lambda ag, user, d: agendamentos.conclude_agendamento(ag, actor=user, **d),
         "Agendamento concluído.",
     ),
-    "estender": (
+    "extend": (
         forms.ExtendForm,
-        lambda ag, user, d: services.extend_agendamento(ag, manager=user, **d),
+        lambda ag, user, d: agendamentos.extend_agendamento(ag, manager=user, **d),
         "Prazo estendido pelo gestor.",
     ),
-    "validar": (
+    "validate": (
         forms.ReasonForm,
-        lambda ag, user, d: services.validate_agendamento(ag, manager=user, **d),
+        lambda ag, user, d: agendamentos.validate_agendamento(ag, manager=user, **d),
         "Agendamento validado pelo gestor.",
     ),
-    "reatribuir": (
+    "reassign": (
         forms.ReassignForm,
-        lambda ag, user, d: services.reassign_agendamento(ag, manager=user, **d),
+        lambda ag, user, d: agendamentos.reassign_agendamento(ag, manager=user, **d),
         "Agendamento passado para outro atendente.",
     ),
-    "cancelar": (
+    "cancel": (
         forms.ReasonForm,
-        lambda ag, user, d: services.cancel_agendamento(ag, manager=user, **d),
+        lambda ag, user, d: agendamentos.cancel_agendamento(ag, manager=user, **d),
         "Agendamento cancelado.",
     ),
 }
+AGENDAMENTO_EVENTS = {AgendamentoFlow.actions[e].slug: e for e in AGENDAMENTO_ACTIONS}
 
 
 @login_required
+@require_http_methods(["GET", "POST"])
 def agendamento_action(request, pk, action):
-    require_roles(request.user, *ATTENDANTS)
-    if action not in AGENDAMENTO_ACTIONS:
-        raise PermissionDenied("Ação desconhecida.")
+    require_roles(request.user, ATTENDANTS)
+    event = AGENDAMENTO_EVENTS.get(action)
+    if event is None:
+        raise Http404("Ação desconhecida.")
     ag = get_object_or_404(Agendamento.objects.select_related("ficha", "product"), pk=pk)
-    form_class, perform, success = AGENDAMENTO_ACTIONS[action]
-    form = form_class(request.POST if request.method == "POST" else None, auto_id=f"ag{ag.pk}-%s")
-    if request.method != "POST":
-        return render(
-            request,
-            "web/_form.html" if request.htmx else "web/form_page.html",
-            {
-                "form": form,
-                "action_url": request.path,
-                "title": f"{action.capitalize()}: {ag}",
-                "submit": "Confirmar",
-                "form_id": f"form-ag-{ag.pk}",
-                "back_url": reverse("ficha_detail", args=[ag.ficha_id]),
-            },
-        )
+    form_class, perform, success = AGENDAMENTO_ACTIONS[event]
+    title = f"{AgendamentoFlow.actions[event].label}: {ag}"
+    back = reverse("ficha_detail", args=[ag.ficha_id])
+    refusal = event_action(ag, event, request.user)
+    if refusal is not None:
+        return refused_response(request, refusal, title=title, back_url=back)
     return act(
         request,
-        form,
+        form_class(posted(request), auto_id=f"ag{ag.pk}-%s"),
         perform=lambda d: perform(ag, request.user, d),
         success=success,
-        redirect_to=request.POST.get("next") or reverse("ficha_detail", args=[ag.ficha_id]),
-        title=f"{action.capitalize()}: {ag}",
+        redirect_to=back,
+        title=title,
         submit="Confirmar",
         form_id=f"form-ag-{ag.pk}",
     )
@@ -431,69 +357,28 @@ def agendamento_action(request, pk, action):
 HOME_LIMIT = 50
 
 
-@compiled
-def live_agendamentos_owned_by(owner_pk, *, limit):
-    return with_names(
-        Agendamento.objects.filter(owner_id=owner_pk, state__in=Agendamento.LIVE),
-        "ficha",
-        "product",
-        "owner",
-    ).order_by("due_date", "pk")[:limit]
-
-
-@compiled
-def expired_agendamentos_owned_by(owner_pk, since):
-    return with_names(
-        Agendamento.objects.filter(
-            owner_id=owner_pk, state=Agendamento.State.EXPIRED, due_date__gte=since
-        ),
-        "ficha",
-        "product",
-    )
-
-
 def my_agendamentos(user):
     """The agent's live agendamentos, earliest deadline first (at most HOME_LIMIT shown)."""
     today = clock.today()
-    rows = agendamento_rows(live_agendamentos_owned_by(user.pk, limit=HOME_LIMIT), user)
+    live = selectors.live_agendamentos_owned_by(user, limit=HOME_LIMIT)
+    rows = agendamento_rows(live, user)
     next_day = add_business_days(today, 1)
     total = len(rows)
     if total == HOME_LIMIT:
-        total = Agendamento.objects.filter(owner=user, state__in=Agendamento.LIVE).count()
+        total = selectors.live_agendamentos_owned_by_count(user)
     return {
         "live_shown": len(rows),
         "live_hidden": total - len(rows),
         "due_today": [r for r in rows if r["ag"].due_date <= today],
         "expiring": [r for r in rows if today < r["ag"].due_date <= next_day],
         "later": [r for r in rows if r["ag"].due_date > next_day],
-        "expired": expired_agendamentos_owned_by(user.pk, today - dt.timedelta(days=7)),
+        "expired": selectors.expired_agendamentos_owned_by(user, today - dt.timedelta(days=7)),
     }
 
 
 # The console is a dashboard: each list shows its first rows and links to all of them.
 CONSOLE_LIMIT = 10
 LIST_PAGE_SIZE = 50
-
-
-def commissions_to_settle():
-    return with_names(Sale.objects.filter(state=Sale.State.TO_SETTLE), "ficha", "product", "seller")
-
-
-def expired_since(day):
-    return with_names(
-        Agendamento.objects.filter(state=Agendamento.State.EXPIRED, due_date__gte=day),
-        "ficha",
-        "product",
-        "owner",
-    ).order_by("-due_date", "-pk")
-
-
-def recent_overrides():
-    return (
-        with_names(Override.objects.all(), "manager")
-        .select_related("content_type")
-        .order_by("-at", "-pk")
-    )
 
 
 EXPIRED_SHOWN_DAYS = 30
@@ -505,25 +390,25 @@ CONSOLE_LISTS = {
         "Clientes aguardando vendedor",
         "web/console/_waiting.html",
         "Nenhum cliente esperando por um vendedor.",
-        services.waiting_for_seller,
+        selectors.waiting_for_seller,
     ),
     "comissoes": (
         "Comissões a definir",
         "web/console/_to_settle.html",
         "Nenhuma comissão esperando definição.",
-        commissions_to_settle,
+        selectors.commissions_to_settle,
     ),
     "expirados": (
         f"Expirados sem conclusão ({EXPIRED_SHOWN_DAYS} dias)",
         "web/console/_expired.html",
         "Nenhum agendamento expirou sem conclusão.",
-        expired_since,
+        selectors.expired_since,
     ),
     "excecoes": (
         "Exceções recentes",
         "web/console/_overrides.html",
         "Nenhuma exceção registrada ainda.",
-        recent_overrides,
+        selectors.recent_overrides,
     ),
 }
 
@@ -533,51 +418,18 @@ def console_list_values(slug, today) -> tuple:
     return (today - dt.timedelta(days=EXPIRED_SHOWN_DAYS),) if slug == "expirados" else ()
 
 
-@compiled
-def console_first_rows(*values, slug, limit):
-    """The first `limit` rows of a console list and one more, which says the list goes on."""
-    return CONSOLE_LISTS[slug][3](*values)[: limit + 1]
-
-
-@compiled
-def far_agendamentos(*, limit):
-    """S2: agendamentos set too far out, for the manager to validate (read as the console's
-    hottest query; the ones that already reserve a sale are left out after reading)."""
-    return with_names(
-        Agendamento.objects.filter(
-            state__in=Agendamento.LIVE,
-            kind=AgendamentoKind.SALE_WITH_CONTACT,
-            awaiting_validation=True,
-        ),
-        "ficha",
-        "product",
-        "owner",
-    )[:limit]
-
-
-@compiled
-def console_team():
-    """The attendants and their S9 status (the profile comes with each user)."""
-    return (
-        get_user_model()
-        .objects.filter(groups__name__in=ATTENDANTS)
-        .distinct()
-        .select_related("agent_profile")
-        .order_by("first_name", "username")
-    )
-
-
 @login_required
 def manager_console(request):
-    require_roles(request.user, MANAGER)
+    require_roles(request.user, MANAGERS)
     today = clock.today()
     day_start, day_end = clock.day_span(today)
-    far = [ag for ag in far_agendamentos(limit=LIST_PAGE_SIZE) if not services.reserves_sale(ag)]
+    far = selectors.awaiting_validation(limit=LIST_PAGE_SIZE)
+    far = [ag for ag in far if not agendamentos.reserves_sale(ag)]
     far, far_more = far[:CONSOLE_LIMIT], len(far) > CONSOLE_LIMIT  # validating shows the next
     lists = {}
-    for slug, (title, template, empty, _) in CONSOLE_LISTS.items():
-        values = console_list_values(slug, today)
-        rows = console_first_rows(*values, slug=slug, limit=CONSOLE_LIMIT)
+    for slug, (title, template, empty, rows_of) in CONSOLE_LISTS.items():
+        # the first rows and one more, which says the list goes on
+        rows = list(rows_of(*console_list_values(slug, today))[: CONSOLE_LIMIT + 1])
         lists[slug] = {
             "slug": slug,
             "title": title,
@@ -586,7 +438,10 @@ def manager_console(request):
             "rows": rows[:CONSOLE_LIMIT],
             "more": len(rows) > CONSOLE_LIMIT,
         }
-    team = [(u, AgentProfile.Status(services.availability(u, today)).label) for u in console_team()]
+    team = [
+        (u, AgentProfile.Status(availability.availability(u, today)).label)
+        for u in selectors.attendants()
+    ]
     context = {
         "lists": lists,
         "far": far,
@@ -602,7 +457,7 @@ def manager_console(request):
 @login_required
 def console_list(request, slug):
     """All the rows of one console list, LIST_PAGE_SIZE a page ("ver todos")."""
-    require_roles(request.user, MANAGER)
+    require_roles(request.user, MANAGERS)
     if slug not in CONSOLE_LISTS:
         raise Http404("Lista desconhecida.")
     title, template, empty, rows_of = CONSOLE_LISTS[slug]
@@ -617,13 +472,13 @@ def console_list(request, slug):
 def settle_commission(request, pk):
     """M1: the manager names who gets a flagged commission. On GET the console fetches the
     form when the manager opens it (one form per sale would weigh on the console)."""
-    require_roles(request.user, MANAGER)
+    require_roles(request.user, MANAGERS)
     sale = get_object_or_404(Sale, pk=pk)
     form = forms.SettleForm(posted(request), prefix=f"s{sale.pk}")
     return act(
         request,
         form,
-        perform=lambda d: services.settle_commission(sale, manager=request.user, **d),
+        perform=lambda d: selling.settle_commission(sale, manager=request.user, **d),
         success="Comissão definida.",
         redirect_to=reverse("manager_console"),
         title=f"Comissão: {sale}",
@@ -639,14 +494,14 @@ def set_availability(request, user_id):
     console fetches a team member's (prefixed) form when the manager opens it."""
     target = get_object_or_404(get_user_model(), pk=user_id)
     if target != request.user:
-        require_roles(request.user, MANAGER)
+        require_roles(request.user, MANAGERS)
     prefix = None if target == request.user and "status" in request.POST else f"u{target.pk}"
     form = forms.AvailabilityForm(posted(request), prefix=prefix)
-    back = request.POST.get("next") or reverse("manager_console" if prefix else "home")
+    back = reverse("manager_console" if prefix else "home")  # or a safe `next` (act)
     return act(
         request,
         form,
-        perform=lambda d: services.set_availability(target, **d),
+        perform=lambda d: availability.set_availability(target, **d),
         success="Disponibilidade atualizada.",
         redirect_to=back,
         title="Disponibilidade",

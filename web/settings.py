@@ -41,7 +41,8 @@ INSTALLED_APPS = [
     "web",
 ]
 
-SESSION_ENGINE = "web.sessions"  # Django's database sessions, read by a compiled query
+# Sessions live in the database and are read through the cache (CACHES below).
+SESSION_ENGINE = "django.contrib.sessions.backends.cached_db"
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
@@ -71,7 +72,7 @@ TEMPLATES = [
                 "django.contrib.messages.context_processors.messages",
                 "web.context.navigation",
             ],
-            "builtins": ["workflows.templatetags.balcao"],  # brl, dmy, dmy_hm, dm_hm everywhere
+            "builtins": ["workflows.templatetags.balcao"],  # the filters brl, dmy, dmy_hm, dm_hm
         },
     },
 ]
@@ -153,6 +154,18 @@ REDIS_URL = os.environ.get("REDIS_URL", "")
 if REDIS_URL:
     Q_CLUSTER.pop("orm")
     Q_CLUSTER["redis"] = REDIS_URL
+
+# The cache holds the sessions (SESSION_ENGINE). With REDIS_URL it is Redis, shared by every
+# worker. Without it, each process keeps its own (the embedded default: one server process);
+# several workers without Redis would each keep their own copy of a session, so a logout
+# would only reach the worker that served it: scale-out sets REDIS_URL.
+CACHES = {
+    "default": (
+        {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": REDIS_URL}
+        if REDIS_URL
+        else {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}
+    )
+}
 
 # Company-specific knobs.
 SITE_URL = os.environ.get("SITE_URL", "http://127.0.0.1:8000")

@@ -14,5 +14,3 @@ if DATABASES["default"]["ENGINE"].endswith("sqlite3"):
     DATABASES["default"]["TEST"] = {"NAME": str(VAR_DIR / f"test-{os.getpid()}.sqlite3")}
 
 INSTALLED_APPS = [*INSTALLED_APPS, "tests.flowapp"]  # noqa: F405
-# Every @compiled query is also built from its real arguments and compared (workflows/compiled.py).
-CHECK_COMPILED_QUERIES = True

@@ -5,55 +5,54 @@ from django.shortcuts import get_object_or_404, render
 from django.urls import reverse
 from django.views.decorators.http import require_http_methods, require_POST
 
-from workflows import services
-from workflows.engine import available_events
+from workflows.action_views import act, event_action, posted, refused_response, require_roles
+from workflows.engine import actions_for, events_from
 from workflows.models import AuditEntry, Ficha, Triage
-from workflows.roles import MANAGER, has_role
+from workflows.roles import ATTENDANTS
+from workflows.statemachines import TriageFlow
+from workflows.triage import (
+    accept_triage,
+    close_triage,
+    hand_to_comercial,
+    send_price,
+    start_triage,
+    triage_sell,
+    waiting_offers,
+)
 
 from . import forms
-from .sales_views import ATTENDANTS, act, posted, require_roles
 
 
 @login_required
 @require_http_methods(["GET", "POST"])
 def start(request, pk):
-    """S8 1º passo. On GET the ficha page fetches the blank form when the card is opened."""
-    require_roles(request.user, *ATTENDANTS)
+    """S8 1º passo. On GET the ficha page fetches the blank form when the card is opened;
+    once started, the agent goes to the triage's page."""
+    require_roles(request.user, ATTENDANTS)
     ficha = get_object_or_404(Ficha, pk=pk)
-    started = {}
-
-    def perform(data):
-        started["triage"] = services.start_triage(ficha, agent=request.user, **data)
-
-    response = act(
+    return act(
         request,
         forms.TriageStartForm(posted(request)),
-        perform=perform,
+        perform=lambda data: start_triage(ficha, agent=request.user, **data),
         success="Atendimento iniciado.",
-        redirect_to=reverse("ficha_detail", args=[ficha.pk]),
+        redirect_to=lambda triage: reverse("triage_detail", args=[triage.pk]),
         title="Cliente entrou em contato",
         submit="Iniciar atendimento",
         form_id="form-atendimento",
     )
-    if "triage" in started:  # go to the triage page instead of the ficha
-        url = reverse("triage_detail", args=[started["triage"].pk])
-        response["HX-Redirect" if request.htmx else "Location"] = url
-    return response
 
 
 def triage_context(triage, user):
-    events = set(available_events(triage, user))
-    mine = triage.attendant_id == user.pk or has_role(user, MANAGER)
+    """The triage's page: what the machine lets this user do now (`actions_for`)."""
+    actions = actions_for(triage, user)
     return {
         "triage": triage,
+        "actions": actions,
         "trail": AuditEntry.for_object(triage).select_related("actor"),
-        "can_accept": (
-            ("owner_accepts" in events and triage.offered_to_id == user.pk)
-            or "seller_takes" in events
-        ),
-        "can_work": mine and bool(events & {"record_sale", "send_price"}),
-        "can_hand_to_comercial": mine and "hand_to_comercial" in events,
-        "can_close": mine and "close" in events,
+        "can_accept": actions.may("owner_accepts") or actions.may("seller_takes"),
+        "can_work": actions.may("record_sale") or actions.may("send_price"),
+        "can_hand_to_comercial": actions.may("hand_to_comercial"),
+        "can_close": actions.may("close"),
         "waiting": triage.state in (Triage.State.OFFERED_TO_OWNER, Triage.State.OFFERED_TO_TEAM),
         "sale_form": forms.TriageSaleForm(),
         "price_form": forms.PriceForm(),
@@ -73,15 +72,22 @@ def _triage(pk):
 
 @login_required
 def detail(request, pk):
-    require_roles(request.user, *ATTENDANTS)
+    require_roles(request.user, ATTENDANTS)
     triage = _triage(pk)
     template = "web/_triage_status.html" if request.htmx else "web/triage_detail.html"
     return render(request, template, triage_context(triage, request.user))
 
 
-def _triage_action(request, pk, form, perform, *, success, title, submit, form_id):
-    require_roles(request.user, *ATTENDANTS)
+def _triage_action(request, pk, events, form, perform, *, success, title, submit, form_id):
+    """One triage action: refused up front (403/422) unless the machine allows one of
+    `events` for this user in the triage's state."""
+    require_roles(request.user, ATTENDANTS)
     triage = _triage(pk)
+    back = reverse("triage_detail", args=[triage.pk])
+    event = next((e for e in events if e in events_from(TriageFlow, triage.state)), events[0])
+    refusal = event_action(triage, event, request.user)
+    if refusal is not None:
+        return refused_response(request, refusal, title=title, back_url=back)
     return act(
         request,
         form,
@@ -100,8 +106,9 @@ def accept(request, pk):
     return _triage_action(
         request,
         pk,
+        ("owner_accepts", "seller_takes"),
         forms.ConfirmForm(request.POST),
-        lambda t, d: services.accept_triage(t, actor=request.user),
+        lambda t, d: accept_triage(t, actor=request.user),
         success="Você assumiu o cliente.",
         title="Assumir cliente",
         submit="Assumir",
@@ -114,11 +121,12 @@ def accept(request, pk):
 def sell(request, pk):
     def perform(triage, data):
         data["discount"] = data["discount"] or 0
-        services.triage_sell(triage, actor=request.user, **data)
+        triage_sell(triage, actor=request.user, **data)
 
     return _triage_action(
         request,
         pk,
+        ("record_sale",),
         forms.TriageSaleForm(request.POST),
         perform,
         success="Venda registrada.",
@@ -134,8 +142,9 @@ def price(request, pk):
     return _triage_action(
         request,
         pk,
+        ("send_price",),
         forms.PriceForm(request.POST),
-        lambda t, d: services.send_price(t, actor=request.user, **d),
+        lambda t, d: send_price(t, actor=request.user, **d),
         success="Preço registrado.",
         title="Enviar preço",
         submit="Enviar preço",
@@ -149,8 +158,9 @@ def comercial(request, pk):
     return _triage_action(
         request,
         pk,
+        ("hand_to_comercial",),
         forms.ComercialForm(request.POST),
-        lambda t, d: services.hand_to_comercial(t, actor=request.user, **d),
+        lambda t, d: hand_to_comercial(t, actor=request.user, **d),
         success="Repassado ao comercial.",
         title="Repassar ao comercial",
         submit="Repassar",
@@ -164,8 +174,9 @@ def close(request, pk):
     return _triage_action(
         request,
         pk,
+        ("close",),
         forms.ReasonForm(request.POST),
-        lambda t, d: services.close_triage(t, actor=request.user, **d),
+        lambda t, d: close_triage(t, actor=request.user, **d),
         success="Atendimento encerrado.",
         title="Encerrar sem venda",
         submit="Encerrar",
@@ -176,5 +187,6 @@ def close(request, pk):
 @login_required
 def offers(request):
     """Polled every few seconds by sellers' pages: clients waiting for them (S8)."""
-    mine, team = services.waiting_offers(request.user)
+    require_roles(request.user, ATTENDANTS)
+    mine, team = waiting_offers(request.user)
     return render(request, "web/_offers.html", {"mine": mine, "team": team})

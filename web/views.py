@@ -3,23 +3,19 @@
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.contrib.contenttypes.models import ContentType
-from django.core.exceptions import PermissionDenied
 from django.http import Http404
 from django.shortcuts import get_object_or_404, render
 from django.views.decorators.http import require_POST
 
-from workflows import roles
-from workflows.compiled import compiled
-from workflows.engine import TransitionRefused
-from workflows.models import AgentProfile, AuditEntry, Ficha, Override
-from workflows.rules import RULES
-from workflows.services import (
-    availability,
-    change_from_token,
-    decide_data_change,
-    record_override,
-    waiting_offers,
-)
+from onboarding.registration import data_change_decide
+from workflows import roles, selectors
+from workflows.action_views import require_roles
+from workflows.availability import availability
+from workflows.engine import TransitionRefused, audit_rows
+from workflows.models import AgentProfile, Ficha, Override
+from workflows.ownership import exceptions_offered, grant_exception
+from workflows.third_party import change_from_token
+from workflows.triage import waiting_offers
 from workflows.validators import only_digits
 
 from .forms import AvailabilityForm
@@ -27,19 +23,13 @@ from .sales_views import my_agendamentos
 from .search import search_fichas
 
 
-@compiled
-def recent_audit():
-    return AuditEntry.objects.select_related("actor", "content_type").order_by("-at", "-pk")[:10]
-
-
 @login_required
 def home(request):
     user = request.user
     context = {
-        "is_manager": roles.has_role(user, roles.MANAGER),
-        "is_attendant": roles.has_role(
-            user, roles.AGENT, roles.SELLER, roles.SUPPORT, roles.CENTRAL
-        ),
+        "is_manager": roles.is_manager(user),
+        # the personal parts (my agendamentos, availability, offers): who attends clients
+        "is_attendant": roles.has_role(user, *roles.FRONT_LINE),
         "has_no_role": not roles.roles_of(user) and not user.is_superuser,
     }
     if context["is_attendant"]:
@@ -48,18 +38,13 @@ def home(request):
         context["availability_form"] = AvailabilityForm()
         context["mine"], context["team"] = waiting_offers(user)
     if context["is_manager"]:
-        context["recent_audit"] = recent_audit()
+        context["recent_audit"] = selectors.recent_audit()
     return render(request, "web/home.html", context)
-
-
-def _require_attendant(user):
-    if not roles.has_role(user, roles.AGENT, roles.SELLER, roles.SUPPORT, roles.CENTRAL):
-        raise PermissionDenied("Seu perfil não atende clientes.")
 
 
 @login_required
 def ficha_search(request):
-    _require_attendant(request.user)
+    require_roles(request.user, roles.ATTENDANTS)
     term = request.GET.get("q", "").strip()
     fichas = search_fichas(term) if len(term) >= 3 else Ficha.objects.none()
     template = "web/_ficha_results.html" if request.htmx else "web/ficha_search.html"
@@ -71,59 +56,64 @@ def ficha_search(request):
     )
 
 
-def _target(ct, pk):
+def _target(request, ct, pk):
+    """The record whose history is asked: only records of a flow (they have a history),
+    only for users who may see that flow's records (403 otherwise)."""
+    from workflows.diagrams import flow_models
+
     content_type = get_object_or_404(ContentType, pk=ct)
     model = content_type.model_class()
-    if model is None:
-        raise Http404
+    if model not in flow_models():
+        raise Http404("Este tipo de registro não tem histórico.")
+    require_roles(request.user, model.machine_class().viewers)
     return content_type, get_object_or_404(model, pk=pk)
 
 
-def _history_context(content_type, obj):
-    machine = getattr(obj, "state_machine_name", "")
+def _history_context(request, content_type, obj):
     return {
-        "machine_anchor": machine.rsplit(".", 1)[-1] if machine else "",
+        "machine_anchor": obj.machine_class().__name__,
         "object": obj,
         "content_type": content_type,
-        "audit": AuditEntry.for_object(obj).select_related("actor"),
+        "audit": audit_rows(obj),
         "overrides": Override.for_object(obj).select_related("manager"),
-        "rule_choices": sorted(RULES.items()),
+        "exceptions_offered": exceptions_offered(obj),
+        "can_override": roles.is_manager(request.user),
     }
 
 
 @login_required
 def history(request, ct, pk):
-    content_type, obj = _target(ct, pk)
-    context = _history_context(content_type, obj)
-    context["can_override"] = roles.has_role(request.user, roles.MANAGER)
-    return render(request, "web/history.html", context)
+    content_type, obj = _target(request, ct, pk)
+    return render(request, "web/history.html", _history_context(request, content_type, obj))
 
 
 @login_required
 @require_POST
 def add_override(request, ct, pk):
-    """M1 from the record's history page (HTMX): the service enforces role and reason."""
-    content_type, obj = _target(ct, pk)
-    context = _history_context(content_type, obj)
-    context["can_override"] = roles.has_role(request.user, roles.MANAGER)
+    """M1 from the record's history page (HTMX): only the rules an exception would change
+    something for on this record, with a written reason."""
+    content_type, obj = _target(request, ct, pk)
+    require_roles(request.user, roles.MANAGERS)
     try:
-        record_override(
+        grant_exception(
             obj,
             manager=request.user,
             rule_id=request.POST.get("rule_id", "").strip().upper()[:8],
             reason=request.POST.get("reason", ""),
         )
     except TransitionRefused as refused:
+        context = _history_context(request, content_type, obj)
         context["error"] = refused
         context["form_data"] = request.POST
-        status = 403 if not context["can_override"] else 422
-        return render(request, "web/_overrides.html", context, status=status)
+        return render(request, "web/_overrides.html", context, status=refused.status_code)
     messages.success(request, "Exceção registrada no histórico.")
+    context = _history_context(request, content_type, obj)
     return render(request, "web/_overrides.html", context)
 
 
 def holder_validation(request, token):
-    """S1: the holder confirms or refuses a third party's change (public, signed link)."""
+    """S1: the holder confirms or refuses a third party's change (public, signed link); a
+    confirmed CPF/CNPJ, e-mail or OAB is compared with the base again (G7)."""
     try:
         change = change_from_token(token)
     except TransitionRefused as refused:
@@ -131,7 +121,7 @@ def holder_validation(request, token):
     context = {"change": change}
     if request.method == "POST":
         try:
-            change = decide_data_change(change, confirm=request.POST.get("decision") == "confirm")
+            change = data_change_decide(change, confirm=request.POST.get("decision") == "confirm")
             context["change"] = change
             context["done"] = True
         except TransitionRefused as refused:
@@ -141,16 +131,16 @@ def holder_validation(request, token):
 
 @login_required
 def flows(request):
-    """Every state machine of the project, drawn, with its transitions' guards and rules."""
-    from workflows.diagrams import machine_svg, project_machines, transitions
+    """Every state machine of the project, drawn, with its actions' conditions and rules."""
+    from workflows.diagrams import flow_models, machine_svg, transitions
 
     machines = [
         {
-            "name": m.__name__,
-            "title": (m.__doc__ or m.__name__).strip().splitlines()[0],
-            "svg": machine_svg(m),
-            "transitions": transitions(m),
+            "name": model.machine_class().__name__,
+            "title": str(model._meta.verbose_name).capitalize(),
+            "svg": machine_svg(model.machine_class()),
+            "transitions": transitions(model.machine_class()),
         }
-        for m in project_machines()
+        for model in flow_models()
     ]
     return render(request, "web/flows.html", {"machines": machines})

@@ -6,8 +6,6 @@ from functools import cached_property, lru_cache
 
 import holidays
 
-from .compiled import compiled
-
 
 @lru_cache(maxsize=64)
 def national_holidays(year: int) -> frozenset[dt.date]:
@@ -15,14 +13,12 @@ def national_holidays(year: int) -> frozenset[dt.date]:
 
 
 def company_closed_days(start: dt.date, end: dt.date) -> set[dt.date]:
-    return set(_company_closed_days(start, end))
-
-
-@compiled
-def _company_closed_days(start: dt.date, end: dt.date):
+    """The company's days off (CompanyHoliday, unique by date) between start and end."""
     from .models import CompanyHoliday
 
-    return CompanyHoliday.objects.filter(date__range=(start, end)).values_list("date", flat=True)
+    return set(
+        CompanyHoliday.objects.filter(date__range=(start, end)).values_list("date", flat=True)
+    )
 
 
 class BusinessCalendar:
@@ -87,3 +83,15 @@ def carnaval_days(year: int) -> dict[dt.date, str]:
     """Carnaval Monday and Tuesday: optional in the holidays package, closed at the company."""
     optional = holidays.Brazil(years=year, categories=("optional",), language="pt_BR")
     return {day: name for day, name in optional.items() if "Carnaval" in name}
+
+
+def seed_company_calendar(years) -> int:
+    """Close the company on Carnaval (Mon+Tue) for the given years; returns days added."""
+    from .models import CompanyHoliday
+
+    added = 0
+    for year in years:
+        for day, name in carnaval_days(year).items():
+            _, created = CompanyHoliday.objects.get_or_create(date=day, defaults={"name": name})
+            added += created
+    return added

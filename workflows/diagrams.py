@@ -1,69 +1,77 @@
-"""Every flow drawn: python-statemachine's DOT export, with each transition labelled by its
-pt-BR event, guards and rule IDs, rendered to SVG by Graphviz on the server."""
+"""Every flow drawn for the Fluxos page: states with their pt-BR labels, each transition with
+its action, who may fire it, its conditions and rule IDs, all read from the machines'
+declarations; rendered to SVG by Graphviz on the server."""
 
-import importlib
 from functools import lru_cache
 
 import pydot
 from django.apps import apps
-from statemachine.contrib.diagram import DotGraphMachine, GraphvizError, run_graphviz
+from statemachine.contrib.diagram import GraphvizError, run_graphviz
 
 from .engine import Workflow
+from .models import WorkflowModel
+from .roles import LABELS
+
+PROJECT_APPS = ("workflows", "tickets", "onboarding")
 
 
-def project_machines() -> list[type[Workflow]]:
-    """The machines of every project app's statemachines.py."""
-    machines = []
-    for app in ("workflows", "tickets", "onboarding"):
-        if not apps.is_installed(app):
-            continue
-        try:
-            module = importlib.import_module(f"{app}.statemachines")
-        except ModuleNotFoundError:
-            continue
-        machines += [
-            cls
-            for cls in vars(module).values()
-            if isinstance(cls, type)
-            and issubclass(cls, Workflow)
-            and cls.__module__ == module.__name__
-        ]
-    return machines
+def flow_models(app_labels=PROJECT_APPS) -> list[type[WorkflowModel]]:
+    """Every model driven by a machine, in app order."""
+    return [
+        m
+        for m in apps.get_models()
+        if issubclass(m, WorkflowModel) and m._meta.app_label in app_labels
+    ]
+
+
+def condition_text(machine: type[Workflow], guard_name: str) -> str:
+    """A guard in the users' words: its refusal message (or, for a refusal built from the
+    record, the guard's docstring)."""
+    method = getattr(machine, guard_name)
+    message = method.refusal.message
+    if callable(message):
+        return (method.__doc__ or guard_name).strip().splitlines()[0]
+    return message
 
 
 def transitions(machine: type[Workflow]) -> list[dict]:
     rows = []
     for state in machine.states:
         for t in state.transitions:
+            action = machine.actions[t.event]
             rows.append(
                 {
                     "event": t.event,
-                    "label": machine.event_label(t.event),
-                    "source": state.name,
-                    "target": t.target.name,
-                    "guards": [str(g) for g in (*t.cond, *t.validators)],
-                    "roles": sorted(machine.event_roles.get(t.event, ())) or ["sistema"],
-                    "rules": list(machine.event_rules.get(t.event, ())),
+                    "label": action.label,
+                    "source": machine.state_label(state.value),
+                    "target": machine.state_label(t.target.value),
+                    "guards": [condition_text(machine, g) for g in action.guards],
+                    "roles": sorted(LABELS[r] for r in action.roles) or ["Sistema (automático)"],
+                    "rules": list(action.rules),
+                    "reason": action.reason,
                 }
             )
     return rows
 
 
 def dot_source(machine: type[Workflow]) -> str:
-    graph = DotGraphMachine(machine).get_graph()
-    graph.set_label('""')  # the page titles each diagram
-    for edge in graph.get_edges():
-        if not edge.get_source().startswith("__initial"):
-            graph.del_edge(edge.get_source(), edge.get_destination())
+    graph = pydot.Dot(graph_type="digraph", rankdir="LR", fontname="sans-serif")
+    graph.set_node_defaults(shape="box", style="rounded", fontname="sans-serif", fontsize="11")
+    graph.set_edge_defaults(fontname="sans-serif", fontsize="9")
+    graph.add_node(pydot.Node("start", shape="point", label='""'))
+    for state in machine.states:
+        label = machine.state_label(state.value).replace('"', "'")
+        shape = "doubleoctagon" if state.final else "box"
+        graph.add_node(pydot.Node(state.id, label=f'"{label}"', shape=shape))
+        if state.initial:
+            graph.add_edge(pydot.Edge("start", state.id))
     for state in machine.states:
         for t in state.transitions:
-            guards = [str(g) for g in (*t.cond, *t.validators)]
-            label = machine.event_label(t.event)
-            if guards:
-                label += f"\\n[{', '.join(guards)}]"
-            rules = machine.event_rules.get(t.event, ())
-            if rules:
-                label += f"\\n{', '.join(rules)}"
+            action = machine.actions[t.event]
+            label = action.label
+            if action.rules:
+                label += f"\\n{', '.join(action.rules)}"
+            label = label.replace('"', "'")
             graph.add_edge(pydot.Edge(state.id, t.target.id, label=f'"{label}"'))
     return graph.to_string()
 

@@ -1,5 +1,14 @@
-"""The one way any flow changes state: `transition()`, plus the `Decision` rule checks return."""
+"""The one way any flow changes state (`transition()`), and the one place that says what a user
+may do on a record (`actions_for()`), both read from each machine's declaration:
 
+- `actions`: per event, one `Action`: pt-BR label, roles, rule IDs, "reason required", and
+  the guards (machine methods marked with `@guard`, each with its pt-BR refusal). The guards
+  are wired as python-statemachine conditions, so the machine itself evaluates them when the
+  event is sent, and `explain()` names the first one that fails.
+- states come from the model's TextChoices (`States.from_enum`), declared once.
+"""
+
+import inspect
 from collections import defaultdict
 from dataclasses import dataclass, field
 from functools import lru_cache
@@ -8,12 +17,20 @@ from typing import Any
 from django.db import models, transaction
 from django.db.models import F
 from statemachine import StateMachine
-from statemachine.exceptions import TransitionNotAllowed
+from statemachine.exceptions import InvalidDefinition, TransitionNotAllowed
+from statemachine.transition_list import TransitionList
 
 from . import clock
 from .models import AuditEntry, WorkflowModel
-from .roles import has_role
+from .roles import ATTENDANTS, has_role
 from .validators import is_placeholder
+
+# Why something was refused: the HTTP answer follows from it (403 for ROLE and OWNER, 422 else).
+ROLE = "role"  # the user's roles do not include the event's
+OWNER = "owner"  # the record is someone else's (the triage, agendamento, orçamento...)
+RULE = "rule"  # a rule of the rulebook refuses it here and now
+INPUT = "input"  # what was typed does not satisfy a rule (checked when fired, not listed)
+FORBIDDEN = frozenset({ROLE, OWNER})
 
 
 @dataclass(frozen=True)
@@ -25,6 +42,7 @@ class Decision:
     rule_ids: tuple[str, ...] = ()
     route_to: Any = None
     details: dict = field(default_factory=dict, compare=False)
+    kind: str = RULE
 
     def __bool__(self) -> bool:
         return self.allowed
@@ -34,56 +52,189 @@ class Decision:
         return cls(True, reason, tuple(rule_ids), route_to, details)
 
     @classmethod
-    def refuse(cls, reason: str, *rule_ids: str, route_to=None, **details) -> "Decision":
-        return cls(False, reason, tuple(rule_ids), route_to, details)
+    def refuse(
+        cls, reason: str, *rule_ids: str, route_to=None, kind: str = RULE, **details
+    ) -> "Decision":
+        return cls(False, reason, tuple(rule_ids), route_to, details, kind)
 
     @property
     def rules_label(self) -> str:
         return ", ".join(self.rule_ids)
 
+    @property
+    def forbidden(self) -> bool:
+        """A role or ownership refusal (HTTP 403), not a rule's (422)."""
+        return not self.allowed and self.kind in FORBIDDEN
+
 
 class TransitionRefused(Exception):
-    """A refused action, with a pt-BR message for the user and the rule IDs behind it."""
+    """A refused action, with a pt-BR message for the user and the rule IDs behind it.
+    `field` names the form field the refusal is about; `problems` holds every refusal of one
+    submit (`combine`), so a form shows them all at once, each on its field."""
 
-    def __init__(self, message: str, *rule_ids: str):
+    def __init__(self, message: str, *rule_ids: str, kind: str = RULE, field: str = ""):
         super().__init__(message)
         self.message = message
         self.rule_ids = tuple(rule_ids)
+        self.kind = kind
+        self.field = field
+        self.problems: tuple[TransitionRefused, ...] = (self,)
 
     @classmethod
     def from_decision(cls, decision: Decision) -> "TransitionRefused":
-        return cls(decision.reason, *decision.rule_ids)
+        return cls(decision.reason, *decision.rule_ids, kind=decision.kind)
+
+    def on(self, field: str) -> "TransitionRefused":
+        """The same refusal, about one form field."""
+        return TransitionRefused(self.message, *self.rule_ids, kind=self.kind, field=field)
+
+    @classmethod
+    def combine(cls, problems) -> "TransitionRefused":
+        """One refusal carrying every problem found (raise it when there is any)."""
+        first = problems[0]
+        rules = tuple(dict.fromkeys(r for p in problems for r in p.rule_ids))
+        combined = cls(first.message, *rules, kind=first.kind, field=first.field)
+        combined.problems = tuple(problems)
+        return combined
+
+    @property
+    def forbidden(self) -> bool:
+        return self.kind in FORBIDDEN
+
+    @property
+    def status_code(self) -> int:
+        return 403 if self.forbidden else 422
 
     def __str__(self) -> str:
         return f"{self.message} ({', '.join(self.rule_ids)})" if self.rule_ids else self.message
 
 
-class Workflow(StateMachine):
-    """Base for every machine of the project.
+def refuse_all(problems) -> None:
+    """Raise every refusal found by a service's checks at once, or nothing."""
+    if problems:
+        raise TransitionRefused.combine(problems)
 
-    - `event_roles`: event id -> roles allowed to fire it (actor None means the system clock).
-    - `event_rules`: event id -> rule IDs the event enforces (written to the audit row).
-    - `reason_required`: events that need a written reason (e.g. manager overrides, M1).
-    - `event_labels`: event id -> pt-BR label for messages.
-    Validators raise `TransitionRefused` with rule IDs; a failed `cond` becomes one too.
-    """
+
+# --- Declarations ----------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Refusal:
+    message: Any  # str, or a function of the machine
+    rule_ids: tuple[str, ...]
+    kind: str
+
+
+def guard(message: str, *rule_ids: str, kind: str = RULE):
+    """Mark a machine method as a guard: it returns True when the event may happen, and
+    `message` (pt-BR, or a function of the machine giving it) says why not; `rule_ids` and
+    `kind` go with the refusal."""
+
+    def mark(fn):
+        fn.refusal = Refusal(message, tuple(rule_ids), kind)
+        return fn
+
+    return mark
+
+
+@dataclass(frozen=True)
+class Action:
+    """One event as users meet it. `roles` empty: only the system fires it (timers, webhooks,
+    the holder's signed link). `slug` is the pt-BR URL segment of pages that post it."""
+
+    label: str
+    roles: frozenset[str] = frozenset()
+    rules: tuple[str, ...] = ()
+    guards: tuple[str, ...] = ()
+    reason: bool = False
+    slug: str = ""
+
+
+class WorkflowMeta(type(StateMachine)):
+    """Wires each `Action`'s guards as the machine's conditions and checks the declaration
+    against the machine's events when the class is created (a misspelt name fails at import)."""
+
+    def __init__(cls, name, bases, attrs):
+        actions = attrs.get("actions", {})
+        for event, action in actions.items():
+            transitions = attrs.get(event)
+            if not isinstance(transitions, TransitionList):
+                raise InvalidDefinition(f"{name}.actions declares {event!r}, not an event.")
+            for guard_name in action.guards:
+                method = attrs.get(guard_name) or next(
+                    (getattr(b, guard_name) for b in bases if hasattr(b, guard_name)), None
+                )
+                if not hasattr(method, "refusal"):
+                    raise InvalidDefinition(f"{name}.{guard_name} is not a @guard method.")
+                transitions.cond(method)  # the documented decorator form, applied here
+        super().__init__(name, bases, attrs)
+        if not cls.states:
+            return
+        events = {t.event for s in cls.states for t in s.transitions}
+        undeclared = events - set(actions)
+        if undeclared:
+            raise InvalidDefinition(f"{name}: events without an Action: {sorted(undeclared)}.")
+
+
+class Workflow(StateMachine, metaclass=WorkflowMeta):
+    """Base for every machine of the project: see the module docstring."""
 
     _abstract = True
-    event_roles: dict[str, frozenset[str]] = {}
-    event_rules: dict[str, tuple[str, ...]] = {}
-    reason_required: frozenset[str] = frozenset()
-    event_labels: dict[str, str] = {}
+    actions: dict[str, Action] = {}
+    choices: type[models.TextChoices] | None = None
+    # Who may see a record of this flow and its history (the pages of its app say the same).
+    viewers: frozenset[str] = ATTENDANTS
+
+    @classmethod
+    def action(cls, event: str) -> Action:
+        return cls.actions[event]
 
     @classmethod
     def event_label(cls, event: str) -> str:
-        return cls.event_labels.get(event, event)
+        return cls.actions[event].label if event in cls.actions else event
+
+    @classmethod
+    def state_label(cls, value: str) -> str:
+        if cls.choices is None or value not in cls.choices.values:
+            return value
+        return cls.choices(value).label
+
+    def explain(self, event: str, *, actor, listing: bool = False, skip=(), **data) -> Decision:
+        """May `actor` fire `event` from the current state, and if not, why: the role, the
+        state, then each guard in declared order. `listing` skips the guards on typed input,
+        `skip` the named guards (what the caller is about to make true)."""
+        action = self.actions[event]
+        if actor is not None and not has_role(actor, *action.roles):
+            return Decision.refuse(
+                f"Seu perfil não permite “{action.label}”.", *action.rules, kind=ROLE
+            )
+        if event not in events_from(type(self), self.model.state_value):
+            return Decision.refuse(
+                f"Não é possível “{action.label}” quando está “{self.model.state_label}”.",
+                *action.rules,
+            )
+        kwargs = {"actor": actor, **data}
+        for guard_name in action.guards:
+            if guard_name in skip:
+                continue
+            method = getattr(self, guard_name)
+            refusal = method.refusal
+            if listing and refusal.kind == INPUT:
+                continue
+            if not _call(method, kwargs):
+                message = refusal.message
+                if callable(message):  # a refusal that names what is missing
+                    message = message(self)
+                return Decision.refuse(message, *refusal.rule_ids, kind=refusal.kind)
+        return Decision.allow(action.label, *action.rules)
 
 
-def permitted(machine: Workflow, event: str, actor) -> bool:
-    """Server-side role check for one event; the system (actor None) may fire any event."""
-    if actor is None:
-        return True
-    return has_role(actor, *machine.event_roles.get(event, ()))
+def _call(method, kwargs: dict):
+    """Call a guard with the keyword arguments it names (as python-statemachine does)."""
+    params = inspect.signature(method).parameters
+    if any(p.kind is p.VAR_KEYWORD for p in params.values()):
+        return method(**kwargs)
+    return method(**{k: v for k, v in kwargs.items() if k in params})
 
 
 @lru_cache(maxsize=256)
@@ -93,18 +244,98 @@ def events_from(machine_cls: type[Workflow], state_value: str) -> tuple[str, ...
     return tuple(dict.fromkeys(t.event for t in state.transitions))
 
 
-def available_events(obj: WorkflowModel, actor) -> list[str]:
-    """Events the actor may try from the current state (guards are checked when fired)."""
+# --- Asking: what may this user do here? -------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class ActionState:
+    """One button: the event, its label and slug, and the machine's answer for this user."""
+
+    event: str
+    label: str
+    slug: str
+    decision: Decision
+    reason_required: bool
+
+    @property
+    def allowed(self) -> bool:
+        return self.decision.allowed
+
+
+class Actions(dict):
+    """`actions_for`'s answer: event -> ActionState; `.allowed` in declared order."""
+
+    @property
+    def allowed(self) -> list[ActionState]:
+        return [a for a in self.values() if a.allowed]
+
+    def may(self, event: str) -> bool:
+        state = self.get(event)
+        return state is not None and state.allowed
+
+    def may_any(self) -> bool:
+        return any(a.allowed for a in self.values())
+
+
+def actions_for(obj: WorkflowModel, user, **data) -> Actions:
+    """Per event a user may ever fire from the record's state (their roles allow it): label,
+    allowed or not, and the refusal. Every page draws its buttons and forms from this."""
+    machine_cls = obj.machine_class()
+    answer = Actions()
+    for event in machine_cls.actions:
+        if event not in events_from(machine_cls, obj.state_value):
+            continue
+        action = machine_cls.actions[event]
+        if not action.roles or not has_role(user, *action.roles):
+            continue
+        decision = obj.machine.explain(event, actor=user, listing=True, **data)
+        answer[event] = ActionState(event, action.label, action.slug, decision, action.reason)
+    return answer
+
+
+def require(obj: WorkflowModel, event: str, *, actor, skip=()) -> None:
+    """Refuse, before a service's side effects, what the machine would refuse when the event
+    is fired (role, state, guards other than typed input)."""
+    decision = obj.machine.explain(event, actor=actor, listing=True, skip=skip)
+    if not decision:
+        raise TransitionRefused.from_decision(decision)
+
+
+def require_guard(obj: WorkflowModel, guard_name: str, **kwargs) -> None:
+    """One guard of the record's machine, for a write that is not an event (e.g. editing an
+    orçamento's items is for its author): refused with that guard's message and rules."""
+    method = getattr(obj.machine, guard_name)
+    if not _call(method, kwargs):
+        refusal = method.refusal
+        message = refusal.message(obj.machine) if callable(refusal.message) else refusal.message
+        raise TransitionRefused(message, *refusal.rule_ids, kind=refusal.kind)
+
+
+def audit_rows(obj: WorkflowModel) -> list[dict]:
+    """The record's transitions in the users' words: "Inativar manualmente: Ativo →
+    Inativado manualmente", who (a person, or the system), when, rules and reason."""
     machine_cls = obj.machine_class()
     return [
-        e for e in events_from(machine_cls, obj.state_value) if permitted(machine_cls, e, actor)
+        {
+            "at": entry.at,
+            "who": entry.actor,
+            "audit": entry,
+            "label": machine_cls.event_label(entry.event),
+            "from_label": machine_cls.state_label(entry.from_state),
+            "to_label": machine_cls.state_label(entry.to_state),
+        }
+        for entry in AuditEntry.for_object(obj).select_related("actor")
     ]
+
+
+# --- Doing: the one transition path -----------------------------------------------------------
 
 
 def transition(
     obj: WorkflowModel, event: str, *, actor, reason: str = "", rule_ids=(), **data
 ) -> WorkflowModel:
-    """Fire `event` on `obj` atomically: lock, check role, run the machine, save, audit.
+    """Fire `event` on `obj` atomically: lock, ask the machine (role, state, guards), check the
+    reason, run it, save, audit.
 
     Concurrent calls on one row serialize on the row lock (PostgreSQL) or the write lock
     (SQLite, IMMEDIATE transactions), so the second caller sees the first one's state; the
@@ -156,30 +387,25 @@ def transition_many(objs, event: str, *, actor, reason: str = "") -> dict:
 
 
 def _fire(row: WorkflowModel, event: str, actor, reason: str, rule_ids, data):
-    """Check the role and the reason, run the machine on the locked row; returns the fields
-    it changed and the audit row to save."""
+    """Ask the machine on the locked row, check the reason, run it; returns the fields it
+    changed and the audit row to save."""
     machine = row.machine
-    label = machine.event_label(event)
-    if not permitted(machine, event, actor):
+    action = machine.actions.get(event)
+    if action is None:
+        raise TransitionRefused("Ação desconhecida.")
+    decision = machine.explain(event, actor=actor, **data)
+    if not decision:
+        raise TransitionRefused.from_decision(decision)
+    if action.reason and is_placeholder(reason):
         raise TransitionRefused(
-            f"Seu perfil não permite “{label}”. Peça a um gestor.",
-            *machine.event_rules.get(event, ()),
-        )
-    if event in machine.reason_required and is_placeholder(reason):
-        raise TransitionRefused(
-            f"“{label}” exige uma justificativa escrita.",
-            *machine.event_rules.get(event, ("M1",)),
+            f"“{action.label}” exige uma justificativa escrita.", *(action.rules or ("M1",))
         )
     from_state = row.state_value
-    from_label = row.state_label
     before = _field_values(row)
     try:
         machine.send(event, actor=actor, reason=reason, **data)
-    except TransitionNotAllowed:
-        raise TransitionRefused(
-            f"Não é possível “{label}” quando está “{from_label}”.",
-            *machine.event_rules.get(event, ()),
-        ) from None
+    except TransitionNotAllowed:  # a guard changed its mind between explain and send
+        raise TransitionRefused(f"Não é possível “{action.label}” agora.", *action.rules) from None
     row.version += 1
     audit = AuditEntry(
         target=row,
@@ -189,7 +415,7 @@ def _fire(row: WorkflowModel, event: str, actor, reason: str, rule_ids, data):
         from_state=from_state,
         to_state=row.state_value,
         reason=reason,
-        rule_ids=list(dict.fromkeys([*machine.event_rules.get(event, ()), *rule_ids])),
+        rule_ids=list(dict.fromkeys([*action.rules, *rule_ids])),
     )
     return _changed(before, _field_values(row)), audit
 

@@ -13,3 +13,9 @@ def brl(value) -> str:
         groups.insert(0, whole[-3:])
         whole = whole[:-3]
     return f"{sign}R$ {'.'.join(groups)},{cents}"
+
+
+def person_name(user) -> str:
+    """How a person is named on screens and in texts the services write: full name, else
+    the login."""
+    return user.get_full_name() or user.username

@@ -9,7 +9,6 @@ from django.utils.functional import cached_property
 from django.utils.module_loading import import_string
 
 from . import clock
-from .compiled import compiled
 from .validators import format_document, normalize_document, validate_meaningful_text
 
 
@@ -708,29 +707,3 @@ def with_names(queryset, *relations):
         related = meta.get_field(relation).related_model._meta.label
         fields += [f"{relation}__{name}" for name in LIST_NAME_FIELDS[related]]
     return queryset.select_related(*relations).only(*fields)
-
-
-def nonempty(sections, obj) -> set:
-    """The names of the `sections` that have rows for `obj`, found in one query (a UNION of
-    each one's name), so a page with many usually-empty sections reads only the ones it shows.
-
-    `sections` is a tuple of (name, rows_of) where rows_of(obj) is a queryset. Building and
-    compiling that UNION cost ~10 × running it, so it is compiled once (`compiled`) with a
-    sample object and run with `obj`'s pk in the sample's place: rows_of must read `obj` only
-    through its pk, and every other value it filters on must be a constant (no clock, no user).
-    """
-    return set(_present_sections(obj.pk, sections=sections, model=type(obj)))
-
-
-@compiled
-def _present_sections(pk, *, sections, model):
-    sample = model(pk=pk)
-    names = []
-    for name, rows_of in sections:
-        rows = rows_of(sample).order_by()
-        if pk not in rows.query.sql_with_params()[1]:
-            raise ValueError("Each section must filter by the object's pk.")
-        names.append(
-            rows.values_list(models.Value(name, output_field=models.CharField()), flat=True)
-        )
-    return names[0].union(*names[1:])

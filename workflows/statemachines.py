@@ -1,57 +1,72 @@
-"""The sales flows: the ficha's status (S5, S6, G7), agendamento deadlines (S2, G2, M1) and
-commission settlement (S8, S9, M1)."""
+"""The sales flows: the ficha's status (S5, S6, G7), agendamento deadlines (S2, G2, M1),
+commission settlement (S8, S9, M1), the holder's data change (S1), the receptive triage (S8)
+and the orçamento (G8). Each machine declares, per event, who may fire it, the rules it
+enforces and its guards (see workflows.engine)."""
 
-from statemachine import State
+from statemachine.states import States
 
 from . import clock
 from .businessdays import add_business_days
-from .engine import TransitionRefused, Workflow
-from .roles import AGENT, ATTENDANTS, CENTRAL, MANAGER, SELLER, SUPPORT, has_role
+from .engine import INPUT, OWNER, Action, Workflow, guard
+from .models import Agendamento, DataChangeRequest, Ficha, Orcamento, Sale, Triage
+from .roles import (
+    AGENT,
+    ATTENDANTS,
+    CENTRAL_TEAM,
+    FRONT_LINE,
+    MANAGERS,
+    SELLER,
+    SELLERS,
+    has_role,
+    is_manager,
+)
 from .validators import is_placeholder
-
-MANAGERS = frozenset({MANAGER})
 
 RENEWAL_BUSINESS_DAYS = 4
 MAX_WITH_CONTACT_BUSINESS_DAYS = 6
+MAX_DAYS_OUT = 7  # S2: an agendamento set further out reserves nothing until validated
 
 
 class FichaFlow(Workflow):
-    active = State("Ativo", initial=True, value="active")
-    inactive_manual = State("Inativado manualmente", value="inactive_manual")
-    inactive_auto = State("Inativado automaticamente", value="inactive_auto")
-    merged = State("Unificada em outra ficha", final=True, value="merged")
-
-    inactivate_manually = active.to(inactive_manual)
-    inactivate_automatically = active.to(inactive_auto)
-    record_inactivation_answer = inactive_manual.to.itself(validators="check_answer")
-    recontract = inactive_manual.to(active) | inactive_auto.to(active)
-    merge = (
-        active.to(merged, validators="check_merge_target")
-        | inactive_manual.to(merged, validators="check_merge_target")
-        | inactive_auto.to(merged, validators="check_merge_target")
+    choices = Ficha.Status
+    s = States.from_enum(
+        choices, initial=choices.ACTIVE, final=choices.MERGED, use_enum_instance=False
     )
 
-    event_labels = {
-        "inactivate_manually": "inativar manualmente",
-        "inactivate_automatically": "inativar automaticamente",
-        "record_inactivation_answer": "registrar a resposta à inativação",
-        "recontract": "recontratar",
-        "merge": "unificar fichas",
+    inactivate_manually = s.ACTIVE.to(s.INACTIVE_MANUAL)
+    inactivate_automatically = s.ACTIVE.to(s.INACTIVE_AUTO)
+    record_inactivation_answer = s.INACTIVE_MANUAL.to.itself()
+    recontract = s.INACTIVE_MANUAL.to(s.ACTIVE) | s.INACTIVE_AUTO.to(s.ACTIVE)
+    merge = s.ACTIVE.to(s.MERGED) | s.INACTIVE_MANUAL.to(s.MERGED) | s.INACTIVE_AUTO.to(s.MERGED)
+
+    actions = {
+        "inactivate_manually": Action(
+            "Inativar manualmente", ATTENDANTS, ("S5",), reason=True, slug="inativar"
+        ),
+        "inactivate_automatically": Action("Inativar automaticamente", rules=("S6",)),
+        "record_inactivation_answer": Action(
+            "Registrar a resposta à inativação",
+            ATTENDANTS,
+            ("S5",),
+            guards=("answer_given",),
+            slug="resposta-inativacao",
+        ),
+        "recontract": Action("Recontratar", ATTENDANTS, ("S5", "S6", "S7")),
+        "merge": Action("Unificar fichas", CENTRAL_TEAM, ("G7",), guards=("target_ok",)),
     }
-    event_roles = {
-        "inactivate_manually": ATTENDANTS,
-        "record_inactivation_answer": ATTENDANTS,
-        "recontract": ATTENDANTS,
-        "merge": frozenset({CENTRAL, MANAGER}),
-    }
-    event_rules = {
-        "inactivate_manually": ("S5",),
-        "inactivate_automatically": ("S6",),
-        "record_inactivation_answer": ("S5",),
-        "recontract": ("S5", "S6", "S7"),
-        "merge": ("G7",),
-    }
-    reason_required = frozenset({"inactivate_manually"})
+
+    @guard(
+        "Registre a resposta do cliente (mesmo negativa, ex.: “não tenho interesse neste "
+        "momento”).",
+        "S5",
+        kind=INPUT,
+    )
+    def answer_given(self, answer=""):
+        return not is_placeholder(answer)
+
+    @guard("Escolha uma ficha ativa para manter.", "G7", kind=INPUT)
+    def target_ok(self, into=None):
+        return not (into is None or into.pk == self.model.pk or into.status == "merged")
 
     def on_inactivate_manually(self, actor):
         ficha = self.model
@@ -65,102 +80,125 @@ class FichaFlow(Workflow):
         ficha.inactivated_by = None
         ficha.inactivation_answer = ""
 
-    def check_answer(self, answer=""):
-        if is_placeholder(answer):
-            raise TransitionRefused(
-                "Registre a resposta do cliente (mesmo negativa, ex.: “não tenho interesse "
-                "neste momento”).",
-                "S5",
-            )
-
     def on_record_inactivation_answer(self, answer):
         self.model.inactivation_answer = answer.strip()
-
-    def check_merge_target(self, into=None):
-        if into is None or into.pk == self.model.pk or into.status == "merged":
-            raise TransitionRefused("Escolha uma ficha ativa para manter.", "G7")
 
     def on_merge(self, into):
         self.model.merged_into = into
 
 
 class AgendamentoFlow(Workflow):
-    active = State("Ativo", initial=True, value="active")
-    renewed = State("Renovado", value="renewed")
-    concluded = State("Concluído", final=True, value="concluded")
-    expired = State("Expirado", final=True, value="expired")
-    cancelled = State("Cancelado", final=True, value="cancelled")
-
-    renew = active.to(renewed, validators="check_renewal")
-    extend = active.to.itself(validators="check_extension") | renewed.to.itself(
-        validators="check_extension"
+    choices = Agendamento.State
+    s = States.from_enum(
+        choices,
+        initial=choices.ACTIVE,
+        final=[choices.CONCLUDED, choices.EXPIRED, choices.CANCELLED],
+        use_enum_instance=False,
     )
-    validate = active.to.itself() | renewed.to.itself()
-    reassign = active.to.itself(validators="check_new_owner") | renewed.to.itself(
-        validators="check_new_owner"
+
+    renew = s.ACTIVE.to(s.RENEWED)
+    extend = s.ACTIVE.to.itself() | s.RENEWED.to.itself()
+    validate = s.ACTIVE.to.itself() | s.RENEWED.to.itself()
+    reassign = s.ACTIVE.to.itself() | s.RENEWED.to.itself()
+    conclude = s.ACTIVE.to(s.CONCLUDED) | s.RENEWED.to(s.CONCLUDED)
+    expire = s.ACTIVE.to(s.EXPIRED) | s.RENEWED.to(s.EXPIRED)
+    cancel = s.ACTIVE.to(s.CANCELLED) | s.RENEWED.to(s.CANCELLED)
+
+    actions = {
+        "renew": Action(
+            "Renovar (+4 dias úteis)",
+            ATTENDANTS,
+            ("S2",),
+            guards=("is_owner_or_manager", "has_contact", "within_deadline"),
+            slug="renovar",
+        ),
+        "conclude": Action(
+            "Concluir",
+            ATTENDANTS,
+            ("G2",),
+            guards=("conclusion_written", "is_owner_or_manager_or_sale"),
+            slug="concluir",
+        ),
+        "extend": Action(
+            "Estender prazo",
+            MANAGERS,
+            ("S2", "M1"),
+            guards=("new_due_date_ok",),
+            reason=True,
+            slug="estender",
+        ),
+        "validate": Action(
+            "Validar (> 7 dias)",
+            MANAGERS,
+            ("S2", "M1"),
+            guards=("awaits_validation",),
+            reason=True,
+            slug="validar",
+        ),
+        "reassign": Action(
+            "Passar para outro atendente",
+            MANAGERS,
+            ("M1",),
+            guards=("new_owner_ok",),
+            reason=True,
+            slug="reatribuir",
+        ),
+        "cancel": Action("Cancelar", MANAGERS, ("M1",), reason=True, slug="cancelar"),
+        "expire": Action("Expirar", rules=("S2",)),
+    }
+
+    @guard("Só o responsável pelo agendamento (ou o gestor) pode fazer isso.", "S2", kind=OWNER)
+    def is_owner_or_manager(self, actor=None):
+        return actor is None or actor.pk == self.model.owner_id or is_manager(actor)
+
+    @guard("Só o responsável pelo agendamento (ou o gestor) pode concluí-lo.", "G2", kind=OWNER)
+    def is_owner_or_manager_or_sale(self, actor=None, by_sale=None):
+        """S4: a sale concludes the agendamento for whoever sold."""
+        return by_sale is not None or self.is_owner_or_manager(actor)
+
+    @guard(
+        "Agendamento sem contato não pode ser renovado: prazo máximo de 2 dias úteis. "
+        "Só o gestor pode estender.",
+        "S2",
+        "M1",
     )
-    conclude = active.to(concluded, validators="check_conclusion") | renewed.to(
-        concluded, validators="check_conclusion"
+    def has_contact(self):
+        return self.model.with_contact
+
+    @guard("O prazo já venceu: não dá mais para renovar.", "S2")
+    def within_deadline(self):
+        return self.model.due_date >= clock.today()
+
+    @guard(
+        "Para concluir o agendamento, registre o que você fez "
+        "(ex.: “concluindo agendamento, abri ficha errada”).",
+        "G2",
+        kind=INPUT,
     )
-    expire = active.to(expired) | renewed.to(expired)
-    cancel = active.to(cancelled) | renewed.to(cancelled)
+    def conclusion_written(self, text=""):
+        return not is_placeholder(text)
 
-    event_labels = {
-        "renew": "renovar",
-        "extend": "estender o prazo",
-        "validate": "validar (mais de 7 dias)",
-        "reassign": "passar para outro atendente",
-        "conclude": "concluir",
-        "expire": "expirar",
-        "cancel": "cancelar",
-    }
-    event_roles = {
-        "renew": ATTENDANTS,
-        "extend": MANAGERS,
-        "validate": MANAGERS,
-        "reassign": MANAGERS,
-        "conclude": ATTENDANTS,
-        "cancel": MANAGERS,
-    }
-    event_rules = {
-        "renew": ("S2",),
-        "extend": ("S2", "M1"),
-        "validate": ("S2", "M1"),
-        "reassign": ("M1",),
-        "conclude": ("G2",),
-        "expire": ("S2",),
-        "cancel": ("M1",),
-    }
-    reason_required = frozenset({"extend", "validate", "reassign", "cancel"})
+    @guard("Informe uma nova data de prazo a partir de amanhã.", "M1", kind=INPUT)
+    def new_due_date_ok(self, due_date=None):
+        return due_date is not None and due_date > clock.today()
 
-    def _is_owner_or_manager(self, actor) -> bool:
-        return actor is None or actor == self.model.owner or has_role(actor, MANAGER)
-
-    def check_renewal(self, actor):
-        """S2: only `com contato` renews, once, by 4 business days, never past 6 from creation."""
+    @guard("Este agendamento não está marcado para mais de 7 dias: não precisa de validação.", "S2")
+    def awaits_validation(self):
         ag = self.model
-        if not self._is_owner_or_manager(actor):
-            raise TransitionRefused("Só o responsável pelo agendamento pode renová-lo.", "S2")
-        if not ag.with_contact:
-            raise TransitionRefused(
-                "Agendamento sem contato não pode ser renovado: prazo máximo de 2 dias úteis. "
-                "Só o gestor pode estender.",
-                "S2",
-                "M1",
-            )
-        if ag.due_date < clock.today():
-            raise TransitionRefused("O prazo já venceu: não dá mais para renovar.", "S2")
+        set_days_out = (ag.scheduled_for - clock.localdate(ag.created_at)).days
+        return not ag.manager_validated and set_days_out > MAX_DAYS_OUT
+
+    @guard("Escolha um atendente para assumir o agendamento.", "M1", kind=INPUT)
+    def new_owner_ok(self, owner=None):
+        return owner is not None and has_role(owner, *FRONT_LINE)
 
     def on_renew(self):
+        """S2: only `com contato` renews, once, by 4 business days, never past 6 from creation."""
         ag = self.model
         created = clock.localdate(ag.created_at)
         ag.due_date = add_business_days(created, MAX_WITH_CONTACT_BUSINESS_DAYS)
         ag.scheduled_for = min(max(ag.scheduled_for, clock.today()), ag.due_date)
         ag.renewed = True
-
-    def check_extension(self, due_date=None):
-        if due_date is None or due_date <= clock.today():
-            raise TransitionRefused("Informe uma nova data de prazo a partir de amanhã.", "M1")
 
     def on_extend(self, due_date):
         self.model.due_date = due_date
@@ -171,129 +209,149 @@ class AgendamentoFlow(Workflow):
         ag.manager_validated = True
         ag.due_date = max(ag.due_date, ag.scheduled_for)
 
-    def check_new_owner(self, owner=None):
-        if owner is None or not has_role(owner, AGENT, SELLER, SUPPORT, CENTRAL):
-            raise TransitionRefused("Escolha um atendente para assumir o agendamento.", "M1")
-
     def on_reassign(self, owner):
         self.model.owner = owner
-
-    def check_conclusion(self, actor, text="", by_sale=None):
-        """G2: concluding says what was done; S4: a sale concludes it for whoever sold."""
-        if is_placeholder(text):
-            raise TransitionRefused(
-                "Para concluir o agendamento, registre o que você fez "
-                "(ex.: “concluindo agendamento, abri ficha errada”).",
-                "G2",
-            )
-        if by_sale is None and not self._is_owner_or_manager(actor):
-            raise TransitionRefused(
-                "Só o responsável pelo agendamento (ou o gestor) pode concluí-lo.", "G2"
-            )
 
 
 class CommissionFlow(Workflow):
     """Who gets a sale's commission: decided at once, or left to a manager (S8, S9, M1)."""
 
-    registered = State("Registrada", initial=True, value="registered")
-    assigned = State("Comissão definida", final=True, value="assigned")
-    to_settle = State("Comissão a definir pelo gestor", value="to_settle")
-    settled = State("Comissão definida pelo gestor", final=True, value="settled")
+    choices = Sale.State
+    s = States.from_enum(
+        choices,
+        initial=choices.REGISTERED,
+        final=[choices.ASSIGNED, choices.SETTLED],
+        use_enum_instance=False,
+    )
 
-    assign = registered.to(assigned)
-    flag = registered.to(to_settle)
-    settle = to_settle.to(settled, validators="check_settlement")
+    assign = s.REGISTERED.to(s.ASSIGNED)
+    flag = s.REGISTERED.to(s.TO_SETTLE)
+    settle = s.TO_SETTLE.to(s.SETTLED)
 
-    event_labels = {
-        "assign": "definir a comissão",
-        "flag": "deixar a comissão para o gestor",
-        "settle": "definir a comissão (gestor)",
+    actions = {
+        "assign": Action("Definir a comissão", ATTENDANTS),
+        "flag": Action("Deixar a comissão para o gestor", ATTENDANTS),
+        "settle": Action(
+            "Definir a comissão (gestor)",
+            MANAGERS,
+            ("M1",),
+            guards=("commission_to_ok",),
+            reason=True,
+            slug="comissao",
+        ),
     }
-    event_roles = {"assign": ATTENDANTS, "flag": ATTENDANTS, "settle": MANAGERS}
-    event_rules = {"settle": ("M1",)}
-    reason_required = frozenset({"settle"})
 
-    def check_settlement(self, commission_to=None):
-        if commission_to is None or not has_role(commission_to, SELLER, AGENT):
-            raise TransitionRefused("Escolha quem recebe a comissão.", "M1")
+    @guard("Escolha quem recebe a comissão.", "M1", kind=INPUT)
+    def commission_to_ok(self, commission_to=None):
+        return commission_to is not None and has_role(commission_to, SELLER, AGENT)
 
     def on_settle(self, commission_to):
         self.model.commission_to = commission_to
 
 
 class DataChangeFlow(Workflow):
-    """S1: a third party's sensitive-data change waits for the holder (titular)."""
+    """S1: a third party's sensitive-data change waits for the holder (titular). No roles:
+    only the holder's signed link (the system, actor None) decides."""
 
-    pending = State("Aguardando o titular", initial=True, value="pending")
-    confirmed = State("Confirmada pelo titular", final=True, value="confirmed")
-    rejected = State("Recusada pelo titular", final=True, value="rejected")
-    expired = State("Expirada", final=True, value="expired")
+    choices = DataChangeRequest.State
+    s = States.from_enum(
+        choices,
+        initial=choices.PENDING,
+        final=[choices.CONFIRMED, choices.REJECTED, choices.EXPIRED],
+        use_enum_instance=False,
+    )
 
-    confirm = pending.to(confirmed)
-    reject = pending.to(rejected)
-    expire = pending.to(expired)
+    confirm = s.PENDING.to(s.CONFIRMED)
+    reject = s.PENDING.to(s.REJECTED)
+    expire = s.PENDING.to(s.EXPIRED)
 
-    event_labels = {"confirm": "confirmar", "reject": "recusar", "expire": "expirar"}
-    event_rules = {"confirm": ("S1",), "reject": ("S1",), "expire": ("S1",)}
-    # No roles: only the holder's signed link (the system, actor None) decides.
+    actions = {
+        "confirm": Action("Confirmar", rules=("S1",)),
+        "reject": Action("Recusar", rules=("S1",)),
+        "expire": Action("Expirar", rules=("S1",)),
+    }
 
 
 class TriageFlow(Workflow):
     """S8: 1º passo (live `com contato` agendamento → its owner, then any free seller),
     2º passo (sell now, or send the price), 3º passo (only prices → comercial)."""
 
-    open = State("1º passo: abrindo a ficha", initial=True, value="open")
-    offered_to_owner = State("1º passo: oferecido ao dono do agendamento", value="offered_to_owner")
-    offered_to_team = State("1º passo: aguardando um vendedor disponível", value="offered_to_team")
-    handed_off = State("Repassado: vendedor atendendo", value="handed_off")
-    selling = State("2º passo: venda agora", value="selling")
-    to_comercial = State("3º passo: com o comercial", value="to_comercial")
-    price_sent = State("Preço enviado: aguardando retorno", final=True, value="price_sent")
-    sold = State("Vendido", final=True, value="sold")
-    closed = State("Encerrado sem venda", final=True, value="closed")
-
-    route_to_owner = open.to(offered_to_owner)
-    sell_now = open.to(selling)
-    owner_accepts = offered_to_owner.to(handed_off, validators="check_is_offered_to")
-    owner_silent = offered_to_owner.to(offered_to_team)
-    seller_takes = offered_to_team.to(handed_off, validators="check_is_free_seller") | (
-        to_comercial.to(handed_off, validators="check_is_free_seller")
+    choices = Triage.State
+    s = States.from_enum(
+        choices,
+        initial=choices.OPEN,
+        final=[choices.PRICE_SENT, choices.SOLD, choices.CLOSED],
+        use_enum_instance=False,
     )
-    send_price = selling.to(price_sent) | handed_off.to(price_sent)
-    record_sale = selling.to(sold) | handed_off.to(sold)
-    hand_to_comercial = selling.to(to_comercial)
+
+    route_to_owner = s.OPEN.to(s.OFFERED_TO_OWNER)
+    sell_now = s.OPEN.to(s.SELLING)
+    owner_accepts = s.OFFERED_TO_OWNER.to(s.HANDED_OFF)
+    owner_silent = s.OFFERED_TO_OWNER.to(s.OFFERED_TO_TEAM)
+    seller_takes = s.OFFERED_TO_TEAM.to(s.HANDED_OFF) | s.TO_COMERCIAL.to(s.HANDED_OFF)
+    send_price = s.SELLING.to(s.PRICE_SENT) | s.HANDED_OFF.to(s.PRICE_SENT)
+    record_sale = s.SELLING.to(s.SOLD) | s.HANDED_OFF.to(s.SOLD)
+    hand_to_comercial = s.SELLING.to(s.TO_COMERCIAL)
     close = (
-        open.to(closed)
-        | offered_to_owner.to(closed)
-        | offered_to_team.to(closed)
-        | handed_off.to(closed)
-        | selling.to(closed)
-        | to_comercial.to(closed)
+        s.OPEN.to(s.CLOSED)
+        | s.OFFERED_TO_OWNER.to(s.CLOSED)
+        | s.OFFERED_TO_TEAM.to(s.CLOSED)
+        | s.HANDED_OFF.to(s.CLOSED)
+        | s.SELLING.to(s.CLOSED)
+        | s.TO_COMERCIAL.to(s.CLOSED)
     )
 
-    event_labels = {
-        "route_to_owner": "oferecer ao dono do agendamento",
-        "sell_now": "vender agora",
-        "owner_accepts": "assumir o cliente",
-        "owner_silent": "repassar ao comercial",
-        "seller_takes": "assumir o cliente",
-        "send_price": "enviar o preço",
-        "record_sale": "registrar a venda",
-        "hand_to_comercial": "repassar ao comercial",
-        "close": "encerrar sem venda",
+    actions = {
+        "route_to_owner": Action("Oferecer ao dono do agendamento", ATTENDANTS, ("S8",)),
+        "sell_now": Action("Vender agora", ATTENDANTS, ("S8",)),
+        "owner_accepts": Action(
+            "Assumir o cliente", ATTENDANTS, ("S8",), guards=("is_offered_to",), slug="assumir"
+        ),
+        "owner_silent": Action("Repassar ao comercial", rules=("S8",)),
+        "seller_takes": Action("Assumir o cliente", SELLERS, ("S8",), slug="assumir"),
+        "record_sale": Action(
+            "Registrar a venda", ATTENDANTS, ("S8",), guards=("is_attendant",), slug="vender"
+        ),
+        "send_price": Action(
+            "Enviar o preço", ATTENDANTS, ("S8",), guards=("is_attendant",), slug="preco"
+        ),
+        "hand_to_comercial": Action(
+            "Repassar ao comercial",
+            ATTENDANTS,
+            ("S8",),
+            guards=("is_attendant",),
+            slug="comercial",
+        ),
+        "close": Action(
+            "Encerrar sem venda",
+            ATTENDANTS,
+            ("S8",),
+            guards=("is_in_charge",),
+            reason=True,
+            slug="encerrar",
+        ),
     }
-    event_roles = {
-        "route_to_owner": ATTENDANTS,
-        "sell_now": ATTENDANTS,
-        "owner_accepts": ATTENDANTS,
-        "seller_takes": frozenset({SELLER, MANAGER}),
-        "send_price": ATTENDANTS,
-        "record_sale": ATTENDANTS,
-        "hand_to_comercial": ATTENDANTS,
-        "close": ATTENDANTS,
-    }
-    event_rules = {name: ("S8",) for name in event_roles} | {"owner_silent": ("S8",)}
-    reason_required = frozenset({"close"})
+
+    @guard("Esta oferta é para o dono do agendamento.", "S8", kind=OWNER)
+    def is_offered_to(self, actor=None):
+        return actor is None or actor.pk == self.model.offered_to_id
+
+    @guard("Este atendimento está com outra pessoa.", "S8", kind=OWNER)
+    def is_attendant(self, actor=None):
+        return actor is None or actor.pk == self.model.attendant_id or is_manager(actor)
+
+    @guard("Este atendimento está com outra pessoa.", "S8", kind=OWNER)
+    def is_in_charge(self, actor=None):
+        """Who may close it: whoever attends; before anyone does, whoever started it or the
+        owner it is offered to; the client waiting for the team, any seller; a manager."""
+        triage = self.model
+        if actor is None or is_manager(actor):
+            return True
+        if triage.attendant_id is not None:
+            return actor.pk == triage.attendant_id
+        if triage.state in (Triage.State.OFFERED_TO_TEAM, Triage.State.TO_COMERCIAL):
+            return actor.pk == triage.started_by_id or has_role(actor, *SELLERS)
+        return actor.pk in (triage.started_by_id, triage.offered_to_id)
 
     def on_route_to_owner(self, agendamento, expires_at):
         triage = self.model
@@ -310,72 +368,59 @@ class TriageFlow(Workflow):
     def on_send_price(self, follow_up=None):
         self.model.follow_up = follow_up
 
-    def check_is_offered_to(self, actor):
-        if actor is not None and actor != self.model.offered_to:
-            raise TransitionRefused("Esta oferta é para o dono do agendamento.", "S8")
-
     def on_owner_accepts(self, actor):
         self.model.attendant = actor
 
     def on_owner_silent(self):
         self.model.offered_to = None
 
-    def check_is_free_seller(self, actor):
-        if actor is not None and not has_role(actor, SELLER, MANAGER):
-            raise TransitionRefused("Só o comercial assume clientes repassados.", "S8")
-
     def on_seller_takes(self, actor):
         self.model.attendant = actor
 
 
 class OrcamentoFlow(Workflow):
-    """G8: back-steps are allowed until the quote is sent; after that only the client decides."""
+    """G8: back-steps are allowed until the quote is sent; after that only the client decides.
+    Only its author (or a manager) moves a quote."""
 
-    analysing = State("Demanda em análise", initial=True, value="analysing")
-    products_defined = State("Produtos definidos", value="products_defined")
-    priced = State("Valores definidos", value="priced")
-    sent = State("Enviado", value="sent")
-    accepted = State("Aceito", final=True, value="accepted")
-    rejected = State("Recusado", final=True, value="rejected")
-    expired = State("Expirado", final=True, value="expired")
+    choices = Orcamento.State
+    s = States.from_enum(
+        choices,
+        initial=choices.ANALYSING,
+        final=[choices.ACCEPTED, choices.REJECTED, choices.EXPIRED],
+        use_enum_instance=False,
+    )
 
-    define_products = analysing.to(products_defined, validators="check_has_items")
-    back_to_analysis = products_defined.to(analysing)
-    set_prices = products_defined.to(priced)
-    back_to_products = priced.to(products_defined)
-    send_quote = priced.to(sent)
-    accept = sent.to(accepted)
-    reject = sent.to(rejected)
-    expire = sent.to(expired)
+    define_products = s.ANALYSING.to(s.PRODUCTS_DEFINED)
+    back_to_analysis = s.PRODUCTS_DEFINED.to(s.ANALYSING)
+    set_prices = s.PRODUCTS_DEFINED.to(s.PRICED)
+    back_to_products = s.PRICED.to(s.PRODUCTS_DEFINED)
+    send_quote = s.PRICED.to(s.SENT)
+    accept = s.SENT.to(s.ACCEPTED)
+    reject = s.SENT.to(s.REJECTED)
+    expire = s.SENT.to(s.EXPIRED)
 
-    event_labels = {
-        "define_products": "definir os produtos",
-        "back_to_analysis": "voltar à análise da demanda",
-        "set_prices": "definir os valores",
-        "back_to_products": "voltar aos produtos",
-        "send_quote": "enviar o orçamento",
-        "accept": "registrar o aceite",
-        "reject": "registrar a recusa",
-        "expire": "expirar",
+    def _step(label, slug, *guards, reason=False):  # noqa: N805 (a class-body helper)
+        return Action(label, ATTENDANTS, ("G8",), ("is_author", *guards), reason, slug)
+
+    actions = {
+        "back_to_analysis": _step("Voltar à análise da demanda", "voltar-analise"),
+        "define_products": _step("Definir os produtos", "definir-produtos", "has_items"),
+        "back_to_products": _step("Voltar aos produtos", "voltar-produtos"),
+        "set_prices": _step("Definir os valores", "definir-valores"),
+        "send_quote": _step("Enviar o orçamento", "enviar"),
+        "accept": _step("Registrar o aceite", "aceitar"),
+        "reject": _step("Registrar a recusa", "recusar", reason=True),
+        "expire": Action("Expirar", rules=("G8",)),
     }
-    event_roles = {
-        name: ATTENDANTS
-        for name in (
-            "define_products",
-            "back_to_analysis",
-            "set_prices",
-            "back_to_products",
-            "send_quote",
-            "accept",
-            "reject",
-        )
-    }
-    event_rules = {name: ("G8",) for name in event_roles} | {"expire": ("G8",)}
-    reason_required = frozenset({"reject"})
+    del _step
 
-    def check_has_items(self):
-        if not self.model.items.exists():
-            raise TransitionRefused("Inclua ao menos um produto no orçamento.", "G8")
+    @guard("Este orçamento é de outro atendente.", "G8", kind=OWNER)
+    def is_author(self, actor=None):
+        return actor is None or actor.pk == self.model.author_id or is_manager(actor)
+
+    @guard("Inclua ao menos um produto no orçamento.", "G8")
+    def has_items(self):
+        return self.model.items.exists()
 
     def on_send_quote(self, valid_until):
         orcamento = self.model

@@ -9,10 +9,11 @@ from playwright.sync_api import expect
 
 from onboarding.models import DuplicateCase
 from tests.browser.conftest import screenshot
-from tests.sales_fixtures import BITRIX, make_ficha
+from tests.onboarding_fixtures import register
+from tests.sales_fixtures import BITRIX
 from workflows.models import Boleto, Ficha
+from workflows.movimentacoes import log_movimentacao
 from workflows.roles import AGENT, CENTRAL, SELLER
-from workflows.services import log_movimentacao
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
@@ -24,9 +25,9 @@ def rows_of(ficha):
 def test_journey_central_merges_a_duplicate_G7(session, make_user, clock):
     make_user(CENTRAL, AGENT, username="elisa", first_name="Elisa")
     ana = make_user(AGENT, SELLER, username="ana", first_name="Ana")
-    old = make_ficha(name="Dra. Ana Souza", email="ana@adv.com.br", phone="(11) 3456-7890")
-    new = make_ficha(name="Ana Souza", email="ANA@adv.com.br", phone="(11) 98765-1234")
-    case = DuplicateCase.objects.get()  # detected on save: the same e-mail (any case)
+    old = register(name="Dra. Ana Souza", email="ana@adv.com.br", phone="(11) 3456-7890")
+    new = register(name="Ana Souza", email="ANA@adv.com.br", phone="(11) 98765-1234")
+    case = DuplicateCase.objects.get()  # detected on registration: the same e-mail (any case)
     log_movimentacao(
         new,
         author=ana,

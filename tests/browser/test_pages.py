@@ -3,23 +3,22 @@ no horizontal scroll, no console errors, every form field labelled, keyboard rea
 
 import pytest
 
-from onboarding import services as onboarding_services
+from onboarding.duplicates import choose_kept, inform_client
 from onboarding.models import DuplicateCase
+from onboarding.training import book_training, publish_slot
 from tests.browser.conftest import screenshot
 from tests.conftest import at
+from tests.onboarding_fixtures import register
 from tests.sales_fixtures import BITRIX, contact, make_ficha
 from tests.tickets_support.helpers import new_ticket
 from tickets import routine, services, textura
 from tickets.models import InboundEmail, Level, Romaneio, RomaneioItem, RoutineItem, Ticket
+from workflows.agendamentos import open_agendamento
 from workflows.businessdays import add_business_days
+from workflows.movimentacoes import log_movimentacao
+from workflows.orcamento import create_orcamento, set_item
 from workflows.roles import AGENT, MANAGER, SELLER, SUPPORT, SUPPORT_DEV
-from workflows.services import (
-    create_orcamento,
-    log_movimentacao,
-    open_agendamento,
-    set_item,
-    start_triage,
-)
+from workflows.triage import start_triage
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
@@ -127,10 +126,10 @@ def support_world(make_user, clock):
     """One of everything the support and onboarding pages list, made through the services."""
     carla = make_user(AGENT, SUPPORT, username="carla", first_name="Carla")
     make_user(SUPPORT, SUPPORT_DEV, username="diego", first_name="Diego")
-    ficha = make_ficha(name="Dra. Página Suporte", email="suporte@adv.br", phone="+5511987650001")
-    make_ficha(name="Página Suporte", email="SUPORTE@adv.br")  # a duplicate for the central
+    ficha = register(name="Dra. Página Suporte", email="suporte@adv.br", phone="+5511987650001")
+    register(name="Página Suporte", email="SUPORTE@adv.br")  # a duplicate for the central
     gabriel = make_user(MANAGER, AGENT, username="gabriel", first_name="Gabriel")
-    case = onboarding_services.inform_client(  # so the case page shows the merge choices
+    case = inform_client(  # so the case page shows the merge choices
         DuplicateCase.objects.get(),
         actor=gabriel,
         channel="phone",
@@ -138,7 +137,7 @@ def support_world(make_user, clock):
         text="Expliquei que há duas fichas",
         bitrix_link=BITRIX,
     )
-    onboarding_services.choose_kept(case, actor=gabriel, kept=ficha, answer="Manter a antiga")
+    choose_kept(case, actor=gabriel, kept=ficha, answer="Manter a antiga")
     clock.freeze(at(2027, 4, 16, 15, 0))  # Friday: an unresolved attendance to review
     log_movimentacao(
         ficha,
@@ -198,14 +197,14 @@ def support_world(make_user, clock):
     )
     RomaneioItem.objects.create(romaneio=romaneio, product="Piso vinílico", quantity=42, unit="m2")
     routine.mark_done(carla, RoutineItem.EMAIL)
-    slot = onboarding_services.publish_slot(
+    slot = publish_slot(
         actor=carla,
         date=add_business_days(clock.today(), 1),
         shift="manha",
         attendant=carla,
         capacity=3,
     )
-    onboarding_services.book_training(
+    book_training(
         slot,
         ficha,
         actor=carla,

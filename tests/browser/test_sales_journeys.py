@@ -9,9 +9,10 @@ from playwright.sync_api import expect
 
 from tests.browser.conftest import screenshot
 from tests.sales_fixtures import BITRIX, contact, make_ficha
+from workflows.agendamentos import open_agendamento
 from workflows.models import Agendamento, Orcamento, Sale, Triage
 from workflows.roles import AGENT, MANAGER, SELLER, SUPPORT
-from workflows.services import open_agendamento, sell
+from workflows.selling import sell
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 

@@ -1,27 +1,37 @@
-from statemachine import State
+from statemachine.states import States
 
-from workflows.engine import TransitionRefused, Workflow
+from workflows.engine import INPUT, Action, Workflow, guard
 from workflows.roles import AGENT, MANAGER
+
+from .models import Errand
 
 
 class ErrandFlow(Workflow):
-    open = State("Aberta", initial=True, value="open")
-    started = State("Iniciada", value="started")
-    done = State("Concluída", final=True, value="done")
-    expired = State("Expirada", final=True, value="expired")
+    choices = Errand.State
+    s = States.from_enum(
+        choices,
+        initial=choices.OPEN,
+        final=[choices.DONE, choices.EXPIRED],
+        use_enum_instance=False,
+    )
 
-    start = open.to(started, validators="check_size", cond="ready")
-    finish = started.to(done)
-    expire = open.to(expired) | started.to(expired)
+    start = s.OPEN.to(s.STARTED)
+    finish = s.STARTED.to(s.DONE)
+    expire = s.OPEN.to(s.EXPIRED) | s.STARTED.to(s.EXPIRED)
 
-    event_roles = {"start": {AGENT}, "finish": {MANAGER}}
-    event_rules = {"start": ("S2",), "finish": ("M1",), "expire": ("S2",)}
-    reason_required = frozenset({"finish"})
-    event_labels = {"start": "iniciar", "finish": "concluir", "expire": "expirar"}
+    actions = {
+        "start": Action("Iniciar", frozenset({AGENT}), ("S2",), guards=("is_ready", "size_ok")),
+        "finish": Action("Concluir", frozenset({MANAGER}), ("M1",), reason=True),
+        "expire": Action("Expirar", rules=("S2",)),
+    }
 
-    def check_size(self, size=0):
-        if size > 4:
-            raise TransitionRefused("Tamanho acima do permitido.", "S2")
+    @guard("A tarefa não está pronta.", "S2")
+    def is_ready(self):
+        return self.model.ready
+
+    @guard("Tamanho acima do permitido.", "S2", kind=INPUT)
+    def size_ok(self, size=0):
+        return size <= 4
 
     def on_start(self, size=0):
         self.model.size = size

@@ -4,19 +4,9 @@ register = template.Library()
 
 
 @register.filter
-def person(user, default="—"):
-    """A user's full name, else username; `default` for nobody."""
-    if user is None or user == "":
-        return default
-    if isinstance(user, str):
-        return user
-    return user.get_full_name() or user.username
-
-
-@register.filter
 def capped(n):
-    """A count from services.capped_counts: "999+" past the cap."""
-    from tickets.services import capped_label
+    """A count from selectors.capped_counts: "999+" past the cap."""
+    from tickets.selectors import capped_label
 
     return capped_label(n)
 

@@ -2,8 +2,8 @@
 
 from django.core.management.base import BaseCommand
 
+from onboarding.duplicates import scan_duplicates
 from onboarding.keys import KEY_LABELS
-from onboarding.services import scan_duplicates
 
 
 class Command(BaseCommand):

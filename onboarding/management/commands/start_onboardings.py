@@ -1,10 +1,10 @@
-"""G7: start the onboarding of fichas imported in bulk (bulk inserts fire no signals)."""
+"""G7: start the onboarding of fichas imported in bulk (written around `register_ficha`)."""
 
 import datetime as dt
 
 from django.core.management.base import BaseCommand, CommandError
 
-from onboarding.services import start_missing_onboardings
+from onboarding.checklist import start_missing_onboardings
 
 
 class Command(BaseCommand):

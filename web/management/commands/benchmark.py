@@ -17,7 +17,7 @@ from django.db import connection, transaction
 from django.test import Client, RequestFactory
 
 from web.runtime import settle_gc
-from workflows import clock, services, timers
+from workflows import clock, ownership, timers, triage
 from workflows.models import Agendamento, Ficha, Product
 from workflows.validators import format_document
 
@@ -101,7 +101,7 @@ class Command(BaseCommand):
         def triage_start():
             try:
                 with transaction.atomic():
-                    services.start_triage(
+                    triage.start_triage(
                         pick(),
                         agent=agent,
                         product=product,
@@ -119,7 +119,7 @@ class Command(BaseCommand):
             ("página da ficha", lambda: seller.get(f"/fichas/{pick().pk}/")),
             ("início do atendente", lambda: seller.get("/")),
             ("painel do gestor", lambda: boss.get("/gestor/")),
-            ("may_sell (decisão)", lambda: services.may_sell(pick(), product, agent)),
+            ("may_sell (decisão)", lambda: ownership.may_sell(pick(), product, agent)),
             ("início do atendimento (S8)", triage_start),
             ("fila de SLA", lambda: boss.get("/suporte/fila/")),
             ("rotina do suporte", lambda: support.get("/suporte/rotina/")),

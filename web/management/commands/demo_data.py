@@ -3,17 +3,19 @@
 import datetime as dt
 from decimal import Decimal
 
+from django.conf import settings
 from django.contrib.auth.models import Group, User
 from django.core.management.base import BaseCommand
 from django.db import transaction
 
 from onboarding.demo import seed_demo as seed_onboarding
+from onboarding.registration import ficha_onboard
 from tickets.demo import seed as seed_support
 from tickets.models import Ticket
-from workflows import clock, services
+from workflows import agendamentos, availability, clock, movimentacoes, orcamento, selling
+from workflows.businessdays import seed_company_calendar
 from workflows.engine import transition
 from workflows.models import AgendamentoKind, Boleto, Ficha, Movimentacao, Product
-from workflows.services import seed_company_calendar
 from workflows.validators import cnpj_with_check_digits, cpf_with_check_digits
 
 DEMO_PASSWORD = "balcao123"
@@ -167,10 +169,12 @@ class Command(BaseCommand):
             )
         fichas = []
         for name, base, email, phone, oab, held in CLIENTS:
-            ficha, _ = Ficha.objects.get_or_create(
+            ficha, created = Ficha.objects.get_or_create(
                 document=document_for(base),
                 defaults={"name": name, "email": email, "phone": phone, "oab": oab},
             )
+            if created:
+                ficha_onboard(ficha)  # G7: its onboarding checklist and duplicate check
             ficha.products.add(*(products[c] for c in held))
             fichas.append(ficha)
         for index, suffix, amount, due_in, paid in BOLETOS:
@@ -201,11 +205,11 @@ class Command(BaseCommand):
         services so the demo obeys the same rules as the users."""
         users = {u.username: u for u in User.objects.filter(username__in=[u[0] for u in USERS])}
         ana, bruno, carla, gabriel = (users[n] for n in ("ana", "bruno", "carla", "gabriel"))
-        bitrix = f"https://{services.settings.BITRIX_PORTAL_HOST}/crm/deal/details/"
+        bitrix = f"https://{settings.BITRIX_PORTAL_HOST}/crm/deal/details/"
         now = clock.now()
         rafael, juliana, fonseca, paulo, beatriz, cardoso, lucas = (fichas[i] for i in range(1, 8))
 
-        services.open_agendamento(
+        agendamentos.open_agendamento(
             rafael,
             owner=ana,
             kind=AgendamentoKind.SALE_WITH_CONTACT,
@@ -215,7 +219,7 @@ class Command(BaseCommand):
             bitrix_link=bitrix + "5120/",
             boleto_alert_given=True,  # G4: Rafael has a boleto to pay this month
         )
-        services.open_agendamento(
+        agendamentos.open_agendamento(
             juliana,
             owner=bruno,
             kind=AgendamentoKind.SALE_WITHOUT_CONTACT,
@@ -224,16 +228,16 @@ class Command(BaseCommand):
             outcome=Movimentacao.Outcome.NO_ANSWER,
             text="Tentativa de oferecer advogado adicional, cliente não atendeu",
         )
-        services.log_movimentacao(
+        movimentacoes.log_movimentacao(
             paulo,
             author=carla,
             channel=Movimentacao.Channel.CHAT,
             reason=Movimentacao.Reason.USAGE,
             outcome=Movimentacao.Outcome.RESOLVED,
             text="Dúvida sobre como cadastrar processos do TJSP: expliquei o passo a passo",
-            bitrix_link=f"https://{services.settings.BITRIX_PORTAL_HOST}/online/?IM_DIALOG=chat981",
+            bitrix_link=f"https://{settings.BITRIX_PORTAL_HOST}/online/?IM_DIALOG=chat981",
         )
-        services.log_movimentacao(
+        movimentacoes.log_movimentacao(
             beatriz,
             author=carla,
             channel=Movimentacao.Channel.PHONE,
@@ -242,14 +246,14 @@ class Command(BaseCommand):
             text="Tentativa de retorno sobre erro na intimação, cliente não atendeu",
         )
         with clock.frozen(now - dt.timedelta(days=5)):
-            services.inactivate_manually(
+            selling.inactivate_manually(
                 cardoso, actor=ana, reason="Escritório pediu pausa: sem movimento no trimestre"
             )
-            services.record_inactivation_answer(
+            selling.record_inactivation_answer(
                 cardoso, actor=ana, answer="Não temos interesse neste momento, obrigado."
             )
         transition(fonseca, "inactivate_automatically", actor=None, reason="inadimplência")
-        services.sell(
+        selling.sell(
             lucas,
             products["pesquisa"],
             bruno,
@@ -257,19 +261,19 @@ class Command(BaseCommand):
             data_confirmed=True,
             commission_flag="Cliente chegou pelo 1º passo: agendamento de Ana, venda de Bruno",
         )
-        services.set_availability(gabriel, "available")
+        availability.set_availability(gabriel, "available")
         mariana = fichas[0]
-        quote = services.create_orcamento(
+        quote = orcamento.create_orcamento(
             mariana,
             author=ana,
             demand="Escritório com 4 advogados atuando em SP e MG quer monitorar publicações "
             "e acompanhar os processos dos dois estados.",
         )
-        services.set_item(quote, actor=ana, product=products["intimacao"], quantity=1)
-        services.set_item(quote, actor=ana, product=products["advogado"], quantity=3)
-        services.set_item(
+        orcamento.set_item(quote, actor=ana, product=products["intimacao"], quantity=1)
+        orcamento.set_item(quote, actor=ana, product=products["advogado"], quantity=3)
+        orcamento.set_item(
             quote, actor=ana, product=products["estado"], quantity=1, discount=Decimal("9.90")
         )
         for step in ("define_products", "set_prices"):
-            quote = services.step_orcamento(quote, step, actor=ana)
-        services.send_orcamento(quote, actor=ana, bitrix_link=bitrix + "5133/")
+            quote = orcamento.step_orcamento(quote, step, actor=ana)
+        orcamento.send_orcamento(quote, actor=ana, bitrix_link=bitrix + "5133/")

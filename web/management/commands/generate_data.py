@@ -17,6 +17,7 @@ from django.core.management.base import BaseCommand
 from django.db import connection, transaction
 
 from workflows import clock
+from workflows.agendamentos import EXPIRY_HANDLER, SUMMARIES, expires_at
 from workflows.businessdays import add_business_days
 from workflows.models import (
     Agendamento,
@@ -27,7 +28,6 @@ from workflows.models import (
     Product,
     Timer,
 )
-from workflows.services import EXPIRY_HANDLER, SUMMARIES, expires_at
 from workflows.validators import cpf_with_check_digits
 
 FIRST = [

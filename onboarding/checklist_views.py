@@ -1,0 +1,139 @@
+"""G7 pages: the onboarding checklists in progress and one onboarding's steps."""
+
+from django.contrib.auth.decorators import login_required
+from django.http import Http404
+from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
+from django.views.decorators.http import require_POST
+
+from workflows.engine import TransitionRefused
+from workflows.models import Ficha
+from workflows.roles import ATTENDANTS
+
+from .checklist import (
+    answer_upsell,
+    complete_onboarding,
+    latest_answers,
+    log_onboarding_call,
+    mark_step_done,
+    onboarding_queue,
+    reopen_step,
+    skip_step,
+)
+from .forms import CallForm, StepNoteForm, UpsellForm
+from .models import Onboarding, OnboardingStep, TrainingBooking, UpsellAnswer
+from .page_helpers import done, history_url, require
+
+
+@login_required
+def onboarding_list(request):
+    require(request.user, *ATTENDANTS, message="Seu perfil não atende clientes.")
+    return render(request, "onboarding/onboarding_list.html", {"onboardings": onboarding_queue()})
+
+
+@login_required
+def ficha_onboarding(request, pk):
+    """The ficha's onboarding (the latest, when a merge brought more than one)."""
+    require(request.user, *ATTENDANTS, message="Seu perfil não atende clientes.")
+    ficha = get_object_or_404(Ficha, pk=pk)
+    onboarding = ficha.onboardings.order_by("-started_at", "-pk").first()
+    if onboarding is None:
+        raise Http404("Esta ficha não tem onboarding.")
+    return redirect("onboarding:onboarding", onboarding.pk)
+
+
+def _onboarding_page(request, onboarding, *, refusal=None, forms=None, status=200):
+    forms = forms or {}
+    steps = list(onboarding.steps.select_related("by"))
+    ag = onboarding.call_agendamento
+    context = {
+        "onboarding": onboarding,
+        "ficha": onboarding.ficha,
+        "steps": steps,
+        "pending": [s for s in steps if s.state == "pending"],
+        "attempts": ag.movimentacoes.select_related("author").order_by("at", "pk") if ag else [],
+        "answers": onboarding.answers.select_related("by", "follow_up", "orcamento"),
+        "upsell_rows": [
+            (label, latest_answers(onboarding).get(code))
+            for code, label in UpsellAnswer.Question.choices
+        ],
+        "refusal": refusal,
+        "refused_form": forms.get("kind"),
+        "call_form": forms.get("call") or CallForm(),
+        "upsell_form": forms.get("upsell") or UpsellForm(),
+        "posted": request.POST if refusal or forms else {},
+        "history_url": history_url(onboarding),
+        "bookings": _bookings_of(onboarding.ficha),
+    }
+    return render(request, "onboarding/onboarding.html", context, status=status)
+
+
+def _bookings_of(ficha):
+    return ficha.training_bookings.filter(state=TrainingBooking.State.BOOKED).select_related(
+        "slot__attendant"
+    )
+
+
+@login_required
+def onboarding_detail(request, pk):
+    require(request.user, *ATTENDANTS, message="Seu perfil não atende clientes.")
+    onboarding = get_object_or_404(Onboarding.objects.select_related("ficha"), pk=pk)
+    return _onboarding_page(request, onboarding)
+
+
+ONBOARDING_ACTIONS = {
+    "feito": "Etapa marcada como feita.",
+    "dispensar": "Etapa dispensada.",
+    "reabrir": "Etapa reaberta.",
+    "ligacao": "Ligação registrada.",
+    "upsell": "Resposta registrada.",
+    "concluir": "Onboarding concluído (G7).",
+}
+
+
+@login_required
+@require_POST
+def onboarding_action(request, pk, action):
+    if action not in ONBOARDING_ACTIONS:
+        raise Http404
+    require(request.user, *ATTENDANTS, message="Seu perfil não atende clientes.")
+    onboarding = get_object_or_404(Onboarding.objects.select_related("ficha"), pk=pk)
+    user = request.user
+    form, key = None, action
+    try:
+        if action in ("feito", "dispensar", "reabrir"):
+            form = StepNoteForm(request.POST)
+            if not form.is_valid():
+                raise TransitionRefused("Escolha a etapa.", "G7")
+            kind, note = form.cleaned_data["kind"], form.cleaned_data["note"]
+            key = kind
+            if kind not in OnboardingStep.Kind.values:
+                raise TransitionRefused("Escolha a etapa.", "G7")
+            if action == "feito":
+                mark_step_done(onboarding, kind, actor=user, note=note)
+            elif action == "dispensar":
+                skip_step(onboarding, kind, actor=user, reason=note)
+            else:
+                reopen_step(onboarding, kind, actor=user, reason=note)
+        elif action == "ligacao":
+            form = CallForm(request.POST)
+            key = "call"
+            if not form.is_valid():
+                return _onboarding_page(request, onboarding, forms={"call": form}, status=422)
+            log_onboarding_call(onboarding, actor=user, **form.cleaned_data)
+        elif action == "upsell":
+            form = UpsellForm(request.POST)
+            key = "upsell"
+            if not form.is_valid():
+                return _onboarding_page(request, onboarding, forms={"upsell": form}, status=422)
+            answer_upsell(onboarding, actor=user, **form.cleaned_data)
+        else:
+            complete_onboarding(onboarding, actor=user)
+    except TransitionRefused as refused:
+        forms = {"kind": key}
+        if key in ("call", "upsell"):
+            forms[key] = form
+        onboarding.refresh_from_db()
+        return _onboarding_page(request, onboarding, refusal=refused, forms=forms, status=422)
+    url = reverse("onboarding:onboarding", args=[onboarding.pk])
+    return done(request, url, ONBOARDING_ACTIONS[action])

@@ -1,0 +1,143 @@
+"""G7: the writes that create or change a ficha's identifying data, each saying what follows.
+
+A new registration starts its onboarding checklist and is compared with the whole base; an
+edit or a holder-confirmed change (S1) is compared again only when it changed a compared
+field (CPF/CNPJ, e-mail, phone, OAB: `duplicates.COMPARED_FIELDS`). Nothing runs on a bare
+`Ficha.save()`: code that writes fichas another way calls `ficha_onboard` /
+`duplicates.ficha_keys_update` itself (the demo data does); for bulk imports and the Django
+admin's Ficha page, `start_onboardings` and `scan_duplicates` catch up.
+"""
+
+from django.core.exceptions import ValidationError
+from django.db import IntegrityError, transaction
+
+from workflows import clock
+from workflows.engine import TransitionRefused
+from workflows.models import DataChangeRequest, Ficha
+from workflows.roles import AGENT, CENTRAL, MANAGER, SELLER, SUPPORT, has_role
+from workflows.third_party import decide_data_change
+from workflows.validators import normalize_document
+
+from .checklist import start_onboarding
+from .duplicates import detect_duplicates, ficha_keys_update, live_cases_of
+from .keys import NORMALIZERS
+from .models import DuplicateCase
+
+EDITABLE_FIELDS = ("name", "document", "email", "phone", "oab")
+
+
+class RegistrationInvalid(TransitionRefused):
+    """Bad registration input: one pt-BR message per field."""
+
+    def __init__(self, errors: dict[str, str]):
+        super().__init__("Corrija os campos indicados.", "G7")
+        self.errors = errors
+
+
+def _clean_registration(data: dict) -> dict:
+    errors = {}
+    values = {f: (data.get(f) or "").strip() for f in EDITABLE_FIELDS}
+    if len(values["name"]) < 3:
+        errors["name"] = "Informe o nome do titular."
+    try:
+        values["document"] = normalize_document(values["document"])
+    except ValidationError as error:
+        errors["document"] = error.messages[0]
+    if values["email"]:
+        if not NORMALIZERS["email"](values["email"]):
+            errors["email"] = "E-mail inválido."
+        values["email"] = values["email"].lower()
+    if values["phone"] and not NORMALIZERS["phone"](values["phone"]):
+        errors["phone"] = "Telefone inválido: informe DDD e número, ex.: (11) 98765-1234."
+    if values["oab"] and not NORMALIZERS["oab"](values["oab"]):
+        errors["oab"] = "OAB inválida: informe UF e número, ex.: SP 123.456."
+    if errors:
+        raise RegistrationInvalid(errors)
+    return values
+
+
+def ficha_onboard(ficha: Ficha, *, registered_by=None) -> list[DuplicateCase]:
+    """G7: what every new ficha gets, once its row is written: the onboarding checklist
+    (idempotent) and a comparison with the whole base. Returns the live duplicate cases."""
+    start_onboarding(ficha, registered_by=registered_by)
+    return detect_duplicates(ficha, source=DuplicateCase.Source.REGISTRATION)
+
+
+def register_ficha(data: dict, *, actor):
+    """G7: a new registration. The ficha and its onboarding are created in one transaction;
+    then duplicate detection runs, and suspected duplicates go to the central team's queue,
+    not to the creating agent. Returns (ficha, open duplicate cases)."""
+    values = _clean_registration(data)
+    existing = Ficha.objects.filter(document=values["document"]).first()
+    if existing is not None:
+        raise RegistrationInvalid(
+            {
+                "document": f"Já existe a ficha “{existing.name}” com este CPF/CNPJ: "
+                "abra-a em vez de cadastrar de novo."
+            }
+        )
+    try:
+        with transaction.atomic():
+            ficha = Ficha.objects.create(**values, created_at=clock.now())
+            start_onboarding(ficha, registered_by=actor)
+    except IntegrityError:  # the same CPF/CNPJ registered at the same instant
+        raise RegistrationInvalid(
+            {"document": "Outra ficha acabou de ser cadastrada com este CPF/CNPJ."}
+        ) from None
+    detect_duplicates(ficha, source=DuplicateCase.Source.REGISTRATION)
+    return ficha, live_cases_of(ficha)
+
+
+# S1: holder CPF/CNPJ, holder name, administrator e-mail and OAB change only with the holder's
+# validation (`propose_sensitive_change`, then `data_change_decide`); the phone is edited
+# directly.
+DIRECT_EDIT_FIELDS = ("phone",)
+
+
+def edit_ficha(ficha: Ficha, data: dict, *, actor) -> tuple[Ficha, list]:
+    """Edit the ficha's phone under its row lock (a merged ficha is frozen); a new phone is
+    compared with the base again once saved (G7). Sensitive data is refused here: it goes
+    through S1."""
+    if not has_role(actor, AGENT, SELLER, SUPPORT, CENTRAL, MANAGER):
+        raise TransitionRefused("Seu perfil não edita fichas.", "G7")
+    sensitive = [
+        f
+        for f in EDITABLE_FIELDS
+        if f not in DIRECT_EDIT_FIELDS
+        and f in data
+        and (data[f] or "").strip() != getattr(ficha, f)
+    ]
+    if sensitive:
+        labels = ", ".join(str(Ficha._meta.get_field(f).verbose_name) for f in sensitive)
+        raise TransitionRefused(
+            f"{labels}: dado sensível, só muda com a validação do titular (pela ficha).", "S1"
+        )
+    phone = (data.get("phone") or "").strip()
+    if phone and not NORMALIZERS["phone"](phone):
+        raise RegistrationInvalid(
+            {"phone": "Telefone inválido: informe DDD e número, ex.: (11) 98765-1234."}
+        )
+    with transaction.atomic():
+        row = Ficha.objects.select_for_update().get(pk=ficha.pk)
+        if row.status == Ficha.Status.MERGED:
+            raise TransitionRefused(
+                "Esta ficha foi unificada em outra: edite a ficha mantida.", "G7"
+            )
+        changed = {"phone"} if row.phone != phone else set()
+        if changed:
+            row.phone = phone
+            row.save(update_fields=sorted(changed))
+    ficha.refresh_from_db()
+    ficha_keys_update(ficha, changed=changed)
+    return ficha, live_cases_of(ficha)
+
+
+def data_change_decide(change: DataChangeRequest, *, confirm: bool) -> DataChangeRequest:
+    """S1 + G7: the holder's answer to a third party's change (the sales domain's
+    `decide_data_change`). A confirmed change of a compared field (CPF/CNPJ, e-mail, OAB) is
+    compared with the base once applied; a confirmed new name refreshes the name search."""
+    change = decide_data_change(change, confirm=confirm)
+    if change.state == DataChangeRequest.State.CONFIRMED:
+        ficha = Ficha.objects.get(pk=change.ficha_id)
+        ficha_keys_update(ficha, changed={change.field})
+    return change

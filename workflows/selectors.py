@@ -1,0 +1,160 @@
+"""Reads of the sales domain: what the ficha page, the agent's home and the manager's console
+show. Each function returns a queryset (or its rows) over an index of the model it reads;
+lists are bounded and read only the names of related rows (`with_names`)."""
+
+import datetime as dt
+
+from django.contrib.auth import get_user_model
+from django.db.models import CharField, Value
+
+from .models import (
+    Agendamento,
+    AgendamentoKind,
+    AuditEntry,
+    Boleto,
+    Ficha,
+    Movimentacao,
+    Override,
+    Product,
+    Sale,
+    Triage,
+    with_names,
+)
+from .roles import ATTENDANTS
+
+# --- The ficha page ---------------------------------------------------------------------------
+
+
+def ficha_for_page(pk) -> Ficha | None:
+    """The ficha with who inactivated it (the page says so), or None."""
+    return Ficha.objects.select_related("inactivated_by").filter(pk=pk).first()
+
+
+def ficha_boletos(ficha: Ficha):
+    return Boleto.objects.filter(ficha=ficha).order_by("due_date", "pk")
+
+
+def active_products():
+    return Product.objects.filter(active=True)
+
+
+def ficha_movimentacoes(ficha: Ficha, *, limit: int):
+    """The ficha's latest movimentações, newest first (index ficha, -at)."""
+    rows = with_names(Movimentacao.objects.filter(ficha=ficha), "author", "product")
+    return rows.order_by("-at", "-pk")[:limit]
+
+
+def live_agendamentos(ficha: Ficha) -> list[Agendamento]:
+    """The ficha's live agendamentos, with what the ficha page and the S9 check read (the
+    owner's availability, the product)."""
+    live = list(
+        Agendamento.objects.filter(ficha=ficha, state__in=Agendamento.LIVE).select_related(
+            "owner__agent_profile", "product"
+        )
+    )
+    for ag in live:
+        ag.ficha = ficha  # as the ficha's related manager would
+    return live
+
+
+def sections_present(sections, obj) -> set[str]:
+    """The names of the `sections` that have rows for `obj`, in one query (a UNION of each
+    section's name over its rows), so a page with many usually-empty sections reads only the
+    ones it shows. `sections` is a tuple of (name, rows_of), rows_of(obj) a queryset."""
+    names = [
+        rows_of(obj).order_by().values_list(Value(name, output_field=CharField()), flat=True)
+        for name, rows_of in sections
+    ]
+    return set(names[0].union(*names[1:]))
+
+
+# --- The agent's home -------------------------------------------------------------------------
+
+
+def live_agendamentos_owned_by(user, *, limit: int):
+    """The agent's live agendamentos, earliest deadline first (index owner, state)."""
+    live = Agendamento.objects.filter(owner=user, state__in=Agendamento.LIVE)
+    return with_names(live, "ficha", "product", "owner").order_by("due_date", "pk")[:limit]
+
+
+def live_agendamentos_owned_by_count(user) -> int:
+    return Agendamento.objects.filter(owner=user, state__in=Agendamento.LIVE).count()
+
+
+def expired_agendamentos_owned_by(user, since: dt.date):
+    expired = Agendamento.objects.filter(
+        owner=user, state=Agendamento.State.EXPIRED, due_date__gte=since
+    )
+    return with_names(expired, "ficha", "product")
+
+
+def offered_to(user):
+    """S8: clients offered to `user` as the agendamento's owner."""
+    offered = Triage.objects.filter(state=Triage.State.OFFERED_TO_OWNER, offered_to=user)
+    return with_names(offered, "ficha", "product", "started_by")
+
+
+def waiting_for_seller():
+    """S8: clients offered to the whole team or passed to the comercial, the longest wait
+    first (the sellers' home and the manager's console)."""
+    return with_names(
+        Triage.objects.filter(state__in=[Triage.State.OFFERED_TO_TEAM, Triage.State.TO_COMERCIAL]),
+        "ficha",
+        "product",
+        "started_by",
+    ).order_by("started_at", "pk")
+
+
+def recent_audit(*, limit: int = 10):
+    return AuditEntry.objects.select_related("actor", "content_type").order_by("-at", "-pk")[:limit]
+
+
+# --- The manager's console --------------------------------------------------------------------
+
+
+def commissions_to_settle():
+    return with_names(Sale.objects.filter(state=Sale.State.TO_SETTLE), "ficha", "product", "seller")
+
+
+def expired_since(day: dt.date):
+    """Agendamentos that expired since `day`, latest first (index state, due_date, id)."""
+    return with_names(
+        Agendamento.objects.filter(state=Agendamento.State.EXPIRED, due_date__gte=day),
+        "ficha",
+        "product",
+        "owner",
+    ).order_by("-due_date", "-pk")
+
+
+def recent_overrides():
+    return (
+        with_names(Override.objects.all(), "manager")
+        .select_related("content_type")
+        .order_by("-at", "-pk")
+    )
+
+
+def awaiting_validation(*, limit: int):
+    """S2: live agendamentos set too far out, for the manager to validate (the partial index
+    agendamento_to_validate); the caller leaves out the ones that already reserve a sale."""
+    return with_names(
+        Agendamento.objects.filter(
+            state__in=Agendamento.LIVE,
+            kind=AgendamentoKind.SALE_WITH_CONTACT,
+            awaiting_validation=True,
+        ),
+        "ficha",
+        "product",
+        "owner",
+    )[:limit]
+
+
+def attendants():
+    """The attendants, each with their S9 profile."""
+    return (
+        get_user_model()
+        .objects.filter(groups__name__in=ATTENDANTS)
+        .distinct()
+        .select_related("agent_profile")
+        .order_by("first_name", "username")
+    )

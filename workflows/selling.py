@@ -1,0 +1,229 @@
+"""Sales (S1, S4, S7, S9, G4), their commission, and manual inactivation (S5)."""
+
+from decimal import Decimal
+
+from django.core.mail import send_mail
+from django.db import transaction
+from django.utils import timezone
+
+from . import clock
+from .agendamentos import conclude_agendamento
+from .engine import (
+    Decision,
+    TransitionRefused,
+    refuse_all,
+    transition,
+)
+from .formatting import person_name
+from .models import (
+    Agendamento,
+    Boleto,
+    Ficha,
+    Movimentacao,
+    Product,
+    Sale,
+    Triage,
+)
+from .overrides import record_override
+from .ownership import handoff_allows, may_sell
+from .validators import (
+    is_placeholder,
+)
+
+
+def sell(
+    ficha: Ficha,
+    product: Product,
+    seller,
+    *,
+    quantity: int = 1,
+    discount: Decimal = Decimal("0"),
+    from_campaign: bool = False,
+    boleto_charge_noted: bool = False,
+    channel: str = Movimentacao.Channel.PHONE,
+    contractor_name: str = "",
+    contractor_email: str = "",
+    data_confirmed: bool = False,
+    request_token: str | None = None,
+    commission_flag: str = "",
+    handoff: Triage | None = None,
+) -> Sale:
+    """Record a sale the oracle allows, with its commission and the rules that applied.
+
+    Locks the ficha, so two agents cannot both win the same client at the same instant;
+    `request_token` makes a double-clicked form record one sale.
+    """
+    discount = Decimal(discount or 0)
+    problems = []
+    if quantity < 1:
+        problems.append(TransitionRefused("A quantidade mínima é 1.", "S1", field="quantity"))
+    if discount < 0:
+        problems.append(
+            TransitionRefused("O desconto não pode ser negativo.", "S7", field="discount")
+        )
+    if not data_confirmed:
+        problems.append(
+            TransitionRefused(
+                "Confirme os dados do cliente antes de contratar (S1: qualquer pessoa pode "
+                "contratar desde que confirme os dados corretamente).",
+                "S1",
+                field="data_confirmed",
+            )
+        )
+    if contractor_name and is_placeholder(contractor_name):
+        problems.append(
+            TransitionRefused(
+                "Informe o nome de quem está contratando.", "S1", field="contractor_name"
+            )
+        )
+    with transaction.atomic():
+        if request_token and Sale.objects.filter(request_token=request_token).exists():
+            return Sale.objects.get(request_token=request_token)
+        ficha = Ficha.objects.select_for_update().get(pk=ficha.pk)
+        decision = may_sell(ficha, product, seller)
+        if handoff is not None and handoff_allows(handoff, product, seller):
+            owner = handoff.reserved_by.owner if handoff.reserved_by else None
+            if owner is not None and owner != seller:
+                commission_flag = commission_flag or (
+                    f"Venda pelo 1º passo: agendamento de {person_name(owner)}, venda de "
+                    f"{person_name(seller)}. Comissão a definir pelo gestor (S8)."
+                )
+            if not decision:
+                decision = Decision.allow("Cliente repassado pelo 1º passo.", "S8")
+        if not decision:
+            problems.insert(0, TransitionRefused.from_decision(decision))
+        waived_ids = decision.details.get("debt_waived", [])
+        if waived_ids and discount > 0 and not from_campaign:
+            problems.append(
+                TransitionRefused(
+                    "Recontratação com dívida abonada não pode ter desconto, exceto vinda de "
+                    "campanha (disparo).",
+                    "S7",
+                    field="discount",
+                )
+            )
+        open_boletos = ficha.open_boletos().exclude(pk__in=waived_ids)
+        if open_boletos.exists() and not boleto_charge_noted:
+            problems.append(
+                TransitionRefused(
+                    "O cliente tem boletos em aberto: a venda pode seguir, mas registre que "
+                    "você o cobrou educadamente.",
+                    "G4",
+                    field="boleto_charge_noted",
+                )
+            )
+        gross = product.unit_price * quantity
+        if discount > gross:
+            problems.append(
+                TransitionRefused(
+                    "O desconto não pode passar do valor da venda.", "S7", field="discount"
+                )
+            )
+        refuse_all(problems)
+        commission_to = decision.details.get("commission_to")
+        commission_to = seller if commission_to in (None, "closer") else commission_to
+        commission_rule = decision.details.get("commission_rule", "S4")
+        now = clock.now()
+        sale = Sale.objects.create(
+            ficha=ficha,
+            product=product,
+            seller=seller,
+            at=now,
+            quantity=quantity,
+            unit_price=product.unit_price,
+            discount=discount,
+            total=gross - discount,
+            from_campaign=from_campaign,
+            debt_waived=bool(waived_ids),
+            boleto_charge_noted=boleto_charge_noted,
+            commission_to=commission_to,
+            commission_rule=commission_rule,
+            commission_reason=(commission_flag or decision.reason)[:200],
+            contractor_name=contractor_name.strip(),
+            contractor_email=contractor_email.strip(),
+            data_confirmed=True,
+            request_token=request_token or None,
+        )
+        if waived_ids:
+            Boleto.objects.filter(pk__in=waived_ids).update(waived_at=now)
+        if ficha.is_inactive:
+            transition(ficha, "recontract", actor=seller, reason=decision.reason)
+        ficha.products.add(product)
+        if commission_flag:
+            transition(sale, "flag", actor=seller, reason=commission_flag, rule_ids=("S8",))
+        else:
+            transition(
+                sale,
+                "assign",
+                actor=seller,
+                reason=sale.commission_reason,
+                rule_ids=(commission_rule,),
+            )
+        text = f"Venda de {product} (quantidade {quantity}, total R$ {sale.total:.2f})."
+        if open_boletos.exists():
+            text += " Cliente cobrado educadamente pelos boletos em aberto (G4)."
+        if contractor_name:
+            text += f" Contratado por terceiro: {contractor_name} (S1)."
+        Movimentacao.objects.create(
+            ficha=ficha,
+            author=seller,
+            at=now,
+            channel=channel,
+            reason=Movimentacao.Reason.SALE,
+            outcome=Movimentacao.Outcome.RESOLVED,
+            text=text,
+            product=product,
+            boleto_alert_given=open_boletos.exists(),
+        )
+        transaction.on_commit(lambda: send_contract_copy(sale))
+        for ag in ficha.agendamentos.filter(product=product, state__in=Agendamento.LIVE):
+            conclude_agendamento(
+                ag,
+                actor=seller,
+                text=f"Concluído pela venda de {product} (S4).",
+                channel=channel,
+                by_sale=sale,
+            )
+    return sale
+
+
+def settle_commission(sale: Sale, *, manager, commission_to, reason: str) -> Sale:
+    """M1: a manager settles a contested commission (S8 hand-offs, S9)."""
+    with transaction.atomic():
+        sale = transition(sale, "settle", actor=manager, reason=reason, commission_to=commission_to)
+        record_override(
+            sale, manager=manager, rule_id="M1", reason=reason, commission_to=commission_to.pk
+        )
+    return sale
+
+
+def inactivate_manually(ficha: Ficha, *, actor, reason: str) -> Ficha:
+    return transition(ficha, "inactivate_manually", actor=actor, reason=reason)
+
+
+def record_inactivation_answer(ficha: Ficha, *, actor, answer: str) -> Ficha:
+    """S5 reading: the 15-day hold applies only once the client's answer is recorded."""
+    return transition(
+        ficha, "record_inactivation_answer", actor=actor, reason=answer, answer=answer
+    )
+
+
+def send_contract_copy(sale: Sale) -> int:
+    """S1: a copy of what was contracted goes to the contractor and the administrator."""
+    recipients = sorted({e for e in (sale.contractor_email, sale.ficha.email) if e})
+    if not recipients:
+        return 0
+    lines = [
+        f"Cliente: {sale.ficha.name} ({sale.ficha.document_display})",
+        f"Produto: {sale.product} — quantidade {sale.quantity}",
+        f"Valor: R$ {sale.total:.2f}".replace(".", ","),
+        f"Atendente: {person_name(sale.seller)} em {timezone.localtime(sale.at):%d/%m/%Y %H:%M}",
+    ]
+    if sale.contractor_name:
+        lines.append(f"Contratado por: {sale.contractor_name}")
+    return send_mail(
+        f"Cópia da contratação: {sale.product}",
+        "Olá,\n\nSegue a cópia da contratação registrada:\n\n" + "\n".join(lines),
+        None,
+        recipients,
+    )
