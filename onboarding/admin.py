@@ -1,6 +1,12 @@
 from django.contrib import admin
+from django.db import transaction
+
+from workflows import admin as workflows_admin
+from workflows.models import Ficha
 
 from . import models
+from .duplicates import ficha_keys_update
+from .registration import ficha_onboard
 
 
 @admin.register(models.FichaKeys)
@@ -82,3 +88,21 @@ class TrainingBookingAdmin(admin.ModelAdmin):
     list_filter = ["state"]
     raw_id_fields = ["slot", "ficha", "movimentacao", "rebooked_as"]
     readonly_fields = ["state"]  # booked → cancelled/held only through the flow (G5)
+
+
+class FichaWithOnboardingAdmin(workflows_admin.FichaAdmin):
+    """The Ficha admin, with what the pages do after a write (G7): a new ficha starts its
+    onboarding and is compared with the base; an edit of a compared field is compared again.
+    It lives here, above workflows, because workflows does not know the onboarding."""
+
+    def save_model(self, request, obj, form, change):
+        super().save_model(request, obj, form, change)
+        if change:
+            changed = list(form.changed_data)
+            transaction.on_commit(lambda: ficha_keys_update(obj, changed=changed))
+        else:
+            transaction.on_commit(lambda: ficha_onboard(obj, registered_by=request.user))
+
+
+admin.site.unregister(Ficha)
+admin.site.register(Ficha, FichaWithOnboardingAdmin)

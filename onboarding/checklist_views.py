@@ -6,6 +6,7 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.views.decorators.http import require_POST
 
+from workflows.action_views import go, history_url, require_roles
 from workflows.engine import TransitionRefused
 from workflows.models import Ficha
 from workflows.roles import ATTENDANTS
@@ -22,19 +23,18 @@ from .checklist import (
 )
 from .forms import CallForm, StepNoteForm, UpsellForm
 from .models import Onboarding, OnboardingStep, TrainingBooking, UpsellAnswer
-from .page_helpers import done, history_url, require
 
 
 @login_required
 def onboarding_list(request):
-    require(request.user, *ATTENDANTS, message="Seu perfil não atende clientes.")
+    require_roles(request.user, ATTENDANTS, message="Seu perfil não atende clientes.")
     return render(request, "onboarding/onboarding_list.html", {"onboardings": onboarding_queue()})
 
 
 @login_required
 def ficha_onboarding(request, pk):
     """The ficha's onboarding (the latest, when a merge brought more than one)."""
-    require(request.user, *ATTENDANTS, message="Seu perfil não atende clientes.")
+    require_roles(request.user, ATTENDANTS, message="Seu perfil não atende clientes.")
     ficha = get_object_or_404(Ficha, pk=pk)
     onboarding = ficha.onboardings.order_by("-started_at", "-pk").first()
     if onboarding is None:
@@ -76,7 +76,7 @@ def _bookings_of(ficha):
 
 @login_required
 def onboarding_detail(request, pk):
-    require(request.user, *ATTENDANTS, message="Seu perfil não atende clientes.")
+    require_roles(request.user, ATTENDANTS, message="Seu perfil não atende clientes.")
     onboarding = get_object_or_404(Onboarding.objects.select_related("ficha"), pk=pk)
     return _onboarding_page(request, onboarding)
 
@@ -96,7 +96,7 @@ ONBOARDING_ACTIONS = {
 def onboarding_action(request, pk, action):
     if action not in ONBOARDING_ACTIONS:
         raise Http404
-    require(request.user, *ATTENDANTS, message="Seu perfil não atende clientes.")
+    require_roles(request.user, ATTENDANTS, message="Seu perfil não atende clientes.")
     onboarding = get_object_or_404(Onboarding.objects.select_related("ficha"), pk=pk)
     user = request.user
     form, key = None, action
@@ -136,4 +136,4 @@ def onboarding_action(request, pk, action):
         onboarding.refresh_from_db()
         return _onboarding_page(request, onboarding, refusal=refused, forms=forms, status=422)
     url = reverse("onboarding:onboarding", args=[onboarding.pk])
-    return done(request, url, ONBOARDING_ACTIONS[action])
+    return go(request, url, ONBOARDING_ACTIONS[action])

@@ -6,23 +6,22 @@ from django.shortcuts import get_object_or_404, render
 from django.urls import reverse
 from django.views.decorators.http import require_POST
 
+from workflows.action_views import go, history_url, require_roles
 from workflows.engine import TransitionRefused
 from workflows.models import Ficha
-from workflows.roles import CENTRAL, MANAGER
+from workflows.roles import CENTRAL_TEAM
 
 from .duplicates import central_queue, choose_kept, dismiss_case, inform_client
 from .forms import ChooseKeptForm, ContactForm, ReasonForm
 from .keys import KEY_LABELS
 from .merge import MERGE_FIELDS, conflicting_fields, merge_case
 from .models import DuplicateCase
-from .page_helpers import done, history_url, require
 
 
 def _require_central(user):
-    require(
+    require_roles(
         user,
-        CENTRAL,
-        MANAGER,
+        CENTRAL_TEAM,
         message="Só a central de cadastros (ou um gestor) trata cadastros duplicados (G7).",
     )
 
@@ -166,7 +165,7 @@ def _case_action(request, pk, form_key, form, perform, success):
         perform(case, form.cleaned_data)
     except TransitionRefused as refused:
         return _case_page(request, case, refusal=refused, forms={form_key: form}, status=422)
-    return done(request, reverse("onboarding:case", args=[case.pk]), success)
+    return go(request, reverse("onboarding:case", args=[case.pk]), success)
 
 
 @login_required
@@ -216,7 +215,7 @@ def case_merge(request, pk):
         merge_case(case, actor=request.user, choices=choices)
     except TransitionRefused as refused:
         return _case_page(request, case, refusal=refused, status=422)
-    return done(request, reverse("onboarding:case", args=[case.pk]), "Fichas unificadas (G7).")
+    return go(request, reverse("onboarding:case", args=[case.pk]), "Fichas unificadas (G7).")
 
 
 @login_required

@@ -5,12 +5,12 @@ from django.contrib.auth.decorators import login_required
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 
+from workflows.action_views import go, require_roles
 from workflows.engine import TransitionRefused
 from workflows.models import Ficha
 from workflows.roles import ATTENDANTS, CENTRAL, MANAGER, has_role
 
 from .forms import EditForm, RegistrationForm
-from .page_helpers import done, require
 from .registration import RegistrationInvalid, edit_ficha, register_ficha
 
 
@@ -39,7 +39,7 @@ def _flash_cases(request, cases):
 @login_required
 def register(request):
     """G7: a new registration; suspected duplicates go to the central team's queue."""
-    require(request.user, *ATTENDANTS, message="Seu perfil não cadastra clientes.")
+    require_roles(request.user, ATTENDANTS, message="Seu perfil não cadastra clientes.")
     form = RegistrationForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
         try:
@@ -47,14 +47,14 @@ def register(request):
         except RegistrationInvalid as invalid:
             return _registration_page(request, form, errors=invalid.errors, status=422)
         _flash_cases(request, cases)
-        return done(request, reverse("ficha_detail", args=[ficha.pk]), "Ficha cadastrada.")
+        return go(request, reverse("ficha_detail", args=[ficha.pk]), "Ficha cadastrada.")
     return _registration_page(request, form)
 
 
 @login_required
 def edit(request, pk):
     """Edit the holder's contact data; a new phone is compared with the base again (G7)."""
-    require(request.user, *ATTENDANTS, message="Seu perfil não edita fichas.")
+    require_roles(request.user, ATTENDANTS, message="Seu perfil não edita fichas.")
     ficha = get_object_or_404(Ficha, pk=pk)
     form = EditForm(request.POST or None, initial={"phone": ficha.phone})
     if request.method == "POST" and form.is_valid():
@@ -67,5 +67,5 @@ def edit(request, pk):
                 request, form, ficha=ficha, errors={"form": refused.message}, status=422
             )
         _flash_cases(request, cases)
-        return done(request, reverse("ficha_detail", args=[ficha.pk]), "Ficha atualizada.")
+        return go(request, reverse("ficha_detail", args=[ficha.pk]), "Ficha atualizada.")
     return _registration_page(request, form, ficha=ficha)

@@ -7,14 +7,21 @@ from django.urls import reverse
 from django.views.decorators.http import require_POST
 
 from workflows import clock
+from workflows.action_views import go, require_roles
 from workflows.engine import TransitionRefused
 from workflows.models import Ficha, Movimentacao
-from workflows.roles import ATTENDANTS, MANAGER, SUPPORT, SUPPORT_DEV, has_role
+from workflows.roles import (
+    MANAGER,
+    STAFF,
+    SUPPORT,
+    SUPPORT_DEV,
+    SUPPORT_STAFF,
+    has_role,
+)
 from workflows.validators import only_digits
 
 from .forms import BookingForm, CancelBookingForm, RebookForm, SlotForm
 from .models import TrainingBooking, TrainingSlot
-from .page_helpers import done, require
 from .training import (
     BOOKERS,
     book_training,
@@ -72,7 +79,7 @@ def _form_refusal(forms):
 
 
 def _require_training_user(user):
-    require(user, *ATTENDANTS, SUPPORT_DEV, message="Seu perfil não atende clientes.")
+    require_roles(user, STAFF, message="Seu perfil não atende clientes.")
 
 
 @login_required
@@ -82,13 +89,13 @@ def slots(request):
 
 
 def _slots_done(request, text):
-    return done(request, reverse("onboarding:slots"), text)
+    return go(request, reverse("onboarding:slots"), text)
 
 
 @login_required
 @require_POST
 def slot_publish(request):
-    require(request.user, SUPPORT, MANAGER, message="Só o suporte publica horários (G5).")
+    require_roles(request.user, SUPPORT_STAFF, message="Só o suporte publica horários (G5).")
     form = SlotForm(request.POST)
     if not form.is_valid():
         return _slots_page(request, forms={"publish": form}, status=422)
@@ -115,7 +122,7 @@ def _find_ficha(term: str) -> Ficha:
 @login_required
 @require_POST
 def slot_book(request, pk):
-    require(request.user, *BOOKERS, message="Seu perfil não agenda treinamentos.")
+    require_roles(request.user, BOOKERS, message="Seu perfil não agenda treinamentos.")
     slot = get_object_or_404(TrainingSlot, pk=pk)
     form = BookingForm(request.POST)
     failed = {"book": form, "slot_pk": slot.pk}

@@ -31,6 +31,7 @@ from workflows import (
 from workflows.action_views import (
     act,
     event_action,
+    history_url,
     posted,
     refused_response,
     require_roles,
@@ -79,7 +80,7 @@ def agendamento_rows(live, user):
                 "overdue": ag.due_date < today,
                 "reserves": agendamentos.reserves_sale(ag),
                 "actions": actions_for(ag, user).allowed,
-                "history_url": _history_url(ag),
+                "history_url": history_url(ag),
             }
         )
     return rows
@@ -141,18 +142,11 @@ def ficha_context(ficha, user):
         "agendamento_rows": agendamento_rows(live, user),
         "movimentacoes": selectors.ficha_movimentacoes(ficha, limit=50),
         "is_manager": has_role(user, MANAGER),
-        "history_url": _history_url(ficha),
+        "history_url": history_url(ficha),
         "answer_form": forms.AnswerForm(),
         "needs_answer": ficha.status == Ficha.Status.INACTIVE_MANUAL
         and not ficha.inactivation_answer,
     }
-
-
-def _history_url(obj):
-    from django.contrib.contenttypes.models import ContentType
-
-    ct = ContentType.objects.get_for_model(obj)
-    return reverse("history", args=[ct.pk, obj.pk])
 
 
 @login_required

@@ -8,8 +8,10 @@ success message and where to go next. HTMX gets the fragment, a normal POST the 
 """
 
 from django.contrib import messages
+from django.contrib.contenttypes.models import ContentType
 from django.core.exceptions import PermissionDenied
 from django.shortcuts import redirect, render
+from django.urls import reverse
 from django.utils.http import url_has_allowed_host_and_scheme
 from django_htmx.http import HttpResponseClientRedirect
 
@@ -20,10 +22,16 @@ FORM_FRAGMENT = "web/_form.html"
 FORM_PAGE = "web/form_page.html"
 
 
-def require_roles(user, roles) -> None:
+def require_roles(user, roles, message: str = "Seu perfil não permite esta ação.") -> None:
     """A page or action for these roles only: 403 (with the pt-BR reason) for anyone else."""
     if not has_role(user, *roles):
-        raise PermissionDenied("Seu perfil não permite esta ação.")
+        raise PermissionDenied(message)
+
+
+def history_url(obj) -> str:
+    """The record's history page (transitions and the manager's exceptions)."""
+    content_type = ContentType.objects.get_for_model(obj)
+    return reverse("history", args=[content_type.pk, obj.pk])
 
 
 def posted(request):
