@@ -7,7 +7,7 @@ from django.urls import reverse
 from django.views.decorators.http import require_POST
 
 from workflows.action_views import go, history_url, require_roles
-from workflows.engine import TransitionRefused
+from workflows.engine import TransitionRefused, actions_for
 from workflows.models import Ficha
 from workflows.roles import ATTENDANTS
 
@@ -45,9 +45,13 @@ def ficha_onboarding(request, pk):
 def _onboarding_page(request, onboarding, *, refusal=None, forms=None, status=200):
     forms = forms or {}
     steps = list(onboarding.steps.select_related("by"))
+    for step in steps:  # what the machine lets this user do on each step
+        step.onboarding = onboarding
+        step.actions = actions_for(step, request.user)
     ag = onboarding.call_agendamento
     context = {
         "onboarding": onboarding,
+        "actions": actions_for(onboarding, request.user),
         "ficha": onboarding.ficha,
         "steps": steps,
         "pending": [s for s in steps if s.state == "pending"],

@@ -7,7 +7,7 @@ from django.urls import reverse
 from django.views.decorators.http import require_POST
 
 from workflows.action_views import go, history_url, require_roles
-from workflows.engine import TransitionRefused
+from workflows.engine import TransitionRefused, actions_for
 from workflows.models import Ficha
 from workflows.roles import CENTRAL_TEAM
 
@@ -128,6 +128,7 @@ def _case_page(request, case, *, refusal=None, forms=None, status=200):
     initial = {"kept": str(case.kept_id)} if case.kept_id else None
     context = {
         "case": case,
+        "actions": actions_for(case, request.user),
         "rows": _side_by_side(case),
         "merge_fields": _merge_fields(case),
         "record": record,
@@ -164,7 +165,9 @@ def _case_action(request, pk, form_key, form, perform, success):
     try:
         perform(case, form.cleaned_data)
     except TransitionRefused as refused:
-        return _case_page(request, case, refusal=refused, forms={form_key: form}, status=422)
+        return _case_page(
+            request, case, refusal=refused, forms={form_key: form}, status=refused.status_code
+        )
     return go(request, reverse("onboarding:case", args=[case.pk]), success)
 
 

@@ -192,8 +192,14 @@ class TrainingBookingFlow(Workflow):
 
     actions = {
         "cancel": Action("Cancelar o treinamento", STAFF, ("G5",), reason=True),
-        "attend": Action("Marcar como realizado", SUPPORT_ALL, ("G5",)),
+        "attend": Action(
+            "Marcar como realizado", SUPPORT_ALL, ("G5",), guards=("training_day_reached",)
+        ),
     }
+
+    @guard("O treinamento ainda não aconteceu.", "G5")
+    def training_day_reached(self):
+        return self.model.slot.date <= clock.today()
 
     def on_cancel(self):
         self.model.cancelled_at = clock.now()

@@ -246,9 +246,8 @@ def send_training_reminder(booking: TrainingBooking) -> None:
 
 
 def mark_training_held(booking: TrainingBooking, *, actor) -> TrainingBooking:
-    """G5: support records that the training took place (on or after its day)."""
-    if booking.slot.date > clock.today():
-        raise TransitionRefused("O treinamento ainda não aconteceu.", "G5")
+    """G5: support records that the training took place (on or after its day: the machine's
+    `training_day_reached`)."""
     with transaction.atomic():
         booking = transition(booking, "attend", actor=actor, reason="treinamento realizado")
         timers.disarm(booking, "reminder")

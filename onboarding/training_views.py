@@ -8,13 +8,12 @@ from django.views.decorators.http import require_POST
 
 from workflows import clock
 from workflows.action_views import go, require_roles
-from workflows.engine import TransitionRefused
+from workflows.engine import TransitionRefused, actions_for
 from workflows.models import Ficha, Movimentacao
 from workflows.roles import (
     MANAGER,
     STAFF,
     SUPPORT,
-    SUPPORT_DEV,
     SUPPORT_STAFF,
     has_role,
 )
@@ -46,12 +45,14 @@ def _slots_page(request, *, refusal=None, forms=None, status=200):
     for slot in slots:
         slot.live = by_slot.get(slot.pk, [])
         slot.free = slot.capacity - slot.taken
+        for booking in slot.live:  # what the machine lets this user do on each booking
+            booking.slot = slot
+            booking.actions = actions_for(booking, user)
     ficha_hint = request.GET.get("ficha", "")
     context = {
         "slots": slots,
         "can_publish": has_role(user, SUPPORT, MANAGER),
         "can_book": has_role(user, *BOOKERS),
-        "can_attend": has_role(user, SUPPORT, SUPPORT_DEV, MANAGER),
         "today": clock.today(),
         "slot_form": forms.get("publish") or SlotForm(),
         "booking_form": forms.get("book") or BookingForm(initial={"ficha": ficha_hint}),

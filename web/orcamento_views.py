@@ -8,7 +8,7 @@ from django.views.decorators.http import require_http_methods, require_POST
 
 from workflows import orcamento as quotes  # the G8 services (`orcamento` names the record)
 from workflows.action_views import act, posted, require_roles
-from workflows.engine import actions_for
+from workflows.engine import actions_for, passes
 from workflows.models import Ficha, Orcamento
 from workflows.roles import ATTENDANTS
 
@@ -66,7 +66,8 @@ def detail(request, pk):
         "items": orcamento.items.select_related("product"),
         "steps": [(label, i < reached, i == reached) for i, (_, label) in enumerate(STEPS)],
         "step_buttons": [(e, label) for e, label in STEP_BUTTONS.items() if actions.may(e)],
-        "editable": orcamento.state in Orcamento.EDITABLE and actions.may_any(),
+        "editable": orcamento.state in Orcamento.EDITABLE
+        and passes(orcamento, "is_author", actor=request.user),
         "can_send": actions.may("send_quote"),
         "can_decide": actions.may("accept") or actions.may("reject"),
         "item_form": forms.OrcamentoItemForm(),

@@ -144,8 +144,8 @@ def ficha_context(ficha, user):
         "is_manager": has_role(user, MANAGER),
         "history_url": history_url(ficha),
         "answer_form": forms.AnswerForm(),
-        "needs_answer": ficha.status == Ficha.Status.INACTIVE_MANUAL
-        and not ficha.inactivation_answer,
+        "actions": actions_for(ficha, user),
+        "needs_answer": not ficha.inactivation_answer,
     }
 
 
@@ -174,15 +174,22 @@ def ficha_agendamentos(request, pk):
     return render(request, "web/_agendamentos.html", {"ficha": ficha, "agendamento_rows": rows})
 
 
-def _ficha_action(request, pk, form_class, perform, *, success, title, submit, form_id):
+def _ficha_action(request, pk, form_class, perform, *, success, title, submit, form_id, event=None):
+    """A form on the ficha; `event` names the ficha's flow event it fires, refused up front
+    (403/422) when the machine would refuse it."""
     require_roles(request.user, ATTENDANTS)
     ficha = get_object_or_404(Ficha, pk=pk)
+    back = reverse("ficha_detail", args=[ficha.pk])
+    if event is not None:
+        refusal = event_action(ficha, event, request.user)
+        if refusal is not None:
+            return refused_response(request, refusal, title=title, back_url=back)
     return act(
         request,
         form_class(posted(request)),
         perform=lambda data: perform(ficha, data),
         success=success,
-        redirect_to=reverse("ficha_detail", args=[ficha.pk]),
+        redirect_to=back,
         title=title,
         submit=submit,
         form_id=form_id,
@@ -265,6 +272,7 @@ def inactivate(request, pk):
         title="Inativar manualmente",
         submit="Inativar",
         form_id="form-inativar",
+        event="inactivate_manually",
     )
 
 
@@ -280,6 +288,7 @@ def inactivation_answer(request, pk):
         title="Resposta à inativação",
         submit="Registrar resposta",
         form_id="form-resposta",
+        event="record_inactivation_answer",
     )
 
 

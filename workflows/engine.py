@@ -273,9 +273,6 @@ class Actions(dict):
         state = self.get(event)
         return state is not None and state.allowed
 
-    def may_any(self) -> bool:
-        return any(a.allowed for a in self.values())
-
 
 def actions_for(obj: WorkflowModel, user, **data) -> Actions:
     """Per event a user may ever fire from the record's state (their roles allow it): label,
@@ -299,6 +296,12 @@ def require(obj: WorkflowModel, event: str, *, actor, skip=()) -> None:
     decision = obj.machine.explain(event, actor=actor, listing=True, skip=skip)
     if not decision:
         raise TransitionRefused.from_decision(decision)
+
+
+def passes(obj: WorkflowModel, guard_name: str, **kwargs) -> bool:
+    """Does one guard of the record's machine pass (for a page asking about a write that is
+    not an event, e.g. whether an orçamento's items are editable by this user)?"""
+    return bool(_call(getattr(obj.machine, guard_name), kwargs))
 
 
 def require_guard(obj: WorkflowModel, guard_name: str, **kwargs) -> None:

@@ -112,7 +112,7 @@ def test_journey_agent_triage_through_the_three_passos(session, team, products, 
     form.get_by_label("O que foi feito").fill("...")
     form.get_by_label("Link do Bitrix (conversa, tarefa, negócio ou card)").fill(BITRIX)
     form.get_by_role("button", name="Registrar").click()
-    expect(page.locator("#form-movimentacao .flash-error")).to_contain_text("reticências")
+    expect(page.locator("#form-movimentacao .field-error")).to_contain_text("reticências")
     expect(page.locator("#form-movimentacao .rule", has_text="G1")).to_be_visible()
     expect(
         page.locator("#form-movimentacao").get_by_label(
