@@ -217,3 +217,19 @@ def test_M1_S5_a_managers_exception_releases_the_hold_and_the_decision_says_so(
     assert "Ana de licença, cliente com pressa" in released.reason
     page = as_user(bruno).get(reverse("ficha_detail", args=[ficha.pk])).content.decode()
     assert "passe para Ana" not in page and "exceção do gestor Gabi" in page
+
+
+def test_a_posted_next_goes_only_to_a_page_of_this_site(ficha, people, clock):
+    """After a write, `next` is followed only when it is a URL of this site: an outside
+    address or a `javascript:` one goes to the form's own page (and never a 500)."""
+    url = reverse("add_movimentacao", args=[ficha.pk])
+    typed = {"channel": "phone", "reason": "sale", "outcome": "no_answer", "text": "Não atendeu"}
+    back = reverse("ficha_detail", args=[ficha.pk])
+    for target, expected in [
+        ("https://evil.example/x", back),
+        ("//evil.example/x", back),
+        ("javascript:alert(1)", back),
+        (reverse("home"), reverse("home")),
+    ]:
+        response = as_user(people["ana"]).post(url, {**typed, "next": target})
+        assert (response.status_code, response["Location"]) == (302, expected), target

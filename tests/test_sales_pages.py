@@ -337,13 +337,13 @@ def expire_agendamentos(n, owner, product, clock):
 
 
 def test_console_lists_say_when_they_were_cut(ana, gestor, products, clock, monkeypatch):
-    from web import sales_views
+    from web import console_views
 
     expire_agendamentos(3, ana, products["intimacao"], clock)
     client = as_user(gestor)
     page = client.get(reverse("manager_console")).content.decode()
     assert "Cliente 2" in page and "Ver todos" not in page
-    monkeypatch.setattr(sales_views, "CONSOLE_LIMIT", 2)
+    monkeypatch.setattr(console_views, "CONSOLE_LIMIT", 2)
     page = client.get(reverse("manager_console")).content.decode()
     assert "Cliente 0" in page and "Cliente 1" in page and "Cliente 2" not in page  # latest first
     all_url = reverse("console_list", args=["expirados"])
@@ -351,9 +351,9 @@ def test_console_lists_say_when_they_were_cut(ana, gestor, products, clock, monk
 
 
 def test_M1_console_ver_todos_pages_through_a_whole_list(ana, gestor, products, clock, monkeypatch):
-    from web import sales_views
+    from web import console_views
 
-    monkeypatch.setattr(sales_views, "LIST_PAGE_SIZE", 2)
+    monkeypatch.setattr(console_views, "LIST_PAGE_SIZE", 2)
     expire_agendamentos(5, ana, products["intimacao"], clock)
     client = as_user(gestor)
     url = reverse("console_list", args=["expirados"])

@@ -1,17 +1,16 @@
-"""Pages of the sales rulebook: the ficha, agendamento actions, the manager console.
+"""Pages of the sales rulebook: the ficha, its action forms and the agendamento actions.
 
-Every action goes through `act()`: the form checks types, the service applies the rules; a
-refusal re-renders the form with the typed data and the rule IDs (422), success flashes a
-message and reloads the ficha.
+Every action goes through `act()` (workflows.action_views): the form checks types, the
+service applies the rules; a refusal re-renders the form with the typed data, each problem on
+its field with its rule IDs (403 for a role or ownership refusal, 422 for a rule), success
+flashes a message and reloads the ficha.
 """
 
 import datetime as dt
 
 from django.contrib import messages
-from django.contrib.auth import get_user_model
 from django.contrib.auth.decorators import login_required
-from django.core.paginator import Paginator
-from django.db.models import Q, Sum
+from django.db.models import Q
 from django.http import Http404
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
@@ -19,7 +18,6 @@ from django.views.decorators.http import require_http_methods
 
 from workflows import (
     agendamentos,
-    availability,
     clock,
     movimentacoes,
     overrides,
@@ -36,17 +34,15 @@ from workflows.action_views import (
     refused_response,
     require_roles,
 )
-from workflows.businessdays import BusinessCalendar, add_business_days
+from workflows.businessdays import BusinessCalendar
 from workflows.engine import actions_for
 from workflows.models import (
     Agendamento,
-    AgentProfile,
     Ficha,
-    Sale,
     Triage,
     with_names,
 )
-from workflows.roles import ATTENDANTS, MANAGER, MANAGERS, has_role
+from workflows.roles import ATTENDANTS, MANAGER, has_role
 from workflows.statemachines import AgendamentoFlow
 
 from . import forms
@@ -351,163 +347,4 @@ def agendamento_action(request, pk, action):
         title=title,
         submit="Confirmar",
         form_id=f"form-ag-{ag.pk}",
-    )
-
-
-# --- Agent home and manager console ------------------------------------------------------
-
-
-HOME_LIMIT = 50
-
-
-def my_agendamentos(user):
-    """The agent's live agendamentos, earliest deadline first (at most HOME_LIMIT shown)."""
-    today = clock.today()
-    live = selectors.live_agendamentos_owned_by(user, limit=HOME_LIMIT)
-    rows = agendamento_rows(live, user)
-    next_day = add_business_days(today, 1)
-    total = len(rows)
-    if total == HOME_LIMIT:
-        total = selectors.live_agendamentos_owned_by_count(user)
-    return {
-        "live_shown": len(rows),
-        "live_hidden": total - len(rows),
-        "due_today": [r for r in rows if r["ag"].due_date <= today],
-        "expiring": [r for r in rows if today < r["ag"].due_date <= next_day],
-        "later": [r for r in rows if r["ag"].due_date > next_day],
-        "expired": selectors.expired_agendamentos_owned_by(user, today - dt.timedelta(days=7)),
-    }
-
-
-# The console is a dashboard: each list shows its first rows and links to all of them.
-CONSOLE_LIMIT = 10
-LIST_PAGE_SIZE = 50
-
-
-EXPIRED_SHOWN_DAYS = 30
-
-# slug in the URL: (title, the partial that renders its rows, what an empty list says, the
-# queryset of its rows), in display order
-CONSOLE_LISTS = {
-    "aguardando": (
-        "Clientes aguardando vendedor",
-        "web/console/_waiting.html",
-        "Nenhum cliente esperando por um vendedor.",
-        selectors.waiting_for_seller,
-    ),
-    "comissoes": (
-        "Comissões a definir",
-        "web/console/_to_settle.html",
-        "Nenhuma comissão esperando definição.",
-        selectors.commissions_to_settle,
-    ),
-    "expirados": (
-        f"Expirados sem conclusão ({EXPIRED_SHOWN_DAYS} dias)",
-        "web/console/_expired.html",
-        "Nenhum agendamento expirou sem conclusão.",
-        selectors.expired_since,
-    ),
-    "excecoes": (
-        "Exceções recentes",
-        "web/console/_overrides.html",
-        "Nenhuma exceção registrada ainda.",
-        selectors.recent_overrides,
-    ),
-}
-
-
-def console_list_values(slug, today) -> tuple:
-    """The lookup values of a console list's queryset (CONSOLE_LISTS)."""
-    return (today - dt.timedelta(days=EXPIRED_SHOWN_DAYS),) if slug == "expirados" else ()
-
-
-@login_required
-def manager_console(request):
-    require_roles(request.user, MANAGERS)
-    today = clock.today()
-    day_start, day_end = clock.day_span(today)
-    far = selectors.awaiting_validation(limit=LIST_PAGE_SIZE)
-    far = [ag for ag in far if not agendamentos.reserves_sale(ag)]
-    far, far_more = far[:CONSOLE_LIMIT], len(far) > CONSOLE_LIMIT  # validating shows the next
-    lists = {}
-    for slug, (title, template, empty, rows_of) in CONSOLE_LISTS.items():
-        # the first rows and one more, which says the list goes on
-        rows = list(rows_of(*console_list_values(slug, today))[: CONSOLE_LIMIT + 1])
-        lists[slug] = {
-            "slug": slug,
-            "title": title,
-            "template": template,
-            "empty": empty,
-            "rows": rows[:CONSOLE_LIMIT],
-            "more": len(rows) > CONSOLE_LIMIT,
-        }
-    team = [
-        (u, AgentProfile.Status(availability.availability(u, today)).label)
-        for u in selectors.attendants()
-    ]
-    context = {
-        "lists": lists,
-        "far": far,
-        "far_more": far_more,
-        "team": team,
-        "sales_today": Sale.objects.filter(at__gte=day_start, at__lt=day_end).aggregate(
-            total=Sum("total")
-        )["total"],
-    }
-    return render(request, "web/manager_console.html", context)
-
-
-@login_required
-def console_list(request, slug):
-    """All the rows of one console list, LIST_PAGE_SIZE a page ("ver todos")."""
-    require_roles(request.user, MANAGERS)
-    if slug not in CONSOLE_LISTS:
-        raise Http404("Lista desconhecida.")
-    title, template, empty, rows_of = CONSOLE_LISTS[slug]
-    queryset = rows_of(*console_list_values(slug, clock.today()))
-    page = Paginator(queryset, LIST_PAGE_SIZE).get_page(request.GET.get("pagina"))
-    context = {"title": title, "template": template, "empty": empty, "page": page}
-    return render(request, "web/console_list.html", context)
-
-
-@login_required
-@require_http_methods(["GET", "POST"])
-def settle_commission(request, pk):
-    """M1: the manager names who gets a flagged commission. On GET the console fetches the
-    form when the manager opens it (one form per sale would weigh on the console)."""
-    require_roles(request.user, MANAGERS)
-    sale = get_object_or_404(Sale, pk=pk)
-    form = forms.SettleForm(posted(request), prefix=f"s{sale.pk}")
-    return act(
-        request,
-        form,
-        perform=lambda d: selling.settle_commission(sale, manager=request.user, **d),
-        success="Comissão definida.",
-        redirect_to=reverse("manager_console"),
-        title=f"Comissão: {sale}",
-        submit="Definir comissão",
-        form_id=f"form-comissao-{sale.pk}",
-    )
-
-
-@login_required
-@require_http_methods(["GET", "POST"])
-def set_availability(request, user_id):
-    """An attendant sets their own availability; a manager sets anyone's (S8, S9). On GET the
-    console fetches a team member's (prefixed) form when the manager opens it."""
-    target = get_object_or_404(get_user_model(), pk=user_id)
-    if target != request.user:
-        require_roles(request.user, MANAGERS)
-    prefix = None if target == request.user and "status" in request.POST else f"u{target.pk}"
-    form = forms.AvailabilityForm(posted(request), prefix=prefix)
-    back = reverse("manager_console" if prefix else "home")  # or a safe `next` (act)
-    return act(
-        request,
-        form,
-        perform=lambda d: availability.set_availability(target, **d),
-        success="Disponibilidade atualizada.",
-        redirect_to=back,
-        title="Disponibilidade",
-        submit="Salvar",
-        form_id=f"form-disponibilidade-{target.pk}",
     )

@@ -2,7 +2,7 @@ from django.contrib import admin
 from django.contrib.auth import views as auth_views
 from django.urls import include, path
 
-from . import orcamento_views, sales_views, triage_views, views
+from . import console_views, orcamento_views, sales_views, triage_views, views
 
 urlpatterns = [
     path("", views.home, name="home"),
@@ -52,12 +52,12 @@ urlpatterns = [
     path("orcamentos/<int:pk>/recusa/", orcamento_views.reject, name="orcamento_reject"),
     path("orcamentos/<int:pk>/documento/", orcamento_views.document, name="orcamento_document"),
     path("orcamentos/<int:pk>/pdf/", orcamento_views.pdf, name="orcamento_pdf"),
-    path("gestor/", sales_views.manager_console, name="manager_console"),
-    path("gestor/<slug:slug>/", sales_views.console_list, name="console_list"),
-    path("vendas/<int:pk>/comissao/", sales_views.settle_commission, name="settle_commission"),
+    path("gestor/", console_views.manager_console, name="manager_console"),
+    path("gestor/<slug:slug>/", console_views.console_list, name="console_list"),
+    path("vendas/<int:pk>/comissao/", console_views.settle_commission, name="settle_commission"),
     path(
         "disponibilidade/<int:user_id>/",
-        sales_views.set_availability,
+        console_views.set_availability,
         name="set_availability",
     ),
     path("fluxos/", views.flows, name="flows"),

@@ -18,8 +18,8 @@ from workflows.third_party import change_from_token
 from workflows.triage import waiting_offers
 from workflows.validators import only_digits
 
+from .console_views import my_agendamentos
 from .forms import AvailabilityForm
-from .sales_views import my_agendamentos
 from .search import search_fichas
 
 
