@@ -112,6 +112,7 @@ class OnboardingFlow(Workflow):
             f"Pendente: {', '.join(machine._pending_steps())}."
         ),
         "G7",
+        condition="Cada etapa feita ou dispensada com motivo.",
     )
     def every_step_answered(self):
         return not self._pending_steps()
@@ -155,6 +156,7 @@ class OnboardingStepFlow(Workflow):
         lambda machine: f"Esta etapa se conclui com {EVIDENCE[machine.model.kind]}.",
         "G7",
         kind=INPUT,
+        condition="A etapa tem a sua evidência (ligação atendida, treinamento, respostas).",
     )
     def evidence_given(self, evidence=None):
         return self.model.kind not in EVIDENCE or bool(evidence)

@@ -15,7 +15,7 @@ from model_bakery import baker
 from tests.sales_fixtures import contact, make_ficha
 from workflows.agendamentos import open_agendamento
 from workflows.auth import RolesBackend
-from workflows.models import Boleto, Movimentacao
+from workflows.models import Boleto, Ficha, Movimentacao
 from workflows.ownership import may_sell
 from workflows.roles import AGENT, MANAGER, SELLER, has_role, roles_of
 from workflows.selling import sell
@@ -210,26 +210,39 @@ def test_lists_read_only_the_names_of_related_rows(people, products, django_asse
     assert not ag.get_deferred_fields()  # the listed rows themselves are whole
 
 
-def test_sections_present_names_the_sections_with_rows_in_one_query(db, django_assert_num_queries):
+def test_ficha_sections_in_sql_agree_with_their_querysets(db, django_assert_num_queries):
+    """One query (FICHA_SECTIONS_SQL) tells which sections a ficha has; it must find rows
+    exactly where each section's queryset does, whatever state the rows are in."""
+    from onboarding.models import DuplicateCase, Onboarding
+    from web.sales_views import FICHA_SECTIONS, FICHA_SECTIONS_SQL
+    from workflows.models import DataChangeRequest, Orcamento, Override, Sale, Triage
     from workflows.selectors import sections_present
 
-    sections = (
-        ("boletos", lambda f: f.boletos.all()),
-        ("open boletos", lambda f: f.boletos.filter(paid_at__isnull=True, waived_at__isnull=True)),
-        ("movimentacoes", lambda f: f.movimentacoes.filter(channel="phone")),
-    )
-    first, second, bare = make_ficha(), make_ficha(), make_ficha()
-    baker.make(Boleto, ficha=first, amount=Decimal("10"), due_date=dt.date(2027, 5, 1))
-    baker.make(Boleto, ficha=second, amount=Decimal("20"), due_date=dt.date(2027, 6, 1))
-    Boleto.objects.filter(ficha=second).update(paid_at=dt.datetime(2027, 6, 1, tzinfo=dt.UTC))
-    baker.make(Movimentacao, ficha=second, channel="phone", text="Ligou")
-    baker.make(Movimentacao, ficha=first, channel="chat", text="Chat")
-    for ficha in (first, second, bare):
+    assert list(FICHA_SECTIONS_SQL) == [name for name, _ in FICHA_SECTIONS]
+    fichas = [make_ficha()]  # one with nothing
+
+    def one(model, **fields):
+        ficha = make_ficha()
+        baker.make(model, ficha=ficha, **fields)
+        fichas.append(ficha)
+
+    for model in (DataChangeRequest, Triage, Orcamento, Sale, Onboarding):
+        for state in model.State.values:
+            one(model, state=state)
+    one(Override)
+    for state in DuplicateCase.State.values:
+        older, newer = make_ficha(), make_ficha()  # a case holds the older ficha first
+        baker.make(DuplicateCase, state=state, ficha_a=older, ficha_b=newer)
+        fichas += [older, newer]
+    merged = make_ficha()
+    Ficha.objects.filter(pk=make_ficha().pk).update(merged_into=merged)
+    fichas.append(merged)
+    for ficha in fichas:
         with django_assert_num_queries(1):
-            present = sections_present(sections, ficha)
-        assert present == {name for name, rows_of in sections if rows_of(ficha).exists()}
-    assert sections_present(sections, first) == {"boletos", "open boletos"}
-    assert sections_present(sections, second) == {"boletos", "movimentacoes"}
+            present = sections_present(FICHA_SECTIONS_SQL, ficha.pk)
+        assert present == {name for name, rows_of in FICHA_SECTIONS if rows_of(ficha).exists()}
+    assert sections_present(FICHA_SECTIONS_SQL, fichas[0].pk) == set()
+    assert sections_present(FICHA_SECTIONS_SQL, merged.pk) == {"merged_from"}
 
 
 def test_ficha_page_reads_only_the_sections_the_ficha_has(people, products, clock):

@@ -8,7 +8,7 @@ from django.urls import reverse
 
 from tests.conftest import at
 from tests.tickets_support.helpers import new_ticket
-from tickets import selectors, services, sla
+from tickets import desk, selectors, sla, sla_alerts
 from tickets.models import Level, SlaPolicy, Ticket, TicketAlert, priority_for
 from workflows import timers
 from workflows.models import CompanyHoliday, Timer
@@ -94,7 +94,7 @@ def test_T6_new_ticket_deadlines_run_over_tiradentes(support, clock, p3):
     assert ticket.response_due_at == at(2027, 4, 22, 12)  # 60 min Tue + 180 min Thu
     assert ticket.resolution_due_at == at(2027, 4, 28, 17)  # 2700 min = 5 working days
     keys = set(Timer.for_object(ticket).values_list("key", flat=True))
-    assert keys == set(services.SLA_TIMERS)
+    assert keys == set(sla_alerts.SLA_TIMERS)
 
 
 def test_T6_warning_at_80_percent_to_assignee_then_breach_escalates_to_managers(
@@ -122,7 +122,7 @@ def test_T6_warning_at_80_percent_to_assignee_then_breach_escalates_to_managers(
     assert mailoutbox[1].to == ["gestor@webplanet.test"]
     assert "SLA estourado" in mailoutbox[1].subject
     # Firing again for the same deadline does not alert twice.
-    services.sla_response_breach(Ticket.objects.get(pk=ticket.pk))
+    sla_alerts.sla_response_breach(Ticket.objects.get(pk=ticket.pk))
     assert TicketAlert.objects.filter(kind="breach").count() == 1
 
 
@@ -135,7 +135,7 @@ def test_T6_status_update_counts_as_response_and_rearms_the_next_update(
     old_due = old.due_at.isoformat()
 
     clock.freeze(at(2027, 4, 22, 11))
-    services.act(ticket, "respond", actor=support, reason="Estamos verificando, retorno amanhã.")
+    desk.act(ticket, "respond", actor=support, reason="Estamos verificando, retorno amanhã.")
     ticket.refresh_from_db()
     assert ticket.first_response_at == ticket.last_response_at == at(2027, 4, 22, 11)
     # Next update: 540 business minutes → Friday 11:00.
@@ -154,15 +154,15 @@ def test_T6_status_update_counts_as_response_and_rearms_the_next_update(
 
 def test_T6_waiting_for_the_client_stops_the_response_clock_until_they_reply(support, clock, p3):
     ticket = new_ticket(support, sla_policy=p3)
-    services.act(ticket, "analyse", actor=support, reason="olhando")
-    services.act(ticket, "ask_client", actor=support, reason="pedi o print do erro")
+    desk.act(ticket, "analyse", actor=support, reason="olhando")
+    desk.act(ticket, "ask_client", actor=support, reason="pedi o print do erro")
     ticket.refresh_from_db()
     assert ticket.response_due_at is None
     assert Timer.for_object(ticket).get(key="sla_response_breach").outcome == "cancelled"
     assert ticket not in [row["ticket"] for row in selectors.waiting_queue()[0]]
 
     clock.freeze(at(2027, 4, 20, 10))
-    services.act(ticket, "client_replied", actor=support, reason="mandou o print")
+    desk.act(ticket, "client_replied", actor=support, reason="mandou o print")
     ticket.refresh_from_db()
     assert ticket.response_due_at == at(2027, 4, 22, 10)  # +540 min, over Tiradentes
     assert Timer.for_object(ticket).get(key="sla_response_breach").fired_at is None
@@ -170,11 +170,11 @@ def test_T6_waiting_for_the_client_stops_the_response_clock_until_they_reply(sup
 
 def test_T6_concluding_disarms_every_sla_timer_and_reopening_rearms(support, clock, p3):
     ticket = new_ticket(support, sla_policy=p3)
-    services.act(ticket, "conclude", actor=support, reason="resolvido por telefone")
+    desk.act(ticket, "conclude", actor=support, reason="resolvido por telefone")
     assert set(Timer.for_object(ticket).values_list("outcome", flat=True)) == {"cancelled"}
     clock.advance(dt.timedelta(days=30))
     assert timers.sweep() == 0
-    services.act(ticket, "reopen", actor=support, reason="cliente disse que voltou")
+    desk.act(ticket, "reopen", actor=support, reason="cliente disse que voltou")
     ticket.refresh_from_db()
     assert ticket.resolved_at is None and ticket.response_due_at > clock.now()
     assert Timer.for_object(ticket).filter(fired_at__isnull=True).count() == 4
@@ -194,8 +194,8 @@ def test_T6_queue_orders_waiting_clients_by_time_to_breach(support, clock, make_
     critical = new_ticket(support, subject="Sistema fora do ar", urgency=4, impact=4)  # P1: 30
     medium = new_ticket(support, subject="Erro no boleto", urgency=2, impact=2)  # P3: 240
     waiting = new_ticket(support, subject="Aguardando print", urgency=4, impact=4)
-    services.act(waiting, "analyse", actor=support, reason="olhando")
-    services.act(waiting, "ask_client", actor=support, reason="pedi o print")
+    desk.act(waiting, "analyse", actor=support, reason="olhando")
+    desk.act(waiting, "ask_client", actor=support, reason="pedi o print")
 
     order = [row["ticket"] for row in selectors.waiting_queue()[0]]
     assert order == [critical, medium, low]

@@ -12,7 +12,7 @@ from django.db import transaction
 from workflows import clock
 from workflows.models import Ficha
 
-from . import routine, services, textura
+from . import desk, routine, textura
 from .models import Level, Romaneio, RomaneioItem, RoutineItem, Ticket
 
 
@@ -27,7 +27,7 @@ def seed() -> None:
     fichas = list(Ficha.objects.order_by("pk")[:4])
     ficha = fichas[0] if fichas else None
 
-    down = services.create_ticket(
+    down = desk.create_ticket(
         actor=carla,
         ficha=ficha,
         requester=ficha.name if ficha else "Escritório Almeida",
@@ -40,8 +40,8 @@ def seed() -> None:
         assignee=diego or carla,
         needs_development=True,
     )
-    services.act(down, "analyse", actor=carla, reason="Conferindo o robô de captura do TJSP.")
-    waiting = services.create_ticket(
+    desk.act(down, "analyse", actor=carla, reason="Conferindo o robô de captura do TJSP.")
+    waiting = desk.create_ticket(
         actor=carla,
         ficha=fichas[1] if len(fichas) > 1 else None,
         requester="Dr. Rafael Monteiro",
@@ -53,11 +53,11 @@ def seed() -> None:
         impact=Level.MEDIUM,
         assignee=carla,
     )
-    services.act(waiting, "analyse", actor=carla, reason="Reproduzindo o relatório.")
-    services.act(
+    desk.act(waiting, "analyse", actor=carla, reason="Reproduzindo o relatório.")
+    desk.act(
         waiting, "ask_client", actor=carla, reason="Pedi o período e o filtro usados no relatório."
     )
-    services.create_ticket(
+    desk.create_ticket(
         actor=carla,
         requester="Escritório Almeida",
         channel=Ticket.Channel.WHATSAPP,

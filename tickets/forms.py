@@ -5,8 +5,8 @@ from django import forms
 from workflows import clock
 from workflows.models import Ficha
 
+from .desk import support_people
 from .models import Architect, Romaneio, RomaneioItem, Ticket
-from .services import support_people
 
 
 class PersonField(forms.ModelChoiceField):

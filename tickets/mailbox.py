@@ -25,7 +25,7 @@ from workflows import clock
 from workflows.engine import TransitionRefused
 from workflows.models import Ficha
 
-from . import conf, services
+from . import conf, desk
 from .models import EmailAttachment, InboundEmail, MailboxState, Ticket, TicketNote
 
 log = logging.getLogger(__name__)
@@ -148,7 +148,7 @@ def _import(raw, message_id, folder, uid, uidvalidity) -> str:
         raw=raw,
     )
     if ticket is None:
-        ticket = services.create_ticket(
+        ticket = desk.create_ticket(
             actor=None,
             channel=Ticket.Channel.EMAIL,
             requester=(from_name or from_email)[:160],
@@ -159,7 +159,7 @@ def _import(raw, message_id, folder, uid, uidvalidity) -> str:
         )
         inbound.outcome = InboundEmail.Outcome.NEW_TICKET
     else:
-        services.add_note(
+        desk.add_note(
             ticket,
             kind=TicketNote.Kind.EMAIL_IN,
             text=body or "(e-mail sem texto; veja os anexos)",
@@ -214,7 +214,7 @@ def _client_answered(ticket: Ticket) -> None:
     }.get(ticket.state)
     if event:
         try:
-            services.act(ticket, event[0], actor=None, reason=event[1])
+            desk.act(ticket, event[0], actor=None, reason=event[1])
         except TransitionRefused as refused:  # keep the e-mail even if the flow says no
             log.warning("ticket %s not moved by e-mail: %s", ticket.pk, refused)
 
@@ -224,7 +224,7 @@ def _keep_attachments(msg, inbound: InboundEmail, ticket: Ticket) -> None:
         content = part.get_payload(decode=True) or b""
         name = part.get_filename() or "anexo"
         if len(content) > MAX_ATTACHMENT_BYTES:
-            services.add_note(
+            desk.add_note(
                 ticket,
                 kind=TicketNote.Kind.INTERNAL,
                 text=f"Anexo “{name}” ({len(content)} bytes) acima do limite: veja o original.",

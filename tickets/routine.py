@@ -14,7 +14,7 @@ from workflows.engine import TransitionRefused
 from workflows.models import Movimentacao, with_names
 from workflows.roles import SUPPORT
 
-from . import selectors, services, textura
+from . import desk, selectors, textura
 from .models import Architect, InboundEmail, RoutineCheck, RoutineItem, Ticket
 
 ARCHITECT_STALE_DAYS = 180
@@ -68,7 +68,7 @@ def open_from_movimentacao(mov: Movimentacao, *, actor) -> Ticket:
         mov = Movimentacao.objects.select_for_update().get(pk=mov.pk)
         if mov.tickets.exists():
             raise TransitionRefused("Este atendimento já tem chamado aberto.", "T2")
-        return services.create_ticket(
+        return desk.create_ticket(
             actor=actor,
             ficha=mov.ficha,
             requester=mov.ficha.name,
@@ -107,7 +107,7 @@ ROUTINE_COUNTS = (
         "architects",
         lambda v: Architect.objects.filter(active=True, updated_at__lt=v.architects_before),
     ),
-    ("stale", lambda v: services.stale_tickets(v.stale_since)),
+    ("stale", lambda v: desk.stale_tickets(v.stale_since)),
     ("romaneios", lambda v: textura.pending_romaneios()),
     ("github", lambda v: to_open_on_github()),
     *selectors.WAITING_COUNTS,
@@ -127,7 +127,7 @@ def checklist(user, today: dt.date | None = None) -> list[dict]:
             now,
             now - dt.timedelta(days=ARCHITECT_STALE_DAYS),
             *clock.day_span(day),
-            services.stale_since(),
+            desk.stale_since(),
         ),
     )
     breached = counted["breached"]

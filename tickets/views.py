@@ -21,10 +21,11 @@ from workflows.action_views import (
     refused_response,
     require_roles,
 )
-from workflows.engine import TransitionRefused, actions_for, audit_rows
+from workflows.engine import TransitionRefused, actions_for
 from workflows.roles import SUPPORT_ALL, SUPPORT_STAFF, has_role
+from workflows.selectors import audit_rows
 
-from . import forms, github, selectors, services, sla
+from . import desk, forms, github, github_sync, selectors, sla
 from .models import EmailAttachment, InboundEmail, MailboxState, Ticket
 
 # event -> (button label, reason label); events not listed are not offered on screen.
@@ -66,7 +67,7 @@ def ticket_list(request):
     if channel in Ticket.Channel.values:
         tickets = tickets.filter(channel=channel)
     if request.GET.get("parados"):  # T4/T8: status not touched since the last business day
-        tickets = tickets.filter(pk__in=services.stale_tickets().values("pk"))
+        tickets = tickets.filter(pk__in=desk.stale_tickets().values("pk"))
     context = {
         "tickets": tickets[:200],
         "state": state,
@@ -84,7 +85,7 @@ def ticket_create(request):
     return act(
         request,
         forms.TicketForm(posted(request), initial=request.GET or None),
-        perform=lambda data: services.create_ticket(actor=request.user, **data),
+        perform=lambda data: desk.create_ticket(actor=request.user, **data),
         success=lambda ticket: f"Chamado {ticket.tag} aberto.",
         redirect_to=lambda ticket: reverse("tickets:detail", args=[ticket.pk]),
         title="Abrir chamado",
@@ -143,7 +144,7 @@ def ticket_action(request, pk, event):
     return act(
         request,
         form_class(posted(request), reason_label=reason_label),
-        perform=lambda data: services.act(ticket, event, actor=request.user, **data),
+        perform=lambda data: desk.act(ticket, event, actor=request.user, **data),
         success=f"{label}: feito.",
         redirect_to=back,
         title=title,
@@ -190,10 +191,10 @@ def github_open(request, pk):
     detail_url = reverse("tickets:detail", args=[pk])
     if request.method == "POST" and form.is_valid():
         try:
-            ticket = services.open_on_github(
+            ticket = github_sync.open_on_github(
                 ticket, actor=request.user, reason=form.cleaned_data["reason"]
             )
-        except services.GithubQueued as queued:
+        except github_sync.GithubQueued as queued:
             messages.warning(
                 request,
                 f"GitHub indisponível ({queued.error}). O chamado não mudou; nova tentativa "
@@ -237,7 +238,7 @@ def github_webhook(request):
         return HttpResponse("JSON inválido", status=400)
     if not isinstance(payload, dict):
         return HttpResponse("JSON inválido", status=400)
-    outcome = services.handle_github_event(delivery, event, payload)
+    outcome = github_sync.handle_github_event(delivery, event, payload)
     return HttpResponse(outcome, content_type="text/plain")
 
 
@@ -245,7 +246,7 @@ def github_webhook(request):
 def github_board(request):
     """T7: the support-dev board of GitHub-linked tickets with their issue state."""
     require_roles(request.user, SUPPORT_ALL)
-    return render(request, "tickets/github_board.html", {"tickets": services.github_board()})
+    return render(request, "tickets/github_board.html", {"tickets": github_sync.github_board()})
 
 
 @login_required

@@ -30,5 +30,6 @@ def navigation(request):
         items.append(("Administração", reverse("admin:index")))
     return {
         "nav_items": items,
+        "nav_urls": {url for _, url in items},  # pages' own menus show only these
         "user_roles": [roles.LABELS[r] for r in roles.ALL if r in roles.roles_of(user)],
     }

@@ -116,13 +116,45 @@ FICHA_SECTIONS = (
 SECTION_LIMITS = {"sales": 20, "orcamentos": 20, "onboarding": 1}  # rows shown
 
 
+def _sql_words(values) -> str:
+    """State names as a SQL list (code constants, plain words: nothing to quote)."""
+    if not all(value.isidentifier() and value.islower() for value in values):
+        raise ValueError(f"Not plain state names: {values}")
+    return ", ".join(f"'{value}'" for value in values)
+
+
+def _sections_sql():
+    from onboarding.models import DuplicateCase
+
+    closed_triages = (Triage.State.SOLD, Triage.State.CLOSED, Triage.State.PRICE_SENT)
+    return {
+        "pending_changes": "SELECT 1 FROM workflows_datachangerequest"
+        " WHERE ficha_id = %s AND state = 'pending'",
+        "duplicate_cases": "SELECT 1 FROM onboarding_duplicatecase WHERE"
+        f" (ficha_a_id = %s OR ficha_b_id = %s) AND state IN ({_sql_words(DuplicateCase.LIVE)})",
+        "sales": "SELECT 1 FROM workflows_sale WHERE ficha_id = %s",
+        "overrides": "SELECT 1 FROM workflows_override WHERE ficha_id = %s",
+        "onboarding": "SELECT 1 FROM onboarding_onboarding WHERE ficha_id = %s",
+        "merged_from": "SELECT 1 FROM workflows_ficha WHERE merged_into_id = %s",
+        "orcamentos": "SELECT 1 FROM workflows_orcamento WHERE ficha_id = %s",
+        "open_triages": "SELECT 1 FROM workflows_triage"
+        f" WHERE ficha_id = %s AND state NOT IN ({_sql_words(closed_triages)})",
+    }
+
+
+# The same sections in SQL, for `selectors.sections_present`: what each section's queryset
+# reads, as one query tells which of them a ficha has (tests/test_query_counts.py checks that
+# both agree on rows in every state).
+FICHA_SECTIONS_SQL = _sections_sql()
+
+
 def ficha_context(ficha, user):
     boletos = list(selectors.ficha_boletos(ficha))
     open_boletos = [b for b in boletos if b.is_open]
     products = selectors.active_products()
     live = selectors.live_agendamentos(ficha)
     sale_live = agendamentos.live_sale_agendamentos(ficha, live)
-    present = selectors.sections_present(FICHA_SECTIONS, ficha)
+    present = selectors.sections_present(FICHA_SECTIONS_SQL, ficha.pk)
     shown = {
         name: list(rows_of(ficha)[: SECTION_LIMITS.get(name)]) if name in present else []
         for name, rows_of in FICHA_SECTIONS

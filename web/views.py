@@ -11,9 +11,10 @@ from onboarding.registration import data_change_decide
 from workflows import roles, selectors
 from workflows.action_views import require_roles
 from workflows.availability import availability
-from workflows.engine import TransitionRefused, audit_rows
+from workflows.engine import TransitionRefused
 from workflows.models import AgentProfile, Ficha, Override
 from workflows.ownership import exceptions_offered, grant_exception
+from workflows.selectors import audit_rows, describe
 from workflows.third_party import change_from_token
 from workflows.triage import waiting_offers
 from workflows.validators import only_digits
@@ -38,7 +39,7 @@ def home(request):
         context["availability_form"] = AvailabilityForm()
         context["mine"], context["team"] = waiting_offers(user)
     if context["is_manager"]:
-        context["recent_audit"] = selectors.recent_audit()
+        context["recent_audit"] = [describe(entry) for entry in selectors.recent_audit()]
     return render(request, "web/home.html", context)
 
 

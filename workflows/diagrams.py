@@ -25,13 +25,8 @@ def flow_models(app_labels=PROJECT_APPS) -> list[type[WorkflowModel]]:
 
 
 def condition_text(machine: type[Workflow], guard_name: str) -> str:
-    """A guard in the users' words: its refusal message (or, for a refusal built from the
-    record, the guard's docstring)."""
-    method = getattr(machine, guard_name)
-    message = method.refusal.message
-    if callable(message):
-        return (method.__doc__ or guard_name).strip().splitlines()[0]
-    return message
+    """A guard in the users' words (its `condition`, by default its refusal)."""
+    return getattr(machine, guard_name).refusal.condition
 
 
 def transitions(machine: type[Workflow]) -> list[dict]:

@@ -123,15 +123,18 @@ class Refusal:
     message: Any  # str, or a function of the machine
     rule_ids: tuple[str, ...]
     kind: str
+    condition: str  # what the guard asks, in pt-BR (the Fluxos page)
 
 
-def guard(message: str, *rule_ids: str, kind: str = RULE):
+def guard(message, *rule_ids: str, kind: str = RULE, condition: str = ""):
     """Mark a machine method as a guard: it returns True when the event may happen, and
     `message` (pt-BR, or a function of the machine giving it) says why not; `rule_ids` and
-    `kind` go with the refusal."""
+    `kind` go with the refusal. A refusal built from the record names its `condition`."""
+    if callable(message) and not condition:
+        raise InvalidDefinition("A guard built from the record needs its `condition`.")
 
     def mark(fn):
-        fn.refusal = Refusal(message, tuple(rule_ids), kind)
+        fn.refusal = Refusal(message, tuple(rule_ids), kind, condition or message)
         return fn
 
     return mark
@@ -312,23 +315,6 @@ def require_guard(obj: WorkflowModel, guard_name: str, **kwargs) -> None:
         refusal = method.refusal
         message = refusal.message(obj.machine) if callable(refusal.message) else refusal.message
         raise TransitionRefused(message, *refusal.rule_ids, kind=refusal.kind)
-
-
-def audit_rows(obj: WorkflowModel) -> list[dict]:
-    """The record's transitions in the users' words: "Inativar manualmente: Ativo →
-    Inativado manualmente", who (a person, or the system), when, rules and reason."""
-    machine_cls = obj.machine_class()
-    return [
-        {
-            "at": entry.at,
-            "who": entry.actor,
-            "audit": entry,
-            "label": machine_cls.event_label(entry.event),
-            "from_label": machine_cls.state_label(entry.from_state),
-            "to_label": machine_cls.state_label(entry.to_state),
-        }
-        for entry in AuditEntry.for_object(obj).select_related("actor")
-    ]
 
 
 # --- Doing: the one transition path -----------------------------------------------------------

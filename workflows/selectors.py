@@ -5,7 +5,7 @@ lists are bounded and read only the names of related rows (`with_names`)."""
 import datetime as dt
 
 from django.contrib.auth import get_user_model
-from django.db.models import CharField, Value
+from django.db import connection
 
 from .models import (
     Agendamento,
@@ -18,6 +18,7 @@ from .models import (
     Product,
     Sale,
     Triage,
+    WorkflowModel,
     with_names,
 )
 from .roles import ATTENDANTS
@@ -57,15 +58,20 @@ def live_agendamentos(ficha: Ficha) -> list[Agendamento]:
     return live
 
 
-def sections_present(sections, obj) -> set[str]:
-    """The names of the `sections` that have rows for `obj`, in one query (a UNION of each
-    section's name over its rows), so a page with many usually-empty sections reads only the
-    ones it shows. `sections` is a tuple of (name, rows_of), rows_of(obj) a queryset."""
-    names = [
-        rows_of(obj).order_by().values_list(Value(name, output_field=CharField()), flat=True)
-        for name, rows_of in sections
-    ]
-    return set(names[0].union(*names[1:]))
+def sections_present(sections: dict[str, str], pk) -> set[str]:
+    """The names of the `sections` that have rows for the object `pk`, in one query.
+
+    `sections` maps each name to a SQL query of its rows with `%s` where the pk goes (as often
+    as it needs). Written in SQL, as a page's hot query may be: the same test built through the
+    ORM (a UNION of each section's queryset) cost a third of the ficha page's Python work, for
+    a query that runs in ~0.1 ms on the foreign keys' indexes."""
+    names = list(sections)
+    sql = " UNION ALL ".join(
+        f"SELECT {i} WHERE EXISTS ({sections[name]})" for i, name in enumerate(names)
+    )
+    with connection.cursor() as cursor:
+        cursor.execute(sql, [pk] * sql.count("%s"))
+        return {names[i] for (i,) in cursor.fetchall()}
 
 
 # --- The agent's home -------------------------------------------------------------------------
@@ -158,3 +164,28 @@ def attendants():
         .select_related("agent_profile")
         .order_by("first_name", "username")
     )
+
+
+# --- History -----------------------------------------------------------------------------
+
+
+def describe(entry: AuditEntry, machine_cls=None) -> dict:
+    """One transition in the users' words: "Inativar manualmente: Ativo → Inativado
+    manualmente", who (a person, or the system), when, rules and reason."""
+    if machine_cls is None:
+        machine_cls = entry.content_type.model_class().machine_class()
+    return {
+        "at": entry.at,
+        "who": entry.actor,
+        "audit": entry,
+        "label": machine_cls.event_label(entry.event),
+        "from_label": machine_cls.state_label(entry.from_state),
+        "to_label": machine_cls.state_label(entry.to_state),
+    }
+
+
+def audit_rows(obj: WorkflowModel) -> list[dict]:
+    """The record's transitions, oldest first, described (`describe`)."""
+    machine_cls = obj.machine_class()
+    entries = AuditEntry.for_object(obj).select_related("actor")
+    return [describe(entry, machine_cls) for entry in entries]

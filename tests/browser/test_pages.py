@@ -11,7 +11,7 @@ from tests.conftest import at
 from tests.onboarding_fixtures import register
 from tests.sales_fixtures import BITRIX, contact, make_ficha
 from tests.tickets_support.helpers import new_ticket
-from tickets import routine, services, textura
+from tickets import desk, routine, textura
 from tickets.models import InboundEmail, Level, Romaneio, RomaneioItem, RoutineItem, Ticket
 from workflows.agendamentos import open_agendamento
 from workflows.businessdays import add_business_days
@@ -158,14 +158,14 @@ def support_world(make_user, clock):
         impact=Level.HIGH,
         assignee=carla,
     )
-    services.act(ticket, "analyse", actor=carla, reason="Conferindo o robô do TJSP")
+    desk.act(ticket, "analyse", actor=carla, reason="Conferindo o robô do TJSP")
     linked = new_ticket(carla, subject="Relatório trava ao exportar", needs_development=True)
     Ticket.objects.filter(pk=linked.pk).update(
         github_issue_number=42,
         github_issue_url="https://github.com/webplanet/g3stor/issues/42",
         github_issue_state="open",
     )
-    services.act(linked, "develop", actor=carla, reason="bug confirmado no exportador")
+    desk.act(linked, "develop", actor=carla, reason="bug confirmado no exportador")
     InboundEmail.objects.create(
         message_id="<quebrado@cliente.com.br>",
         folder="INBOX",

@@ -1,6 +1,6 @@
 """Helpers shared by the support tests (tests/test_tickets_*.py)."""
 
-from tickets import services
+from tickets import desk
 from tickets.models import Ticket
 
 
@@ -13,4 +13,4 @@ def new_ticket(actor, **fields) -> Ticket:
         "requester_email": "marina@example.com",
     }
     data.update(fields)
-    return services.create_ticket(actor=actor, **data)
+    return desk.create_ticket(actor=actor, **data)

@@ -1,0 +1,214 @@
+"""T7: tickets and GitHub: open a ticket's issue (claimed once, retried by a django-q2 timer
+while GitHub is down), apply the webhook's events to the tickets, and the development board.
+
+The REST calls themselves are in `tickets.github`.
+"""
+
+import datetime as dt
+import logging
+
+from django.db import transaction
+from django.db.models import Q
+
+from workflows import clock, timers
+from workflows.engine import TransitionRefused, require
+
+from .conf import get as from_conf
+from .desk import act, add_note
+from .models import GithubDelivery, Ticket, TicketNote
+
+log = logging.getLogger(__name__)
+
+GITHUB_RETRY_KEY = "github_retry"
+GITHUB_RETRY_HANDLER = "tickets.github_sync.github_retry"
+
+
+class GithubQueued(Exception):
+    """GitHub is unavailable: the ticket is unchanged and a timer will retry."""
+
+    def __init__(self, ticket, error, retry_at):
+        super().__init__(str(error))
+        self.ticket, self.error, self.retry_at = ticket, error, retry_at
+
+
+def _issue_text(ticket: Ticket) -> tuple[str, str]:
+    client = ticket.ficha.name if ticket.ficha_id else ticket.requester
+    title = f"{ticket.tag} {ticket.subject}"
+    body = (
+        f"Chamado do G3stor {ticket.tag} (prioridade {ticket.priority}).\n\n"
+        f"Cliente: {client or '—'}\nCanal: {ticket.get_channel_display()}\n\n"
+        f"{ticket.description}\n\n{_issue_marker(ticket)}"
+    )
+    return title, body
+
+
+def _issue_marker(ticket: Ticket) -> str:
+    """Hidden in the issue's body (an HTML comment): a retry looks for it first."""
+    return f"<!-- balcao-chamado-{ticket.pk} -->"
+
+
+def _retry_delay_minutes(attempts: int) -> int:
+    return min(2 ** max(attempts - 1, 0), 60)
+
+
+def open_on_github(ticket: Ticket, *, actor, reason: str = "") -> Ticket:
+    """T7: create the issue, keep its link and move the ticket to em desenvolvimento.
+
+    GitHub down or rate-limited: the ticket keeps its state, is flagged pending and a
+    django-q2 timer retries (exponential backoff up to an hour); raises `GithubQueued`.
+    A refusal (bad token, unknown repository) raises `TransitionRefused`; nothing is written.
+    """
+    require(ticket, "develop", actor=actor, skip=("has_issue",))  # the issue is made here
+    if ticket.github_issue_number:
+        raise TransitionRefused("Este chamado já tem issue no GitHub.", "T7")
+    # Claim the creation first (compare-and-set): a double click never opens two issues.
+    claimed = Ticket.objects.filter(
+        pk=ticket.pk, github_issue_number__isnull=True, github_pending=False
+    ).update(github_pending=True)
+    if not claimed:
+        raise TransitionRefused("A issue deste chamado já está sendo criada no GitHub.", "T7")
+    ticket.refresh_from_db()
+    return _create_issue(ticket, actor=actor, reason=reason)
+
+
+def _create_issue(ticket: Ticket, *, actor, reason: str) -> Ticket:
+    from . import github
+
+    title, body = _issue_text(ticket)
+    reason = (reason or "").strip() or "Precisa de desenvolvimento: aberto no GitHub."
+    try:
+        # A retry may follow a lost response: GitHub may have created the issue then.
+        found = github.find_issue(_issue_marker(ticket)) if ticket.github_attempts else None
+        issue = found or github.create_issue(title, body)
+    except github.GitHubUnavailable as error:
+        attempts = ticket.github_attempts + 1
+        retry_at = clock.now() + dt.timedelta(minutes=_retry_delay_minutes(attempts))
+        with transaction.atomic():
+            Ticket.objects.filter(pk=ticket.pk).update(
+                github_pending=True,
+                github_error=str(error)[:300],
+                github_attempts=attempts,
+            )
+            ticket.refresh_from_db()
+            timers.arm(ticket, GITHUB_RETRY_KEY, retry_at, GITHUB_RETRY_HANDLER)
+            if attempts == 1:
+                add_note(
+                    ticket,
+                    kind=TicketNote.Kind.GITHUB,
+                    author=actor,
+                    text=f"GitHub indisponível ({error}); nova tentativa automática. {reason}",
+                )
+        log.warning("GitHub unavailable for ticket %s: %s", ticket.pk, error)
+        raise GithubQueued(ticket, error, retry_at) from None
+    except github.GitHubError as error:
+        # Retrying will not help: release the claim so support can fix and click again.
+        Ticket.objects.filter(pk=ticket.pk).update(github_pending=False)
+        if ticket.github_attempts:  # a timer retry: say why on the ticket
+            Ticket.objects.filter(pk=ticket.pk).update(github_error=str(error)[:300])
+            add_note(
+                ticket, kind=TicketNote.Kind.GITHUB, text=f"O GitHub recusou a issue: {error}."
+            )
+        raise TransitionRefused(f"O GitHub recusou a issue: {error}.", "T7") from None
+    with transaction.atomic():
+        Ticket.objects.filter(pk=ticket.pk).update(
+            github_issue_number=issue["number"],
+            github_issue_url=issue["html_url"],
+            github_issue_state=issue["state"],
+            github_pending=False,
+            github_error="",
+        )
+        ticket.refresh_from_db()
+        timers.disarm(ticket, GITHUB_RETRY_KEY)
+    # The link is kept even if the ticket moved meanwhile (e.g. waiting for the client).
+    try:
+        ticket = act(ticket, "develop", actor=actor, reason=reason)
+    except TransitionRefused as refused:
+        add_note(
+            ticket,
+            kind=TicketNote.Kind.GITHUB,
+            author=actor,
+            text=f"Issue #{issue['number']} criada no GitHub; o chamado não mudou: {refused}",
+        )
+    return ticket
+
+
+def github_retry(ticket: Ticket) -> None:
+    """T7 timer: retry a pending issue creation (system actor); re-queues itself if still down."""
+    if ticket.github_issue_number or not ticket.github_pending or not ticket.is_active:
+        return
+    try:
+        _create_issue(ticket, actor=None, reason="Issue criada no GitHub (nova tentativa).")
+    except GithubQueued:
+        pass  # still down: _create_issue armed the next retry
+    except TransitionRefused as refused:  # kept (not raised) so the release is committed
+        log.warning("GitHub refused the issue of ticket %s: %s", ticket.pk, refused)
+
+
+def handle_github_event(delivery_id: str, event: str, payload: dict) -> str:
+    """T7: apply one verified webhook delivery once; returns what happened (for the log).
+
+    `issues` closed/reopened moves the ticket (system events); `issue_comment` created adds
+    the comment to the ticket's history. Replays (same delivery id) do nothing.
+    """
+    action = str(payload.get("action", ""))[:40]
+    with transaction.atomic():
+        delivery, created = GithubDelivery.objects.get_or_create(
+            delivery_id=delivery_id[:100], defaults={"event": event[:40], "action": action}
+        )
+        if not created:
+            return "replay"
+        outcome, ticket = _apply_github_event(event, action, payload)
+        delivery.outcome, delivery.ticket = outcome[:200], ticket
+        delivery.save(update_fields=["outcome", "ticket"])
+    return outcome
+
+
+def _apply_github_event(event, action, payload):
+    repo = (payload.get("repository") or {}).get("full_name", "")
+    issue = payload.get("issue") or {}
+    if event not in ("issues", "issue_comment"):
+        return f"ignored event {event}", None
+    if repo.lower() != from_conf("GITHUB_REPOSITORY").lower():
+        return f"ignored repository {repo}", None
+    ticket = Ticket.objects.filter(github_issue_number=issue.get("number")).first()
+    if ticket is None:
+        return "no ticket for this issue", None
+    who = (payload.get("sender") or {}).get("login", "github")
+    if event == "issue_comment":
+        if action != "created":
+            return f"ignored comment {action}", ticket
+        comment = payload.get("comment") or {}
+        add_note(
+            ticket,
+            kind=TicketNote.Kind.GITHUB_COMMENT,
+            text=str(comment.get("body", ""))[:10000],
+            external_author=f"@{(comment.get('user') or {}).get('login', who)}",
+            external_id=str(comment.get("id", "")),
+        )
+        return "comment added", ticket
+    if action not in ("closed", "reopened"):
+        return f"ignored issue {action}", ticket
+    Ticket.objects.filter(pk=ticket.pk).update(github_issue_state=issue.get("state", action))
+    ticket.refresh_from_db()
+    event_name = "dev_finished" if action == "closed" else "dev_reopened"
+    verb = "fechada" if action == "closed" else "reaberta"
+    reason = f"Issue #{ticket.github_issue_number} {verb} no GitHub por @{who}."
+    try:
+        act(ticket, event_name, actor=None, reason=reason)
+    except TransitionRefused:
+        add_note(
+            ticket,
+            kind=TicketNote.Kind.GITHUB,
+            text=f"{reason} O chamado estava “{ticket.state_label}” e não mudou.",
+        )
+        return f"issue {action}; ticket kept {ticket.state}", ticket
+    return f"issue {action}; ticket moved", ticket
+
+
+def github_board():
+    """T7: tickets linked to GitHub (or waiting for their issue), newest activity first."""
+    return (
+        Ticket.objects.filter(Q(github_issue_number__isnull=False) | Q(github_pending=True))
+        .select_related("assignee", "ficha")
+        .order_by("github_issue_state", "-created_at", "-pk")
+    )

@@ -1,0 +1,154 @@
+"""The workflow machinery every app builds on: the state-machine base model, the audit trail,
+the manager's overrides (M1), the company calendar and the timers."""
+
+from django.conf import settings
+from django.contrib.contenttypes.fields import GenericForeignKey
+from django.contrib.contenttypes.models import ContentType
+from django.db import models
+from django.utils.functional import cached_property
+from django.utils.module_loading import import_string
+
+from .. import clock
+from ..validators import validate_meaningful_text
+
+
+class WorkflowModel(models.Model):
+    """A model whose state field is driven by one python-statemachine StateMachine.
+
+    Subclasses set `state_machine_name` (dotted path into their app's statemachines.py) and
+    declare the state field. The machine is built lazily, so listing rows builds none.
+    State changes go through `workflows.engine.transition`, never by assigning the field.
+    """
+
+    state_machine_name: str = ""
+    state_field_name: str = "state"
+    version = models.PositiveIntegerField(default=0, editable=False)
+
+    class Meta:
+        abstract = True
+
+    @classmethod
+    def machine_class(cls):
+        return import_string(cls.state_machine_name)
+
+    @cached_property
+    def machine(self):
+        return self.machine_class()(self, state_field=self.state_field_name)
+
+    @property
+    def state_value(self) -> str:
+        return getattr(self, self.state_field_name)
+
+    @property
+    def state_label(self) -> str:
+        return getattr(self, f"get_{self.state_field_name}_display")()
+
+    def refresh_from_db(self, *args, **kwargs):
+        self.__dict__.pop("machine", None)
+        super().refresh_from_db(*args, **kwargs)
+
+
+class ObjectRef(models.Model):
+    """A pointer to any row: the audit trail and overrides attach to every kind of record."""
+
+    content_type = models.ForeignKey(ContentType, on_delete=models.PROTECT)
+    object_id = models.CharField(max_length=64)
+    target = GenericForeignKey("content_type", "object_id")
+
+    class Meta:
+        abstract = True
+        indexes = [models.Index(fields=["content_type", "object_id"])]
+
+    @classmethod
+    def for_object(cls, obj):
+        return cls.objects.filter(
+            content_type=ContentType.objects.get_for_model(obj), object_id=str(obj.pk)
+        )
+
+
+class AuditEntry(ObjectRef):
+    """One transition: who, when, from, to, event, reason and the rule IDs that applied."""
+
+    actor = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT
+    )
+    at = models.DateTimeField(default=clock.now, db_index=True)
+    event = models.CharField(max_length=64)
+    from_state = models.CharField(max_length=64)
+    to_state = models.CharField(max_length=64)
+    reason = models.TextField(blank=True)
+    rule_ids = models.JSONField(default=list, blank=True)
+
+    class Meta(ObjectRef.Meta):
+        verbose_name = "registro de auditoria"
+        verbose_name_plural = "auditoria"
+        ordering = ["at", "pk"]
+
+    def __str__(self):
+        who = self.actor or "sistema"
+        return f"{self.at:%d/%m/%Y %H:%M} {who}: {self.event} ({self.from_state} → {self.to_state})"
+
+
+class Override(ObjectRef):
+    """M1: a manager's written decision to override a rule's outcome on one record."""
+
+    manager = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT)
+    # The client the record belongs to, so a ficha lists its exceptions in one indexed query.
+    ficha = models.ForeignKey(
+        "Ficha", null=True, blank=True, on_delete=models.PROTECT, related_name="overrides"
+    )
+    at = models.DateTimeField(default=clock.now, db_index=True)
+    rule_id = models.CharField("regra", max_length=8)
+    reason = models.TextField("justificativa", validators=[validate_meaningful_text])
+    details = models.JSONField(default=dict, blank=True)
+
+    class Meta(ObjectRef.Meta):
+        verbose_name = "exceção do gestor"
+        verbose_name_plural = "exceções do gestor"
+        ordering = ["at", "pk"]
+
+    def __str__(self):
+        return f"{self.rule_id} por {self.manager} em {self.at:%d/%m/%Y}: {self.reason[:60]}"
+
+
+class CompanyHoliday(models.Model):
+    """A day the company is closed beyond the national holidays (e.g. Carnaval)."""
+
+    date = models.DateField("data", unique=True)
+    name = models.CharField("nome", max_length=80)
+
+    class Meta:
+        verbose_name = "dia sem expediente"
+        verbose_name_plural = "calendário da empresa"
+        ordering = ["date"]
+
+    def __str__(self):
+        return f"{self.date:%d/%m/%Y} {self.name}"
+
+
+class Timer(ObjectRef):
+    """A deadline on a row: a django-q2 one-off task fires it, the minute sweep backs it up."""
+
+    key = models.CharField(max_length=40)
+    handler = models.CharField(max_length=200)
+    due_at = models.DateTimeField(db_index=True)
+    armed_state = models.CharField(max_length=64, blank=True)
+    fired_at = models.DateTimeField(null=True, blank=True)
+    outcome = models.CharField(max_length=20, blank=True)
+
+    class Meta:
+        verbose_name = "prazo"
+        verbose_name_plural = "prazos"
+        constraints = [
+            models.UniqueConstraint(
+                fields=["content_type", "object_id", "key"], name="one_timer_per_key"
+            )
+        ]
+        indexes = [models.Index(fields=["fired_at", "due_at"])]
+
+    def __str__(self):
+        return f"{self.key} de {self.content_type.model} #{self.object_id} em {self.due_at}"
+
+    @property
+    def schedule_name(self) -> str:
+        return f"timer:{self.pk}"

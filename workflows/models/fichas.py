@@ -1,0 +1,157 @@
+"""The client record (ficha) of the CP, the products it can hold and its boletos; and the
+names a list reads of them (`with_names`)."""
+
+from decimal import Decimal
+
+from django.conf import settings
+from django.core.validators import MinValueValidator
+from django.db import models
+
+from .. import clock
+from ..validators import format_document, normalize_document
+from .base import WorkflowModel
+
+
+class Product(models.Model):
+    """Catalogue entry: what can be sold, priced per unit (lawyer, state, search, ...)."""
+
+    code = models.SlugField("código", unique=True)
+    name = models.CharField("nome", max_length=120)
+    unit = models.CharField("unidade", max_length=40, default="assinatura")
+    unit_price = models.DecimalField(
+        "preço unitário",
+        max_digits=10,
+        decimal_places=2,
+        validators=[MinValueValidator(Decimal("0.00"))],
+    )
+    active = models.BooleanField("ativo", default=True)
+
+    class Meta:
+        verbose_name = "produto"
+        ordering = ["name"]
+
+    def __str__(self):
+        return self.name
+
+
+class Ficha(WorkflowModel):
+    """A client record of the CP: the holder (titular) and how to reach them."""
+
+    state_machine_name = "workflows.statemachines.FichaFlow"
+    state_field_name = "status"
+
+    class Status(models.TextChoices):
+        ACTIVE = "active", "Ativo"
+        INACTIVE_MANUAL = "inactive_manual", "Inativado manualmente"
+        INACTIVE_AUTO = "inactive_auto", "Inativado automaticamente"
+        MERGED = "merged", "Unificada em outra ficha"
+
+    name = models.CharField("nome do titular", max_length=160)
+    document = models.CharField("CPF/CNPJ", max_length=14, unique=True)
+    email = models.EmailField("e-mail do administrador", blank=True)
+    phone = models.CharField("telefone", max_length=20, blank=True)
+    oab = models.CharField("OAB", max_length=20, blank=True)
+    status = models.CharField(max_length=20, choices=Status, default=Status.ACTIVE)
+    products = models.ManyToManyField(Product, blank=True, verbose_name="produtos contratados")
+    lawyers = models.PositiveIntegerField("advogados", default=1)
+    states = models.CharField("estados (UF)", max_length=120, blank=True)
+    beneficiaries = models.PositiveIntegerField("beneficiários", default=0)
+    seller_of_record = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+        verbose_name="vendedor responsável",
+    )
+    # S5: who inactivated manually, when, and whether the client answered the message.
+    inactivated_at = models.DateTimeField("inativado em", null=True, blank=True)
+    inactivated_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+        verbose_name="inativado por",
+    )
+    inactivation_answer = models.TextField("resposta do cliente à inativação", blank=True)
+    merged_into = models.ForeignKey(
+        "self",
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="merged_from",
+        verbose_name="unificada em",
+    )
+    created_at = models.DateTimeField("cadastrado em", default=clock.now)
+
+    class Meta:
+        verbose_name = "ficha"
+        ordering = ["name"]
+
+    def __str__(self):
+        return f"{self.name} ({self.document_display})"
+
+    @property
+    def document_display(self) -> str:
+        return format_document(self.document)
+
+    @property
+    def is_company(self) -> bool:
+        return len(self.document) == 14
+
+    def clean(self):
+        self.document = normalize_document(self.document)
+
+    @property
+    def is_inactive(self) -> bool:
+        return self.status in (self.Status.INACTIVE_MANUAL, self.Status.INACTIVE_AUTO)
+
+    def open_boletos(self):
+        return self.boletos.filter(paid_at__isnull=True, waived_at__isnull=True)
+
+
+class Boleto(models.Model):
+    """A bank slip: open until paid; overdue once past its due date (G4)."""
+
+    ficha = models.ForeignKey(Ficha, on_delete=models.PROTECT, related_name="boletos")
+    number = models.CharField("número", max_length=30, unique=True)
+    amount = models.DecimalField("valor", max_digits=10, decimal_places=2)
+    due_date = models.DateField("vencimento")
+    paid_at = models.DateTimeField("pago em", null=True, blank=True)
+    waived_at = models.DateTimeField("abonado em (S7)", null=True, blank=True)
+
+    class Meta:
+        verbose_name = "boleto"
+        ordering = ["due_date"]
+
+    def __str__(self):
+        return f"Boleto {self.number}"
+
+    @property
+    def is_open(self) -> bool:
+        return self.paid_at is None and self.waived_at is None
+
+    @property
+    def is_overdue(self) -> bool:
+        return self.is_open and self.due_date < clock.today()
+
+
+# What a list shows of a related row. Building a related object costs per column read, so a
+# 50-row list that reads whole fichas and users spends more on them than on its own rows.
+LIST_NAME_FIELDS = {
+    "workflows.Ficha": ("name",),
+    "workflows.Product": ("name",),
+    "auth.User": ("first_name", "last_name", "username"),
+}
+
+
+def with_names(queryset, *relations):
+    """`select_related(*relations)` reading only the names (LIST_NAME_FIELDS) of the related
+    rows, for lists that print them; the listed rows themselves are read whole."""
+    meta = queryset.model._meta
+    fields = [f.name for f in meta.concrete_fields]
+    for relation in relations:
+        related = meta.get_field(relation).related_model._meta.label
+        fields += [f"{relation}__{name}" for name in LIST_NAME_FIELDS[related]]
+    return queryset.select_related(*relations).only(*fields)
