@@ -47,18 +47,18 @@ def review_day(today: dt.date | None = None) -> dt.date:
 def yesterday_to_review(day: dt.date | None = None):
     """T2: support attendances of the review day (`day`, when the caller has it), unresolved
     and with no ticket."""
-    return to_review_between(*clock.day_span(day or review_day()))
+    rows = to_review_between(*clock.day_span(day or review_day()))
+    # the pk orders attendances logged in the same minute
+    return with_names(rows, "ficha", "author").order_by("at", "pk")
 
 
 def to_review_between(start: dt.datetime, end: dt.datetime):
-    """T2: support attendances in [start, end), unresolved and with no ticket. One group named
-    SUPPORT per author: no duplicate rows."""
+    """T2: support attendances in [start, end), unresolved and with no ticket (the routine
+    counts them). One group named SUPPORT per author: no duplicate rows."""
     return (
-        with_names(Movimentacao.objects.all(), "ficha", "author")
-        .filter(at__gte=start, at__lt=end, author__groups__name=SUPPORT)
+        Movimentacao.objects.filter(at__gte=start, at__lt=end, author__groups__name=SUPPORT)
         .filter(UNRESOLVED)
         .exclude(tickets__isnull=False)
-        .order_by("at", "pk")  # the pk orders attendances logged in the same minute
     )
 
 

@@ -27,17 +27,19 @@ from workflows.selectors import audit_rows
 
 from . import desk, forms, github, github_sync, selectors, sla
 from .models import EmailAttachment, InboundEmail, MailboxState, Ticket
+from .statemachines import TicketFlow
 
-# event -> (button label, reason label); events not listed are not offered on screen.
+# event -> the label of its reason field (the button's label is the machine's); events not
+# listed are not offered on screen.
 ACTIONS = {
-    "analyse": ("Iniciar análise", "Por quê"),
-    "respond": ("Dar retorno ao cliente", "O que foi dito ao cliente (vale como retorno, T6)"),
-    "ask_client": ("Aguardar o cliente", "O que foi pedido ao cliente"),
-    "client_replied": ("Cliente respondeu", "O que o cliente respondeu"),
-    "develop": ("Enviar para desenvolvimento", "Por quê"),
-    "conclude": ("Concluir", "Solução informada ao cliente"),
-    "reopen": ("Reabrir", "Por que reabrir"),
-    "assign": ("Atribuir responsável", "Por quê"),
+    "analyse": "Por quê",
+    "respond": "O que foi dito ao cliente (vale como retorno, T6)",
+    "ask_client": "O que foi pedido ao cliente",
+    "client_replied": "O que o cliente respondeu",
+    "develop": "Por quê",
+    "conclude": "Solução informada ao cliente",
+    "reopen": "Por que reabrir",
+    "assign": "Por quê",
 }
 
 
@@ -134,7 +136,7 @@ def ticket_action(request, pk, event):
     ticket = get_object_or_404(Ticket, pk=pk)
     if event not in ACTIONS:
         raise Http404("Ação desconhecida.")
-    label, reason_label = ACTIONS[event]
+    label, reason_label = TicketFlow.actions[event].label, ACTIONS[event]
     title = f"{label} · {ticket.tag}"
     back = reverse("tickets:detail", args=[pk])
     refusal = event_action(ticket, event, request.user)

@@ -6,6 +6,7 @@ import datetime as dt
 
 from django.contrib.auth import get_user_model
 from django.db import connection
+from django.db.models import Q
 
 from .models import (
     Agendamento,
@@ -94,20 +95,27 @@ def expired_agendamentos_owned_by(user, since: dt.date):
     return with_names(expired, "ficha", "product")
 
 
-def offered_to(user):
-    """S8: clients offered to `user` as the agendamento's owner."""
-    offered = Triage.objects.filter(state=Triage.State.OFFERED_TO_OWNER, offered_to=user)
-    return with_names(offered, "ficha", "product", "started_by")
+# S8: clients waiting for any seller (offered to the whole team or passed to the comercial).
+TEAM_QUEUE_STATES = (Triage.State.OFFERED_TO_TEAM, Triage.State.TO_COMERCIAL)
+
+
+def offers_for(user, *, team: bool) -> tuple[list[Triage], list[Triage]]:
+    """S8: the clients offered to `user` as the agendamento's owner and, with `team`, the team
+    queue (waiting_for_seller), read in one query; each list the longest wait first."""
+    wanted = Q(state=Triage.State.OFFERED_TO_OWNER, offered_to=user)
+    if team:
+        wanted |= Q(state__in=TEAM_QUEUE_STATES)
+    rows = with_names(Triage.objects.filter(wanted), "ficha", "product", "started_by")
+    mine, queue = [], []
+    for triage in rows.order_by("started_at", "pk"):
+        (mine if triage.state == Triage.State.OFFERED_TO_OWNER else queue).append(triage)
+    return mine, queue
 
 
 def waiting_for_seller():
-    """S8: clients offered to the whole team or passed to the comercial, the longest wait
-    first (the sellers' home and the manager's console)."""
+    """S8: the team queue, the longest wait first (the manager's console lists it)."""
     return with_names(
-        Triage.objects.filter(state__in=[Triage.State.OFFERED_TO_TEAM, Triage.State.TO_COMERCIAL]),
-        "ficha",
-        "product",
-        "started_by",
+        Triage.objects.filter(state__in=TEAM_QUEUE_STATES), "ficha", "product", "started_by"
     ).order_by("started_at", "pk")
 
 

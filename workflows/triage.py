@@ -26,7 +26,7 @@ from .models import (
 )
 from .movimentacoes import log_movimentacao
 from .roles import ATTENDANTS, MANAGER, SELLER, has_role
-from .selectors import offered_to, waiting_for_seller
+from .selectors import offers_for
 from .selling import sell
 from .validators import (
     is_placeholder,
@@ -243,5 +243,4 @@ def close_triage(triage: Triage, *, actor, reason: str) -> Triage:
 
 def waiting_offers(user):
     """What a seller's page polls: clients offered to them, and the team queue (S8)."""
-    team = list(waiting_for_seller()) if has_role(user, SELLER, MANAGER) else []
-    return list(offered_to(user)), team
+    return offers_for(user, team=has_role(user, SELLER, MANAGER))

@@ -1,10 +1,15 @@
 """Browser journeys: Playwright driving Debian's Chromium against Django's live server."""
 
 import os
+import re
 from pathlib import Path
 
 import pytest
 from django.conf import settings
+from playwright.sync_api import expect
+
+from tests.sales_fixtures import BITRIX
+from workflows.roles import AGENT, MANAGER, SELLER, SUPPORT
 
 # Playwright's sync API runs an event loop in this thread; the ORM calls of the test are
 # still synchronous and safe.
@@ -92,3 +97,35 @@ def session(chromium, live_server):
 def screenshot(page, name):
     SHOTS.mkdir(parents=True, exist_ok=True)
     page.screenshot(path=str(SHOTS / f"{name}.png"), full_page=True)
+
+
+# --- Shared by the journeys ------------------------------------------------------------------
+
+
+@pytest.fixture
+def team(make_user):
+    return {
+        "ana": make_user(AGENT, SELLER, username="ana", first_name="Ana"),
+        "bruno": make_user(AGENT, SELLER, username="bruno", first_name="Bruno"),
+        "carla": make_user(AGENT, SUPPORT, username="carla", first_name="Carla"),
+        "gabriel": make_user(MANAGER, AGENT, username="gabriel", first_name="Gabriel"),
+    }
+
+
+def start_triage(page, product, text, channel="Chat"):
+    """'Cliente entrou em contato' on the open ficha: the lazy card loads its form."""
+    page.locator("summary", has_text="Cliente entrou em contato").click()
+    form = page.locator("#form-atendimento")
+    form.get_by_label("Produto que o cliente quer").select_option(label=product)
+    form.get_by_label("Canal").select_option(label=channel)
+    form.get_by_label("O que o cliente pediu").fill(text)
+    form.get_by_label("Link do Bitrix da conversa").fill(BITRIX)
+    form.get_by_role("button", name="Iniciar atendimento").click()
+    page.wait_for_url(re.compile(r".*/atendimentos/\d+/$"))
+
+
+def open_ficha(page, name):
+    """Find a ficha from Início by a word of its name and open it."""
+    page.get_by_label("Buscar ficha").fill(name.split()[1])
+    page.locator("#ficha-results").get_by_role("link", name=name).click()
+    expect(page.get_by_role("heading", level=1)).to_have_text(name)

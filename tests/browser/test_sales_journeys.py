@@ -7,41 +7,13 @@ import pytest
 from django.core import mail
 from playwright.sync_api import expect
 
-from tests.browser.conftest import screenshot
+from tests.browser.conftest import open_ficha, screenshot, start_triage
 from tests.sales_fixtures import BITRIX, contact, make_ficha
 from workflows.agendamentos import open_agendamento
 from workflows.models import Agendamento, Orcamento, Sale, Triage
-from workflows.roles import AGENT, MANAGER, SELLER, SUPPORT
 from workflows.selling import sell
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
-
-
-@pytest.fixture
-def team(make_user):
-    return {
-        "ana": make_user(AGENT, SELLER, username="ana", first_name="Ana"),
-        "bruno": make_user(AGENT, SELLER, username="bruno", first_name="Bruno"),
-        "carla": make_user(AGENT, SUPPORT, username="carla", first_name="Carla"),
-        "gabriel": make_user(MANAGER, AGENT, username="gabriel", first_name="Gabriel"),
-    }
-
-
-def start_triage(page, product, text):
-    page.locator("summary", has_text="Cliente entrou em contato").click()
-    form = page.locator("#form-atendimento")
-    form.get_by_label("Produto que o cliente quer").select_option(label=product)
-    form.get_by_label("Canal").select_option(label="Chat")
-    form.get_by_label("O que o cliente pediu").fill(text)
-    form.get_by_label("Link do Bitrix da conversa").fill(BITRIX)
-    form.get_by_role("button", name="Iniciar atendimento").click()
-    page.wait_for_url(re.compile(r".*/atendimentos/\d+/$"))
-
-
-def open_ficha(page, name):
-    page.get_by_label("Buscar ficha").fill(name.split()[1])
-    page.locator("#ficha-results").get_by_role("link", name=name).click()
-    expect(page.get_by_role("heading", level=1)).to_have_text(name)
 
 
 def test_journey_agent_triage_through_the_three_passos(session, team, products, clock):

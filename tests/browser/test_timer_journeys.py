@@ -16,26 +16,15 @@ from django.conf import settings
 from django.core import mail
 from playwright.sync_api import expect
 
-from tests.browser.conftest import screenshot
-from tests.sales_fixtures import BITRIX, contact, make_ficha
+from tests.browser.conftest import screenshot, start_triage
+from tests.sales_fixtures import contact, make_ficha
 from workflows import timers
 from workflows.agendamentos import expires_at, open_agendamento
 from workflows.businessdays import add_business_days
 from workflows.models import Agendamento, AgendamentoKind, Sale, Triage
-from workflows.roles import AGENT, MANAGER, SELLER, SUPPORT
 from workflows.selling import inactivate_manually, record_inactivation_answer
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
-
-
-@pytest.fixture
-def team(make_user):
-    return {
-        "ana": make_user(AGENT, SELLER, username="ana", first_name="Ana"),
-        "bruno": make_user(AGENT, SELLER, username="bruno", first_name="Bruno"),
-        "carla": make_user(AGENT, SUPPORT, username="carla", first_name="Carla"),
-        "gabriel": make_user(MANAGER, AGENT, username="gabriel", first_name="Gabriel"),
-    }
 
 
 def reserve_for(owner, ficha, product):
@@ -43,18 +32,6 @@ def reserve_for(owner, ficha, product):
     return open_agendamento(
         ficha, owner=owner, kind=AgendamentoKind.SALE_WITH_CONTACT, product=product, **contact()
     )
-
-
-def start_triage(page, product, text, channel="Chat"):
-    """'Cliente entrou em contato' on the open ficha: the lazy card loads its form."""
-    page.locator("summary", has_text="Cliente entrou em contato").click()
-    form = page.locator("#form-atendimento")
-    form.get_by_label("Produto que o cliente quer").select_option(label=product)
-    form.get_by_label("Canal").select_option(label=channel)
-    form.get_by_label("O que o cliente pediu").fill(text)
-    form.get_by_label("Link do Bitrix da conversa").fill(BITRIX)
-    form.get_by_role("button", name="Iniciar atendimento").click()
-    page.wait_for_url(re.compile(r".*/atendimentos/\d+/$"))
 
 
 def run_timers_after(clock, delta):
