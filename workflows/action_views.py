@@ -114,5 +114,5 @@ def refused_response(request, refusal: TransitionRefused, *, title: str, back_ur
 def event_action(obj, event: str, user) -> TransitionRefused | None:
     """Before showing or performing an event's form: what the machine says now (role, state,
     ownership, rules; the typed input is checked when fired). None when it may go on."""
-    decision = obj.machine.explain(event, actor=user, listing=True)
+    decision = obj.machine_class().decide(obj, event, actor=user, listing=True)
     return None if decision else TransitionRefused.from_decision(decision)
