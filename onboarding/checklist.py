@@ -6,10 +6,11 @@ from django.db.models import Count, Q
 
 from workflows import clock
 from workflows.agendamentos import conclude_agendamento, open_agendamento
-from workflows.engine import TransitionRefused, transition
+from workflows.engine import transition
 from workflows.models import AgendamentoKind, Ficha, Movimentacao
 from workflows.movimentacoes import log_movimentacao
 from workflows.orcamento import create_orcamento
+from workflows.refusals import TransitionRefused
 from workflows.roles import AGENT, CENTRAL, MANAGER, SELLER, SUPPORT, has_role
 from workflows.validators import is_placeholder
 

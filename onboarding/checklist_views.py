@@ -7,8 +7,9 @@ from django.urls import reverse
 from django.views.decorators.http import require_POST
 
 from workflows.action_views import go, history_url, require_roles
-from workflows.engine import TransitionRefused, actions_for
+from workflows.engine import actions_for
 from workflows.models import Ficha
+from workflows.refusals import TransitionRefused
 from workflows.roles import ATTENDANTS
 
 from .checklist import (

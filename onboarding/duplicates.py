@@ -13,9 +13,10 @@ from django.db import IntegrityError, transaction
 from django.db.models import Q
 
 from workflows import clock
-from workflows.engine import TransitionRefused, transition
+from workflows.engine import transition
 from workflows.models import Ficha, Movimentacao
 from workflows.movimentacoes import log_movimentacao
+from workflows.refusals import TransitionRefused
 from workflows.roles import CENTRAL, MANAGER, has_role
 
 from .keys import NORMALIZERS, keys_of, name_words

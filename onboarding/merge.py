@@ -10,8 +10,9 @@ from django.db import transaction
 from django.db.models import Q
 
 from workflows import clock
-from workflows.engine import TransitionRefused, transition
+from workflows.engine import transition
 from workflows.models import Agendamento, AgendamentoKind, Ficha
+from workflows.refusals import TransitionRefused
 
 from .duplicates import detect_duplicates, require_central
 from .models import DuplicateCase, MergeRecord

@@ -12,8 +12,8 @@ from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
 
 from workflows import clock
-from workflows.engine import TransitionRefused
 from workflows.models import DataChangeRequest, Ficha
+from workflows.refusals import TransitionRefused
 from workflows.roles import AGENT, CENTRAL, MANAGER, SELLER, SUPPORT, has_role
 from workflows.third_party import decide_data_change
 from workflows.validators import normalize_document

@@ -6,8 +6,8 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 
 from workflows.action_views import go, require_roles
-from workflows.engine import TransitionRefused
 from workflows.models import Ficha
+from workflows.refusals import TransitionRefused
 from workflows.roles import ATTENDANTS, CENTRAL, MANAGER, has_role
 
 from .forms import EditForm, RegistrationForm

@@ -4,7 +4,8 @@ checklist of every new registration and its steps, and training bookings (G5).""
 from statemachine.states import States
 
 from workflows import clock
-from workflows.engine import INPUT, Action, Workflow, guard
+from workflows.engine import Action, Workflow, guard
+from workflows.refusals import INPUT
 from workflows.roles import ATTENDANTS, CENTRAL_TEAM, STAFF, SUPPORT_ALL
 
 from .models import DuplicateCase, Onboarding, OnboardingStep, TrainingBooking

@@ -9,9 +9,10 @@ from django.db.models import Count, Q
 from django.utils import timezone
 
 from workflows import clock, timers
-from workflows.engine import TransitionRefused, transition
+from workflows.engine import transition
 from workflows.models import Ficha, Movimentacao
 from workflows.movimentacoes import log_movimentacao
+from workflows.refusals import TransitionRefused
 from workflows.roles import AGENT, CENTRAL, MANAGER, SELLER, SUPPORT, has_role
 from workflows.validators import is_placeholder
 

@@ -8,8 +8,9 @@ from django.views.decorators.http import require_POST
 
 from workflows import clock
 from workflows.action_views import go, require_roles
-from workflows.engine import TransitionRefused, actions_for
+from workflows.engine import actions_for
 from workflows.models import Ficha, Movimentacao
+from workflows.refusals import TransitionRefused
 from workflows.roles import (
     MANAGER,
     STAFF,

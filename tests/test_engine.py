@@ -8,8 +8,9 @@ import pytest
 from django.db import connection
 
 from tests.flowapp.models import Errand
-from workflows.engine import Decision, TransitionRefused, Workflow, actions_for, transition
+from workflows.engine import Workflow, actions_for, transition
 from workflows.models import AuditEntry
+from workflows.refusals import Decision, TransitionRefused
 from workflows.roles import AGENT, MANAGER
 
 

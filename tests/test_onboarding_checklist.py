@@ -16,8 +16,8 @@ from onboarding.models import Onboarding, OnboardingStep, UpsellAnswer
 from onboarding.registration import ficha_onboard
 from tests.onboarding_fixtures import register
 from tests.sales_fixtures import BITRIX, make_ficha
-from workflows.engine import TransitionRefused
 from workflows.models import Agendamento, AgendamentoKind, AuditEntry, Boleto, Ficha, Movimentacao
+from workflows.refusals import TransitionRefused
 from workflows.roles import AGENT, SELLER, SUPPORT
 
 pytestmark = pytest.mark.django_db

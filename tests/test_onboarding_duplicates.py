@@ -26,8 +26,8 @@ from tests.onboarding_fixtures import holder_confirms, register
 from tests.sales_fixtures import make_ficha
 from web.search import search_fichas
 from workflows import third_party
-from workflows.engine import TransitionRefused
 from workflows.models import DataChangeRequest, Ficha
+from workflows.refusals import TransitionRefused
 from workflows.roles import AGENT, CENTRAL
 from workflows.validators import cpf_with_check_digits, format_document
 

@@ -23,7 +23,6 @@ from tests.onboarding_fixtures import register
 from tests.sales_fixtures import BITRIX, make_ficha
 from workflows import timers
 from workflows.agendamentos import open_agendamento
-from workflows.engine import TransitionRefused
 from workflows.models import (
     AgendamentoKind,
     AuditEntry,
@@ -35,6 +34,7 @@ from workflows.models import (
 )
 from workflows.movimentacoes import log_movimentacao
 from workflows.overrides import record_override
+from workflows.refusals import TransitionRefused
 from workflows.roles import AGENT, CENTRAL, MANAGER, SELLER, SUPPORT
 from workflows.selling import inactivate_manually
 

@@ -20,8 +20,8 @@ from tests.conftest import at
 from tests.onboarding_fixtures import register
 from tests.sales_fixtures import BITRIX, make_ficha
 from workflows import timers
-from workflows.engine import TransitionRefused
 from workflows.models import Ficha, Movimentacao, Timer
+from workflows.refusals import TransitionRefused
 from workflows.roles import AGENT, CENTRAL, MANAGER, SELLER, SUPPORT
 
 pytestmark = pytest.mark.django_db

@@ -9,7 +9,7 @@ from model_bakery import baker
 
 from tests.sales_fixtures import BITRIX
 from workflows import timers
-from workflows.engine import TransitionRefused, transition
+from workflows.engine import transition
 from workflows.formatting import brl
 from workflows.models import Agendamento, Boleto, Orcamento, Sale
 from workflows.orcamento import (
@@ -23,6 +23,7 @@ from workflows.orcamento import (
     set_item,
     step_orcamento,
 )
+from workflows.refusals import TransitionRefused
 from workflows.roles import AGENT, SELLER
 
 D = dt.date

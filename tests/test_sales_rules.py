@@ -23,7 +23,6 @@ from workflows.agendamentos import (
     validate_agendamento,
 )
 from workflows.availability import set_availability
-from workflows.engine import TransitionRefused
 from workflows.models import (
     Agendamento,
     AgendamentoKind,
@@ -37,6 +36,7 @@ from workflows.models import (
 )
 from workflows.movimentacoes import log_movimentacao
 from workflows.ownership import may_sell
+from workflows.refusals import TransitionRefused
 from workflows.roles import AGENT, MANAGER, SELLER
 from workflows.selling import (
     inactivate_manually,

@@ -19,8 +19,8 @@ from onboarding.training import book_training, cancel_booking, publish_slot
 from tests.sales_fixtures import contact, make_ficha
 from workflows.agendamentos import open_agendamento, renew_agendamento
 from workflows.businessdays import add_business_days
-from workflows.engine import TransitionRefused
 from workflows.models import Agendamento, AgendamentoKind, AuditEntry, Sale
+from workflows.refusals import TransitionRefused
 from workflows.roles import AGENT, SELLER, SUPPORT
 from workflows.selling import sell
 

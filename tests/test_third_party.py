@@ -9,8 +9,8 @@ from django.test import Client
 
 from tests.sales_fixtures import make_ficha
 from workflows import timers
-from workflows.engine import TransitionRefused
 from workflows.models import DataChangeRequest, Ficha
+from workflows.refusals import TransitionRefused
 from workflows.roles import AGENT, SELLER
 from workflows.selling import sell
 from workflows.third_party import holder_token, propose_sensitive_change

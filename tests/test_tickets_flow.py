@@ -7,8 +7,8 @@ from django.urls import reverse
 from tests.tickets_support.helpers import new_ticket
 from tickets import desk
 from tickets.models import Ticket
-from workflows.engine import TransitionRefused
 from workflows.models import AuditEntry
+from workflows.refusals import TransitionRefused
 from workflows.roles import AGENT, MANAGER, SELLER, SUPPORT, SUPPORT_DEV
 
 pytestmark = pytest.mark.django_db

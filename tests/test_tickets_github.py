@@ -14,8 +14,8 @@ from tests.tickets_support.helpers import new_ticket
 from tickets import desk, github_sync
 from tickets.models import GithubDelivery, Ticket, TicketNote
 from workflows import timers
-from workflows.engine import TransitionRefused
 from workflows.models import AuditEntry, Timer
+from workflows.refusals import TransitionRefused
 from workflows.roles import SELLER, SUPPORT, SUPPORT_DEV
 
 pytestmark = pytest.mark.django_db

@@ -9,8 +9,9 @@ from django.urls import reverse
 
 from tickets import textura
 from tickets.models import Architect, ArchitectChange, Romaneio, RomaneioItem
-from workflows.engine import TransitionRefused, transition
+from workflows.engine import transition
 from workflows.models import AuditEntry
+from workflows.refusals import TransitionRefused
 from workflows.roles import SELLER, SUPPORT, SUPPORT_DEV
 
 pytestmark = pytest.mark.django_db

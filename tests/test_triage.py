@@ -12,8 +12,8 @@ from tests.sales_fixtures import BITRIX, contact, make_ficha
 from workflows import timers
 from workflows.agendamentos import open_agendamento
 from workflows.availability import set_availability
-from workflows.engine import TransitionRefused
 from workflows.models import Agendamento, AuditEntry, Movimentacao, Triage
+from workflows.refusals import TransitionRefused
 from workflows.roles import AGENT, MANAGER, SELLER, SUPPORT
 from workflows.triage import (
     accept_triage,

@@ -6,9 +6,9 @@ from django.core.management import call_command
 from django.test import Client
 from django.urls import reverse
 
-from workflows.engine import TransitionRefused
 from workflows.models import Boleto, Ficha, Override
 from workflows.overrides import record_override
+from workflows.refusals import TransitionRefused
 from workflows.roles import AGENT, MANAGER, SELLER, SUPPORT
 from workflows.validators import is_valid_cnpj, is_valid_cpf
 

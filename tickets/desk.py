@@ -19,8 +19,9 @@ from django.utils import timezone
 
 from workflows import clock, timers
 from workflows.businessdays import add_business_days
-from workflows.engine import TransitionRefused, transition
+from workflows.engine import transition
 from workflows.models import AuditEntry, Timer
+from workflows.refusals import TransitionRefused
 from workflows.roles import MANAGER, SUPPORT, SUPPORT_DEV
 
 from . import sla

@@ -11,7 +11,8 @@ from django.db import transaction
 from django.db.models import Q
 
 from workflows import clock, timers
-from workflows.engine import TransitionRefused, require
+from workflows.engine import require
+from workflows.refusals import TransitionRefused
 
 from .conf import get as from_conf
 from .desk import act, add_note

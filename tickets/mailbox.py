@@ -22,8 +22,8 @@ from django.db import transaction
 from django.utils.html import strip_tags
 
 from workflows import clock
-from workflows.engine import TransitionRefused
 from workflows.models import Ficha
+from workflows.refusals import TransitionRefused
 
 from . import conf, desk
 from .models import EmailAttachment, InboundEmail, MailboxState, Ticket, TicketNote

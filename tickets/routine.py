@@ -10,8 +10,8 @@ from django.urls import reverse
 
 from workflows import clock
 from workflows.businessdays import add_business_days
-from workflows.engine import TransitionRefused
 from workflows.models import Movimentacao, with_names
+from workflows.refusals import TransitionRefused
 from workflows.roles import SUPPORT
 
 from . import desk, selectors, textura

@@ -11,8 +11,8 @@ from django.views.decorators.http import require_POST
 from workflows import clock
 from workflows.action_views import go, require_roles
 from workflows.businessdays import add_business_days
-from workflows.engine import TransitionRefused
 from workflows.models import Movimentacao
+from workflows.refusals import TransitionRefused
 from workflows.roles import MANAGERS, SUPPORT, SUPPORT_STAFF
 
 from . import routine

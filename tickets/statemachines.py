@@ -4,7 +4,8 @@ from statemachine import State
 from statemachine.states import States
 
 from workflows import clock
-from workflows.engine import INPUT, Action, Workflow, guard
+from workflows.engine import Action, Workflow, guard
+from workflows.refusals import INPUT
 from workflows.roles import SUPPORT_ALL, SUPPORT_STAFF, has_role
 
 from . import sla

@@ -4,7 +4,8 @@ from django.db import transaction
 from django.db.models import Q
 
 from workflows import clock
-from workflows.engine import TransitionRefused, transition
+from workflows.engine import transition
+from workflows.refusals import TransitionRefused
 
 from .models import Architect, ArchitectChange, Romaneio
 

@@ -16,8 +16,9 @@ from workflows.action_views import (
     refused_response,
     require_roles,
 )
-from workflows.engine import TransitionRefused, actions_for, transition
+from workflows.engine import actions_for, transition
 from workflows.models import AuditEntry
+from workflows.refusals import TransitionRefused
 from workflows.roles import SUPPORT_ALL, SUPPORT_STAFF, has_role
 
 from . import forms, textura

@@ -21,7 +21,8 @@ from workflows.action_views import (
     refused_response,
     require_roles,
 )
-from workflows.engine import TransitionRefused, actions_for
+from workflows.engine import actions_for
+from workflows.refusals import TransitionRefused
 from workflows.roles import SUPPORT_ALL, SUPPORT_STAFF, has_role
 from workflows.selectors import audit_rows
 

@@ -11,9 +11,9 @@ from onboarding.registration import data_change_decide
 from workflows import roles, selectors
 from workflows.action_views import require_roles
 from workflows.availability import availability
-from workflows.engine import TransitionRefused
 from workflows.models import AgentProfile, Ficha, Override
 from workflows.ownership import exceptions_offered, grant_exception
+from workflows.refusals import TransitionRefused
 from workflows.selectors import audit_rows, describe
 from workflows.third_party import change_from_token
 from workflows.triage import waiting_offers

@@ -15,7 +15,7 @@ from django.urls import reverse
 from django.utils.http import url_has_allowed_host_and_scheme
 from django_htmx.http import HttpResponseClientRedirect
 
-from .engine import TransitionRefused
+from .refusals import TransitionRefused
 from .roles import has_role
 
 FORM_FRAGMENT = "web/_form.html"

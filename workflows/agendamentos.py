@@ -7,10 +7,7 @@ from django.utils import timezone
 
 from . import clock, timers
 from .businessdays import add_business_days
-from .engine import (
-    TransitionRefused,
-    transition,
-)
+from .engine import transition
 from .models import (
     Agendamento,
     AgendamentoKind,
@@ -20,6 +17,7 @@ from .models import (
 )
 from .movimentacoes import log_movimentacao
 from .overrides import record_override
+from .refusals import TransitionRefused
 from .roles import ATTENDANTS, has_role
 from .selectors import live_agendamentos
 from .validators import (

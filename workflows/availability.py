@@ -3,12 +3,10 @@
 import datetime as dt
 
 from . import clock
-from .engine import (
-    TransitionRefused,
-)
 from .models import (
     AgentProfile,
 )
+from .refusals import TransitionRefused
 from .roles import SELLER
 
 

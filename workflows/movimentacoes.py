@@ -6,16 +6,13 @@ from urllib.parse import parse_qs, urlsplit
 from django.conf import settings
 
 from . import clock
-from .engine import (
-    TransitionRefused,
-    refuse_all,
-)
 from .models import (
     Agendamento,
     Ficha,
     Movimentacao,
     Product,
 )
+from .refusals import TransitionRefused, refuse_all
 from .validators import (
     is_placeholder,
 )

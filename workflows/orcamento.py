@@ -11,12 +11,7 @@ from django.utils import timezone
 
 from . import clock, timers
 from .agendamentos import conclude_agendamento, open_agendamento
-from .engine import (
-    TransitionRefused,
-    require,
-    require_guard,
-    transition,
-)
+from .engine import require, require_guard, transition
 from .formatting import brl, person_name
 from .models import (
     Agendamento,
@@ -29,6 +24,7 @@ from .models import (
     Sale,
 )
 from .ownership import debt_split
+from .refusals import TransitionRefused
 from .roles import ATTENDANTS, has_role
 from .selling import sell
 from .validators import (

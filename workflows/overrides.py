@@ -3,15 +3,12 @@
 from django.core.exceptions import ValidationError
 
 from . import clock
-from .engine import (
-    ROLE,
-    TransitionRefused,
-)
 from .formatting import person_name
 from .models import (
     Ficha,
     Override,
 )
+from .refusals import ROLE, TransitionRefused
 from .roles import MANAGER, has_role
 from .rules import RULES
 from .validators import (

@@ -5,10 +5,6 @@ import datetime as dt
 from . import clock
 from .agendamentos import live_reservation, live_sale_agendamentos, reserves_sale
 from .availability import availability
-from .engine import (
-    Decision,
-    TransitionRefused,
-)
 from .formatting import person_name
 from .models import (
     AgentProfile,
@@ -19,6 +15,7 @@ from .models import (
     Triage,
 )
 from .overrides import exception_text, manager_exception, record_override
+from .refusals import Decision, TransitionRefused
 from .roles import ATTENDANTS, MANAGER, has_role
 
 INACTIVATION_HOLD_DAYS = 15

@@ -8,12 +8,7 @@ from django.utils import timezone
 
 from . import clock
 from .agendamentos import conclude_agendamento
-from .engine import (
-    Decision,
-    TransitionRefused,
-    refuse_all,
-    transition,
-)
+from .engine import transition
 from .formatting import person_name
 from .models import (
     Agendamento,
@@ -26,6 +21,7 @@ from .models import (
 )
 from .overrides import record_override
 from .ownership import handoff_allows, may_sell
+from .refusals import Decision, TransitionRefused, refuse_all
 from .validators import (
     is_placeholder,
 )

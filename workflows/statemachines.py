@@ -7,8 +7,9 @@ from statemachine.states import States
 
 from . import clock
 from .businessdays import add_business_days
-from .engine import INPUT, OWNER, Action, Workflow, guard
+from .engine import Action, Workflow, guard
 from .models import Agendamento, DataChangeRequest, Ficha, Orcamento, Sale, Triage
+from .refusals import INPUT, OWNER
 from .roles import (
     AGENT,
     ATTENDANTS,

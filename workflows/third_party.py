@@ -11,14 +11,12 @@ from django.db import transaction
 from django.urls import reverse
 
 from . import clock, timers
-from .engine import (
-    TransitionRefused,
-    transition,
-)
+from .engine import transition
 from .models import (
     DataChangeRequest,
     Ficha,
 )
+from .refusals import TransitionRefused
 from .roles import ATTENDANTS, has_role
 from .validators import (
     is_placeholder,

@@ -17,8 +17,9 @@ from django_q.models import Schedule
 from django_q.tasks import schedule
 
 from . import clock
-from .engine import TransitionRefused, transition, transition_many
+from .engine import transition, transition_many
 from .models import Timer
+from .refusals import TransitionRefused
 
 log = logging.getLogger(__name__)
 SWEEP_SCHEDULE = "workflows.sweep"

@@ -9,11 +9,7 @@ from django.db import transaction
 from . import clock, timers
 from .agendamentos import live_reservation, open_agendamento
 from .availability import availability
-from .engine import (
-    TransitionRefused,
-    require,
-    transition,
-)
+from .engine import require, transition
 from .formatting import person_name
 from .models import (
     AgendamentoKind,
@@ -25,6 +21,7 @@ from .models import (
     Triage,
 )
 from .movimentacoes import log_movimentacao
+from .refusals import TransitionRefused
 from .roles import ATTENDANTS, MANAGER, SELLER, has_role
 from .selectors import offers_for
 from .selling import sell

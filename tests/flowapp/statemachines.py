@@ -1,6 +1,7 @@
 from statemachine.states import States
 
-from workflows.engine import INPUT, Action, Workflow, guard
+from workflows.engine import Action, Workflow, guard
+from workflows.refusals import INPUT
 from workflows.roles import AGENT, MANAGER
 
 from .models import Errand
