@@ -41,8 +41,6 @@ INSTALLED_APPS = [
     "web",
 ]
 
-# Sessions live in the database and are read through the cache (CACHES below).
-SESSION_ENGINE = "django.contrib.sessions.backends.cached_db"
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
@@ -155,10 +153,14 @@ if REDIS_URL:
     Q_CLUSTER.pop("orm")
     Q_CLUSTER["redis"] = REDIS_URL
 
-# The cache holds the sessions (SESSION_ENGINE). With REDIS_URL it is Redis, shared by every
-# worker. Without it, each process keeps its own (the embedded default: one server process);
-# several workers without Redis would each keep their own copy of a session, so a logout
-# would only reach the worker that served it: scale-out sets REDIS_URL.
+# Sessions live in the database (Django's own backends). With REDIS_URL they are also read
+# through the cache, Redis, shared by every worker. Without it the cache is per process, and a
+# cached session would outlive its logout in the other workers: sessions then skip the cache.
+SESSION_ENGINE = (
+    "django.contrib.sessions.backends.cached_db"
+    if REDIS_URL
+    else "django.contrib.sessions.backends.db"
+)
 CACHES = {
     "default": (
         {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": REDIS_URL}
