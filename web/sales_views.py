@@ -42,7 +42,7 @@ from workflows.models import (
     Triage,
     with_names,
 )
-from workflows.roles import ATTENDANTS, MANAGER, has_role
+from workflows.roles import ATTENDANTS, is_manager
 from workflows.statemachines import AgendamentoFlow
 
 from . import forms
@@ -169,7 +169,7 @@ def ficha_context(ficha, user):
         "ownership": [(p, ownership.may_sell(ficha, p, user, live=sale_live)) for p in products],
         "agendamento_rows": agendamento_rows(live, user),
         "movimentacoes": selectors.ficha_movimentacoes(ficha, limit=50),
-        "is_manager": has_role(user, MANAGER),
+        "is_manager": is_manager(user),
         "history_url": history_url(ficha),
         "answer_form": forms.AnswerForm(),
         "actions": actions_for(ficha, user),

@@ -112,10 +112,6 @@ class Workflow(StateMachine, metaclass=WorkflowMeta):
     viewers: frozenset[str] = ATTENDANTS
 
     @classmethod
-    def action(cls, event: str) -> Action:
-        return cls.actions[event]
-
-    @classmethod
     def event_label(cls, event: str) -> str:
         return cls.actions[event].label if event in cls.actions else event
 
