@@ -145,6 +145,11 @@ def test_G2_only_owner_or_manager_concludes(ficha, ana, bruno, gestor, products)
         "https://evil.example.com/crm/deal/details/1/",  # other host
         "https://webplanet.bitrix24.com.br/marketplace/",  # unknown kind
         "https://webplanet.bitrix24.com.br/online/",  # conversation without dialog
+        # Python reads the host after "@", browsers open evil.example:
+        "https://evil.example\\@webplanet.bitrix24.com.br/crm/deal/details/1/",
+        "https://user:pw@webplanet.bitrix24.com.br/crm/deal/details/1/",  # userinfo
+        "https://webplanet.bitrix24.com.br:8443/crm/deal/details/1/",  # another port
+        "https://webplanet.bitrix24.com.br/crm/deal/details/1/\\evil",  # backslash in the path
         "não tenho link",
     ],
 )

@@ -4,6 +4,7 @@ Embedded default: SQLite (WAL) + django-q2's ORM broker. DATABASE_URL switches t
 REDIS_URL switches the django-q2 broker to Redis.
 """
 
+import datetime as dt
 import os
 from pathlib import Path
 
@@ -18,12 +19,53 @@ def env_bool(name, default=False):
     return os.environ.get(name, str(default)).lower() in {"1", "true", "yes", "on"}
 
 
-DEBUG = env_bool("DJANGO_DEBUG", True)
-SECRET_KEY = os.environ.get("DJANGO_SECRET_KEY", "dev-only-insecure-key-change-me")
-ALLOWED_HOSTS = os.environ.get("DJANGO_ALLOWED_HOSTS", "127.0.0.1,localhost").split(",")
-CSRF_TRUSTED_ORIGINS = [
-    o for o in os.environ.get("DJANGO_CSRF_TRUSTED_ORIGINS", "").split(",") if o
-]
+def env_list(name, default=""):
+    return [item.strip() for item in os.environ.get(name, default).split(",") if item.strip()]
+
+
+# Off unless asked for: Django's debug pages show settings and every URL pattern (the README's
+# "Deploy" section). `bin/start` runs with it off too, so a newcomer sees the pt-BR pages.
+DEBUG = env_bool("DJANGO_DEBUG", False)
+# BALCAO_DEMO lets `demo_data` load its users, whose password is published (bin/start sets it).
+DEMO = env_bool("BALCAO_DEMO", False)
+
+
+def _local_secret_key() -> str:
+    """A key made on this machine on first run and kept in var/ (ignored by git): a local run
+    never signs with a published key. Production sets DJANGO_SECRET_KEY (web/checks.py)."""
+    from django.core.management.utils import get_random_secret_key
+
+    path = VAR_DIR / "secret_key"
+    try:
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    except FileExistsError:
+        return path.read_text().strip()
+    with os.fdopen(fd, "w") as out:
+        out.write(get_random_secret_key())
+    return path.read_text().strip()
+
+
+SECRET_KEY = os.environ.get("DJANGO_SECRET_KEY") or _local_secret_key()
+ALLOWED_HOSTS = env_list("DJANGO_ALLOWED_HOSTS", "127.0.0.1,localhost")
+CSRF_TRUSTED_ORIGINS = env_list("DJANGO_CSRF_TRUSTED_ORIGINS")
+
+# HTTPS (README, "Deploy"). Behind a TLS-terminating proxy, DJANGO_BEHIND_PROXY=true trusts its
+# X-Forwarded-Proto (the proxy must set it and strip it from clients) and its X-Forwarded-For
+# for the login throttle; DJANGO_HTTPS=true makes the cookies secure, redirects http to https
+# and sends HSTS.
+BEHIND_PROXY = env_bool("DJANGO_BEHIND_PROXY", False)
+if BEHIND_PROXY:
+    SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
+HTTPS = env_bool("DJANGO_HTTPS", False)
+SESSION_COOKIE_SECURE = CSRF_COOKIE_SECURE = HTTPS
+SECURE_SSL_REDIRECT = env_bool("DJANGO_SECURE_SSL_REDIRECT", HTTPS)
+SECURE_HSTS_SECONDS = int(os.environ.get("DJANGO_HSTS_SECONDS", "31536000" if HTTPS else "0"))
+SECURE_HSTS_INCLUDE_SUBDOMAINS = env_bool("DJANGO_HSTS_INCLUDE_SUBDOMAINS", HTTPS)
+SECURE_HSTS_PRELOAD = env_bool("DJANGO_HSTS_PRELOAD", HTTPS)
+# A session lasts a working week of inactivity at most, and the cookie is not readable by
+# scripts; signing out ends it everywhere (sessions live in the database).
+SESSION_COOKIE_AGE = int(os.environ.get("DJANGO_SESSION_COOKIE_AGE", str(5 * 24 * 3600)))
+SESSION_COOKIE_HTTPONLY = True
 
 INSTALLED_APPS = [
     "django.contrib.admin",
@@ -35,6 +77,7 @@ INSTALLED_APPS = [
     "django.contrib.humanize",
     "django_htmx",
     "django_q",
+    "axes",
     "workflows",
     "tickets",
     "onboarding",
@@ -53,6 +96,8 @@ MIDDLEWARE = [
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
+    # Last, as django-axes asks: it turns a locked-out login into the pt-BR lockout page.
+    "axes.middleware.AxesMiddleware",
 ]
 
 ROOT_URLCONF = "web.urls"
@@ -108,10 +153,28 @@ DATABASES = {"default": _postgres(DATABASE_URL) if DATABASE_URL else _SQLITE}
 
 
 AUTH_PASSWORD_VALIDATORS = [
-    {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator"},
+    {"NAME": f"django.contrib.auth.password_validation.{name}"}
+    for name in (
+        "UserAttributeSimilarityValidator",
+        "MinimumLengthValidator",
+        "CommonPasswordValidator",
+        "NumericPasswordValidator",
+    )
 ]
+# django-axes first: it refuses a login that is locked out before any password is checked.
 # The signed-in user comes with their roles (workflows/auth.py).
-AUTHENTICATION_BACKENDS = ["workflows.auth.RolesBackend"]
+AUTHENTICATION_BACKENDS = ["axes.backends.AxesStandaloneBackend", "workflows.auth.RolesBackend"]
+# Login throttling (django-axes): after AXES_FAILURE_LIMIT wrong passwords for one username,
+# or from one address, logins from them are refused for AXES_COOLOFF_TIME; a success resets the
+# count. Attempts are kept in the database, so every worker sees them.
+AXES_FAILURE_LIMIT = int(os.environ.get("BALCAO_LOGIN_FAILURE_LIMIT", "5"))
+AXES_COOLOFF_TIME = dt.timedelta(minutes=int(os.environ.get("BALCAO_LOGIN_COOLOFF_MINUTES", "15")))
+AXES_LOCKOUT_PARAMETERS = ["username", "ip_address"]
+AXES_RESET_ON_SUCCESS = True
+AXES_LOCKOUT_TEMPLATE = "registration/locked_out.html"
+AXES_DISABLE_ACCESS_LOG = True  # failures are kept; successful logins are not logged
+AXES_IPWARE_PROXY_COUNT = 1 if BEHIND_PROXY else None
+AXES_VERBOSE = False
 LOGIN_URL = "login"
 LOGIN_REDIRECT_URL = "home"
 LOGOUT_REDIRECT_URL = "login"
@@ -124,9 +187,17 @@ USE_TZ = True
 STATIC_URL = "static/"
 STATIC_ROOT = VAR_DIR / "static"
 STATIC_ROOT.mkdir(exist_ok=True)  # WhiteNoise looks there; `collectstatic` fills it
-# WhiteNoise serves the app's static files straight from the apps (no collectstatic step to
-# forget); they are few and small.
-WHITENOISE_USE_FINDERS = True
+# With DEBUG off, `collectstatic` writes hashed, compressed copies that WhiteNoise serves with
+# far-future cache headers (bin/start runs it); with DEBUG on, files come from the apps as is.
+STORAGES = {
+    "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
+    "staticfiles": {
+        "BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"
+        if DEBUG
+        else "whitenoise.storage.CompressedManifestStaticFilesStorage"
+    },
+}
+WHITENOISE_USE_FINDERS = DEBUG  # development: straight from the apps, no collectstatic
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 EMAIL_BACKEND = os.environ.get("EMAIL_BACKEND", "django.core.mail.backends.filebased.EmailBackend")

@@ -3,7 +3,7 @@
 import os
 
 from .settings import *  # noqa: F403
-from .settings import DATABASES, Q_CLUSTER, VAR_DIR
+from .settings import DATABASES, Q_CLUSTER, STORAGES, VAR_DIR
 
 Q_CLUSTER = {**Q_CLUSTER, "sync": True}
 PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
@@ -13,4 +13,11 @@ if DATABASES["default"]["ENGINE"].endswith("sqlite3"):
     # One per process, so parallel test runs never share a database.
     DATABASES["default"]["TEST"] = {"NAME": str(VAR_DIR / f"test-{os.getpid()}.sqlite3")}
 
+# Static files straight from the apps (no collectstatic before a test run).
+STORAGES = {
+    **STORAGES,
+    "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
+}
+WHITENOISE_USE_FINDERS = True
+DEMO = True  # demo_data loads in tests (web/management/commands/demo_data.py)
 INSTALLED_APPS = [*INSTALLED_APPS, "tests.flowapp"]  # noqa: F405

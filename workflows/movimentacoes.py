@@ -27,9 +27,12 @@ BITRIX_PATHS = {
 
 def bitrix_link_kind(url: str) -> str:
     """G3: the kind of a Bitrix24 link (conversa, tarefa, negócio, card) or a pt-BR refusal."""
-    parts = urlsplit((url or "").strip())
+    url = (url or "").strip()
+    parts = urlsplit(url)
     host = settings.BITRIX_PORTAL_HOST
-    if parts.scheme != "https" or parts.hostname != host:
+    # The whole authority must be the portal: no userinfo, port or backslash, which browsers
+    # and Python read differently ("https://evil.example\\@portal/" opens evil.example).
+    if parts.scheme != "https" or parts.netloc.lower() != host.lower() or "\\" in url:
         raise TransitionRefused(
             f"Link do Bitrix inválido: use o endereço https://{host}/… da conversa, tarefa, "
             "negócio ou card.",

@@ -5,7 +5,7 @@ from decimal import Decimal
 
 from django.conf import settings
 from django.contrib.auth.models import Group, User
-from django.core.management.base import BaseCommand
+from django.core.management.base import BaseCommand, CommandError
 from django.db import transaction
 
 from onboarding.demo import seed_demo as seed_onboarding
@@ -143,8 +143,26 @@ def document_for(base: str) -> str:
 class Command(BaseCommand):
     help = "Cria usuários, catálogo, fichas e boletos de demonstração (idempotente)."
 
-    @transaction.atomic
+    def add_arguments(self, parser):
+        parser.add_argument(
+            "--force",
+            action="store_true",
+            help="Carrega mesmo com DEBUG desligado e sem BALCAO_DEMO (os usuários de "
+            "demonstração têm uma senha publicada).",
+        )
+
     def handle(self, *args, **options):
+        # The demo users share a published password: never on a production database by accident.
+        if not (settings.DEBUG or settings.DEMO or options["force"]):
+            raise CommandError(
+                "Recusado: os usuários de demonstração têm a senha publicada no README. Este "
+                "ambiente parece de produção (DEBUG desligado, BALCAO_DEMO não definido). Use "
+                "--force se for mesmo uma demonstração."
+            )
+        self.load()
+
+    @transaction.atomic
+    def load(self):
         today = clock.today()
         seed_company_calendar([today.year, today.year + 1])
         for username, first, last, roles, staff in USERS:
