@@ -96,6 +96,16 @@ ONBOARDING_ACTIONS = {
 }
 
 
+def _first_error(form, default: str) -> str:
+    """The first problem of an invalid form, with its field's label (hidden fields: `default`)."""
+    for name, problems in form.errors.items():
+        field = form.fields.get(name)
+        if field is None or field.widget.is_hidden:
+            return default
+        return f"{field.label}: {problems[0]}"
+    return default
+
+
 @login_required
 @require_POST
 def onboarding_action(request, pk, action):
@@ -109,7 +119,7 @@ def onboarding_action(request, pk, action):
         if action in ("feito", "dispensar", "reabrir"):
             form = StepNoteForm(request.POST)
             if not form.is_valid():
-                raise TransitionRefused("Escolha a etapa.", "G7")
+                raise TransitionRefused(_first_error(form, "Escolha a etapa."), "G7")
             kind, note = form.cleaned_data["kind"], form.cleaned_data["note"]
             key = kind
             if kind not in OnboardingStep.Kind.values:

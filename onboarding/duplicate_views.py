@@ -158,11 +158,20 @@ def case_detail(request, pk):
     return _case_page(request, _get_case(pk))
 
 
+def _first_error(form) -> str:
+    """The first problem of an invalid form, with its field's label: shown as the page's alert
+    too, since a section whose action is not allowed now does not draw its form."""
+    name, problems = next(iter(form.errors.items()))
+    field = form.fields.get(name)
+    return f"{field.label}: {problems[0]}" if field is not None else problems[0]
+
+
 def _case_action(request, pk, form_key, form, perform, success):
     case = _get_case(pk)
     _require_central(request.user)
     if not form.is_valid():
-        return _case_page(request, case, forms={form_key: form}, status=422)
+        refusal = TransitionRefused(_first_error(form), "G7")
+        return _case_page(request, case, refusal=refusal, forms={form_key: form}, status=422)
     try:
         perform(case, form.cleaned_data)
     except TransitionRefused as refused:
@@ -218,7 +227,7 @@ def case_merge(request, pk):
     try:
         merge_case(case, actor=request.user, choices=choices)
     except TransitionRefused as refused:
-        return _case_page(request, case, refusal=refused, status=422)
+        return _case_page(request, case, refusal=refused, status=refused.status_code)
     return go(request, reverse("onboarding:case", args=[case.pk]), "Fichas unificadas (G7).")
 
 

@@ -1,8 +1,29 @@
 """Forms check types and required fields; the rules live in services and machines."""
 
 from django import forms
+from django.core.validators import MaxValueValidator, MinValueValidator
 
 from workflows.models import Movimentacao
+from workflows.validators import MAX_TEXT, validate_sane_date
+
+from .models import TrainingSlot
+
+LINK_LENGTH = 500  # Movimentacao.bitrix_link
+FICHA_TERM_LENGTH = 30  # a ficha's number or its CPF/CNPJ, typed with punctuation
+
+
+def long_text(label: str, *, rows: int = 2, required: bool = False) -> forms.CharField:
+    """Free text stored in a TextField: a finite cap (forms.CharField refuses NUL bytes)."""
+    return forms.CharField(
+        label=label,
+        widget=forms.Textarea(attrs={"rows": rows}),
+        required=required,
+        max_length=MAX_TEXT,
+    )
+
+
+def link(label: str) -> forms.CharField:
+    return forms.CharField(label=label, required=False, max_length=LINK_LENGTH)
 
 
 class Form(forms.Form):
@@ -36,10 +57,8 @@ class ContactForm(Form):
             (Movimentacao.Outcome.NO_ANSWER, Movimentacao.Outcome.NO_ANSWER.label),
         ],
     )
-    text = forms.CharField(label="O que foi feito", widget=forms.Textarea(attrs={"rows": 3}))
-    bitrix_link = forms.CharField(
-        label="Link do Bitrix (conversa, tarefa, negócio ou card)", required=False
-    )
+    text = long_text("O que foi feito", rows=3, required=True)
+    bitrix_link = link("Link do Bitrix (conversa, tarefa, negócio ou card)")
     boleto_alert_given = forms.BooleanField(
         label="Avisei o cliente dos boletos em aberto", required=False
     )
@@ -47,9 +66,7 @@ class ContactForm(Form):
 
 class ChooseKeptForm(Form):
     kept = forms.ChoiceField(label="Ficha que o cliente quer manter", widget=forms.RadioSelect)
-    answer = forms.CharField(
-        label="Resposta do cliente", widget=forms.Textarea(attrs={"rows": 2}), required=False
-    )
+    answer = long_text("Resposta do cliente")
 
     def __init__(self, *args, case, **kwargs):
         super().__init__(*args, **kwargs)
@@ -60,11 +77,7 @@ class ChooseKeptForm(Form):
 
 
 class ReasonForm(Form):
-    reason = forms.CharField(
-        label="Por que não é duplicidade?",
-        widget=forms.Textarea(attrs={"rows": 2}),
-        required=False,
-    )
+    reason = long_text("Por que não é duplicidade?")
 
 
 def _products():
@@ -74,12 +87,8 @@ def _products():
 
 
 class StepNoteForm(Form):
-    kind = forms.CharField(widget=forms.HiddenInput)
-    note = forms.CharField(
-        label="O que foi feito (ou por que dispensar)",
-        widget=forms.Textarea(attrs={"rows": 2}),
-        required=False,
-    )
+    kind = forms.CharField(widget=forms.HiddenInput, max_length=20)
+    note = long_text("O que foi feito (ou por que dispensar)")
 
 
 class CallForm(ContactForm):
@@ -103,9 +112,7 @@ class UpsellForm(Form):
         coerce=lambda v: v == "sim",
         widget=forms.RadioSelect,
     )
-    details = forms.CharField(
-        label="Detalhes da oportunidade", widget=forms.Textarea(attrs={"rows": 2}), required=False
-    )
+    details = long_text("Detalhes da oportunidade")
     follow_up_product = forms.ModelChoiceField(
         label="Abrir agendamento #venda/tratativas com contato sobre (opcional)",
         queryset=None,
@@ -115,7 +122,7 @@ class UpsellForm(Form):
         label="Abrir um orçamento com esta oportunidade (G8)", required=False
     )
     channel = forms.ChoiceField(label="Canal", choices=Movimentacao.Channel.choices)
-    bitrix_link = forms.CharField(label="Link do Bitrix (para o agendamento)", required=False)
+    bitrix_link = link("Link do Bitrix (para o agendamento)")
     boleto_alert_given = forms.BooleanField(
         label="Avisei o cliente dos boletos em aberto", required=False
     )
@@ -132,17 +139,24 @@ DATE = forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d")
 
 
 class SlotForm(Form):
-    date = forms.DateField(label="Dia", widget=DATE)
+    date = forms.DateField(label="Dia", widget=DATE, validators=[validate_sane_date])
     shift = forms.ChoiceField(label="Turno", choices=())
     attendant = forms.ModelChoiceField(label="Atendente do suporte", queryset=None)
-    capacity = forms.IntegerField(label="Vagas", initial=3)
+    capacity = forms.IntegerField(
+        label="Vagas",
+        initial=3,
+        validators=[
+            MinValueValidator(1, "Informe ao menos 1 vaga."),
+            MaxValueValidator(
+                TrainingSlot.MAX_CAPACITY, f"Informe no máximo {TrainingSlot.MAX_CAPACITY} vagas."
+            ),
+        ],
+    )
 
     def __init__(self, *args, **kwargs):
         from django.contrib.auth import get_user_model
 
         from workflows.roles import SUPPORT
-
-        from .models import TrainingSlot
 
         super().__init__(*args, **kwargs)
         self.fields["shift"].choices = TrainingSlot.Shift.choices
@@ -156,21 +170,19 @@ class SlotForm(Form):
 
 
 class BookingForm(Form):
-    ficha = forms.CharField(label="Ficha (número ou CPF/CNPJ do cliente)")
-    channel = forms.ChoiceField(label="Canal", choices=Movimentacao.Channel.choices)
-    text = forms.CharField(
-        label="O que foi combinado com o cliente", widget=forms.Textarea(attrs={"rows": 2})
+    ficha = forms.CharField(
+        label="Ficha (número ou CPF/CNPJ do cliente)", max_length=FICHA_TERM_LENGTH
     )
-    bitrix_link = forms.CharField(label="Link do Bitrix", required=False)
+    channel = forms.ChoiceField(label="Canal", choices=Movimentacao.Channel.choices)
+    text = long_text("O que foi combinado com o cliente", required=True)
+    bitrix_link = link("Link do Bitrix")
     boleto_alert_given = forms.BooleanField(
         label="Avisei o cliente dos boletos em aberto", required=False
     )
 
 
 class CancelBookingForm(Form):
-    reason = forms.CharField(
-        label="Motivo do cancelamento", widget=forms.Textarea(attrs={"rows": 2}), required=False
-    )
+    reason = long_text("Motivo do cancelamento")
     channel = forms.ChoiceField(label="Canal", choices=Movimentacao.Channel.choices)
     boleto_alert_given = forms.BooleanField(
         label="Avisei o cliente dos boletos em aberto", required=False
@@ -179,7 +191,7 @@ class CancelBookingForm(Form):
 
 class RebookForm(CancelBookingForm):
     slot = forms.ModelChoiceField(label="Novo horário", queryset=None)
-    bitrix_link = forms.CharField(label="Link do Bitrix", required=False)
+    bitrix_link = link("Link do Bitrix")
     field_order = ["slot", "reason", "channel", "bitrix_link", "boleto_alert_given"]
 
     def __init__(self, *args, **kwargs):

@@ -15,7 +15,7 @@ from workflows.models import Agendamento, AgendamentoKind, Ficha
 from workflows.refusals import TransitionRefused
 
 from .duplicates import detect_duplicates, require_central
-from .models import DuplicateCase, MergeRecord
+from .models import DuplicateCase, MergeRecord, TrainingBooking
 
 # Fields of the ficha chosen on the side-by-side page (the CPF/CNPJ identifies the ficha:
 # to keep the other document, keep the other ficha).
@@ -165,6 +165,14 @@ def merge_case(
         discarded = fichas[case.ficha_b_id if case.kept_id == case.ficha_a_id else case.ficha_a_id]
         if Ficha.Status.MERGED in (kept.status, discarded.status):
             raise TransitionRefused("Uma das fichas já foi unificada em outro caso.", "G7")
+        live_bookings = TrainingBooking.objects.filter(state=TrainingBooking.State.BOOKED)
+        if all(live_bookings.filter(ficha=f).exists() for f in (kept, discarded)):
+            raise TransitionRefused(
+                "As duas fichas têm treinamento agendado e um cliente tem um só: cancele um "
+                "dos treinamentos antes de unificar.",
+                "G5",
+                "G7",
+            )
         field_log = {}
         for name in conflicting_fields(kept, discarded):
             choice = choices.get(name)

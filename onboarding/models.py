@@ -1,10 +1,12 @@
 """New registrations: duplicate detection and lossless merge (G7)."""
 
 from django.conf import settings
+from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 
 from workflows import clock
 from workflows.models import Ficha, Movimentacao, WorkflowModel
+from workflows.validators import validate_sane_date
 
 
 class FichaKeys(models.Model):
@@ -313,8 +315,9 @@ class TrainingSlot(models.Model):
         AFTERNOON = "tarde", "Tarde"
 
     SHIFT_HOURS = {Shift.MORNING: "9h às 12h", Shift.AFTERNOON: "14h às 17h"}
+    MAX_CAPACITY = 50
 
-    date = models.DateField("dia")
+    date = models.DateField("dia", validators=[validate_sane_date])
     shift = models.CharField("turno", max_length=10, choices=Shift)
     attendant = models.ForeignKey(
         settings.AUTH_USER_MODEL,
@@ -322,7 +325,9 @@ class TrainingSlot(models.Model):
         related_name="training_slots",
         verbose_name="atendente do suporte",
     )
-    capacity = models.PositiveSmallIntegerField("vagas")
+    capacity = models.PositiveSmallIntegerField(
+        "vagas", validators=[MinValueValidator(1), MaxValueValidator(MAX_CAPACITY)]
+    )
     published_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
     )
@@ -385,6 +390,14 @@ class TrainingBooking(WorkflowModel):
         verbose_name_plural = "treinamentos agendados"
         ordering = ["slot__date", "pk"]
         indexes = [models.Index(fields=["slot", "state"]), models.Index(fields=["ficha", "state"])]
+        constraints = [
+            # G5: a client holds one live booking at a time (rebooking cancels, then books).
+            models.UniqueConstraint(
+                fields=["ficha"],
+                condition=models.Q(state="booked"),
+                name="one_live_booking_per_ficha",
+            )
+        ]
 
     def __str__(self):
         return f"{self.ficha.name} · {self.slot}"

@@ -26,6 +26,11 @@ def _registration_page(request, form, *, ficha=None, errors=None, status=200):
     return render(request, "onboarding/register.html", context, status=status)
 
 
+def _form_errors(form) -> dict[str, str]:
+    """What the form refused (too long, NUL bytes…), one pt-BR message per field."""
+    return {name: problems[0] for name, problems in form.errors.items()}
+
+
 def _flash_cases(request, cases):
     if cases:
         messages.warning(
@@ -48,6 +53,8 @@ def register(request):
             return _registration_page(request, form, errors=invalid.errors, status=422)
         _flash_cases(request, cases)
         return go(request, reverse("ficha_detail", args=[ficha.pk]), "Ficha cadastrada.")
+    if form.is_bound:
+        return _registration_page(request, form, errors=_form_errors(form), status=422)
     return _registration_page(request, form)
 
 
@@ -68,4 +75,7 @@ def edit(request, pk):
             )
         _flash_cases(request, cases)
         return go(request, reverse("ficha_detail", args=[ficha.pk]), "Ficha atualizada.")
+    if form.is_bound:
+        errors = _form_errors(form)
+        return _registration_page(request, form, ficha=ficha, errors=errors, status=422)
     return _registration_page(request, form, ficha=ficha)

@@ -14,14 +14,15 @@ from workflows.models import Ficha, Movimentacao
 from workflows.movimentacoes import log_movimentacao
 from workflows.refusals import TransitionRefused
 from workflows.roles import AGENT, CENTRAL, MANAGER, SELLER, SUPPORT, has_role
-from workflows.validators import is_placeholder
+from workflows.validators import date_range_problem, is_placeholder
 
 from .models import Onboarding, OnboardingStep, TrainingBooking, TrainingSlot
 
-MAX_SLOT_CAPACITY = 50
+MAX_SLOT_CAPACITY = TrainingSlot.MAX_CAPACITY
 REMINDER_HANDLER = "onboarding.training.send_training_reminder"
 REMINDER_HOUR = 9  # the day before, at 9h (São Paulo)
 BOOKERS = (AGENT, SELLER, CENTRAL, MANAGER)
+ALREADY_BOOKED = "Este cliente já tem um treinamento agendado: remarque-o em vez de agendar outro."
 
 
 def publish_slot(*, actor, date, shift: str, attendant, capacity) -> TrainingSlot:
@@ -32,11 +33,13 @@ def publish_slot(*, actor, date, shift: str, attendant, capacity) -> TrainingSlo
         )
     if date is None or date < clock.today():
         raise TransitionRefused("Escolha um dia a partir de hoje.", "G5")
+    if problem := date_range_problem(date):
+        raise TransitionRefused(problem, "G5")
     if shift not in TrainingSlot.Shift.values:
         raise TransitionRefused("Escolha o turno: manhã ou tarde.", "G5")
     if attendant is None or not has_role(attendant, SUPPORT):
         raise TransitionRefused("Escolha um atendente do suporte para o treinamento.", "G5")
-    if capacity is None or not 1 <= int(capacity) <= MAX_SLOT_CAPACITY:
+    if not isinstance(capacity, int) or not 1 <= capacity <= MAX_SLOT_CAPACITY:
         raise TransitionRefused(f"Informe de 1 a {MAX_SLOT_CAPACITY} vagas.", "G5")
     try:
         with transaction.atomic():
@@ -44,7 +47,7 @@ def publish_slot(*, actor, date, shift: str, attendant, capacity) -> TrainingSlo
                 date=date,
                 shift=shift,
                 attendant=attendant,
-                capacity=int(capacity),
+                capacity=capacity,
                 published_by=actor,
                 published_at=clock.now(),
             )
@@ -87,12 +90,12 @@ def book_training(
     text: str,
     bitrix_link: str = "",
     boleto_alert_given: bool = False,
-    _rebooking: "TrainingBooking | None" = None,
 ) -> TrainingBooking:
     """G5: sales books a client into a slot. The slot row is locked, so two bookings at the
-    same instant cannot both take the last seat; the booking is a movimentação (reason
-    `training`, G1/G3/G4); a timer reminds client and attendant the day before; the
-    onboarding's training step is done (G7)."""
+    same instant cannot both take the last seat, and the ficha row, so one client cannot be
+    booked into two slots at once (the database refuses it too); the booking is a
+    movimentação (reason `training`, G1/G3/G4); a timer reminds client and attendant the day
+    before; the onboarding's training step is done (G7)."""
     if not has_role(actor, *BOOKERS):
         raise TransitionRefused(
             "Só o comercial e a central agendam clientes em treinamentos.", "G5"
@@ -100,21 +103,20 @@ def book_training(
     if ficha.status == Ficha.Status.MERGED:
         raise TransitionRefused("Esta ficha foi unificada em outra: use a ficha mantida.", "G7")
     with transaction.atomic():
+        # Lock order: the slot (seats), then the ficha (one live booking per client), so two
+        # bookings of one client into two slots queue up on the ficha.
         slot = TrainingSlot.objects.select_for_update().select_related("attendant").get(pk=slot.pk)
+        ficha = Ficha.objects.select_for_update().get(pk=ficha.pk)
+        if ficha.status == Ficha.Status.MERGED:
+            raise TransitionRefused("Esta ficha foi unificada em outra: use a ficha mantida.", "G7")
         if slot.date < clock.today():
             raise TransitionRefused("Este horário já passou: escolha outro.", "G5")
         if live_bookings(slot).count() >= slot.capacity:
             raise TransitionRefused(
                 "Não há mais vagas neste horário: escolha outro dia ou turno.", "G5"
             )
-        other = TrainingBooking.objects.filter(ficha=ficha, state=TrainingBooking.State.BOOKED)
-        if _rebooking is not None:
-            other = other.exclude(pk=_rebooking.pk)
-        if other.exists():
-            raise TransitionRefused(
-                "Este cliente já tem um treinamento agendado: remarque-o em vez de agendar outro.",
-                "G5",
-            )
+        if TrainingBooking.objects.filter(ficha=ficha, state=TrainingBooking.State.BOOKED).exists():
+            raise TransitionRefused(ALREADY_BOOKED, "G5")
         who = slot.attendant.get_full_name() or slot.attendant.username
         summary = (
             f"Treinamento agendado para {slot.date:%d/%m/%Y}, {slot.get_shift_display().lower()} "
@@ -130,9 +132,13 @@ def book_training(
             bitrix_link=bitrix_link,
             boleto_alert_given=boleto_alert_given,
         )
-        booking = TrainingBooking.objects.create(
-            slot=slot, ficha=ficha, booked_by=actor, booked_at=clock.now(), movimentacao=mov
-        )
+        try:
+            with transaction.atomic():
+                booking = TrainingBooking.objects.create(
+                    slot=slot, ficha=ficha, booked_by=actor, booked_at=clock.now(), movimentacao=mov
+                )
+        except IntegrityError:  # the database's guard (one_live_booking_per_ficha)
+            raise TransitionRefused(ALREADY_BOOKED, "G5") from None
         timers.arm(booking, "reminder", max(reminder_due(slot), clock.now()), REMINDER_HANDLER)
         _training_step(ficha, "mark_done", actor, summary, evidence=booking)
     return booking
@@ -189,23 +195,18 @@ def rebook(
     bitrix_link: str = "",
     boleto_alert_given: bool = False,
 ) -> TrainingBooking:
-    """G5: move a client to another slot in one transaction: the new seat is taken before
-    the old one is released, so a full slot leaves the old booking untouched."""
+    """G5: move a client to another slot in one transaction: the old booking is cancelled
+    and the new seat taken; a full slot refuses and undoes it all, leaving the old booking
+    untouched. Both slots are locked first, in pk order (two opposite rebookings queue up)."""
     if new_slot.pk == booking.slot_id:
         raise TransitionRefused("Escolha um horário diferente do atual.", "G5")
     if is_placeholder(reason):
         raise TransitionRefused("Diga por que o treinamento foi remarcado.", "G5")
     with transaction.atomic():
-        new = book_training(
-            new_slot,
-            booking.ficha,
-            actor=actor,
-            channel=channel,
-            text=f"remarcado: {reason.strip()}",
-            bitrix_link=bitrix_link,
-            boleto_alert_given=boleto_alert_given,
-            _rebooking=booking,
+        locked = TrainingSlot.objects.select_for_update().filter(
+            pk__in=[booking.slot_id, new_slot.pk]
         )
+        list(locked.order_by("pk").values_list("pk", flat=True))
         old = cancel_booking(
             booking,
             actor=actor,
@@ -214,34 +215,49 @@ def rebook(
             boleto_alert_given=boleto_alert_given,
             _rebooking=True,
         )
+        new = book_training(
+            new_slot,
+            booking.ficha,
+            actor=actor,
+            channel=channel,
+            text=f"remarcado: {reason.strip()}",
+            bitrix_link=bitrix_link,
+            boleto_alert_given=boleto_alert_given,
+        )
         TrainingBooking.objects.filter(pk=old.pk).update(rebooked_as=new)
     return new
 
 
 def send_training_reminder(booking: TrainingBooking) -> None:
-    """G5 timer handler: the day before, remind the client and the support attendant."""
+    """G5 timer handler: the day before, remind the client and the support attendant. Each
+    e-mail is one `timers.once` step: if the second fails, the retry sends only the second."""
     slot = booking.slot
     ficha = booking.ficha
     who = slot.attendant.get_full_name() or slot.attendant.username
     when = f"{slot.date:%d/%m/%Y}, {slot.get_shift_display().lower()} ({slot.hours})"
-    sent = 0
     if ficha.email:
-        sent += send_mail(
-            f"Lembrete: seu treinamento é amanhã ({slot.date:%d/%m})",
-            f"Olá, {ficha.name}.\n\nLembramos que o seu treinamento está marcado para {when}, "
-            f"com {who}, da nossa equipe de suporte.\n\nSe precisar remarcar, responda este "
-            "e-mail ou fale com o seu atendente.",
-            None,
-            [ficha.email],
+        timers.once(
+            f"lembrete:cliente:{ficha.email}",
+            lambda: send_mail(
+                f"Lembrete: seu treinamento é amanhã ({slot.date:%d/%m})",
+                f"Olá, {ficha.name}.\n\nLembramos que o seu treinamento está marcado para "
+                f"{when}, com {who}, da nossa equipe de suporte.\n\nSe precisar remarcar, "
+                "responda este e-mail ou fale com o seu atendente.",
+                None,
+                [ficha.email],
+            ),
         )
     if slot.attendant.email:
-        sent += send_mail(
-            f"Treinamento amanhã: {ficha.name}",
-            f"Olá, {who}.\n\nAmanhã, {when}, você dá o treinamento de {ficha.name} "
-            f"({ficha.document_display}). Telefone: {ficha.phone or 'não informado'}; "
-            f"e-mail: {ficha.email or 'não informado'}.",
-            None,
-            [slot.attendant.email],
+        timers.once(
+            f"lembrete:atendente:{slot.attendant.email}",
+            lambda: send_mail(
+                f"Treinamento amanhã: {ficha.name}",
+                f"Olá, {who}.\n\nAmanhã, {when}, você dá o treinamento de {ficha.name} "
+                f"({ficha.document_display}). Telefone: {ficha.phone or 'não informado'}; "
+                f"e-mail: {ficha.email or 'não informado'}.",
+                None,
+                [slot.attendant.email],
+            ),
         )
     TrainingBooking.objects.filter(pk=booking.pk).update(reminded_at=clock.now())
 

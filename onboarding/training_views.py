@@ -20,7 +20,7 @@ from workflows.roles import (
 )
 from workflows.validators import only_digits
 
-from .forms import BookingForm, CancelBookingForm, RebookForm, SlotForm
+from .forms import FICHA_TERM_LENGTH, BookingForm, CancelBookingForm, RebookForm, SlotForm
 from .models import TrainingBooking, TrainingSlot
 from .training import (
     BOOKERS,
@@ -49,7 +49,7 @@ def _slots_page(request, *, refusal=None, forms=None, status=200):
         for booking in slot.live:  # what the machine lets this user do on each booking
             booking.slot = slot
             booking.actions = actions_for(booking, user)
-    ficha_hint = request.GET.get("ficha", "")
+    ficha_hint = request.GET.get("ficha", "")[:FICHA_TERM_LENGTH]
     context = {
         "slots": slots,
         "can_publish": has_role(user, SUPPORT, MANAGER),
@@ -108,13 +108,16 @@ def slot_publish(request):
     return _slots_done(request, "Horário de treinamento publicado.")
 
 
+MAX_FICHA_NUMBER_DIGITS = 10  # a ficha number beyond this is no ficha (and fits any int column)
+
+
 def _find_ficha(term: str) -> Ficha:
     term = (term or "").strip()
     digits = only_digits(term)
     ficha = None
     if len(digits) in (11, 14):
         ficha = Ficha.objects.filter(document=digits).first()
-    elif digits and digits == term:
+    elif digits and digits == term and len(digits) <= MAX_FICHA_NUMBER_DIGITS:
         ficha = Ficha.objects.filter(pk=int(digits)).first()
     if ficha is None:
         raise TransitionRefused("Ficha não encontrada: informe o número ou o CPF/CNPJ.", "G5")

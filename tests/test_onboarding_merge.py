@@ -480,3 +480,28 @@ def test_G7_merge_detects_after_commit_even_when_the_kept_ficha_did_not_change(
     assert DuplicateCase.objects.get(ficha_a=a, ficha_b=c).state == "superseded"
     bc = DuplicateCase.objects.get(ficha_a=b, ficha_b=c)
     assert (bc.state, bc.matched_keys) == (DuplicateCase.State.OPEN, ["email"])
+
+
+def test_G5_G7_merge_of_two_fichas_each_with_a_live_training_is_refused(central, make_user):
+    from onboarding.models import TrainingBooking, TrainingSlot
+
+    old, new, case = ready_case(central)
+    carla = make_user(SUPPORT)
+    for n, ficha in enumerate((old, new)):
+        slot = baker.make(
+            TrainingSlot,
+            attendant=carla,
+            published_by=carla,
+            capacity=2,
+            date=dt.date(2027, 4, 22 + n),
+        )
+        baker.make(TrainingBooking, slot=slot, ficha=ficha, booked_by=carla)
+    choices = {"name": "kept", "email": "kept", "phone": "kept"}
+    with pytest.raises(TransitionRefused, match="As duas fichas têm treinamento agendado"):
+        merge_case(case, actor=central, choices=choices)
+    assert Ficha.objects.get(pk=new.pk).status == Ficha.Status.ACTIVE
+    assert TrainingBooking.objects.filter(ficha=new).count() == 1
+
+    TrainingBooking.objects.filter(ficha=new).update(state=TrainingBooking.State.CANCELLED)
+    merge_case(case, actor=central, choices=choices)
+    assert TrainingBooking.objects.filter(ficha=old).count() == 2

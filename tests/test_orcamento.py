@@ -261,3 +261,70 @@ def test_G8_pages_build_step_send_and_download(
     assert "ORC-2027-" in pdf["Content-Disposition"]
     doc = client.get(reverse("orcamento_document", args=[orc.pk])).content.decode()
     assert "Válido até 04/05/2027" in doc and "Próximos passos" in doc
+
+
+@pytest.mark.parametrize("quantity", [100_001, 2**31, 4294967301, 2**63])
+def test_G8_huge_quantities_are_refused_before_the_database(client_ficha, ana, products, quantity):
+    """PostgreSQL's 32-bit binding wrapped 4294967301 to 5: the service refuses first."""
+    orc = create_orcamento(client_ficha, author=ana, demand="Cliente quer intimação")
+    with pytest.raises(TransitionRefused, match="quantidade máxima é 100.000") as refused:
+        set_item(orc, actor=ana, product=products["intimacao"], quantity=quantity)
+    assert refused.value.problems[0].field == "quantity"
+    assert not orc.items.exists()
+
+
+def test_G8_a_sent_quote_at_the_largest_bounds_can_be_accepted(client_ficha, ana, clock):
+    """The largest item (MAX_QUANTITY × MAX_UNIT_PRICE) still fits a sale's total: a sent
+    quote can always be accepted (on SQLite 2**31 × price could not be saved as a sale)."""
+    from workflows.models import Product
+    from workflows.validators import MAX_QUANTITY, MAX_UNIT_PRICE
+
+    dear = Product.objects.create(code="caro", name="Plano caro", unit_price=MAX_UNIT_PRICE)
+    orc = create_orcamento(client_ficha, author=ana, demand="Escritório enorme, plano caro")
+    set_item(orc, actor=ana, product=dear, quantity=MAX_QUANTITY)
+    orc = send_orcamento(priced(orc, ana), actor=ana, bitrix_link=BITRIX)
+    (sale,) = accept_orcamento(orc, actor=ana, data_confirmed=True)
+    assert Sale.objects.get(pk=sale.pk).total == MAX_UNIT_PRICE * MAX_QUANTITY
+
+
+def test_G8_an_item_worth_more_than_a_sale_can_hold_is_refused(client_ficha, ana, clock):
+    """A catalogue price above the bound (set outside the admin's validation) cannot make an
+    item whose sale would not fit: refused when added, and again when the prices are set."""
+    from workflows.models import Product
+
+    dear = Product.objects.create(code="carissimo", name="Plano", unit_price=Decimal("1000000"))
+    orc = create_orcamento(client_ficha, author=ana, demand="Escritório enorme, plano caro")
+    with pytest.raises(TransitionRefused, match="máximo de uma venda"):
+        set_item(orc, actor=ana, product=dear, quantity=100_000)
+    set_item(orc, actor=ana, product=dear, quantity=1)
+    Product.objects.filter(pk=dear.pk).update(unit_price=Decimal("99999999.99"))
+    orc.items.update(quantity=1000)
+    orc = step_orcamento(orc, "define_products", actor=ana)
+    with pytest.raises(TransitionRefused, match="máximo de uma venda"):
+        step_orcamento(orc, "set_prices", actor=ana)
+    assert Orcamento.objects.get(pk=orc.pk).state == "products_defined"
+
+
+@pytest.mark.parametrize(
+    "typed",
+    [
+        {"quantity": "4294967301"},
+        {"quantity": str(2**63)},
+        {"quantity": "-1"},
+        {"quantity": "1e309"},
+        {"discount": "1e309"},
+        {"discount": "NaN"},
+        {"discount": "123456789012.00"},
+    ],
+)
+def test_G8_the_item_form_refuses_unbounded_numbers_with_422(client_ficha, ana, products, typed):
+    from django.test import Client
+    from django.urls import reverse
+
+    orc = create_orcamento(client_ficha, author=ana, demand="Cliente quer intimação")
+    client = Client(raise_request_exception=False)
+    client.force_login(ana)
+    data = {"product": products["intimacao"].pk, "quantity": "1", "discount": "0", **typed}
+    response = client.post(reverse("orcamento_item", args=[orc.pk]), data)
+    assert response.status_code == 422
+    assert not orc.items.exists()

@@ -2,10 +2,13 @@
 any endpoint (403, or 404 for a record they may not reach), and ownership refusals are 403
 with the same message the machine gives (the machine decides, the views ask)."""
 
+import io
+
 import pytest
 from django.apps import apps
 from django.contrib.contenttypes.models import ContentType
 from django.core.management import call_command
+from django.db import connection
 from django.test import Client
 from django.urls import URLPattern, URLResolver, get_resolver, reverse
 
@@ -48,8 +51,23 @@ def row_counts() -> dict:
     return {m._meta.label: m.objects.count() for m in apps.get_models()}
 
 
+def restart_id_sequences() -> None:
+    """PostgreSQL's id sequences survive a test's rollback: restart the empty tables' at 1, so
+    the demo's records are record 1 of each kind there too (SQLite rolls its back)."""
+    if connection.vendor != "postgresql":
+        return
+    labels = [config.label for config in apps.get_app_configs() if config.models_module]
+    sql = io.StringIO()
+    call_command("sqlsequencereset", *labels, stdout=sql, stderr=io.StringIO(), no_color=True)
+    with connection.cursor() as cursor:
+        for statement in sql.getvalue().split(";\n"):
+            if statement.strip().upper().startswith("SELECT"):
+                cursor.execute(statement)
+
+
 @pytest.fixture
 def demo_data(db, clock):
+    restart_id_sequences()
     call_command("demo_data", verbosity=0)
 
 
@@ -233,3 +251,52 @@ def test_a_posted_next_goes_only_to_a_page_of_this_site(ficha, people, clock):
     ]:
         response = as_user(people["ana"]).post(url, {**typed, "next": target})
         assert (response.status_code, response["Location"]) == (302, expected), target
+
+
+@pytest.mark.parametrize("pk", ["9" * 19, "99999999999999999999999999", "１２"])
+def test_a_huge_or_odd_id_in_a_url_is_a_404_before_the_database(people, pk):
+    client = as_user(people["gestor"])
+    for path in (f"/fichas/{pk}/", f"/orcamentos/{pk}/", f"/suporte/chamados/{pk}/"):
+        assert client.get(path).status_code == 404, path
+    assert client.get(f"/fichas/{'9' * 18}/").status_code == 404  # 18 digits: looked up
+
+
+def test_the_ficha_search_refuses_nul_and_over_long_terms_in_portuguese(ficha, people):
+    client = as_user(people["ana"])
+    for term in ("ab\x00cd", "x" * 101):
+        response = client.get(reverse("ficha_search"), {"q": term})
+        assert response.status_code == 400
+        assert "Busca inválida" in response.content.decode()
+    assert client.get(reverse("ficha_search"), {"q": ficha.name[:5]}).status_code == 200
+
+
+@pytest.mark.parametrize("reason", ["cliente com pressa\x00", "x" * 10_001])
+def test_M1_an_exception_with_a_nul_byte_or_over_long_reason_is_refused_unwritten(
+    ficha, people, clock, reason
+):
+    from workflows.models import Override
+
+    inactivate_manually(ficha, actor=people["ana"], reason="cliente pediu para cancelar")
+    record_inactivation_answer(ficha, actor=people["ana"], answer="não tenho interesse agora")
+    url = reverse("add_override", args=[ContentType.objects.get_for_model(Ficha).pk, ficha.pk])
+    response = as_user(people["gestor"]).post(url, {"rule_id": "S5", "reason": reason}, headers=HX)
+    assert response.status_code == 422
+    assert "justificativa" in response.content.decode()
+    assert not Override.objects.exists()
+
+
+@pytest.mark.parametrize("day", ["9999-12-31", "0001-01-01", "31/02/2026"])
+def test_S2_an_agendamento_date_out_of_range_is_a_422_in_portuguese(ficha, people, clock, day):
+    url = reverse("add_agendamento", args=[ficha.pk])
+    typed = {"kind": "venda_com_contato", "channel": "phone", "outcome": "talked"}
+    typed |= {"text": "Cliente vai decidir", "bitrix_link": contact()["bitrix_link"]}
+    from workflows.models import Product
+
+    product = Product.objects.create(code="p", name="P", unit_price=1)
+    response = as_user(people["ana"]).post(
+        url, {**typed, "product": product.pk, "scheduled_for": day}, headers=HX
+    )
+    assert response.status_code == 422
+    page = response.content.decode()
+    assert "Data fora do intervalo aceito" in page or "Informe uma data válida" in page
+    assert not Agendamento.objects.exists()

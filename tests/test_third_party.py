@@ -59,7 +59,7 @@ def test_S1_holder_confirms_through_the_signed_link(titular, agent, clock):
     assert DataChangeRequest.objects.get(pk=change.pk).state == "confirmed"
     again = client.post(url, {"decision": "reject"})  # a second click changes nothing
     assert DataChangeRequest.objects.get(pk=change.pk).state == "confirmed"
-    assert again.status_code == 200
+    assert again.status_code == 422  # refused, and the page says why
 
 
 def test_S1_holder_rejects_and_nothing_changes(titular, agent, clock):

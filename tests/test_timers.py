@@ -142,6 +142,8 @@ def test_sweep_fires_a_backlog_and_a_failing_handler_undoes_only_its_own_row(db,
     )
 
     Errand.objects.filter(pk=errands[1].pk).update(size=3)  # the service is back
+    assert timers.sweep() == 0  # backing off after its error
+    clock.advance(timers.retry_delay(1))
     assert timers.sweep() == 1
     assert Errand.objects.get(pk=errands[1].pk).state == "expired"
     assert timers.sweep() == 0

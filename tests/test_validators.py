@@ -1,14 +1,24 @@
+import datetime as dt
+
 import pytest
 from django.core.exceptions import ValidationError
 
 from workflows.validators import (
+    MAX_QUANTITY,
+    MAX_SALE_TOTAL,
+    MAX_UNIT_PRICE,
     cnpj_with_check_digits,
     cpf_with_check_digits,
+    date_range_problem,
     format_document,
     is_placeholder,
     is_valid_cnpj,
     is_valid_cpf,
+    money_validators,
     normalize_document,
+    parse_sane_date,
+    quantity_validators,
+    validate_sane_date,
 )
 
 
@@ -40,3 +50,56 @@ def test_normalize_document_accepts_formatting_and_refuses_bad_digits():
     assert format_document("11222333000181") == "11.222.333/0001-81"
     with pytest.raises(ValidationError, match="CPF ou CNPJ inválido"):
         normalize_document("123.456.789-00")
+
+
+@pytest.mark.parametrize("day", [dt.date(1999, 12, 31), dt.date(2101, 1, 1), dt.date(9999, 12, 31)])
+def test_dates_out_of_the_sane_range_are_refused_in_portuguese(day):
+    with pytest.raises(ValidationError, match="Data fora do intervalo aceito") as error:
+        validate_sane_date(day)
+    assert "01/01/2000 e 31/12/2100" in error.value.messages[0]
+    assert date_range_problem(day).startswith("Data fora do intervalo")
+
+
+def test_dates_inside_the_range_pass():
+    for day in (dt.date(2000, 1, 1), dt.date(2027, 4, 19), dt.date(2100, 12, 31), None):
+        validate_sane_date(day)
+        assert date_range_problem(day) == ""
+
+
+@pytest.mark.parametrize(
+    "text, expected",
+    [
+        ("2027-04-19", dt.date(2027, 4, 19)),
+        ("9999-12-31", None),
+        ("0001-01-01", None),
+        ("31/02/2026", None),
+        ("2026-02-31", None),
+        ("", None),
+        ("x" * 10_000, None),
+    ],
+)
+def test_query_dates_parse_only_within_range(text, expected):
+    assert parse_sane_date(text) == expected
+
+
+def test_the_largest_sale_fits_the_sale_total_column():
+    """A sent quote can always be accepted: its largest item fits Sale.total."""
+    from workflows.models import Sale
+
+    total = Sale._meta.get_field("total")
+    largest = MAX_QUANTITY * MAX_UNIT_PRICE
+    assert largest <= MAX_SALE_TOTAL
+    assert len(str(int(MAX_SALE_TOTAL))) == total.max_digits - total.decimal_places
+
+
+def test_quantity_and_money_validators_speak_portuguese():
+    from decimal import Decimal
+
+    at_least, at_most = quantity_validators()
+    with pytest.raises(ValidationError, match="quantidade mínima é 1"):
+        at_least(0)
+    with pytest.raises(ValidationError, match="quantidade máxima é 100.000"):
+        at_most(100_001)
+    at_least(1), at_most(100_000)
+    with pytest.raises(ValidationError, match="R\\$ 99.999.999,99"):
+        money_validators()[1](Decimal("100000000"))

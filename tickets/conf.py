@@ -19,6 +19,9 @@ DEFAULTS = {
     "SUPPORT_IMAP_PASSWORD": "",
     "SUPPORT_IMAP_FOLDER": "INBOX",
     "SUPPORT_EMAIL_FROM": "",
+    # T1: the most of one message kept (original + attachments), in bytes; over it only the
+    # headers and the text are stored.
+    "SUPPORT_EMAIL_MAX_BYTES": str(10 * 1024 * 1024),
 }
 
 

@@ -84,7 +84,7 @@ def email_client(ticket: Ticket, text: str) -> None:
         headers["In-Reply-To"] = last_in.message_id
         headers["References"] = last_in.message_id
     message = EmailMessage(
-        subject=f"Re: {ticket.tag} {ticket.subject}",
+        subject=" ".join(f"Re: {ticket.tag} {ticket.subject}".split()),  # one header line
         body=text,
         from_email=from_conf("SUPPORT_EMAIL_FROM") or None,
         to=[ticket.requester_email],

@@ -1,9 +1,11 @@
 """Forms check types and required fields; the rules live in services and statemachines."""
 
 from django import forms
+from django.core.validators import MaxLengthValidator
 
 from workflows import clock
 from workflows.models import Ficha
+from workflows.validators import MAX_TEXT, validate_sane_date
 
 from .desk import support_people
 from .models import Architect, Romaneio, RomaneioItem, Ticket
@@ -43,6 +45,15 @@ class TicketForm(forms.ModelForm):
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
         self.fields["assignee"].queryset = support_people()
+        self.fields["description"].max_length = MAX_TEXT
+        self.fields["description"].validators.append(MaxLengthValidator(MAX_TEXT))
+
+    def clean_subject(self):
+        """One line (it goes into the e-mail's Subject header, T1)."""
+        return " ".join((self.cleaned_data.get("subject") or "").split())
+
+    def clean_requester(self):
+        return " ".join((self.cleaned_data.get("requester") or "").split())
 
     def clean(self):
         data = super().clean()
@@ -54,12 +65,18 @@ class TicketForm(forms.ModelForm):
 class ActionForm(forms.Form):
     """T4: every status change says why (what the client was told, for client-facing ones)."""
 
-    reason = forms.CharField(label="Por quê", widget=forms.Textarea(attrs={"rows": 2}))
+    reason = forms.CharField(
+        label="Por quê", max_length=MAX_TEXT, widget=forms.Textarea(attrs={"rows": 2})
+    )
 
     def __init__(self, *args, reason_label=None, **kwargs):
         super().__init__(*args, **kwargs)
         if reason_label:
             self.fields["reason"].label = reason_label
+
+
+class ConfirmForm(forms.Form):
+    """A one-click action: nothing to type (the button is the confirmation)."""
 
 
 class AssignForm(ActionForm):
@@ -84,6 +101,12 @@ class ArchitectForm(forms.ModelForm):
             "links": forms.Textarea(attrs={"rows": 3}),
             "notes": forms.Textarea(attrs={"rows": 3}),
         }
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        for name in ("links", "notes"):
+            self.fields[name].max_length = MAX_TEXT
+            self.fields[name].validators.append(MaxLengthValidator(MAX_TEXT))
 
     def clean_email(self):
         email = (self.cleaned_data.get("email") or "").strip().lower()
@@ -116,6 +139,7 @@ class RomaneioForm(forms.ModelForm):
 
     def clean_date(self):
         date = self.cleaned_data.get("date")
+        validate_sane_date(date)
         if date and date > clock.today():
             raise forms.ValidationError("A data do romaneio não pode estar no futuro.")
         return date

@@ -102,3 +102,64 @@ def valid_signature(body: bytes, header: str | None) -> bool:
         return False
     expected = hmac.new(secret.encode(), body, hashlib.sha256).hexdigest()
     return hmac.compare_digest(expected, header.removeprefix("sha256="))
+
+
+# -- webhook payloads ---------------------------------------------------------------------------
+
+MAX_ISSUE_NUMBER = 2_147_483_647  # the ticket's PositiveIntegerField
+MAX_GITHUB_ID = 2**63 - 1
+
+
+class BadPayload(ValueError):
+    """A signed webhook body that is not what GitHub sends for the event (pt-BR message)."""
+
+
+def _whole(value, name: str, maximum: int) -> int:
+    """A JSON whole number (not a bool, float or string) from 1 to `maximum`."""
+    if type(value) is not int or not 0 < value <= maximum:
+        raise BadPayload(f"{name} deve ser um número inteiro positivo")
+    return value
+
+
+def _obj(payload: dict, key: str, *, required: bool = True) -> dict:
+    value = payload.get(key)
+    if value is None and not required:
+        return {}
+    if not isinstance(value, dict):
+        raise BadPayload(f"“{key}” deve ser um objeto")
+    return value
+
+
+def _text(payload: dict, key: str, *, required: bool = False, default: str = "") -> str:
+    value = payload.get(key, default)
+    if value is None and not required:
+        return default
+    if not isinstance(value, str) or (required and not value):
+        raise BadPayload(f"“{key}” deve ser um texto")
+    return value.replace("\x00", "")
+
+
+def parse_event(event: str, payload) -> dict | None:
+    """T7: the fields of an `issues` / `issue_comment` delivery, checked for shape and type
+    (raises BadPayload); None for other events (ignored). Only whole issue numbers."""
+    if not isinstance(payload, dict):
+        raise BadPayload("o corpo deve ser um objeto JSON")
+    if event not in ("issues", "issue_comment"):
+        return None
+    issue = _obj(payload, "issue")
+    parsed = {
+        "action": _text(payload, "action", required=True),
+        "repository": _text(_obj(payload, "repository"), "full_name", required=True),
+        "number": _whole(issue.get("number"), "issue.number", MAX_ISSUE_NUMBER),
+        "state": _text(issue, "state"),
+        "updated_at": _text(issue, "updated_at"),
+        "sender": _text(_obj(payload, "sender", required=False), "login", default="github"),
+        "comment_id": None,
+    }
+    if event == "issue_comment":
+        comment = _obj(payload, "comment")
+        parsed["comment_id"] = _whole(comment.get("id"), "comment.id", MAX_GITHUB_ID)
+        parsed["comment_body"] = _text(comment, "body")
+        user = _obj(comment, "user", required=False)
+        parsed["comment_author"] = _text(user, "login", default=parsed["sender"])
+    return parsed

@@ -5,9 +5,11 @@ The REST calls themselves are in `tickets.github`.
 """
 
 import datetime as dt
+import hashlib
+import json
 import logging
 
-from django.db import transaction
+from django.db import IntegrityError, transaction
 from django.db.models import Q
 
 from workflows import clock, timers
@@ -145,55 +147,88 @@ def github_retry(ticket: Ticket) -> None:
         log.warning("GitHub refused the issue of ticket %s: %s", ticket.pk, refused)
 
 
-def handle_github_event(delivery_id: str, event: str, payload: dict) -> str:
+def handle_github_event(delivery_id: str, event: str, payload) -> str:
     """T7: apply one verified webhook delivery once; returns what happened (for the log).
 
     `issues` closed/reopened moves the ticket (system events); `issue_comment` created adds
-    the comment to the ticket's history. Replays (same delivery id) do nothing.
+    the comment to the ticket's history. A payload of the wrong shape raises
+    `github.BadPayload` before anything is written. Applied once: the same delivery id
+    (compared whole) or the same change under another delivery id is a replay.
     """
-    action = str(payload.get("action", ""))[:40]
+    from .github import parse_event
+
+    parsed = parse_event(event, payload)  # BadPayload: nothing written
+    action = parsed["action"] if parsed else str(payload.get("action", ""))
+    keys = {"delivery_hash": _sha(delivery_id)}
+    if parsed:
+        keys["event_key"] = event_key(event, parsed)
+    seen = Q(delivery_hash=keys["delivery_hash"])
+    if "event_key" in keys:
+        seen |= Q(event_key=keys["event_key"])
     with transaction.atomic():
-        delivery, created = GithubDelivery.objects.get_or_create(
-            delivery_id=delivery_id[:100], defaults={"event": event[:40], "action": action}
-        )
-        if not created:
+        if GithubDelivery.objects.filter(seen).exists():
             return "replay"
-        outcome, ticket = _apply_github_event(event, action, payload)
+        try:
+            with transaction.atomic():
+                delivery = GithubDelivery.objects.create(
+                    delivery_id=delivery_id[:255], event=event[:40], action=action[:40], **keys
+                )
+        except IntegrityError:  # the same change recorded concurrently: it won
+            return "replay"
+        outcome, ticket = _apply_github_event(event, parsed)
         delivery.outcome, delivery.ticket = outcome[:200], ticket
         delivery.save(update_fields=["outcome", "ticket"])
     return outcome
 
 
-def _apply_github_event(event, action, payload):
-    repo = (payload.get("repository") or {}).get("full_name", "")
-    issue = payload.get("issue") or {}
-    if event not in ("issues", "issue_comment"):
+def _sha(text: str) -> str:
+    return hashlib.sha256(text.encode("utf-8", "replace")).hexdigest()
+
+
+def event_key(event: str, parsed: dict) -> str:
+    """What a delivery changes: event, repository, issue, action, comment id, and the issue's
+    update time (so closing an issue again after reopening it is a new change, while the same
+    body sent again is not)."""
+    parts = (
+        event,
+        parsed["repository"].lower(),
+        parsed["number"],
+        parsed["action"],
+        parsed["comment_id"] or "",
+        parsed["updated_at"],
+    )
+    return _sha(json.dumps(parts))
+
+
+def _apply_github_event(event, parsed):
+    if parsed is None:
         return f"ignored event {event}", None
+    repo, action = parsed["repository"], parsed["action"]
     if repo.lower() != from_conf("GITHUB_REPOSITORY").lower():
         return f"ignored repository {repo}", None
-    ticket = Ticket.objects.filter(github_issue_number=issue.get("number")).first()
+    ticket = Ticket.objects.filter(github_issue_number=parsed["number"]).first()
     if ticket is None:
         return "no ticket for this issue", None
-    who = (payload.get("sender") or {}).get("login", "github")
+    who = parsed["sender"]
     if event == "issue_comment":
         if action != "created":
             return f"ignored comment {action}", ticket
-        comment = payload.get("comment") or {}
         add_note(
             ticket,
             kind=TicketNote.Kind.GITHUB_COMMENT,
-            text=str(comment.get("body", ""))[:10000],
-            external_author=f"@{(comment.get('user') or {}).get('login', who)}",
-            external_id=str(comment.get("id", "")),
+            text=parsed["comment_body"][:10000],
+            external_author=f"@{parsed['comment_author']}"[:160],
+            external_id=str(parsed["comment_id"]),
         )
         return "comment added", ticket
     if action not in ("closed", "reopened"):
         return f"ignored issue {action}", ticket
-    Ticket.objects.filter(pk=ticket.pk).update(github_issue_state=issue.get("state", action))
+    state = parsed["state"] or ("closed" if action == "closed" else "open")
+    Ticket.objects.filter(pk=ticket.pk).update(github_issue_state=state[:20])
     ticket.refresh_from_db()
     event_name = "dev_finished" if action == "closed" else "dev_reopened"
     verb = "fechada" if action == "closed" else "reaberta"
-    reason = f"Issue #{ticket.github_issue_number} {verb} no GitHub por @{who}."
+    reason = f"Issue #{ticket.github_issue_number} {verb} no GitHub por @{who[:100]}."
     try:
         act(ticket, event_name, actor=None, reason=reason)
     except TransitionRefused:

@@ -1,10 +1,15 @@
 """T1: the support mailbox. A django-q2 schedule (every minute) polls a real IMAP folder and
 turns each new message into a ticket or into a reply on an existing one.
 
-- Never twice: a message is imported once per Message-ID (messages without one get a content
-  hash), and the poller remembers UIDVALIDITY + the last UID it read.
-- Threading: In-Reply-To / References against messages we received or sent, else a `[#123]`
-  ticket tag in the subject.
+- Never twice: a message is imported once per sender and Message-ID (messages without one get
+  a content hash), and the poller remembers UIDVALIDITY + the last UID it read. Another
+  sender reusing a Message-ID is another message (a squatted id cannot drop the client's).
+- Threading: In-Reply-To / References against messages the same sender sent or we sent, else
+  a `[#123]` ticket tag in the subject. Only the ticket's client (`mail_trust`) may touch it:
+  anyone else's message opens a new ticket marked "possível resposta ao chamado #N".
+- Bounded: over SUPPORT_EMAIL_MAX_BYTES the original is dropped (headers and text kept, the
+  ticket says so); attachments count against the same limit; names are sanitised; NUL bytes
+  are removed from every text kept; long subjects are cut; a body of "ok" imports.
 - A malformed message is logged, kept raw (`InboundEmail`, outcome failed) and skipped; the
   poll goes on with the next one.
 """
@@ -18,20 +23,25 @@ import imaplib
 import logging
 import re
 
-from django.db import transaction
+from django.core.exceptions import ValidationError
+from django.core.validators import validate_email
+from django.db import IntegrityError, transaction
 from django.utils.html import strip_tags
 
 from workflows import clock
 from workflows.models import Ficha
-from workflows.refusals import TransitionRefused
+from workflows.validators import is_placeholder
 
 from . import conf, desk
+from .mail_trust import client_answered, sender_trusted
 from .models import EmailAttachment, InboundEmail, MailboxState, Ticket, TicketNote
 
 log = logging.getLogger(__name__)
-TAG = re.compile(r"\[#(\d+)\]")
+TAG = re.compile(r"\[#(\d{1,18})\]")
 MSGID = re.compile(r"<[^<>\s]+>")
 MAX_ATTACHMENT_BYTES = 10 * 1024 * 1024
+MAX_REFERENCES = 50  # the newest ids of a References header looked at
+UNSAFE_NAME = re.compile(r"[\x00-\x1f\x7f/\\]+")  # control characters, path separators
 
 
 class MalformedEmail(Exception):
@@ -93,32 +103,61 @@ def _quote(folder: str) -> str:
 def import_message(raw: bytes, *, folder="INBOX", uid=0, uidvalidity=0) -> str:
     """Import one raw message; returns new_ticket, reply, duplicate or failed."""
     message_id = _message_id(raw)
-    if InboundEmail.objects.filter(message_id=message_id).exists():
+    sender = _sender(raw)
+    key = dedupe_key(sender, message_id)
+    if InboundEmail.objects.filter(dedupe_key=key).exists():
         return "duplicate"
     try:
         with transaction.atomic():
-            return _import(raw, message_id, folder, uid, uidvalidity)
+            return _import(raw, message_id, key, sender, folder, uid, uidvalidity)
     except Exception as error:  # malformed or unexpected: keep it raw, log, skip
+        if isinstance(error, IntegrityError) and _seen(key):
+            return "duplicate"  # another poller imported it meanwhile
         log.exception("e-mail UID %s in %s not imported", uid, folder)
+        return _keep_failed(raw, message_id, key, folder, uid, uidvalidity, error)
+
+
+def _keep_failed(raw, message_id, key, folder, uid, uidvalidity, error) -> str:
+    """A message not imported: kept (bounded) for support to read; outcome failed."""
+    stored, truncated = _stored_raw(raw, "")
+    try:
         InboundEmail.objects.create(
             message_id=message_id,
+            dedupe_key=key,
             folder=folder,
             uid=uid,
             uidvalidity=uidvalidity,
-            subject=_safe_header(raw, "Subject")[:255],
-            from_email=_safe_header(raw, "From")[:254],
+            subject=_clean(_safe_header(raw, "Subject"))[:255],
+            from_email=_clean(_safe_header(raw, "From"))[:254],
             outcome=InboundEmail.Outcome.FAILED,
-            error=f"{type(error).__name__}: {error}"[:2000],
-            raw=raw,
+            error=_clean(f"{type(error).__name__}: {error}")[:2000],
+            raw=stored,
+            raw_truncated=truncated,
+            raw_size=min(len(raw), 2**31 - 1),
         )
-        return "failed"
+    except IntegrityError:  # another poller kept the same message meanwhile
+        return "duplicate"
+    return "failed"
+
+
+def _seen(key: str) -> bool:
+    return InboundEmail.objects.filter(dedupe_key=key).exists()
+
+
+def dedupe_key(sender: str, message_id: str) -> str:
+    """The import-once key: the sender's address (lower-cased) and the Message-ID."""
+    return hashlib.sha256(f"{sender.lower()}\n{message_id}".encode("utf-8", "replace")).hexdigest()
 
 
 def _message_id(raw: bytes) -> str:
     found = MSGID.search(_safe_header(raw, "Message-ID"))
     if found and len(found.group()) <= 255:
-        return found.group()
+        return _clean(found.group())
     return f"<sha256-{hashlib.sha256(raw).hexdigest()}@balcao.invalid>"
+
+
+def _sender(raw: bytes) -> str:
+    return _clean(email.utils.parseaddr(_safe_header(raw, "From"))[1]).lower()
 
 
 def _safe_header(raw: bytes, name: str) -> str:
@@ -129,49 +168,113 @@ def _safe_header(raw: bytes, name: str) -> str:
         return ""
 
 
-def _import(raw, message_id, folder, uid, uidvalidity) -> str:
+def _clean(text: str) -> str:
+    """Text as a column keeps it: no NUL (PostgreSQL refuses it), no lone surrogates."""
+    return text.replace("\x00", "").encode("utf-8", "replace").decode("utf-8")
+
+
+def _max_bytes() -> int:
+    return int(conf.get("SUPPORT_EMAIL_MAX_BYTES"))
+
+
+def _stored_raw(raw: bytes, text: str) -> tuple[bytes, bool]:
+    """The original, or over the limit its headers and text only (and True)."""
+    if len(raw) <= _max_bytes():
+        return raw, False
+    cut = min((i for i in (raw.find(b"\r\n\r\n"), raw.find(b"\n\n")) if i >= 0), default=-1)
+    headers = raw[:cut] if 0 <= cut < 256 * 1024 else raw[: 64 * 1024]
+    note = "\r\n\r\n[original acima do limite: guardados só os cabeçalhos e o texto]\r\n\r\n"
+    return headers + note.encode() + text.encode("utf-8", "replace"), True
+
+
+def _import(raw, message_id, key, sender, folder, uid, uidvalidity) -> str:
     msg = email.message_from_bytes(raw, policy=email.policy.default)
     from_name, from_email = email.utils.parseaddr(str(msg.get("From", "")))
+    from_name, from_email = _clean(from_name), _clean(from_email)
     if "@" not in from_email:
         raise MalformedEmail("sem remetente válido (From)")
-    subject = " ".join(str(msg.get("Subject", "")).split())[:255]
-    body = _body(msg)
-    ticket = _thread(msg, subject)
+    subject = _clean(" ".join(str(msg.get("Subject", "")).split()))
+    body = _clean(_body(msg))
+    stored, truncated = _stored_raw(raw, body)
     inbound = InboundEmail(
         message_id=message_id,
+        dedupe_key=key,
         folder=folder,
         uid=uid,
         uidvalidity=uidvalidity,
         from_name=from_name[:160],
         from_email=from_email[:254],
-        subject=subject,
-        raw=raw,
+        subject=subject[:255],
+        raw=stored,
+        raw_truncated=truncated,
+        raw_size=min(len(raw), 2**31 - 1),
     )
+    ticket = _thread(msg, subject, sender)
+    suspected = None
+    if ticket is not None and not sender_trusted(ticket, from_email):
+        suspected, ticket = ticket, None  # T1: not this ticket's client: never touch it
     if ticket is None:
-        ticket = desk.create_ticket(
-            actor=None,
-            channel=Ticket.Channel.EMAIL,
-            requester=(from_name or from_email)[:160],
-            requester_email=from_email,
-            subject=subject if len(re.sub(r"\W", "", subject)) >= 3 else "(e-mail sem assunto)",
-            description=body or "(e-mail sem texto; veja os anexos)",
-            ficha=Ficha.objects.filter(email__iexact=from_email).first(),
-        )
+        ticket = _new_ticket(from_name, from_email, subject, body, suspected)
         inbound.outcome = InboundEmail.Outcome.NEW_TICKET
     else:
         desk.add_note(
             ticket,
             kind=TicketNote.Kind.EMAIL_IN,
             text=body or "(e-mail sem texto; veja os anexos)",
-            external_author=f"{from_name} <{from_email}>" if from_name else from_email,
-            external_id=message_id,
+            external_author=(f"{from_name} <{from_email}>" if from_name else from_email)[:160],
+            external_id=message_id[:200],
         )
-        _client_answered(ticket)
+        client_answered(ticket)
         inbound.outcome = InboundEmail.Outcome.REPLY
     inbound.ticket = ticket
     inbound.save()
+    if truncated:
+        desk.add_note(
+            ticket,
+            kind=TicketNote.Kind.INTERNAL,
+            text=f"E-mail de {from_email} com {_mb(len(raw))} MB, acima do limite de "
+            f"{_mb(_max_bytes())} MB: o original não foi guardado (só os cabeçalhos e o texto).",
+        )
     _keep_attachments(msg, inbound, ticket)
     return inbound.outcome
+
+
+def _mb(size: int) -> str:
+    return f"{size / 1024 / 1024:.1f}".replace(".", ",")
+
+
+def _new_ticket(from_name, from_email, subject, body, suspected) -> Ticket:
+    """A new e-mail ticket; `suspected`: the ticket its tag or In-Reply-To pointed at."""
+    try:
+        validate_email(from_email)
+    except ValidationError:  # kept as the contact's name; never answered by e-mail
+        requester_email = ""
+    else:
+        requester_email = from_email
+    max_subject = Ticket._meta.get_field("subject").max_length
+    if is_placeholder(body):  # "ok", "1": a real message, too short for a description
+        body = f"Mensagem curta do cliente: “{body}”" if body else ""
+    ticket = desk.create_ticket(
+        actor=None,
+        channel=Ticket.Channel.EMAIL,
+        requester=(from_name or from_email)[:160],
+        requester_email=requester_email,
+        subject=subject[:max_subject].strip()
+        if not is_placeholder(subject)
+        else "(e-mail sem assunto)",
+        description=body or "(e-mail sem texto; veja os anexos)",
+        ficha=Ficha.objects.filter(email__iexact=from_email).first() if requester_email else None,
+        suspected_reply_to=suspected,
+    )
+    if suspected is not None:
+        desk.add_note(
+            ticket,
+            kind=TicketNote.Kind.INTERNAL,
+            text=f"Possível resposta ao chamado {suspected.tag}: o remetente {from_email} não é "
+            f"o contato desse chamado nem o e-mail da ficha dele, que não foi alterado. Se for "
+            f"mesmo o cliente, use “Vincular ao chamado original”.",
+        )
+    return ticket
 
 
 def _body(msg) -> str:
@@ -184,57 +287,66 @@ def _body(msg) -> str:
     return content.strip()[:20000]
 
 
-def _thread(msg, subject: str) -> Ticket | None:
-    """In-Reply-To / References first (messages we received or sent), then the [#id] tag."""
+def _thread(msg, subject: str, sender: str) -> Ticket | None:
+    """In-Reply-To / References first (messages this sender sent, then others', then ours),
+    then the [#id] tag. Whether the sender may touch the ticket found is the caller's call."""
     refs = MSGID.findall(f"{msg.get('In-Reply-To', '')} {msg.get('References', '')}")
+    refs = [_clean(r) for r in refs[-MAX_REFERENCES:]]
     if refs:
+        ours = InboundEmail.objects.filter(message_id__in=refs, ticket__isnull=False)
+        # The sender's own messages first: another sender reusing one of its Message-IDs
+        # cannot take its thread; any other match is checked for trust by the caller.
         known = (
-            InboundEmail.objects.filter(message_id__in=refs, ticket__isnull=False)
+            ours.filter(dedupe_key__in=[dedupe_key(sender, r) for r in refs])
             .values_list("ticket_id", flat=True)
             .first()
         )
+        known = known or ours.values_list("ticket_id", flat=True).first()
         known = known or (
-            TicketNote.objects.filter(external_id__in=refs, kind=TicketNote.Kind.EMAIL_OUT)
+            TicketNote.objects.filter(
+                external_id__in=[r[:200] for r in refs], kind=TicketNote.Kind.EMAIL_OUT
+            )
             .values_list("ticket_id", flat=True)
             .first()
         )
         if known:
-            return Ticket.objects.get(pk=known)
+            return Ticket.objects.select_related("ficha").get(pk=known)
     tag = TAG.search(subject)
     if tag:
-        return Ticket.objects.filter(pk=int(tag.group(1))).first()
+        return Ticket.objects.select_related("ficha").filter(pk=int(tag.group(1))).first()
     return None
 
 
-def _client_answered(ticket: Ticket) -> None:
-    """The client wrote: a waiting ticket goes back to analysis, a concluded one reopens."""
-    event = {
-        Ticket.State.WAITING_CLIENT: ("client_replied", "Cliente respondeu por e-mail."),
-        Ticket.State.DONE: ("reopen", "Cliente respondeu por e-mail ao chamado concluído."),
-    }.get(ticket.state)
-    if event:
-        try:
-            desk.act(ticket, event[0], actor=None, reason=event[1])
-        except TransitionRefused as refused:  # keep the e-mail even if the flow says no
-            log.warning("ticket %s not moved by e-mail: %s", ticket.pk, refused)
+def safe_filename(name: str | None) -> str:
+    """An attachment name safe for a header and a disk: no CR/LF/NUL or other control
+    characters, no path separators, no leading dots; at most 255 characters, extension kept."""
+    name = UNSAFE_NAME.sub("_", name or "").strip().lstrip(".").strip()
+    if not name.strip("_"):
+        return "anexo"
+    if len(name) > 255:
+        stem, dot, ext = name.rpartition(".")
+        name = f"{stem[: 254 - len(ext)]}.{ext}" if dot and len(ext) <= 16 else name[:255]
+    return name
 
 
 def _keep_attachments(msg, inbound: InboundEmail, ticket: Ticket) -> None:
+    budget = _max_bytes()
     for part in msg.iter_attachments():
         content = part.get_payload(decode=True) or b""
-        name = part.get_filename() or "anexo"
-        if len(content) > MAX_ATTACHMENT_BYTES:
+        name = safe_filename(part.get_filename())
+        if len(content) > min(MAX_ATTACHMENT_BYTES, budget):
             desk.add_note(
                 ticket,
                 kind=TicketNote.Kind.INTERNAL,
-                text=f"Anexo “{name}” ({len(content)} bytes) acima do limite: veja o original.",
+                text=f"Anexo “{name}” ({len(content)} bytes) acima do limite: não foi guardado.",
             )
             continue
+        budget -= len(content)
         EmailAttachment.objects.create(
             email=inbound,
             ticket=ticket,
-            filename=name[:255],
-            content_type=part.get_content_type()[:120],
+            filename=name,
+            content_type=_clean(part.get_content_type())[:120],
             size=len(content),
             content=content,
         )

@@ -1,7 +1,5 @@
 """The daily routine pages (T8) and "revisar ontem" (T2)."""
 
-import datetime as dt
-
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.shortcuts import get_object_or_404, redirect, render
@@ -14,6 +12,7 @@ from workflows.businessdays import add_business_days
 from workflows.models import Movimentacao
 from workflows.refusals import TransitionRefused
 from workflows.roles import MANAGERS, SUPPORT, SUPPORT_STAFF
+from workflows.validators import MAX_DATE, MIN_DATE, parse_sane_date
 
 from . import routine
 from .models import RoutineItem
@@ -46,10 +45,14 @@ def mark(request, item):
 def team(request):
     """T8: managers see who completed what, per day."""
     require_roles(request.user, MANAGERS)
-    try:
-        day = dt.date.fromisoformat(request.GET.get("dia") or "")
-    except ValueError:
-        day = clock.today()
+    typed = (request.GET.get("dia") or "").strip()
+    day = parse_sane_date(typed) or clock.today()
+    if typed and day != parse_sane_date(typed):
+        messages.error(
+            request,
+            f"Dia inválido: use uma data entre {MIN_DATE:%d/%m/%Y} e {MAX_DATE:%d/%m/%Y} "
+            f"(AAAA-MM-DD). Mostrando hoje.",
+        )
     context = {
         "day": day,
         "items": list(RoutineItem),

@@ -123,3 +123,12 @@ def waiting_queue(page: int = 1, size: int | None = None) -> tuple[list[dict], b
 def routine_checks(user, day: dt.date):
     """T8: the items `user` marked done on `day`."""
     return RoutineCheck.objects.filter(user=user, day=day)
+
+
+MAX_QUERY = 200  # characters of a search box kept
+
+
+def search_text(request) -> str:
+    """?q=: what was typed, without NUL bytes (PostgreSQL refuses them) and at most 200
+    characters."""
+    return (request.GET.get("q") or "").replace("\x00", "").strip()[:MAX_QUERY]

@@ -49,6 +49,14 @@ class TicketFlow(Workflow):
         | s.WAITING_CLIENT.to.itself()
         | s.DEVELOPMENT.to.itself()
     )
+    # T1: a "possível resposta" ticket handed to the ticket it answers (its message and
+    # attachments go there) and closed as linked.
+    link_reply = (
+        s.OPEN.to(s.DONE)
+        | s.ANALYSIS.to(s.DONE)
+        | s.WAITING_CLIENT.to(s.DONE)
+        | s.DEVELOPMENT.to(s.DONE)
+    )
     dev_finished = s.DEVELOPMENT.to(s.ANALYSIS)
     dev_reopened = (
         s.ANALYSIS.to(s.DEVELOPMENT) | s.WAITING_CLIENT.to(s.DEVELOPMENT) | s.DONE.to(s.DEVELOPMENT)
@@ -75,6 +83,13 @@ class TicketFlow(Workflow):
             guards=("assignee_ok",),
             reason=True,
         ),
+        "link_reply": Action(
+            "Vincular ao chamado original",
+            SUPPORT_STAFF,
+            ("T1",),
+            guards=("is_suspected_reply",),
+            reason=True,
+        ),
         "dev_finished": Action("Issue fechada no GitHub", rules=("T7",), reason=True),
         "dev_reopened": Action("Issue reaberta no GitHub", rules=("T7",), reason=True),
     }
@@ -84,6 +99,12 @@ class TicketFlow(Workflow):
     def has_issue(self):
         """T7: development happens on a GitHub issue; open it with “Abrir no GitHub”."""
         return bool(self.model.github_issue_number)
+
+    @guard("Este chamado não é uma possível resposta a outro chamado (ou já foi vinculado).", "T1")
+    def is_suspected_reply(self):
+        """T1: only a ticket opened by a "possível resposta" e-mail, while it keeps it."""
+        ticket = self.model
+        return bool(ticket.suspected_reply_to_id) and ticket.emails.exists()
 
     @guard("Escolha alguém do suporte para assumir o chamado.", "T4", kind=INPUT)
     def assignee_ok(self, assignee=None):
@@ -108,7 +129,7 @@ class TicketFlow(Workflow):
             ticket.resolution_due_at = sla.add_business_minutes(
                 now, policy.resolution_minutes, policy
             )
-        if event == "conclude":
+        if event in ("conclude", "link_reply"):
             ticket.resolved_at = now
         if target.value in ("aguardando_cliente", "concluido"):
             ticket.response_due_at = None  # the ball is in the client's court, or it is done

@@ -21,7 +21,7 @@ from workflows.models import AuditEntry
 from workflows.refusals import TransitionRefused
 from workflows.roles import SUPPORT_ALL, SUPPORT_STAFF, has_role
 
-from . import forms, textura
+from . import forms, selectors, textura
 from .models import Architect, Romaneio
 from .statemachines import RomaneioFlow
 
@@ -29,7 +29,7 @@ from .statemachines import RomaneioFlow
 @login_required
 def architects(request):
     require_roles(request.user, SUPPORT_ALL)
-    q = (request.GET.get("q") or "").strip()
+    q = selectors.search_text(request)
     context = {
         "architects": textura.search_architects(q)[:200],
         "q": q,

@@ -1,6 +1,7 @@
 """Support pages (thin: forms check input, services and flows apply the rules)."""
 
 import json
+import re
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
@@ -8,6 +9,7 @@ from django.db.models import Q
 from django.http import Http404, HttpResponse, HttpResponseForbidden
 from django.shortcuts import get_object_or_404, render
 from django.urls import reverse
+from django.utils.http import content_disposition_header
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_http_methods, require_POST
 
@@ -26,9 +28,11 @@ from workflows.refusals import TransitionRefused
 from workflows.roles import SUPPORT_ALL, SUPPORT_STAFF, has_role
 from workflows.selectors import audit_rows
 
-from . import desk, forms, github, github_sync, selectors, sla
+from . import desk, forms, github, github_sync, mail_trust, mailbox, selectors, sla
 from .models import EmailAttachment, InboundEmail, MailboxState, Ticket
 from .statemachines import TicketFlow
+
+SIMPLE_TYPE = re.compile(r"[a-z0-9][a-z0-9.+-]{0,60}/[a-z0-9][a-z0-9.+-]{0,60}")
 
 # event -> the label of its reason field (the button's label is the machine's); events not
 # listed are not offered on screen.
@@ -59,7 +63,7 @@ def ticket_list(request):
         tickets = tickets.filter(state__in=Ticket.ACTIVE)
     elif state in Ticket.State.values:
         tickets = tickets.filter(state=state)
-    q = (request.GET.get("q") or "").strip()
+    q = selectors.search_text(request)
     if q:
         tickets = tickets.filter(
             Q(subject__icontains=q) | Q(requester__icontains=q) | Q(ficha__name__icontains=q)
@@ -111,7 +115,8 @@ def history_of(ticket):
 def ticket_detail(request, pk):
     require_roles(request.user, SUPPORT_ALL)
     ticket = get_object_or_404(
-        Ticket.objects.select_related("sla_policy", "assignee", "ficha"), pk=pk
+        Ticket.objects.select_related("sla_policy", "assignee", "ficha", "suspected_reply_to"),
+        pk=pk,
     )
     now = clock.now()
     context = {
@@ -121,6 +126,10 @@ def ticket_detail(request, pk):
         "response_left": sla.describe_remaining(now, ticket.response_due_at, ticket.sla_policy),
         "resolution_left": sla.describe_remaining(now, ticket.resolution_due_at, ticket.sla_policy),
         "alerts": ticket.alerts.all(),
+        "suspected": ticket.suspected_reply_to,
+        "may_link": bool(ticket.suspected_reply_to_id)
+        and actions_for(ticket, request.user).may("link_reply"),
+        "linked": bool(ticket.suspected_reply_to_id) and not ticket.emails.exists(),
         "attachments": ticket.attachments.defer("content"),
         "can_github": ticket.is_active
         and not ticket.github_issue_number
@@ -128,6 +137,34 @@ def ticket_detail(request, pk):
         and actions_for(ticket, request.user).get("develop") is not None,
     }
     return render(request, "tickets/ticket_detail.html", context)
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def ticket_link(request, pk):
+    """T1: one click: a "possível resposta" goes to the ticket it pointed at, as the client's
+    reply, and is closed as linked (support staff only; the machine's `link_reply`)."""
+    require_roles(request.user, SUPPORT_STAFF)
+    ticket = get_object_or_404(Ticket, pk=pk)
+    label = TicketFlow.actions["link_reply"].label
+    title = f"{label} · {ticket.tag}"
+    back = reverse("tickets:detail", args=[pk])
+    refusal = event_action(ticket, "link_reply", request.user)
+    if refusal is not None:
+        return refused_response(request, refusal, title=title, back_url=back)
+    return act(
+        request,
+        forms.ConfirmForm(posted(request)),
+        perform=lambda data: mail_trust.ticket_link_reply(ticket, actor=request.user),
+        success=lambda original: (
+            f"E-mail vinculado ao chamado {original.tag} como resposta "
+            f"do cliente; {ticket.tag} concluído."
+        ),
+        redirect_to=lambda original: reverse("tickets:detail", args=[original.pk]),
+        title=title,
+        submit=f"Vincular ao chamado {ticket.suspected_reply_to.tag}",
+        form_id="form-link_reply",
+    )
 
 
 @login_required
@@ -226,7 +263,8 @@ def github_open(request, pk):
 @csrf_exempt
 @require_POST
 def github_webhook(request):
-    """T7: GitHub `issues` / `issue_comment` deliveries, HMAC-signed; replays ignored."""
+    """T7: GitHub `issues` / `issue_comment` deliveries, HMAC-signed; replays ignored; a signed
+    body of the wrong shape is a 400 with nothing written."""
     if not github.valid_signature(request.body, request.headers.get("X-Hub-Signature-256")):
         return HttpResponseForbidden("assinatura inválida")
     delivery = request.headers.get("X-GitHub-Delivery", "")
@@ -237,11 +275,12 @@ def github_webhook(request):
         return HttpResponse("pong")
     try:
         payload = json.loads(request.body)
-    except ValueError:
+    except (ValueError, RecursionError):
         return HttpResponse("JSON inválido", status=400)
-    if not isinstance(payload, dict):
-        return HttpResponse("JSON inválido", status=400)
-    outcome = github_sync.handle_github_event(delivery, event, payload)
+    try:
+        outcome = github_sync.handle_github_event(delivery, event, payload)
+    except github.BadPayload as bad:  # signed, but not what GitHub sends: nothing written
+        return HttpResponse(f"conteúdo inválido: {bad}", status=400, content_type="text/plain")
     return HttpResponse(outcome, content_type="text/plain")
 
 
@@ -257,8 +296,15 @@ def attachment(request, pk):
     """T1: download an attachment kept from a client's e-mail."""
     require_roles(request.user, SUPPORT_ALL)
     item = get_object_or_404(EmailAttachment, pk=pk)
-    response = HttpResponse(bytes(item.content), content_type=item.content_type)
-    response["Content-Disposition"] = f'attachment; filename="{item.filename}"'
+    kind = (
+        item.content_type
+        if SIMPLE_TYPE.fullmatch(item.content_type)
+        else "application/octet-stream"
+    )
+    response = HttpResponse(bytes(item.content), content_type=kind)
+    # A name kept before names were sanitised may hold CR/LF: never in a header as such.
+    name = mailbox.safe_filename(item.filename)
+    response["Content-Disposition"] = content_disposition_header(True, name)
     response["X-Content-Type-Options"] = "nosniff"
     return response
 

@@ -3,11 +3,12 @@ whom, commissions to settle, agendamentos to validate, the team's availability."
 
 import datetime as dt
 
+from django.contrib import messages
 from django.contrib.auth import get_user_model
 from django.contrib.auth.decorators import login_required
 from django.core.paginator import Paginator
 from django.db.models import Sum
-from django.http import Http404
+from django.http import Http404, HttpResponseNotAllowed
 from django.shortcuts import get_object_or_404, render
 from django.urls import reverse
 from django.views.decorators.http import require_http_methods
@@ -18,9 +19,11 @@ from workflows import (
     clock,
     selectors,
     selling,
+    timers,
 )
 from workflows.action_views import (
     act,
+    go,
     posted,
     require_roles,
 )
@@ -28,7 +31,9 @@ from workflows.businessdays import add_business_days
 from workflows.models import (
     AgentProfile,
     Sale,
+    Timer,
 )
+from workflows.refusals import TransitionRefused
 from workflows.roles import MANAGERS
 
 from . import forms
@@ -62,6 +67,7 @@ LIST_PAGE_SIZE = 50
 
 
 EXPIRED_SHOWN_DAYS = 30
+FAILED_TIMERS = "prazos"  # the list of timers that failed, where the manager retries them
 
 # slug in the URL: (title, the partial that renders its rows, what an empty list says, the
 # queryset of its rows), in display order
@@ -89,6 +95,12 @@ CONSOLE_LISTS = {
         "web/console/_overrides.html",
         "Nenhuma exceção registrada ainda.",
         selectors.recent_overrides,
+    ),
+    FAILED_TIMERS: (
+        "Prazos automáticos que falharam",
+        "web/console/_failed_timers.html",
+        "Nenhum prazo automático falhou.",
+        timers.failed,
     ),
 }
 
@@ -136,15 +148,51 @@ def manager_console(request):
 
 @login_required
 def console_list(request, slug):
-    """All the rows of one console list, LIST_PAGE_SIZE a page ("ver todos")."""
+    """All the rows of one console list, LIST_PAGE_SIZE a page ("ver todos"). A POST to the
+    failed timers' list tries one of them again (`prazo`: its id)."""
     require_roles(request.user, MANAGERS)
     if slug not in CONSOLE_LISTS:
         raise Http404("Lista desconhecida.")
+    if request.method == "POST":
+        if slug != FAILED_TIMERS:
+            return HttpResponseNotAllowed(["GET"])
+        return _retry_timer(request)
+    if request.method != "GET":
+        return HttpResponseNotAllowed(["GET", "POST"])
+    return _list_page(request, slug)
+
+
+def _list_page(request, slug, status=200):
     title, template, empty, rows_of = CONSOLE_LISTS[slug]
     queryset = rows_of(*console_list_values(slug, clock.today()))
     page = Paginator(queryset, LIST_PAGE_SIZE).get_page(request.GET.get("pagina"))
     context = {"title": title, "template": template, "empty": empty, "page": page}
-    return render(request, "web/console_list.html", context)
+    return render(request, "web/console_list.html", context, status=status)
+
+
+RETRY_MESSAGES = {
+    Timer.Outcome.FIRED: "Nova tentativa feita: o prazo disparou.",
+    Timer.Outcome.STALE: "O registro mudou desde que o prazo foi armado: nada a fazer.",
+    Timer.Outcome.REFUSED: "A regra recusou o prazo agora: nada mudou no registro.",
+}
+
+
+def _retry_timer(request):
+    """The manager's "Tentar de novo" on a failed timer: fires it now, once."""
+    raw = request.POST.get("prazo", "")
+    if not raw.isdigit() or len(raw) > 18:
+        messages.error(request, "Prazo inválido: escolha um prazo da lista.")
+        return _list_page(request, FAILED_TIMERS, status=400)
+    try:
+        timer = timers.timer_retry(int(raw), actor=request.user)
+    except TransitionRefused as refused:
+        messages.error(request, refused.message)
+        return _list_page(request, FAILED_TIMERS, status=refused.status_code)
+    if timer.outcome == Timer.Outcome.FAILED:
+        messages.error(request, f"A nova tentativa falhou: {timer.last_error}")
+        return go(request, reverse("console_list", args=[FAILED_TIMERS]))
+    text = RETRY_MESSAGES.get(timer.outcome, "Nova tentativa feita.")
+    return go(request, reverse("console_list", args=[FAILED_TIMERS]), text)
 
 
 @login_required

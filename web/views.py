@@ -13,14 +13,14 @@ from workflows.action_views import require_roles
 from workflows.availability import availability
 from workflows.models import AgentProfile, Ficha, Override
 from workflows.ownership import exceptions_offered, grant_exception
-from workflows.refusals import TransitionRefused
+from workflows.refusals import INPUT, TransitionRefused
 from workflows.selectors import audit_rows, describe
 from workflows.third_party import change_from_token
 from workflows.triage import waiting_offers
 from workflows.validators import only_digits
 
 from .console_views import my_agendamentos
-from .forms import AvailabilityForm
+from .forms import AvailabilityForm, FichaSearchForm, OverrideForm
 from .search import search_fichas
 
 
@@ -46,9 +46,14 @@ def home(request):
 @login_required
 def ficha_search(request):
     require_roles(request.user, roles.ATTENDANTS)
-    term = request.GET.get("q", "").strip()
-    fichas = search_fichas(term) if len(term) >= 3 else Ficha.objects.none()
+    search = FichaSearchForm(request.GET)
     template = "web/_ficha_results.html" if request.htmx else "web/ficha_search.html"
+    if not search.is_valid():  # over-long or with a NUL byte: say so, search nothing
+        error = "Busca inválida: use até 100 caracteres, sem caracteres de controle."
+        context = {"term": "", "fichas": [], "search_error": error}
+        return render(request, template, context, status=400)
+    term = search.cleaned_data["q"].strip()
+    fichas = search_fichas(term) if len(term) >= 3 else Ficha.objects.none()
     local_phone = 8 <= len(only_digits(term)) <= 9 and not fichas
     return render(
         request,
@@ -95,17 +100,20 @@ def add_override(request, ct, pk):
     something for on this record, with a written reason."""
     content_type, obj = _target(request, ct, pk)
     require_roles(request.user, roles.MANAGERS)
+    form = OverrideForm(request.POST)
     try:
-        grant_exception(
-            obj,
-            manager=request.user,
-            rule_id=request.POST.get("rule_id", "").strip().upper()[:8],
-            reason=request.POST.get("reason", ""),
-        )
+        if not form.is_valid():  # an over-long text or a NUL byte: refused before any write
+            raise TransitionRefused(
+                "Escolha a regra e escreva a justificativa (até 10.000 caracteres, sem "
+                "caracteres de controle).",
+                "M1",
+                kind=INPUT,
+            )
+        grant_exception(obj, manager=request.user, **form.cleaned_data)
     except TransitionRefused as refused:
         context = _history_context(request, content_type, obj)
         context["error"] = refused
-        context["form_data"] = request.POST
+        context["form_data"] = form.cleaned_data if form.is_valid() else {}
         return render(request, "web/_overrides.html", context, status=refused.status_code)
     messages.success(request, "Exceção registrada no histórico.")
     context = _history_context(request, content_type, obj)
@@ -127,6 +135,9 @@ def holder_validation(request, token):
             context["done"] = True
         except TransitionRefused as refused:
             context["error"] = refused
+            return render(
+                request, "web/holder_validation.html", context, status=refused.status_code
+            )
     return render(request, "web/holder_validation.html", context)
 
 

@@ -36,8 +36,37 @@ class CompanyHolidayAdmin(admin.ModelAdmin):
 
 @admin.register(models.Timer)
 class TimerAdmin(admin.ModelAdmin):
-    list_display = ["key", "content_type", "object_id", "due_at", "armed_state", "outcome"]
+    list_display = [
+        "key",
+        "content_type",
+        "object_id",
+        "due_at",
+        "armed_state",
+        "outcome",
+        "attempts",
+        "retry_at",
+        "last_error",
+    ]
     list_filter = ["key", "outcome"]
+    readonly_fields = ["attempts", "last_error", "retry_at", "effects"]
+    actions = ["retry_failed"]
+
+    @admin.action(description="Tentar de novo os prazos que falharam")
+    def retry_failed(self, request, queryset):
+        from django.contrib import messages
+
+        from . import timers
+        from .refusals import TransitionRefused
+
+        outcomes = []
+        for timer in queryset.filter(outcome=models.Timer.Outcome.FAILED):
+            try:
+                outcomes.append(timers.timer_retry(timer.pk, actor=request.user))
+            except TransitionRefused as refused:
+                self.message_user(request, refused.message, messages.ERROR)
+                return
+        summary = ", ".join(f"#{t.pk}: {t.get_outcome_display()}" for t in outcomes)
+        self.message_user(request, f"Tentados de novo: {summary or 'nenhum estava em falha.'}")
 
 
 @admin.register(models.Product)

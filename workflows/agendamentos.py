@@ -17,12 +17,10 @@ from .models import (
 )
 from .movimentacoes import log_movimentacao
 from .overrides import record_override
-from .refusals import TransitionRefused
+from .refusals import INPUT, TransitionRefused
 from .roles import ATTENDANTS, has_role
 from .selectors import live_agendamentos
-from .validators import (
-    is_placeholder,
-)
+from .validators import date_range_problem, is_placeholder
 
 S2_BUSINESS_DAYS = 2
 
@@ -106,6 +104,7 @@ def open_agendamento(
     today = clock.today()
     due = add_business_days(today, S2_BUSINESS_DAYS)
     scheduled_for = scheduled_for or due
+    _check_date(scheduled_for, "scheduled_for")
     if scheduled_for < today:
         raise TransitionRefused("A data do agendamento não pode estar no passado.", "S2")
     with transaction.atomic():
@@ -145,6 +144,13 @@ def open_agendamento(
     return ag
 
 
+def _check_date(day: dt.date, field: str) -> None:
+    """A date out of the sane range is refused before any deadline is computed from it."""
+    problem = date_range_problem(day)
+    if problem:
+        raise TransitionRefused(problem, "S2", kind=INPUT, field=field)
+
+
 _S2_KINDS = (
     AgendamentoKind.SALE_WITH_CONTACT,
     AgendamentoKind.SALE_WITHOUT_CONTACT,
@@ -162,6 +168,7 @@ def renew_agendamento(ag: Agendamento, *, actor) -> Agendamento:
 
 def extend_agendamento(ag: Agendamento, *, manager, due_date: dt.date, reason: str):
     """M1: a manager extends an agendamento (the only way past S2's limits)."""
+    _check_date(due_date, "due_date")
     with transaction.atomic():
         ag = transition(ag, "extend", actor=manager, reason=reason, due_date=due_date)
         record_override(ag, manager=manager, rule_id="S2", reason=reason, due_date=str(due_date))

@@ -3,16 +3,16 @@
 from decimal import ROUND_HALF_UP, Decimal
 
 
+def number(value, places: int = 2) -> str:
+    """1234567.5 → "1.234.567,50": pt-BR grouping and decimal comma, rounded half-up."""
+    amount = Decimal(value or 0).quantize(Decimal(1).scaleb(-places), rounding=ROUND_HALF_UP)
+    return f"{amount:,.{places}f}".replace(",", "X").replace(".", ",").replace("X", ".")
+
+
 def brl(value) -> str:
     """R$ 1.234,56 (exact to the centavo, half-up)."""
-    amount = Decimal(value or 0).quantize(Decimal("0.01"), rounding=ROUND_HALF_UP)
-    sign = "-" if amount < 0 else ""
-    whole, cents = f"{abs(amount):.2f}".split(".")
-    groups = []
-    while whole:
-        groups.insert(0, whole[-3:])
-        whole = whole[:-3]
-    return f"{sign}R$ {'.'.join(groups)},{cents}"
+    text = number(value)
+    return f"-R$ {text[1:]}" if text.startswith("-") else f"R$ {text}"
 
 
 def person_name(user) -> str:

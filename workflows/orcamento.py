@@ -12,7 +12,7 @@ from django.utils import timezone
 from . import clock, timers
 from .agendamentos import conclude_agendamento, open_agendamento
 from .engine import require, require_guard, transition
-from .formatting import brl, person_name
+from .formatting import brl, number, person_name
 from .models import (
     Agendamento,
     AgendamentoKind,
@@ -28,6 +28,9 @@ from .refusals import TransitionRefused
 from .roles import ATTENDANTS, has_role
 from .selling import sell
 from .validators import (
+    MAX_AMOUNT,
+    MAX_QUANTITY,
+    MAX_SALE_TOTAL,
     is_placeholder,
 )
 
@@ -60,9 +63,18 @@ def set_item(
                 "Os itens só mudam antes de definir os valores: volte um passo primeiro.", "G8"
             )
         if quantity is None or quantity < 1:
-            raise TransitionRefused("A quantidade mínima é 1.", "G8")
+            raise TransitionRefused("A quantidade mínima é 1.", "G8", field="quantity")
+        if quantity > MAX_QUANTITY:
+            raise TransitionRefused(
+                f"A quantidade máxima é {number(MAX_QUANTITY, 0)}.", "G8", field="quantity"
+            )
         if discount < 0:
-            raise TransitionRefused("O desconto não pode ser negativo.", "G8")
+            raise TransitionRefused("O desconto não pode ser negativo.", "G8", field="discount")
+        if discount > MAX_AMOUNT:
+            raise TransitionRefused(
+                f"O desconto máximo é {brl(MAX_AMOUNT)}.", "G8", field="discount"
+            )
+        _check_item_total(product.unit_price * quantity)
         if discount > product.unit_price * quantity:
             raise TransitionRefused("O desconto não pode passar do valor do item.", "G8")
         item, _ = OrcamentoItem.objects.update_or_create(
@@ -71,6 +83,17 @@ def set_item(
             defaults={"quantity": quantity, "discount": discount, "unit_price": None},
         )
     return item
+
+
+def _check_item_total(gross: Decimal) -> None:
+    """Every item becomes a sale when the quote is accepted: its value must fit a sale."""
+    if gross > MAX_SALE_TOTAL:
+        raise TransitionRefused(
+            f"O valor do item passa do máximo de uma venda ({brl(MAX_SALE_TOTAL)}): "
+            "reduza a quantidade.",
+            "G8",
+            field="quantity",
+        )
 
 
 def remove_item(orcamento: Orcamento, *, actor, item_id: int) -> None:
@@ -90,6 +113,8 @@ def step_orcamento(orcamento: Orcamento, event: str, *, actor) -> Orcamento:
     with transaction.atomic():
         if event == "set_prices":
             _check_quote_discounts(orcamento)
+            for item in orcamento.items.select_related("product"):
+                _check_item_total(item.product.unit_price * item.quantity)
         orcamento = transition(orcamento, event, actor=actor)
         if event == "set_prices":  # freeze the catalogue price at pricing time
             for item in orcamento.items.select_related("product"):

@@ -3,13 +3,13 @@
 from decimal import Decimal
 
 from django.core.mail import send_mail
-from django.db import transaction
+from django.db import IntegrityError, transaction
 from django.utils import timezone
 
 from . import clock
 from .agendamentos import conclude_agendamento
 from .engine import transition
-from .formatting import person_name
+from .formatting import brl, number, person_name
 from .models import (
     Agendamento,
     Boleto,
@@ -21,10 +21,8 @@ from .models import (
 )
 from .overrides import record_override
 from .ownership import handoff_allows, may_sell
-from .refusals import Decision, TransitionRefused, refuse_all
-from .validators import (
-    is_placeholder,
-)
+from .refusals import INPUT, Decision, TransitionRefused, refuse_all
+from .validators import MAX_QUANTITY, MAX_SALE_TOTAL, is_placeholder
 
 
 def sell(
@@ -53,6 +51,15 @@ def sell(
     problems = []
     if quantity < 1:
         problems.append(TransitionRefused("A quantidade mínima é 1.", "S1", field="quantity"))
+    elif quantity > MAX_QUANTITY or product.unit_price * quantity > MAX_SALE_TOTAL:
+        problems.append(
+            TransitionRefused(
+                f"A quantidade máxima é {number(MAX_QUANTITY, 0)}, e o valor da venda não "
+                f"passa de {brl(MAX_SALE_TOTAL)}.",
+                kind=INPUT,
+                field="quantity",
+            )
+        )
     if discount < 0:
         problems.append(
             TransitionRefused("O desconto não pode ser negativo.", "S7", field="discount")
@@ -73,9 +80,11 @@ def sell(
             )
         )
     with transaction.atomic():
-        if request_token and Sale.objects.filter(request_token=request_token).exists():
-            return Sale.objects.get(request_token=request_token)
         ficha = Ficha.objects.select_for_update().get(pk=ficha.pk)
+        # Under the ficha's lock: a double-click waits for the first request, then finds it.
+        first = _sale_of_token(request_token)
+        if first is not None:
+            return first
         decision = may_sell(ficha, product, seller)
         if handoff is not None and handoff_allows(handoff, product, seller):
             owner = handoff.reserved_by.owner if handoff.reserved_by else None
@@ -120,26 +129,33 @@ def sell(
         commission_to = seller if commission_to in (None, "closer") else commission_to
         commission_rule = decision.details.get("commission_rule", "S4")
         now = clock.now()
-        sale = Sale.objects.create(
-            ficha=ficha,
-            product=product,
-            seller=seller,
-            at=now,
-            quantity=quantity,
-            unit_price=product.unit_price,
-            discount=discount,
-            total=gross - discount,
-            from_campaign=from_campaign,
-            debt_waived=bool(waived_ids),
-            boleto_charge_noted=boleto_charge_noted,
-            commission_to=commission_to,
-            commission_rule=commission_rule,
-            commission_reason=(commission_flag or decision.reason)[:200],
-            contractor_name=contractor_name.strip(),
-            contractor_email=contractor_email.strip(),
-            data_confirmed=True,
-            request_token=request_token or None,
-        )
+        try:
+            with transaction.atomic():
+                sale = Sale.objects.create(
+                    ficha=ficha,
+                    product=product,
+                    seller=seller,
+                    at=now,
+                    quantity=quantity,
+                    unit_price=product.unit_price,
+                    discount=discount,
+                    total=gross - discount,
+                    from_campaign=from_campaign,
+                    debt_waived=bool(waived_ids),
+                    boleto_charge_noted=boleto_charge_noted,
+                    commission_to=commission_to,
+                    commission_rule=commission_rule,
+                    commission_reason=(commission_flag or decision.reason)[:200],
+                    contractor_name=contractor_name.strip(),
+                    contractor_email=contractor_email.strip(),
+                    data_confirmed=True,
+                    request_token=request_token or None,
+                )
+        except IntegrityError:  # the same token, committed by a request on another ficha
+            first = _sale_of_token(request_token)
+            if first is None:
+                raise
+            return first
         if waived_ids:
             Boleto.objects.filter(pk__in=waived_ids).update(waived_at=now)
         if ficha.is_inactive:
@@ -181,6 +197,13 @@ def sell(
                 by_sale=sale,
             )
     return sale
+
+
+def _sale_of_token(request_token: str | None) -> Sale | None:
+    """The sale a request token already recorded (a double-clicked or resent form)."""
+    if not request_token:
+        return None
+    return Sale.objects.filter(request_token=request_token).first()
 
 
 def settle_commission(sale: Sale, *, manager, commission_to, reason: str) -> Sale:

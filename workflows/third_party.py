@@ -7,7 +7,7 @@ from django.core import signing
 from django.core.exceptions import ValidationError
 from django.core.mail import send_mail
 from django.core.validators import validate_email
-from django.db import transaction
+from django.db import IntegrityError, transaction
 from django.urls import reverse
 
 from . import clock, timers
@@ -27,6 +27,14 @@ from .validators import (
 HOLDER_LINK_SALT = "workflows.s1.holder"
 
 HOLDER_LINK_HOURS = 72
+SUPERSEDED = (
+    "Este pedido foi substituído por um pedido mais novo de alteração do mesmo dado: nada foi "
+    "alterado por ele. Use o link do e-mail mais recente."
+)
+DOCUMENT_TAKEN = (
+    "Outra ficha já tem este CPF/CNPJ: a alteração não pode ser feita assim. Fale com o "
+    "atendimento, que verifica se as fichas são do mesmo cliente."
+)
 
 
 def _clean_sensitive(field: str, value: str) -> str:
@@ -62,11 +70,16 @@ def propose_sensitive_change(ficha: Ficha, *, field: str, new_value: str, actor,
             "S1",
         )
     new_value = _clean_sensitive(field, new_value)
-    old_value = getattr(ficha, field)
-    if new_value == old_value:
-        raise TransitionRefused("O valor proposto é igual ao atual.", "S1")
     now = clock.now()
     with transaction.atomic():
+        # Lock order: the ficha, then its changes (as the holder's answer): a newer change of
+        # the same field and a confirmation of the older one queue up on the ficha.
+        ficha = Ficha.objects.select_for_update().get(pk=ficha.pk)
+        old_value = getattr(ficha, field)
+        if new_value == old_value:
+            raise TransitionRefused("O valor proposto é igual ao atual.", "S1")
+        if field == "document" and _document_taken(ficha, new_value):
+            raise TransitionRefused(DOCUMENT_TAKEN, "S1", "G7")
         change = DataChangeRequest.objects.create(
             ficha=ficha,
             field=field,
@@ -78,9 +91,31 @@ def propose_sensitive_change(ficha: Ficha, *, field: str, new_value: str, actor,
             created_at=now,
             expires_at=now + dt.timedelta(hours=HOLDER_LINK_HOURS),
         )
+        older = DataChangeRequest.objects.filter(
+            ficha=ficha, field=field, state=DataChangeRequest.State.PENDING
+        ).exclude(pk=change.pk)
+        for previous in older:
+            data_change_supersede(previous, by=change)
         timers.arm(change, "expiry", change.expires_at, "workflows.third_party.expire_data_change")
         transaction.on_commit(lambda: _mail_holder(change))
     return change
+
+
+def data_change_supersede(change: DataChangeRequest, *, by: DataChangeRequest) -> None:
+    """S1: a newer pending change of the same field replaces `change`: it ends (expired, with
+    the newer one named), so the holder's older link can no longer confirm it."""
+    transition(
+        change,
+        "expire",
+        actor=None,
+        reason=f"substituída pelo pedido #{by.pk}, mais novo, do mesmo dado",
+    )
+    DataChangeRequest.objects.filter(pk=change.pk).update(superseded_by=by)
+    timers.disarm(change, "expiry")
+
+
+def _document_taken(ficha: Ficha, document: str) -> bool:
+    return Ficha.objects.filter(document=document).exclude(pk=ficha.pk).exists()
 
 
 def holder_token(change: DataChangeRequest) -> str:
@@ -98,6 +133,8 @@ def change_from_token(token: str) -> DataChangeRequest:
     change = DataChangeRequest.objects.filter(pk=pk).select_related("ficha").first()
     if change is None:
         raise TransitionRefused("Link inválido.", "S1")
+    if change.superseded:
+        raise TransitionRefused(SUPERSEDED, "S1")
     return change
 
 
@@ -115,16 +152,26 @@ def _mail_holder(change: DataChangeRequest) -> None:
 
 
 def decide_data_change(change: DataChangeRequest, *, confirm: bool) -> DataChangeRequest:
-    """S1: the holder's answer; confirming applies the change to the ficha."""
+    """S1: the holder's answer; confirming applies the change to the ficha. A change a newer
+    one superseded, or a CPF/CNPJ another ficha has meanwhile, is refused and writes nothing."""
     with transaction.atomic():
+        ficha = Ficha.objects.select_for_update().get(pk=change.ficha_id)
+        change = DataChangeRequest.objects.get(pk=change.pk)
+        if change.superseded:
+            raise TransitionRefused(SUPERSEDED, "S1")
         if change_expired(change):
             raise TransitionRefused("Este pedido expirou. Peça um novo ao atendimento.", "S1")
+        if confirm and change.field == "document" and _document_taken(ficha, change.new_value):
+            raise TransitionRefused(DOCUMENT_TAKEN, "S1", "G7")
         event = "confirm" if confirm else "reject"
         change = transition(change, event, actor=None, reason="resposta do titular pelo link")
         if confirm:
-            ficha = Ficha.objects.select_for_update().get(pk=change.ficha_id)
             setattr(ficha, change.field, change.new_value)
-            ficha.save(update_fields=[change.field])
+            try:
+                with transaction.atomic():
+                    ficha.save(update_fields=[change.field])
+            except IntegrityError:  # a unique value taken since the check above
+                raise TransitionRefused(DOCUMENT_TAKEN, "S1", "G7") from None
         timers.disarm(change, "expiry")
     return change
 

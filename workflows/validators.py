@@ -1,10 +1,80 @@
-"""Input checks shared by every flow: meaningful text (G1, G2, M1) and CPF/CNPJ check digits."""
+"""Input checks shared by every flow: meaningful text (G1, G2, M1), CPF/CNPJ check digits,
+and the bounds every typed number, date and text stays within (so nothing a user types can
+overflow a column, a date computation or a sale's total)."""
 
+import datetime as dt
 import re
+from decimal import Decimal
 
 from django.core.exceptions import ValidationError
+from django.core.validators import MaxValueValidator, MinValueValidator
+
+from .formatting import brl, number
 
 MIN_MEANINGFUL_CHARS = 3
+
+# Dates a user may type (and a model may store): far enough either way for any real
+# business date, near enough that adding or subtracting a few years never overflows.
+MIN_DATE = dt.date(2000, 1, 1)
+MAX_DATE = dt.date(2100, 12, 31)
+
+# Quantities (lawyers, states, beneficiaries, searches…) and money. Chosen so the largest
+# sale fits its column: MAX_QUANTITY × MAX_UNIT_PRICE < 10**10, the Sale.total bound
+# (max_digits=12, decimal_places=2), so a quote that was sent can always be accepted.
+MAX_QUANTITY = 100_000
+MAX_UNIT_PRICE = Decimal("99999.99")
+MAX_AMOUNT = Decimal("99999999.99")  # any other money column: max_digits=10, 2 places
+MAX_SALE_TOTAL = Decimal("9999999999.99")  # Sale.total: max_digits=12, 2 places
+# Text typed in a form field whose column is a TextField: a generous, finite cap.
+MAX_TEXT = 10_000
+
+
+def validate_sane_date(value: dt.date | None) -> None:
+    """A typed date within MIN_DATE..MAX_DATE (e.g. not 9999-12-31 nor 0001-01-01)."""
+    if value is None:
+        return
+    day = value.date() if isinstance(value, dt.datetime) else value
+    if not MIN_DATE <= day <= MAX_DATE:
+        raise ValidationError(
+            "Data fora do intervalo aceito: use uma data entre %(min)s e %(max)s.",
+            code="date_out_of_range",
+            params={"min": f"{MIN_DATE:%d/%m/%Y}", "max": f"{MAX_DATE:%d/%m/%Y}"},
+        )
+
+
+def date_range_problem(value: dt.date | None) -> str:
+    """The pt-BR message when a date a service got is out of the sane range; "" when fine."""
+    try:
+        validate_sane_date(value)
+    except ValidationError as error:
+        return error.messages[0]
+    return ""
+
+
+def quantity_validators() -> list:
+    """Model and form validators of a quantity: 1..MAX_QUANTITY."""
+    return [
+        MinValueValidator(1, "A quantidade mínima é 1."),
+        MaxValueValidator(MAX_QUANTITY, f"A quantidade máxima é {number(MAX_QUANTITY, 0)}."),
+    ]
+
+
+def money_validators(maximum: Decimal = MAX_AMOUNT) -> list:
+    """Model and form validators of an amount in reais: 0..maximum."""
+    return [
+        MinValueValidator(Decimal("0"), "O valor não pode ser negativo."),
+        MaxValueValidator(maximum, f"O valor máximo é {brl(maximum)}."),
+    ]
+
+
+def parse_sane_date(text: str | None) -> dt.date | None:
+    """A date typed in a query parameter (AAAA-MM-DD) within the sane range; None when it is
+    empty, malformed, impossible (31/02) or out of range — the page then says so."""
+    try:
+        day = dt.date.fromisoformat((text or "").strip())
+    except ValueError:
+        return None
+    return day if MIN_DATE <= day <= MAX_DATE else None
 
 
 def is_placeholder(text: str | None) -> bool:

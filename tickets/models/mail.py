@@ -26,14 +26,19 @@ class MailboxState(models.Model):
 
 
 class InboundEmail(models.Model):
-    """T1: one message read from the support mailbox, imported exactly once (by Message-ID)."""
+    """T1: one message read from the support mailbox, imported exactly once per sender and
+    Message-ID (`dedupe_key`): another sender reusing a Message-ID is a different message."""
 
     class Outcome(models.TextChoices):
         NEW_TICKET = "new_ticket", "Virou chamado"
         REPLY = "reply", "Resposta em chamado"
         FAILED = "failed", "Não importado (mensagem malformada)"
 
-    message_id = models.CharField("Message-ID", max_length=255, unique=True)
+    message_id = models.CharField("Message-ID", max_length=255, db_index=True)
+    # sha256 of (sender address, lower-cased) + Message-ID: the import-once key.
+    dedupe_key = models.CharField(  # noqa: DJ001 (NULL: unique, and rows from before)
+        max_length=64, unique=True, null=True, editable=False
+    )
     folder = models.CharField("pasta", max_length=120)
     uid = models.BigIntegerField("UID")
     uidvalidity = models.BigIntegerField()
@@ -47,6 +52,9 @@ class InboundEmail(models.Model):
     outcome = models.CharField("resultado", max_length=12, choices=Outcome)
     error = models.TextField("erro", blank=True)
     raw = models.BinaryField("mensagem original")
+    # Over SUPPORT_EMAIL_MAX_BYTES only the headers and the text are kept in `raw`.
+    raw_truncated = models.BooleanField("original descartado (acima do limite)", default=False)
+    raw_size = models.PositiveIntegerField("tamanho do original (bytes)", default=0)
 
     class Meta:
         verbose_name = "e-mail recebido"

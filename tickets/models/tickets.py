@@ -2,14 +2,23 @@
 webhook deliveries (T7)."""
 
 import datetime as dt
+import zoneinfo
 
 from django.conf import settings
+from django.core.exceptions import ValidationError
 from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 
 from workflows import clock
 from workflows.models import Ficha, Movimentacao, WorkflowModel
 from workflows.validators import validate_meaningful_text
+
+# T6: at most about a year of business minutes (9 h × ~260 days): a deadline stays computable.
+MAX_SLA_MINUTES = 150_000
+SLA_MINUTES = [
+    MinValueValidator(1, "Use ao menos 1 minuto útil."),
+    MaxValueValidator(MAX_SLA_MINUTES, "No máximo 150.000 minutos úteis (cerca de um ano)."),
+]
 
 
 class SlaPolicy(models.Model):
@@ -20,13 +29,13 @@ class SlaPolicy(models.Model):
         "prioridade padrão", max_length=2, blank=True, help_text="P1…P4: aplicada a novos chamados"
     )
     first_response_minutes = models.PositiveIntegerField(
-        "primeira resposta (minutos úteis)", validators=[MinValueValidator(1)]
+        "primeira resposta (minutos úteis)", validators=SLA_MINUTES
     )
     next_update_minutes = models.PositiveIntegerField(
-        "próxima atualização (minutos úteis)", validators=[MinValueValidator(1)]
+        "próxima atualização (minutos úteis)", validators=SLA_MINUTES
     )
     resolution_minutes = models.PositiveIntegerField(
-        "resolução (minutos úteis)", validators=[MinValueValidator(1)]
+        "resolução (minutos úteis)", validators=SLA_MINUTES
     )
     work_start = models.TimeField("início do expediente", default=dt.time(9, 0))
     work_end = models.TimeField("fim do expediente", default=dt.time(18, 0))
@@ -42,6 +51,14 @@ class SlaPolicy(models.Model):
 
     def __str__(self):
         return self.name
+
+    def clean(self):
+        if self.work_start and self.work_end and self.work_end <= self.work_start:
+            raise ValidationError({"work_end": "O fim do expediente deve ser depois do início."})
+        try:
+            zoneinfo.ZoneInfo(self.time_zone)
+        except (ValueError, zoneinfo.ZoneInfoNotFoundError):
+            raise ValidationError({"time_zone": "Fuso horário desconhecido."}) from None
 
 
 class Level(models.IntegerChoices):
@@ -136,6 +153,17 @@ class Ticket(WorkflowModel):
         on_delete=models.PROTECT,
         related_name="tickets",
         verbose_name="atendimento de origem",
+    )
+
+    # T1: an e-mail whose [#N] tag or In-Reply-To pointed at ticket N although its sender is
+    # not that ticket's client: it opened this ticket instead, for support to link it.
+    suspected_reply_to = models.ForeignKey(
+        "self",
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="suspected_replies",
+        verbose_name="possível resposta ao chamado",
     )
 
     ACTIVE = (State.OPEN, State.ANALYSIS, State.WAITING_CLIENT, State.DEVELOPMENT)
@@ -265,9 +293,17 @@ class TicketAlert(models.Model):
 
 
 class GithubDelivery(models.Model):
-    """T7: every webhook delivery processed, so a replayed `X-GitHub-Delivery` is ignored."""
+    """T7: every webhook delivery processed, applied once: a replayed `X-GitHub-Delivery`
+    (compared whole, by its hash) or the same change under a new delivery id (`event_key`:
+    event, issue, action, comment id, issue update time) is ignored."""
 
-    delivery_id = models.CharField("entrega", max_length=100, unique=True)
+    delivery_id = models.CharField("entrega", max_length=255)
+    delivery_hash = models.CharField(  # noqa: DJ001 (NULL: unique, and rows from before)
+        max_length=64, unique=True, null=True, editable=False
+    )
+    event_key = models.CharField(  # noqa: DJ001 (NULL: unique, and rows from before)
+        max_length=64, unique=True, null=True, editable=False
+    )
     event = models.CharField("evento", max_length=40)
     action = models.CharField("ação", max_length=40, blank=True)
     received_at = models.DateTimeField("recebida em", default=clock.now)

@@ -4,6 +4,7 @@ from django.conf import settings
 from django.db import models
 
 from .. import clock
+from ..validators import validate_sane_date
 from .base import WorkflowModel
 from .fichas import Ficha, Product
 
@@ -44,8 +45,8 @@ class Agendamento(WorkflowModel):
     is_inactivation = models.BooleanField("sobre inativação", default=False)
     state = models.CharField(max_length=20, choices=State, default=State.ACTIVE)
     created_at = models.DateTimeField("criado em", default=clock.now)
-    scheduled_for = models.DateField("agendado para")
-    due_date = models.DateField("prazo")
+    scheduled_for = models.DateField("agendado para", validators=[validate_sane_date])
+    due_date = models.DateField("prazo", validators=[validate_sane_date])
     renewed = models.BooleanField("renovado", default=False)
     manager_validated = models.BooleanField("validado pelo gestor", default=False)
     summary = models.CharField("resumo", max_length=80)

@@ -127,14 +127,44 @@ class CompanyHoliday(models.Model):
 
 
 class Timer(ObjectRef):
-    """A deadline on a row: a django-q2 one-off task fires it, the minute sweep backs it up."""
+    """A deadline on a row: a django-q2 one-off task fires it, the minute sweep backs it up.
+
+    A handler that raises is tried again later (`retry_at`, backing off); after
+    `timers.MAX_ATTEMPTS` errors the timer ends as "falhou" for a manager to retry. `effects`
+    lists the side effects (e-mails) a firing already did, so a retry skips them
+    (`timers.once`)."""
+
+    class Outcome(models.TextChoices):
+        PENDING = "", "Aguardando"
+        FIRED = "fired", "Disparado"
+        STALE = "stale", "Sem efeito: o registro mudou"
+        REFUSED = "refused", "Recusado pela regra"
+        CANCELLED = "cancelled", "Cancelado"
+        FAILED = "failed", "Falhou"
+
+    # What a timer does, in the users' words (the manager console's "falhou" list).
+    KEY_LABELS = {
+        "expiry": "Expiração",
+        "reminder": "Lembrete do treinamento (e-mails)",
+        "owner-offer": "Fim da vez do responsável (1º passo)",
+        "validity": "Fim da validade do orçamento",
+        "github_retry": "Nova tentativa de abrir a issue no GitHub",
+        "sla_response_warning": "Aviso de SLA de resposta",
+        "sla_response_breach": "SLA de resposta estourado",
+        "sla_resolution_warning": "Aviso de SLA de solução",
+        "sla_resolution_breach": "SLA de solução estourado",
+    }
 
     key = models.CharField(max_length=40)
     handler = models.CharField(max_length=200)
     due_at = models.DateTimeField(db_index=True)
     armed_state = models.CharField(max_length=64, blank=True)
     fired_at = models.DateTimeField(null=True, blank=True)
-    outcome = models.CharField(max_length=20, blank=True)
+    outcome = models.CharField(max_length=20, blank=True, choices=Outcome)
+    attempts = models.PositiveSmallIntegerField("tentativas com erro", default=0)
+    last_error = models.CharField("último erro", max_length=300, blank=True)
+    retry_at = models.DateTimeField("próxima tentativa", null=True, blank=True)
+    effects = models.JSONField("efeitos já feitos", default=list, blank=True)
 
     class Meta:
         verbose_name = "prazo"
@@ -144,7 +174,13 @@ class Timer(ObjectRef):
                 fields=["content_type", "object_id", "key"], name="one_timer_per_key"
             )
         ]
-        indexes = [models.Index(fields=["fired_at", "due_at"])]
+        indexes = [
+            models.Index(fields=["fired_at", "due_at"]),
+            # the manager console's "falhou" list
+            models.Index(
+                fields=["-fired_at"], condition=models.Q(outcome="failed"), name="timer_failed"
+            ),
+        ]
 
     def __str__(self):
         return f"{self.key} de {self.content_type.model} #{self.object_id} em {self.due_at}"
@@ -152,3 +188,8 @@ class Timer(ObjectRef):
     @property
     def schedule_name(self) -> str:
         return f"timer:{self.pk}"
+
+    @property
+    def what(self) -> str:
+        """What the timer does (a merge may have suffixed its key with `@ficha<pk>`)."""
+        return self.KEY_LABELS.get(self.key.split("@", 1)[0], self.key)

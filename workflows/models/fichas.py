@@ -1,14 +1,19 @@
 """The client record (ficha) of the CP, the products it can hold and its boletos; and the
 names a list reads of them (`with_names`)."""
 
-from decimal import Decimal
-
 from django.conf import settings
-from django.core.validators import MinValueValidator
+from django.core.validators import MaxValueValidator
 from django.db import models
 
 from .. import clock
-from ..validators import format_document, normalize_document
+from ..validators import (
+    MAX_QUANTITY,
+    MAX_UNIT_PRICE,
+    format_document,
+    money_validators,
+    normalize_document,
+    validate_sane_date,
+)
 from .base import WorkflowModel
 
 
@@ -22,7 +27,8 @@ class Product(models.Model):
         "preço unitário",
         max_digits=10,
         decimal_places=2,
-        validators=[MinValueValidator(Decimal("0.00"))],
+        # bounded so the largest quantity of it fits a sale's total (see validators)
+        validators=money_validators(MAX_UNIT_PRICE),
     )
     active = models.BooleanField("ativo", default=True)
 
@@ -53,9 +59,13 @@ class Ficha(WorkflowModel):
     oab = models.CharField("OAB", max_length=20, blank=True)
     status = models.CharField(max_length=20, choices=Status, default=Status.ACTIVE)
     products = models.ManyToManyField(Product, blank=True, verbose_name="produtos contratados")
-    lawyers = models.PositiveIntegerField("advogados", default=1)
+    lawyers = models.PositiveIntegerField(
+        "advogados", default=1, validators=[MaxValueValidator(MAX_QUANTITY)]
+    )
     states = models.CharField("estados (UF)", max_length=120, blank=True)
-    beneficiaries = models.PositiveIntegerField("beneficiários", default=0)
+    beneficiaries = models.PositiveIntegerField(
+        "beneficiários", default=0, validators=[MaxValueValidator(MAX_QUANTITY)]
+    )
     seller_of_record = models.ForeignKey(
         settings.AUTH_USER_MODEL,
         null=True,
@@ -116,8 +126,10 @@ class Boleto(models.Model):
 
     ficha = models.ForeignKey(Ficha, on_delete=models.PROTECT, related_name="boletos")
     number = models.CharField("número", max_length=30, unique=True)
-    amount = models.DecimalField("valor", max_digits=10, decimal_places=2)
-    due_date = models.DateField("vencimento")
+    amount = models.DecimalField(
+        "valor", max_digits=10, decimal_places=2, validators=money_validators()
+    )
+    due_date = models.DateField("vencimento", validators=[validate_sane_date])
     paid_at = models.DateTimeField("pago em", null=True, blank=True)
     waived_at = models.DateTimeField("abonado em (S7)", null=True, blank=True)
 

@@ -3,11 +3,16 @@
 from decimal import Decimal
 
 from django.conf import settings
-from django.core.validators import MinValueValidator
 from django.db import models
 
 from .. import clock
-from ..validators import validate_meaningful_text
+from ..validators import (
+    MAX_UNIT_PRICE,
+    money_validators,
+    quantity_validators,
+    validate_meaningful_text,
+    validate_sane_date,
+)
 from .agendamentos import Agendamento
 from .base import WorkflowModel
 from .fichas import Ficha, Product
@@ -37,7 +42,9 @@ class Orcamento(WorkflowModel):
     state = models.CharField(max_length=20, choices=State, default=State.ANALYSING)
     demand = models.TextField("análise da demanda", validators=[validate_meaningful_text])
     from_campaign = models.BooleanField("veio de campanha (disparo)", default=False)
-    valid_until = models.DateField("válido até", null=True, blank=True)
+    valid_until = models.DateField(
+        "válido até", null=True, blank=True, validators=[validate_sane_date]
+    )
     sent_at = models.DateTimeField("enviado em", null=True, blank=True)
     decided_at = models.DateTimeField("decidido em", null=True, blank=True)
     rejection_reason = models.TextField("motivo da recusa", blank=True)
@@ -64,11 +71,23 @@ class Orcamento(WorkflowModel):
 class OrcamentoItem(models.Model):
     orcamento = models.ForeignKey(Orcamento, on_delete=models.CASCADE, related_name="items")
     product = models.ForeignKey(Product, on_delete=models.PROTECT, verbose_name="produto")
-    quantity = models.PositiveIntegerField("quantidade", validators=[MinValueValidator(1)])
+    # Bounded so the item's sale fits Sale.total: a sent quote can always be accepted.
+    quantity = models.PositiveIntegerField("quantidade", validators=quantity_validators())
     unit_price = models.DecimalField(
-        "preço unitário", max_digits=10, decimal_places=2, null=True, blank=True
+        "preço unitário",
+        max_digits=10,
+        decimal_places=2,
+        null=True,
+        blank=True,
+        validators=money_validators(MAX_UNIT_PRICE),
     )
-    discount = models.DecimalField("desconto (R$)", max_digits=10, decimal_places=2, default=0)
+    discount = models.DecimalField(
+        "desconto (R$)",
+        max_digits=10,
+        decimal_places=2,
+        default=0,
+        validators=money_validators(),
+    )
 
     class Meta:
         verbose_name = "item do orçamento"

@@ -4,6 +4,7 @@ from django.conf import settings
 from django.db import models
 
 from .. import clock
+from ..validators import MAX_SALE_TOTAL, MAX_UNIT_PRICE, money_validators, quantity_validators
 from .base import WorkflowModel
 from .fichas import Ficha, Product
 
@@ -25,10 +26,21 @@ class Sale(WorkflowModel):
         settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="sales"
     )
     at = models.DateTimeField("quando", default=clock.now, db_index=True)
-    quantity = models.PositiveIntegerField("quantidade", default=1)
-    unit_price = models.DecimalField("preço unitário", max_digits=10, decimal_places=2)
-    discount = models.DecimalField("desconto (R$)", max_digits=10, decimal_places=2, default=0)
-    total = models.DecimalField("total", max_digits=12, decimal_places=2)
+    quantity = models.PositiveIntegerField(
+        "quantidade", default=1, validators=quantity_validators()
+    )
+    unit_price = models.DecimalField(
+        "preço unitário",
+        max_digits=10,
+        decimal_places=2,
+        validators=money_validators(MAX_UNIT_PRICE),
+    )
+    discount = models.DecimalField(
+        "desconto (R$)", max_digits=10, decimal_places=2, default=0, validators=money_validators()
+    )
+    total = models.DecimalField(
+        "total", max_digits=12, decimal_places=2, validators=money_validators(MAX_SALE_TOTAL)
+    )
     from_campaign = models.BooleanField("veio de campanha (disparo)", default=False)
     debt_waived = models.BooleanField("dívida com mais de 1 ano abonada (S7)", default=False)
     boleto_charge_noted = models.BooleanField("cobrança dos boletos em aberto feita", default=False)

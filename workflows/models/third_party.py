@@ -38,11 +38,26 @@ class DataChangeRequest(WorkflowModel):
     created_at = models.DateTimeField(default=clock.now)
     expires_at = models.DateTimeField("expira em")
     state = models.CharField(max_length=20, choices=State, default=State.PENDING)
+    # A newer pending change of the same field of the same ficha replaces this one (it ends
+    # expired and can no longer be confirmed).
+    superseded_by = models.ForeignKey(
+        "self",
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+        verbose_name="substituída pelo pedido",
+    )
 
     class Meta:
         verbose_name = "alteração de dado sensível"
         verbose_name_plural = "alterações de dados sensíveis"
         ordering = ["-created_at", "-pk"]
+        indexes = [models.Index(fields=["ficha", "field", "state"], name="data_change_pending")]
 
     def __str__(self):
         return f"{self.get_field_display()} de {self.ficha.name}: {self.get_state_display()}"
+
+    @property
+    def superseded(self) -> bool:
+        return self.superseded_by_id is not None
