@@ -25,6 +25,8 @@ def navigation(request):
     if roles.is_manager(user):
         items.append(("Gestor", reverse("manager_console")))
         items.append(("Rotina da equipe", reverse("tickets:routine_team")))
+    if roles.has_role(user, *roles.STAFF):
+        items.append(("Indicadores", reverse("indicators:page")))
     items.append(("Fluxos", reverse("flows")))
     if user.is_staff:
         items.append(("Administração", reverse("admin:index")))

@@ -73,5 +73,6 @@ urlpatterns = [
     path("validar/<str:token>/", views.holder_validation, name="holder_validation"),
     path("suporte/", include("tickets.urls")),
     path("cadastros/", include("onboarding.urls")),
+    path("indicadores/", include("web.indicators_urls")),
     path("admin/", admin.site.urls),
 ]

@@ -1,0 +1,373 @@
+"""Indicadores (issue 19): the rulebook's figures for a period against the one before, per
+section; the records behind each figure; their XLSX export; the sales-per-day chart.
+
+Managers see the team (and may pick one member); any other staff role sees only their own
+figures, whatever `membro` says. The support section is declared here: `workflows/` (the floor)
+does not import the tickets app.
+"""
+
+from urllib.parse import urlencode
+
+from django.contrib.auth import get_user_model
+from django.contrib.auth.decorators import login_required
+from django.core.paginator import Paginator
+from django.db.models import Q
+from django.http import Http404
+from django.shortcuts import render
+from django.urls import reverse
+from django.views.decorators.http import require_GET
+
+from tickets.models import Ticket, TicketAlert
+from workflows import clock
+from workflows import indicators as ind
+from workflows.action_views import require_roles
+from workflows.indicators_commissions import COMMISSIONS_SECTION
+from workflows.indicators_sales import SECTIONS as SALES_SECTIONS
+from workflows.indicators_sales import name_of, person, user_group
+from workflows.models import Product
+from workflows.roles import STAFF, SUPPORT_ALL, is_manager
+
+from .export import xlsx_response
+
+PAGE_SIZE = 50
+
+# --- Suporte -----------------------------------------------------------------------------
+
+
+def _ticket_url(ticket) -> str:
+    return reverse("tickets:detail", args=[ticket.pk])
+
+
+TICKET_COLUMNS = (
+    ind.Column("Chamado", lambda t: t.tag),
+    ind.Column("Assunto", lambda t: t.subject),
+    ind.Column("Aberto em", lambda t: t.created_at, "datetime"),
+    ind.Column("Responsável", lambda t: name_of(t.assignee)),
+    ind.Column("Situação", lambda t: t.get_state_display()),
+    ind.Column("Concluído em", lambda t: t.resolved_at, "datetime"),
+)
+TICKETS_OPENED = ind.Source(
+    "chamados-abertos",
+    Ticket.objects.all,
+    "created_at",
+    "assignee",
+    TICKET_COLUMNS,
+    link=_ticket_url,
+    list_related=("assignee",),
+)
+TICKETS_DONE = ind.Source(
+    "chamados-concluidos",
+    Ticket.objects.all,
+    "resolved_at",
+    "assignee",
+    TICKET_COLUMNS,
+    link=_ticket_url,
+    list_related=("assignee",),
+)
+BREACHES = ind.Source(
+    "estouros-sla",
+    TicketAlert.objects.filter(kind=TicketAlert.Kind.BREACH).all,
+    "at",
+    "ticket__assignee",
+    (
+        ind.Column("Quando", lambda a: a.at, "datetime"),
+        ind.Column("Chamado", lambda a: a.ticket.tag),
+        ind.Column("Assunto", lambda a: a.ticket.subject),
+        ind.Column("Prazo estourado", lambda a: a.get_target_display()),
+        ind.Column("Responsável", lambda a: name_of(a.ticket.assignee)),
+    ),
+    link=lambda a: reverse("tickets:detail", args=[a.ticket_id]),
+    list_related=("ticket", "ticket__assignee"),
+)
+T_OPENED = ind.Figure("chamados", "Chamados abertos", TICKETS_OPENED, better=0)
+T_DONE = ind.Figure("chamados-concluidos", "Chamados concluídos", TICKETS_DONE)
+T_BREACHES = ind.Figure("estouros-sla", "Estouros de SLA", BREACHES, better=-1)
+T_BREACH_RESPONSE = ind.Figure(
+    "estouros-sla-retorno",
+    "Estouros do retorno ao cliente",
+    BREACHES,
+    Q(target=TicketAlert.Target.RESPONSE),
+    better=-1,
+)
+T_BREACH_RESOLUTION = ind.Figure(
+    "estouros-sla-resolucao",
+    "Estouros da resolução",
+    BREACHES,
+    Q(target=TicketAlert.Target.RESOLUTION),
+    better=-1,
+)
+SUPPORT_SECTION = ind.Section(
+    slug="suporte",
+    title="Suporte",
+    roles=SUPPORT_ALL,
+    note="Chamados não têm produto: o filtro de produto não se aplica a eles.",
+    tiles=(T_OPENED, T_DONE, T_BREACHES, T_BREACH_RESPONSE, T_BREACH_RESOLUTION),
+    breakdowns=(
+        ind.Breakdown(
+            "chamados-por-responsavel",
+            "Chamados concluídos por responsável",
+            user_group("assignee"),
+            lambda v: person(v, "assignee"),
+            (T_DONE,),
+            link="membro",
+            team_only=True,
+        ),
+    ),
+)
+
+SECTIONS = (*SALES_SECTIONS[:1], COMMISSIONS_SECTION, *SALES_SECTIONS[1:], SUPPORT_SECTION)
+FIGURES = ind.figure_index(SECTIONS)
+TABLES = {b.slug: b for s in SECTIONS for b in s.breakdowns}
+
+# --- The scope of a request --------------------------------------------------------------
+
+
+def team_members():
+    return (
+        get_user_model()
+        .objects.filter(groups__name__in=STAFF, is_active=True)
+        .distinct()
+        .order_by("first_name", "last_name", "username")
+    )
+
+
+def _pick(raw: str, options, what: str):
+    raw = (raw or "").strip()
+    if not raw:
+        return None
+    if not raw.isdigit() or len(raw) > 18:
+        raise ind.IndicatorError(f"{what} inválido: escolha um da lista.")
+    found = options.filter(pk=int(raw)).first()
+    if found is None:
+        raise ind.IndicatorError(f"{what} inválido: escolha um da lista.")
+    return found
+
+
+def scope_of(request) -> tuple[ind.Scope, bool]:
+    """(scope, team) from the query string; raises IndicatorError with the pt-BR reason."""
+    user = request.user
+    team = is_manager(user)
+    period = ind.resolve_period(request.GET, clock.today())
+    member = user  # an agent's own figures only, whatever `membro` says
+    if team:
+        member = _pick(request.GET.get("membro"), team_members(), "Membro da equipe")
+    product = _pick(request.GET.get("produto"), Product.objects.all(), "Produto")
+    return ind.Scope(period, member, product), team
+
+
+def query_of(scope: ind.Scope, team: bool, **changes) -> str:
+    """The query string of the scope (what the links and exports carry), with changes."""
+    period = scope.period
+    params = {"periodo": period.key}
+    if period.key == "personalizado":
+        params |= {"de": period.start.isoformat(), "ate": period.end.isoformat()}
+    if team and scope.member is not None:
+        params["membro"] = scope.member.pk
+    if scope.product is not None:
+        params["produto"] = scope.product.pk
+    params |= changes
+    return urlencode({k: v for k, v in params.items() if v not in (None, "")})
+
+
+def _form_context(request, team: bool) -> dict:
+    return {
+        "periods": ind.PERIODS.items(),
+        "asked": request.GET,
+        "team": team,
+        "members": team_members() if team else (),
+        "products": Product.objects.order_by("name"),
+    }
+
+
+def _error_page(request, template: str, message: str):
+    team = is_manager(request.user)
+    context = {**_form_context(request, team), "error": message, "title": "Indicadores"}
+    return render(request, template, context, status=400)
+
+
+# --- Page --------------------------------------------------------------------------------
+
+
+def chart_of(days: list[dict], width: int = 600, height: int = 160) -> dict:
+    """The sales-per-day bars as SVG coordinates (the labels are HTML, readable at 390 px).
+    Coordinates are strings with a dot: the template would localise floats ("12,9")."""
+    top = max((float(d["total"]) for d in days), default=0) or 1
+    step = width / max(len(days), 1)
+    bars = []
+    for n, day in enumerate(days):
+        h = float(day["total"]) / top * (height - 4)
+        coords = {"x": n * step + step * 0.15, "w": step * 0.7, "y": height - h, "h": h}
+        bars.append({**day, **{k: f"{v:.1f}" for k, v in coords.items()}})
+    return {"width": width, "height": height, "bars": bars}
+
+
+def _tile(item, value, scope, team):
+    url = ""
+    if isinstance(item, ind.Figure) and item.drill:
+        url = f"{reverse('indicators:list', args=[item.key])}?{query_of(scope, team)}"
+    return {"item": item, "value": value, "url": url}
+
+
+def _table(block, scope, team):
+    breakdown = block["breakdown"]
+    rows = []
+    for row in block["rows"]:
+        link = ""
+        first = breakdown.figures[0]
+        if breakdown.link and row["key"] is not None and (team or breakdown.link != "membro"):
+            query = query_of(scope, team, **{breakdown.link: row["key"]})
+            link = f"{reverse('indicators:list', args=[first.key])}?{query}"
+        rows.append({**row, "link": link})
+    return {"breakdown": breakdown, "rows": rows}
+
+
+@login_required
+@require_GET
+def page(request):
+    require_roles(request.user, STAFF)
+    try:
+        scope, team = scope_of(request)
+    except ind.IndicatorError as error:
+        return _error_page(request, "web/indicators/page.html", error.message)
+    sections = ind.visible_sections(SECTIONS, request.user, team)
+    blocks = []
+    for block in ind.compute(sections, scope, team=team):
+        blocks.append(
+            {
+                "section": block["section"],
+                "tiles": [_tile(i, v, scope, team) for i, v in block["tiles"]],
+                "tables": [_table(b, scope, team) for b in block["breakdowns"]],
+                "series": block["series"],
+                "chart": chart_of(block["series"]) if block["series"] else None,
+            }
+        )
+    context = {
+        **_form_context(request, team),
+        "scope": scope,
+        "previous": scope.previous,
+        "blocks": blocks,
+        "query": query_of(scope, team),
+        "title": "Indicadores",
+    }
+    return render(request, "web/indicators/page.html", context)
+
+
+# --- Export of the tables ----------------------------------------------------------------
+
+
+def _value_cells(value: ind.Value) -> list[tuple]:
+    kind = "percent" if value.rate else "money" if value.money else "int"
+    return [(value.current, kind), (value.previous, kind), (value.change, "text")]
+
+
+def _sheets(blocks, scope, only: str = "") -> list:
+    period, previous = scope.period.label, scope.previous.label
+    sheets = []
+    if not only:
+        rows = [
+            [(b["section"].title, "text"), (item.label, "text"), *_value_cells(value)]
+            for b in blocks
+            for item, value in b["tiles"]
+        ]
+        headers = ["Seção", "Indicador", period, f"Anterior ({previous})", "Variação"]
+        sheets.append(("Resumo", headers, rows))
+    for block in blocks:
+        for table in block["breakdowns"]:
+            breakdown = table["breakdown"]
+            if only and breakdown.slug != only:
+                continue
+            headers = ["Nome"]
+            for item in breakdown.figures:
+                headers += [item.label, f"{item.label} (anterior)", f"{item.label} (variação)"]
+            rows = [
+                [(row["label"], "text")] + [c for v in row["values"] for c in _value_cells(v)]
+                for row in table["rows"]
+            ]
+            sheets.append((breakdown.title, headers, rows))
+        if block["series"] and (not only or only == block["section"].series.slug):
+            rows = [
+                [(d["day"], "date"), (d["count"], "int"), (d["total"], "money")]
+                for d in block["series"]
+            ]
+            sheets.append((block["section"].series.title, ["Dia", "Vendas", "Valor"], rows))
+    return sheets
+
+
+@login_required
+@require_GET
+def export(request):
+    """Every indicator table of the page (or only `tabela`) as one XLSX workbook."""
+    require_roles(request.user, STAFF)
+    try:
+        scope, team = scope_of(request)
+    except ind.IndicatorError as error:
+        return _error_page(request, "web/indicators/page.html", error.message)
+    only = request.GET.get("tabela", "")
+    series = {s.series.slug for s in SECTIONS if s.series}
+    if only and only not in TABLES and only not in series:
+        return _error_page(request, "web/indicators/page.html", "Tabela desconhecida.")
+    sections = ind.visible_sections(SECTIONS, request.user, team)
+    blocks = ind.compute(sections, scope, team=team)
+    name = f"indicadores-{scope.period.start:%Y%m%d}-{scope.period.end:%Y%m%d}"
+    return xlsx_response(name, _sheets(blocks, scope, only))
+
+
+# --- The records behind a figure ---------------------------------------------------------
+
+
+def _figure_for(request, key: str, team: bool):
+    figure = FIGURES.get(key)
+    if figure is None or not figure.drill:
+        raise Http404("Indicador desconhecido.")
+    section = next(s for s in SECTIONS if key in ind.figure_index([s]))
+    if section not in ind.visible_sections([section], request.user, team):
+        raise Http404("Indicador desconhecido.")
+    return figure, section
+
+
+@login_required
+@require_GET
+def records(request, key):
+    require_roles(request.user, STAFF)
+    try:
+        scope, team = scope_of(request)
+    except ind.IndicatorError as error:
+        return _error_page(request, "web/indicators/list.html", error.message)
+    figure, section = _figure_for(request, key, team)
+    page_obj = Paginator(figure.rows(scope), PAGE_SIZE).get_page(request.GET.get("pagina"))
+    source = figure.source
+    rows = [
+        {
+            "url": source.link(row) if source.link else "",
+            "cells": [(c.value(row), c.kind) for c in source.columns],
+        }
+        for row in page_obj.object_list
+    ]
+    query = query_of(scope, team)
+    context = {
+        **_form_context(request, team),
+        "figure": figure,
+        "section": section,
+        "scope": scope,
+        "headers": [c.header for c in source.columns],
+        "rows": rows,
+        "page": page_obj,
+        "query": query,
+        "title": f"{figure.label} · {section.title}",
+    }
+    return render(request, "web/indicators/list.html", context)
+
+
+@login_required
+@require_GET
+def records_export(request, key):
+    require_roles(request.user, STAFF)
+    try:
+        scope, team = scope_of(request)
+    except ind.IndicatorError as error:
+        return _error_page(request, "web/indicators/list.html", error.message)
+    figure, section = _figure_for(request, key, team)
+    columns = figure.source.columns
+    rows = ([(c.value(row), c.kind) for c in columns] for row in figure.rows(scope).iterator(2000))
+    sheet = (f"{section.title} - {figure.label}", [c.header for c in columns], rows)
+    return xlsx_response(f"{key}-{scope.period.start:%Y%m%d}-{scope.period.end:%Y%m%d}", [sheet])

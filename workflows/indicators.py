@@ -1,0 +1,406 @@
+"""Medição (issue 19): the rulebook's figures for a period, each against the period of the
+same length just before it, in São Paulo time.
+
+A `Source` is one kind of record dated by one field (sales by `at`, agendamentos by
+`created_at`, …); a `Figure` counts or sums its rows that match a condition. Every figure of
+one source comes from ONE aggregate query over both periods (`Count`/`Sum` with `filter=`);
+a `Breakdown` groups a source's figures per agent, product, type… in one `values().annotate()`
+query. The same definitions give the rows behind a figure (the drill-down lists and their
+export), so a list holds exactly the records its figure counts.
+
+Sections of the sales domain are declared in `workflows/indicators_sales.py`; apps above this
+floor (the support tickets) declare theirs beside their pages and hand them to `compute`.
+"""
+
+import datetime as dt
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from decimal import Decimal
+
+from django.db.models import Count, Q, Sum
+from django.db.models.functions import TruncDate
+from django.utils import timezone
+
+from .formatting import brl
+from .indicators_period import (  # noqa: F401  (the page reads them here)
+    DEFAULT_PERIOD,
+    PERIODS,
+    IndicatorError,
+    Period,
+    Scope,
+    parse_date,
+    resolve_period,
+)
+from .roles import has_role, is_manager
+
+# --- Definitions -------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Column:
+    """One column of a drill-down list and its export: header, value, kind (text, int,
+    money, date, datetime)."""
+
+    header: str
+    value: Callable
+    kind: str = "text"
+
+
+@dataclass(frozen=True)
+class Source:
+    """One kind of record, dated by `when` (a datetime, or a date when `dated`)."""
+
+    slug: str
+    queryset: Callable  # () -> QuerySet
+    when: str
+    member: str | None  # the user field the member filter and the agent's view use
+    columns: tuple[Column, ...]
+    product: str | None = None  # the product field, or None: the product filter doesn't apply
+    product_filter: Callable | None = None  # (queryset, product) -> queryset, instead of `product`
+    link: Callable | None = None  # row -> URL of the record
+    list_related: tuple[str, ...] = ()
+    dated: bool = False
+
+    def in_range(self, start: dt.date, end: dt.date) -> Q:
+        if self.dated:
+            return Q(**{f"{self.when}__gte": start, f"{self.when}__lte": end})
+        low, high = Period("", start, end).span()
+        return Q(**{f"{self.when}__gte": low, f"{self.when}__lt": high})
+
+    def scoped(self, scope: Scope):
+        """The rows of both periods (current and previous) within the member and product."""
+        rows = self.queryset().filter(self.in_range(scope.previous.start, scope.period.end))
+        return self.narrow(rows, scope)
+
+    def narrow(self, rows, scope: Scope):
+        if scope.member is not None and self.member:
+            rows = rows.filter(**{self.member: scope.member})
+        if scope.product is not None:
+            if self.product_filter is not None:
+                rows = self.product_filter(rows, scope.product)
+            elif self.product:
+                rows = rows.filter(**{self.product: scope.product})
+        return rows
+
+    @property
+    def takes_product(self) -> bool:
+        return bool(self.product or self.product_filter)
+
+
+@dataclass(frozen=True)
+class Figure:
+    """A count (or, with `total`, a sum) of a source's rows matching `where`. `better` says
+    which way is good: 1 more is better, -1 fewer is better, 0 neither (not coloured)."""
+
+    key: str
+    label: str
+    source: Source
+    where: Q = field(default_factory=Q)
+    total: object = None  # a field name or an expression to sum
+    better: int = 1
+    money: bool = False
+    drill: bool = True
+    order: tuple[str, ...] = ()
+
+    def aggregate(self, period_q: Q):
+        condition = self.where & period_q
+        if self.total is None:
+            return Count("pk", filter=condition)
+        return Sum(self.total, filter=condition)
+
+    def rows(self, scope: Scope, period: Period | None = None):
+        """The records behind the figure in the period (the current one by default)."""
+        period = period or scope.period
+        source = self.source
+        rows = source.queryset().filter(source.in_range(period.start, period.end), self.where)
+        rows = source.narrow(rows, scope)
+        if source.list_related:
+            rows = rows.select_related(*source.list_related)
+        return rows.order_by(*(self.order or (f"-{source.when}", "-pk")))
+
+
+@dataclass(frozen=True)
+class Ratio:
+    """A share in %: figure `part` over figure `whole` (its change is in percentage points)."""
+
+    key: str
+    label: str
+    part: str
+    whole: str
+    better: int = 1
+
+
+@dataclass(frozen=True)
+class Breakdown:
+    """A source's figures per group (agent, product, type…): one query."""
+
+    slug: str
+    title: str
+    group: tuple[str, ...]  # values() fields: the first is the key, all feed `label`
+    label: Callable  # dict of the group's values -> text
+    figures: tuple  # Figures (of one source) and Ratios over them
+    link: str | None = None  # the filter a row's key sets on a drill-down ("membro", "produto")
+    team_only: bool = False  # a per-agent table: only when the team is shown
+
+
+@dataclass(frozen=True)
+class Series:
+    """A figure per local day of the period (the chart), zero-filled."""
+
+    slug: str
+    title: str
+    count: Figure
+    total: Figure
+
+
+@dataclass(frozen=True)
+class Section:
+    slug: str
+    title: str
+    tiles: tuple  # Figures and Ratios
+    breakdowns: tuple[Breakdown, ...] = ()
+    series: Series | None = None
+    roles: frozenset | None = None  # who sees it besides managers (None: every staff role)
+    managers_only: bool = False
+    note: str = ""
+
+
+# --- Values ------------------------------------------------------------------------------
+
+
+def percent(value: float, digits: int = 1) -> str:
+    return f"{value:.{digits}f}".replace(".", ",")
+
+
+@dataclass
+class Value:
+    """A figure now and in the previous period, with its change and whether it is better."""
+
+    current: object
+    previous: object
+    better: int = 1
+    money: bool = False
+    rate: bool = False
+
+    @property
+    def delta(self):
+        return (self.current or 0) - (self.previous or 0)
+
+    @property
+    def text(self) -> str:
+        return self.format(self.current)
+
+    @property
+    def previous_text(self) -> str:
+        return self.format(self.previous)
+
+    def format(self, value) -> str:
+        if self.rate:
+            return "—" if value is None else f"{percent(value)} %"
+        if self.money:
+            return brl(value or 0)
+        return f"{value or 0:,}".replace(",", ".")
+
+    @property
+    def change(self) -> str:
+        """▲ 25,0 % / ▼ 3,0 p.p. / = / novo."""
+        if self.rate:
+            if self.current is None or self.previous is None:
+                return "—"
+            diff = self.current - self.previous
+            return "=" if abs(diff) < 0.05 else f"{self.arrow} {percent(abs(diff))} p.p."
+        if self.delta == 0:
+            return "="
+        if not self.previous:
+            return f"{self.arrow} novo"
+        return f"{self.arrow} {percent(abs(self.delta) * 100 / self.previous)} %"
+
+    @property
+    def arrow(self) -> str:
+        diff = self.delta if not self.rate else (self.current or 0) - (self.previous or 0)
+        return "▲" if diff > 0 else "▼"
+
+    @property
+    def verdict(self) -> str:
+        """better, worse, same, or neutral: by what the rulebook wants, not by direction."""
+        if self.rate and (self.current is None or self.previous is None):
+            return "same"
+        diff = self.delta if not self.rate else self.current - self.previous
+        if not diff:
+            return "same"
+        if not self.better:
+            return "neutral"
+        return "better" if (diff > 0) == (self.better > 0) else "worse"
+
+    @property
+    def verdict_label(self) -> str:
+        return {
+            "better": "melhor que o período anterior",
+            "worse": "pior que o período anterior",
+            "same": "igual ao período anterior",
+            "neutral": "variação em relação ao período anterior",
+        }[self.verdict]
+
+
+def share(part, whole) -> float | None:
+    return None if not whole else float(part or 0) * 100 / float(whole)
+
+
+def _aggregate_keys(figure: Figure, scope: Scope) -> dict:
+    source = figure.source
+    current = source.in_range(scope.period.start, scope.period.end)
+    previous = source.in_range(scope.previous.start, scope.previous.end)
+    return {
+        f"{figure.key}__cur": figure.aggregate(current),
+        f"{figure.key}__prev": figure.aggregate(previous),
+    }
+
+
+def _zero(figure: Figure, value):
+    if value is None:
+        return Decimal("0.00") if figure.total is not None else 0
+    return value
+
+
+def _values_of(items, raw: dict, figures: dict) -> dict:
+    """key -> Value for Figures and Ratios, from raw `{key}__cur/__prev` numbers."""
+    out = {}
+    for item in items:
+        if isinstance(item, Ratio):
+            whole, part = figures[item.whole], figures[item.part]
+            cur = share(_zero(part, raw[f"{part.key}__cur"]), raw[f"{whole.key}__cur"])
+            prev = share(_zero(part, raw[f"{part.key}__prev"]), raw[f"{whole.key}__prev"])
+            out[item.key] = Value(cur, prev, item.better, rate=True)
+        else:
+            out[item.key] = Value(
+                _zero(item, raw[f"{item.key}__cur"]),
+                _zero(item, raw[f"{item.key}__prev"]),
+                item.better,
+                money=item.money,
+            )
+    return out
+
+
+def _figures_in(items, index: dict) -> list[Figure]:
+    """The Figures the items need (a Ratio needs its two)."""
+    needed = {}
+    for item in items:
+        for key in (item.part, item.whole) if isinstance(item, Ratio) else (item.key,):
+            needed[key] = index[key]
+    return list(needed.values())
+
+
+def figure_index(sections) -> dict[str, Figure]:
+    index = {}
+    for section in sections:
+        items = list(section.tiles)
+        for breakdown in section.breakdowns:
+            items += breakdown.figures
+        if section.series:
+            items += [section.series.count, section.series.total]
+        for item in items:
+            if isinstance(item, Figure):
+                index[item.key] = item
+    return index
+
+
+def tiles(section: Section, scope: Scope, index: dict) -> list[tuple]:
+    """[(item, Value)] for a section's tiles: one aggregate query per source."""
+    figures = _figures_in(section.tiles, index)
+    raw = {}
+    by_source: dict[str, list[Figure]] = {}
+    for figure in figures:
+        by_source.setdefault(figure.source.slug, []).append(figure)
+    for group in by_source.values():
+        keys = {}
+        for figure in group:
+            keys.update(_aggregate_keys(figure, scope))
+        raw.update(group[0].source.scoped(scope).aggregate(**keys))
+    values = _values_of(section.tiles, raw, index)
+    return [(item, values[item.key]) for item in section.tiles]
+
+
+def breakdown_rows(breakdown: Breakdown, scope: Scope, index: dict) -> list[dict]:
+    """[{key, label, values: [Value]}], largest first by the first figure, then by label."""
+    figures = _figures_in(breakdown.figures, index)
+    source = figures[0].source
+    keys = {}
+    for figure in figures:
+        keys.update(_aggregate_keys(figure, scope))
+    query = source.scoped(scope).order_by().values(*breakdown.group).annotate(**keys)
+    rows = []
+    for raw in query:
+        values = _values_of(breakdown.figures, raw, index)
+        rows.append(
+            {
+                "key": raw[breakdown.group[0]],
+                "label": breakdown.label(raw),
+                "values": [values[item.key] for item in breakdown.figures],
+            }
+        )
+    rows.sort(key=lambda r: (-float(r["values"][0].current or 0), r["label"]))
+    return rows
+
+
+def series_rows(series: Series, scope: Scope) -> list[dict]:
+    """Per local day of the period: {day, count, total}, days without sales included."""
+    source = series.count.source
+    period = scope.period
+    day = TruncDate(source.when, tzinfo=timezone.get_current_timezone())
+    rows = (
+        source.narrow(source.queryset().filter(source.in_range(period.start, period.end)), scope)
+        .filter(series.count.where)
+        .annotate(day=day)
+        .order_by()
+        .values("day")
+        .annotate(count=Count("pk"), total=Sum(series.total.total))
+    )
+    found = {row["day"]: row for row in rows}
+    out = []
+    for date in period.dates():
+        row = found.get(date, {})
+        out.append(
+            {
+                "day": date,
+                "count": row.get("count") or 0,
+                "total": row.get("total") or Decimal("0.00"),
+            }
+        )
+    return out
+
+
+def visible_sections(sections, user, team: bool) -> list[Section]:
+    """The sections a user sees: managers all; others those of their roles."""
+    shown = []
+    for section in sections:
+        if section.managers_only and not (team and is_manager(user)):
+            continue
+        if (
+            not is_manager(user)
+            and section.roles is not None
+            and not has_role(user, *section.roles)
+        ):
+            continue
+        shown.append(section)
+    return shown
+
+
+def compute(sections, scope: Scope, *, team: bool) -> list[dict]:
+    """Every section's tiles, breakdowns and series for the scope."""
+    index = figure_index(sections)
+    out = []
+    for section in sections:
+        breakdowns = [
+            {"breakdown": b, "rows": breakdown_rows(b, scope, index)}
+            for b in section.breakdowns
+            if team or not b.team_only
+        ]
+        out.append(
+            {
+                "section": section,
+                "tiles": tiles(section, scope, index),
+                "breakdowns": breakdowns,
+                "series": series_rows(section.series, scope) if section.series else None,
+            }
+        )
+    return out
