@@ -174,7 +174,7 @@ def test_S1_two_changes_of_one_field_at_once_leave_only_the_newer_pending(make_u
         assert all(isinstance(g, DataChangeRequest) for g in got), got
         changes = DataChangeRequest.objects.filter(ficha=ficha).order_by("pk")
         older, newer = changes
-        assert (older.state, newer.state) == ("expired", "pending")
+        assert (older.state, newer.state) == ("superseded", "pending")
         assert older.superseded_by == newer
         with pytest.raises(TransitionRefused, match="substituído por um pedido mais novo"):
             data_change_decide(older, confirm=True)

@@ -258,18 +258,20 @@ class DataChangeFlow(Workflow):
     s = States.from_enum(
         choices,
         initial=choices.PENDING,
-        final=[choices.CONFIRMED, choices.REJECTED, choices.EXPIRED],
+        final=[choices.CONFIRMED, choices.REJECTED, choices.EXPIRED, choices.SUPERSEDED],
         use_enum_instance=False,
     )
 
     confirm = s.PENDING.to(s.CONFIRMED)
     reject = s.PENDING.to(s.REJECTED)
     expire = s.PENDING.to(s.EXPIRED)
+    supersede = s.PENDING.to(s.SUPERSEDED)  # a newer change of the same field was proposed
 
     actions = {
         "confirm": Action("Confirmar", rules=("S1",)),
         "reject": Action("Recusar", rules=("S1",)),
         "expire": Action("Expirar", rules=("S1",)),
+        "supersede": Action("Substituir", rules=("S1",)),
     }
 
 

@@ -102,11 +102,11 @@ def propose_sensitive_change(ficha: Ficha, *, field: str, new_value: str, actor,
 
 
 def data_change_supersede(change: DataChangeRequest, *, by: DataChangeRequest) -> None:
-    """S1: a newer pending change of the same field replaces `change`: it ends (expired, with
-    the newer one named), so the holder's older link can no longer confirm it."""
+    """S1: a newer pending change of the same field replaces `change`: it ends superseded, with
+    the newer one named, so the holder's older link can no longer confirm it."""
     transition(
         change,
-        "expire",
+        "supersede",
         actor=None,
         reason=f"substituída pelo pedido #{by.pk}, mais novo, do mesmo dado",
     )

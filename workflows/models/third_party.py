@@ -18,6 +18,7 @@ class DataChangeRequest(WorkflowModel):
         CONFIRMED = "confirmed", "Confirmada pelo titular"
         REJECTED = "rejected", "Recusada pelo titular"
         EXPIRED = "expired", "Expirada"
+        SUPERSEDED = "superseded", "Substituída por um pedido mais novo"
 
     SENSITIVE_FIELDS = {
         "document": "CPF/CNPJ do titular",
