@@ -315,6 +315,15 @@ def export(request):
 # --- The records behind a figure ---------------------------------------------------------
 
 
+def _drill(request, key: str):
+    """The scope asked and the figure `key` whose records are listed (or exported): 403 for
+    no role, 404 for a figure unknown or hidden from this user, IndicatorError for bad
+    parameters."""
+    require_roles(request.user, STAFF)
+    scope, team = scope_of(request)
+    return (scope, team, *_figure_for(request, key, team))
+
+
 def _figure_for(request, key: str, team: bool):
     figure = FIGURES.get(key)
     if figure is None or not figure.drill:
@@ -328,12 +337,10 @@ def _figure_for(request, key: str, team: bool):
 @login_required
 @require_GET
 def records(request, key):
-    require_roles(request.user, STAFF)
     try:
-        scope, team = scope_of(request)
+        scope, team, figure, section = _drill(request, key)
     except ind.IndicatorError as error:
         return _error_page(request, "web/indicators/list.html", error.message)
-    figure, section = _figure_for(request, key, team)
     page_obj = Paginator(figure.rows(scope), PAGE_SIZE).get_page(request.GET.get("pagina"))
     source = figure.source
     rows = [
@@ -361,12 +368,10 @@ def records(request, key):
 @login_required
 @require_GET
 def records_export(request, key):
-    require_roles(request.user, STAFF)
     try:
-        scope, team = scope_of(request)
+        scope, _team, figure, section = _drill(request, key)
     except ind.IndicatorError as error:
         return _error_page(request, "web/indicators/list.html", error.message)
-    figure, section = _figure_for(request, key, team)
     columns = figure.source.columns
     rows = ([(c.value(row), c.kind) for c in columns] for row in figure.rows(scope).iterator(2000))
     sheet = (f"{section.title} - {figure.label}", [c.header for c in columns], rows)

@@ -8,6 +8,7 @@ import datetime as dt
 from dataclasses import dataclass
 
 from . import clock
+from .validators import MIN_DATE, parse_typed_date
 
 PERIODS = {
     "hoje": "Hoje",
@@ -17,7 +18,6 @@ PERIODS = {
     "personalizado": "Personalizado",
 }
 DEFAULT_PERIOD = "mes"
-EARLIEST = dt.date(2000, 1, 1)
 MAX_DAYS = 731  # a custom period of at most two years
 
 
@@ -65,13 +65,10 @@ ONE_DAY = dt.timedelta(days=1)
 
 def parse_date(text: str, what: str) -> dt.date:
     """dd/mm/aaaa or an ISO date (aaaa-mm-dd)."""
-    text = (text or "").strip()
-    for pattern in ("%d/%m/%Y", "%Y-%m-%d"):
-        try:
-            return dt.datetime.strptime(text, pattern).date()
-        except ValueError:
-            continue
-    raise IndicatorError(f"Data {what} inválida: use dd/mm/aaaa (ex.: 31/01/2027).")
+    day = parse_typed_date(text)
+    if day is None:
+        raise IndicatorError(f"Data {what} inválida: use dd/mm/aaaa (ex.: 31/01/2027).")
+    return day
 
 
 def resolve_period(params, today: dt.date) -> Period:
@@ -99,8 +96,8 @@ def resolve_period(params, today: dt.date) -> Period:
         raise IndicatorError("Informe a data inicial do período personalizado.")
     start = parse_date(start_text, "inicial")
     end = parse_date(end_text, "final") if end_text else today
-    if start < EARLIEST or end < EARLIEST:
-        raise IndicatorError("Escolha datas a partir de 01/01/2000.")
+    if start < MIN_DATE or end < MIN_DATE:
+        raise IndicatorError(f"Escolha datas a partir de {MIN_DATE:%d/%m/%Y}.")
     if start > today or end > today:
         raise IndicatorError(f"Escolha datas até hoje ({today:%d/%m/%Y}).")
     if start > end:

@@ -67,14 +67,23 @@ def money_validators(maximum: Decimal = MAX_AMOUNT) -> list:
     ]
 
 
+def parse_typed_date(text: str | None) -> dt.date | None:
+    """A date as users type it, dd/mm/aaaa or AAAA-MM-DD; None when empty, malformed or
+    impossible (31/02)."""
+    text = (text or "").strip()
+    for pattern in ("%d/%m/%Y", "%Y-%m-%d"):
+        try:
+            return dt.datetime.strptime(text, pattern).date()
+        except ValueError:
+            continue
+    return None
+
+
 def parse_sane_date(text: str | None) -> dt.date | None:
-    """A date typed in a query parameter (AAAA-MM-DD) within the sane range; None when it is
-    empty, malformed, impossible (31/02) or out of range — the page then says so."""
-    try:
-        day = dt.date.fromisoformat((text or "").strip())
-    except ValueError:
-        return None
-    return day if MIN_DATE <= day <= MAX_DATE else None
+    """A date typed in a query parameter within the sane range; None when it is empty,
+    malformed, impossible (31/02) or out of range — the page then says so."""
+    day = parse_typed_date(text)
+    return day if day is not None and MIN_DATE <= day <= MAX_DATE else None
 
 
 def is_placeholder(text: str | None) -> bool:
