@@ -241,6 +241,16 @@ def test_S2_with_contact_is_due_in_two_business_days_over_tiradentes(ficha, ana,
     assert not reserves_sale(ag, at(2027, 4, 23, 0, 0))
 
 
+def test_S2_deadlines_skip_sao_paulo_city_and_state_holidays(ficha, ana, products, clock):
+    clock.freeze(at(2027, 1, 22, 10, 0))  # Fri; Mon 25/01 is the city's anniversary
+    ag = open_agendamento(ficha, owner=ana, kind=WITH, product=products["intimacao"], **contact())
+    assert ag.due_date == D(2027, 1, 27)  # Tue 26 (1), Wed 27 (2)
+    clock.freeze(at(2027, 7, 8, 10, 0))  # Thu; Fri 09/07 is the state's holiday
+    other = make_ficha()
+    ag = open_agendamento(other, owner=ana, kind=WITH, product=products["intimacao"], **contact())
+    assert ag.due_date == D(2027, 7, 13)  # Mon 12 (1), Tue 13 (2)
+
+
 def test_S2_with_contact_renewal_caps_at_six_business_days(ficha, ana, products, clock):
     ag = open_agendamento(ficha, owner=ana, kind=WITH, product=products["intimacao"], **contact())
     clock.freeze(at(2027, 4, 22, 10))

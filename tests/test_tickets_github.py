@@ -281,6 +281,17 @@ def test_T7_comments_show_in_the_ticket_history(fake_github, support):
     assert "Reproduzi no ambiente de teste" in page and "@ana" in page
 
 
+def test_T7_the_issue_opened_here_is_found_by_its_repository_and_number(
+    fake_github, ticket, support
+):
+    github_sync.open_on_github(ticket, actor=support, reason="bug no exportador")
+    assert github_sync.linked_ticket("webplanet/g3stor", 42) == ticket
+    assert github_sync.linked_ticket("WebPlanet/G3stor", 42) == ticket  # GitHub ignores case
+    assert github_sync.linked_ticket("webplanet/g3stor-novo", 42) is None
+    assert github_sync.linked_ticket("planet/g3stor", 42) is None
+    assert deliver(issue_payload("closed")).content == b"issue closed; ticket moved"
+
+
 def test_T7_other_repository_unknown_issue_and_ping_change_nothing(fake_github, support):
     ticket = linked_ticket(support)
     assert deliver(issue_payload("closed", repo="outra/coisa")).content.startswith(b"ignored")

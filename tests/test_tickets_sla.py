@@ -77,6 +77,14 @@ def test_T6_company_calendar_and_policy_hours_are_honoured(p3):
     )
 
 
+def test_T6_sla_clock_stops_on_sao_paulo_city_and_state_holidays(p3):
+    # Fri 22/01 17:00 + 120 min: 60 min on Friday, Mon 25/01 closed (city), 60 min on Tuesday.
+    assert sla.add_business_minutes(at(2027, 1, 22, 17), 120, p3) == at(2027, 1, 26, 10)
+    # Thu 08/07 17:30 + 60 min: Fri 09/07 closed (state), weekend, Mon 12/07 09:30.
+    assert sla.add_business_minutes(at(2027, 7, 8, 17, 30), 60, p3) == at(2027, 7, 12, 9, 30)
+    assert sla.business_minutes_between(at(2027, 7, 8, 17), at(2027, 7, 12, 10), p3) == 120
+
+
 def test_T6_priority_from_urgency_times_impact_picks_the_policy(support, clock):
     assert priority_for(Level.CRITICAL, Level.HIGH) == "P1"
     assert priority_for(Level.HIGH, Level.MEDIUM) == "P2"

@@ -164,3 +164,22 @@ def test_T7_other_events_are_recorded_once_and_ignored(ticket):
     assert post({"ref": "main"}, event="push").content == b"ignored event push"  # no event key
     assert post({"ref": "main"}, event="push", delivery=delivery).content == b"replay"
     assert GithubDelivery.objects.count() == 2
+
+
+def test_T7_each_edit_of_a_comment_is_a_change_of_its_own(ticket):
+    def edit(text, when):
+        payload = comment(text=text)
+        payload["action"] = "edited"
+        payload["issue"]["updated_at"] = "2026-12-01T10:00:00Z"  # editing leaves the issue as is
+        payload["comment"]["updated_at"] = when
+        return payload
+
+    assert post(comment(), event="issue_comment").content == b"comment added"
+    first = edit("Corrigido no PR #78", "2026-12-01T10:05:00Z")
+    assert post(first, event="issue_comment").content == b"comment edited"
+    assert post(first, event="issue_comment").content == b"replay"  # new delivery id
+    second = edit("Corrigido no PR #79", "2026-12-01T10:09:00Z")
+    assert post(second, event="issue_comment").content == b"comment edited"
+    note = TicketNote.objects.get(ticket=ticket, kind="github_comment")
+    assert note.text == "Corrigido no PR #79"
+    assert [r.text for r in note.revisions.all()] == ["Corrigido no PR #77", "Corrigido no PR #78"]

@@ -24,10 +24,24 @@ class TicketAdmin(admin.ModelAdmin):
     readonly_fields = ["state"]  # T4: state changes only through the flow (audited)
 
 
+class TicketNoteRevisionInline(admin.TabularInline):
+    """T7: the earlier texts of a GitHub comment's note (edited or deleted on GitHub)."""
+
+    model = models.TicketNoteRevision
+    extra = 0
+    can_delete = False
+    readonly_fields = ["change", "text", "at", "by"]
+
+    def has_add_permission(self, request, obj=None):
+        return False
+
+
 @admin.register(models.TicketNote)
 class TicketNoteAdmin(admin.ModelAdmin):
-    list_display = ["at", "ticket", "kind", "author", "external_author"]
+    list_display = ["at", "ticket", "kind", "author", "external_author", "edited_at", "deleted_at"]
     list_filter = ["kind"]
+    readonly_fields = ["edited_at", "deleted_at"]
+    inlines = [TicketNoteRevisionInline]
 
 
 @admin.register(models.TicketAlert)

@@ -139,20 +139,33 @@ def _text(payload: dict, key: str, *, required: bool = False, default: str = "")
     return value.replace("\x00", "")
 
 
+def _url(value: str) -> str:
+    """An http(s) link as GitHub sends it (html_url), or "" (never a javascript: href)."""
+    ok = value.startswith(("https://", "http://")) and len(value) <= 200 and " " not in value
+    return value if ok else ""
+
+
 def parse_event(event: str, payload) -> dict | None:
     """T7: the fields of an `issues` / `issue_comment` delivery, checked for shape and type
-    (raises BadPayload); None for other events (ignored). Only whole issue numbers."""
+    (raises BadPayload); None for other events (ignored). Only whole issue numbers.
+
+    `pull_request` says the "issue" is a pull request (GitHub sends the comments of a pull
+    request as `issue_comment` with `issue.pull_request` set). A comment carries its id, body,
+    author and update time (an edit is told apart by it); `transferred` carries the new
+    repository and issue (`changes.new_repository`, `changes.new_issue`)."""
     if not isinstance(payload, dict):
         raise BadPayload("o corpo deve ser um objeto JSON")
     if event not in ("issues", "issue_comment"):
         return None
     issue = _obj(payload, "issue")
+    _obj(issue, "pull_request", required=False)  # shape only: an object when present
     parsed = {
         "action": _text(payload, "action", required=True),
         "repository": _text(_obj(payload, "repository"), "full_name", required=True),
         "number": _whole(issue.get("number"), "issue.number", MAX_ISSUE_NUMBER),
         "state": _text(issue, "state"),
         "updated_at": _text(issue, "updated_at"),
+        "pull_request": issue.get("pull_request") is not None,
         "sender": _text(_obj(payload, "sender", required=False), "login", default="github"),
         "comment_id": None,
     }
@@ -160,6 +173,17 @@ def parse_event(event: str, payload) -> dict | None:
         comment = _obj(payload, "comment")
         parsed["comment_id"] = _whole(comment.get("id"), "comment.id", MAX_GITHUB_ID)
         parsed["comment_body"] = _text(comment, "body")
+        parsed["comment_updated_at"] = _text(comment, "updated_at")
         user = _obj(comment, "user", required=False)
         parsed["comment_author"] = _text(user, "login", default=parsed["sender"])
+    if event == "issues" and parsed["action"] == "transferred":
+        changes = _obj(payload, "changes")
+        new_issue = _obj(changes, "new_issue")
+        new_repository = _obj(changes, "new_repository")
+        parsed["new_repository"] = _text(new_repository, "full_name", required=True)
+        parsed["new_number"] = _whole(new_issue.get("number"), "new_issue.number", MAX_ISSUE_NUMBER)
+        parsed["new_url"] = _url(_text(new_issue, "html_url"))
+        if not parsed["new_url"]:
+            raise BadPayload("“new_issue.html_url” deve ser o link da issue")
+        parsed["new_state"] = _text(new_issue, "state", default="open")
     return parsed

@@ -18,7 +18,7 @@ from workflows.refusals import TransitionRefused
 
 from .conf import get as from_conf
 from .desk import act, add_note
-from .models import GithubDelivery, Ticket, TicketNote
+from .models import GithubDelivery, Ticket, TicketNote, TicketNoteRevision
 
 log = logging.getLogger(__name__)
 
@@ -150,10 +150,11 @@ def github_retry(ticket: Ticket) -> None:
 def handle_github_event(delivery_id: str, event: str, payload) -> str:
     """T7: apply one verified webhook delivery once; returns what happened (for the log).
 
-    `issues` closed/reopened moves the ticket (system events); `issue_comment` created adds
-    the comment to the ticket's history. A payload of the wrong shape raises
-    `github.BadPayload` before anything is written. Applied once: the same delivery id
-    (compared whole) or the same change under another delivery id is a replay.
+    `issues` closed/reopened moves the ticket (system events), transferred/deleted leaves a
+    note and marks its link; `issue_comment` created/edited/deleted adds, updates or marks
+    deleted the comment's note. A payload of the wrong shape raises `github.BadPayload`
+    before anything is written. Applied once: the same delivery id (compared whole) or the
+    same change under another delivery id is a replay.
     """
     from .github import parse_event
 
@@ -188,7 +189,8 @@ def _sha(text: str) -> str:
 def event_key(event: str, parsed: dict) -> str:
     """What a delivery changes: event, repository, issue, action, comment id, and the issue's
     update time (so closing an issue again after reopening it is a new change, while the same
-    body sent again is not)."""
+    body sent again is not); an edited comment adds the comment's update time (each edit is
+    a change of its own)."""
     parts = (
         event,
         parsed["repository"].lower(),
@@ -197,32 +199,49 @@ def event_key(event: str, parsed: dict) -> str:
         parsed["comment_id"] or "",
         parsed["updated_at"],
     )
+    if event == "issue_comment" and parsed["action"] == "edited":
+        parts += (parsed["comment_updated_at"],)
     return _sha(json.dumps(parts))
+
+
+def linked_ticket(repository: str, number: int) -> Ticket | None:
+    """T7: the ticket linked to issue `number` of `repository` ("owner/name"): by the number
+    and the stored issue URL, never by the number alone (another repository has the same
+    numbers, e.g. after GITHUB_REPOSITORY changed)."""
+    return (
+        Ticket.objects.filter(
+            github_issue_number=number,
+            github_issue_url__iendswith=f"/{repository.strip('/')}/issues/{number}",
+        )
+        .order_by("pk")
+        .first()
+    )
 
 
 def _apply_github_event(event, parsed):
     if parsed is None:
         return f"ignored event {event}", None
     repo, action = parsed["repository"], parsed["action"]
-    if repo.lower() != from_conf("GITHUB_REPOSITORY").lower():
-        return f"ignored repository {repo}", None
-    ticket = Ticket.objects.filter(github_issue_number=parsed["number"]).first()
+    if parsed["pull_request"]:  # T7: a pull request is never a ticket's issue
+        return f"ignored pull request {action}", None
+    ticket = linked_ticket(repo, parsed["number"])
     if ticket is None:
+        if repo.lower() != from_conf("GITHUB_REPOSITORY").lower():
+            return f"ignored repository {repo}", None
         return "no ticket for this issue", None
-    who = parsed["sender"]
     if event == "issue_comment":
-        if action != "created":
-            return f"ignored comment {action}", ticket
-        add_note(
-            ticket,
-            kind=TicketNote.Kind.GITHUB_COMMENT,
-            text=parsed["comment_body"][:10000],
-            external_author=f"@{parsed['comment_author']}"[:160],
-            external_id=str(parsed["comment_id"]),
-        )
-        return "comment added", ticket
+        return _apply_comment(ticket, parsed), ticket
+    if action in ("transferred", "deleted"):
+        return _issue_gone(ticket, parsed), ticket
     if action not in ("closed", "reopened"):
         return f"ignored issue {action}", ticket
+    if ticket.github_issue_state == "deleted":
+        return f"ignored issue {action}: issue deleted", ticket
+    return _issue_closed_or_reopened(ticket, parsed)
+
+
+def _issue_closed_or_reopened(ticket, parsed):
+    action, who = parsed["action"], parsed["sender"]
     state = parsed["state"] or ("closed" if action == "closed" else "open")
     Ticket.objects.filter(pk=ticket.pk).update(github_issue_state=state[:20])
     ticket.refresh_from_db()
@@ -239,6 +258,101 @@ def _apply_github_event(event, parsed):
         )
         return f"issue {action}; ticket kept {ticket.state}", ticket
     return f"issue {action}; ticket moved", ticket
+
+
+def _issue_gone(ticket: Ticket, parsed: dict) -> str:
+    """T7: an issue transferred to another repository (the link follows it: its later events
+    come from there) or deleted on GitHub: a note and the link's state; the ticket's own
+    state does not change (support decides what follows)."""
+    old = f"{ticket.github_repository or parsed['repository']}#{ticket.github_issue_number}"
+    who = f"@{parsed['sender'][:100]}"
+    if parsed["action"] == "deleted":
+        fields = {"github_issue_state": "deleted"}
+        text = (
+            f"Issue {old} apagada no GitHub por {who}. O chamado continua "
+            f"“{ticket.state_label}”; o vínculo com o GitHub fica só como registro."
+        )
+    else:
+        new_repo, number = parsed["new_repository"][:100], parsed["new_number"]
+        fields = {
+            "github_issue_moved_from": old[:200],
+            "github_issue_number": number,
+            "github_issue_url": parsed["new_url"],
+            "github_issue_state": parsed["new_state"][:20] or "open",
+        }
+        text = (
+            f"Issue {old} transferida no GitHub por {who} para {new_repo}#{number}. "
+            f"O chamado continua “{ticket.state_label}” e segue a nova issue."
+        )
+    Ticket.objects.filter(pk=ticket.pk).update(**fields)
+    add_note(ticket, kind=TicketNote.Kind.GITHUB, text=text)
+    return f"issue {parsed['action']}; ticket kept {ticket.state}"
+
+
+def _apply_comment(ticket: Ticket, parsed: dict) -> str:
+    """T7: a comment created, edited or deleted on the ticket's issue. Its note is found by
+    the comment id; an edit keeps the text it replaces, a deletion keeps the last text (both
+    as `TicketNoteRevision`) and the note shows "Comentário apagado no GitHub"."""
+    action, comment_id = parsed["action"], str(parsed["comment_id"])
+    if action not in ("created", "edited", "deleted"):
+        return f"ignored comment {action}"
+    note = (
+        TicketNote.objects.select_for_update()
+        .filter(ticket=ticket, kind=TicketNote.Kind.GITHUB_COMMENT, external_id=comment_id)
+        .order_by("pk")
+        .first()
+    )
+    body, who = parsed["comment_body"][:10000], f"@{parsed['sender']}"[:160]
+    if note is None:
+        if action == "deleted":
+            return "no note for this comment"
+        # created, or an edit of a comment whose creation never reached us: shown as it is now
+        note = add_note(
+            ticket,
+            kind=TicketNote.Kind.GITHUB_COMMENT,
+            text=body,
+            external_author=f"@{parsed['comment_author']}"[:160],
+            external_id=comment_id,
+        )
+        if action == "edited":
+            note.edited_at = _github_time(parsed["comment_updated_at"])
+            note.save(update_fields=["edited_at"])
+        return "comment added"
+    if action == "created":
+        return "comment already recorded"  # its edit arrived first
+    now = clock.now()
+    if action == "deleted":
+        if note.deleted_at:
+            return "comment already deleted"
+        TicketNoteRevision.objects.create(
+            note=note, change=TicketNoteRevision.Change.DELETED, text=note.text, at=now, by=who
+        )
+        note.text, note.deleted_at = TicketNote.DELETED_TEXT, now
+        note.save(update_fields=["text", "deleted_at"])
+        return "comment deleted"
+    edited_at = _github_time(parsed["comment_updated_at"])
+    stale = note.deleted_at or (note.edited_at and edited_at <= note.edited_at)
+    if body == note.text and not stale:
+        return "comment unchanged"
+    change = TicketNoteRevision.Change.EDITED
+    if stale:  # an older edit arriving late (or after the deletion): history only
+        TicketNoteRevision.objects.create(note=note, change=change, text=body, at=edited_at, by=who)
+        return "comment edit kept in history"
+    TicketNoteRevision.objects.create(
+        note=note, change=change, text=note.text, at=edited_at, by=who
+    )
+    note.text, note.edited_at = body, edited_at
+    note.save(update_fields=["text", "edited_at"])
+    return "comment edited"
+
+
+def _github_time(value: str) -> dt.datetime:
+    """An ISO 8601 time from GitHub ("2019-05-15T15:20:22Z"); now if absent or unreadable."""
+    try:
+        when = dt.datetime.fromisoformat(value)
+        return (when if when.tzinfo else when.replace(tzinfo=dt.UTC)).astimezone(dt.UTC)
+    except (TypeError, ValueError, OverflowError):  # e.g. year 1 at +14:00
+        return clock.now()
 
 
 def github_board():

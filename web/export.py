@@ -18,6 +18,7 @@ FORMATS = {
     "int": "0",
     "date": "DD/MM/YYYY",
     "datetime": "DD/MM/YYYY HH:MM",
+    "duration": "[h]:mm",
 }
 MAX_ROWS = 100_000  # a list longer than this is cut (the sheet says so)
 
@@ -30,6 +31,8 @@ def cell_value(value, kind: str):
         return Decimal(value)
     if kind == "percent":
         return float(value) / 100
+    if kind == "duration":  # seconds → Excel's days, shown as hours:minutes
+        return float(value) / 86400
     if kind == "datetime" and isinstance(value, dt.datetime):
         if timezone.is_aware(value):
             value = timezone.localtime(value)

@@ -17,6 +17,7 @@ from django.shortcuts import render
 from django.urls import reverse
 from django.views.decorators.http import require_GET
 
+from onboarding.indicators import CADASTROS_SECTION
 from tickets.models import Ticket, TicketAlert
 from workflows import clock
 from workflows import indicators as ind
@@ -24,6 +25,7 @@ from workflows.action_views import require_roles
 from workflows.indicators_commissions import COMMISSIONS_SECTION
 from workflows.indicators_sales import SECTIONS as SALES_SECTIONS
 from workflows.indicators_sales import name_of, person, user_group
+from workflows.indicators_triage import TRIAGE_SECTION
 from workflows.models import Product
 from workflows.roles import STAFF, SUPPORT_ALL, is_manager
 
@@ -115,7 +117,14 @@ SUPPORT_SECTION = ind.Section(
     ),
 )
 
-SECTIONS = (*SALES_SECTIONS[:1], COMMISSIONS_SECTION, *SALES_SECTIONS[1:], SUPPORT_SECTION)
+SECTIONS = (
+    *SALES_SECTIONS[:1],
+    TRIAGE_SECTION,
+    COMMISSIONS_SECTION,
+    *SALES_SECTIONS[1:],
+    CADASTROS_SECTION,
+    SUPPORT_SECTION,
+)
 FIGURES = ind.figure_index(SECTIONS)
 TABLES = {b.slug: b for s in SECTIONS for b in s.breakdowns}
 
@@ -256,6 +265,8 @@ def page(request):
 
 
 def _value_cells(value: ind.Value) -> list[tuple]:
+    if value.duration:
+        return [(value.current, "duration"), (value.previous, "duration"), (value.change, "text")]
     kind = "percent" if value.rate else "money" if value.money else "int"
     return [(value.current, kind), (value.previous, kind), (value.change, "text")]
 

@@ -171,6 +171,9 @@ AXES_FAILURE_LIMIT = int(os.environ.get("BALCAO_LOGIN_FAILURE_LIMIT", "5"))
 AXES_COOLOFF_TIME = dt.timedelta(minutes=int(os.environ.get("BALCAO_LOGIN_COOLOFF_MINUTES", "15")))
 AXES_LOCKOUT_PARAMETERS = ["username", "ip_address"]
 AXES_RESET_ON_SUCCESS = True
+# A try while locked is refused but does not restart the 15 minutes (axes' default does, so
+# anyone repeating tries could keep a user or an office's address locked out for good).
+AXES_RESET_COOL_OFF_ON_FAILURE_DURING_LOCKOUT = False
 AXES_LOCKOUT_TEMPLATE = "registration/locked_out.html"
 AXES_DISABLE_ACCESS_LOG = True  # failures are kept; successful logins are not logged
 AXES_IPWARE_PROXY_COUNT = 1 if BEHIND_PROXY else None
@@ -247,6 +250,16 @@ ORCAMENTO_VALID_DAYS = int(os.environ.get("ORCAMENTO_VALID_DAYS", "15"))
 # S8: minutes the agendamento's owner has to accept a client before any seller may take it.
 S8_OWNER_MINUTES = int(os.environ.get("S8_OWNER_MINUTES", "5"))
 BITRIX_PORTAL_HOST = os.environ.get("BITRIX_PORTAL_HOST", "webplanet.bitrix24.com.br")
+# The company calendar (S2 deadlines, T6 SLA clocks): national holidays plus the state's and
+# the city's (`holidays` package), plus the optional days ("pontos facultativos") the company
+# closes on. Every day is also a row of the admin's "calendário da empresa", editable there.
+COMPANY_STATE = os.environ.get("BALCAO_STATE", "SP")
+COMPANY_CITY = os.environ.get("BALCAO_CITY", "São Paulo")
+COMPANY_CLOSED_OPTIONAL = tuple(
+    name.strip()
+    for name in os.environ.get("BALCAO_CLOSED_OPTIONAL", "Carnaval,Corpus Christi").split(",")
+    if name.strip()
+)
 
 LOGGING = {
     "version": 1,

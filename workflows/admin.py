@@ -30,7 +30,11 @@ class OverrideAdmin(admin.ModelAdmin):
 
 @admin.register(models.CompanyHoliday)
 class CompanyHolidayAdmin(admin.ModelAdmin):
-    list_display = ["date", "name"]
+    """S2/T6: the company calendar, seeded with the official days (businessdays), editable."""
+
+    list_display = ["date", "name", "kind", "closed"]
+    list_editable = ["closed"]
+    list_filter = ["kind", "closed"]
     date_hierarchy = "date"
 
 

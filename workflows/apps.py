@@ -3,11 +3,13 @@ from django.db.models.signals import post_migrate
 
 
 def ensure_defaults(sender, **kwargs):
-    """Role groups and the minute timer sweep. On post_migrate (not a data migration) because
-    Django re-emits it after a flush, so they are always there, tests included."""
+    """Role groups, the minute timer sweep and the monthly calendar seeding. On post_migrate
+    (not a data migration) because Django re-emits it after a flush, so they are always
+    there, tests included."""
     from django.contrib.auth.models import Group
     from django_q.models import Schedule
 
+    from .businessdays import SEED_SCHEDULE
     from .roles import ALL
     from .timers import SWEEP_SCHEDULE
 
@@ -19,6 +21,14 @@ def ensure_defaults(sender, **kwargs):
             "func": "workflows.timers.sweep",
             "schedule_type": Schedule.MINUTES,
             "minutes": 1,
+            "repeats": -1,
+        },
+    )
+    Schedule.objects.get_or_create(  # S2/T6: next year's holidays in the calendar in time
+        name=SEED_SCHEDULE,
+        defaults={
+            "func": "workflows.businessdays.seed_upcoming",
+            "schedule_type": Schedule.MONTHLY,
             "repeats": -1,
         },
     )

@@ -1,24 +1,71 @@
-"""Business days: Brazilian national holidays plus the company calendar (rule S2 counts in them)."""
+"""Business days: the company calendar (rule S2 counts in them, T6's SLA clocks run in them).
+
+Closed: the official holidays of the company's state and city (settings COMPANY_STATE,
+COMPANY_CITY; the `holidays` package), the optional days the company closes on
+(COMPANY_CLOSED_OPTIONAL: Carnaval, Corpus Christi), and every CompanyHoliday row marked
+closed. A row marked open (`closed=False`) makes an official holiday a working day. The rows
+are the admin's editable copy: `seed_company_calendar` writes the official days into it.
+"""
 
 import datetime as dt
 from bisect import bisect_right
 from functools import cached_property, lru_cache
 
 import holidays
+from django.conf import settings
+
+SEED_SCHEDULE = "Calendário da empresa: feriados do ano e do próximo"
 
 
-@lru_cache(maxsize=64)
-def national_holidays(year: int) -> frozenset[dt.date]:
-    return frozenset(holidays.Brazil(years=year, language="pt_BR"))
+def _subdivision(state: str, city: str) -> str | None:
+    """The `holidays` subdivision with the city's own days when the package has it
+    ("São Paulo Capital"), else the state's; None for a state the package does not know."""
+    if f"{city} Capital" in holidays.Brazil.subdivisions:
+        return f"{city} Capital"
+    return state if state in holidays.Brazil.subdivisions else None
 
 
-def company_closed_days(start: dt.date, end: dt.date) -> set[dt.date]:
-    """The company's days off (CompanyHoliday, unique by date) between start and end."""
+@lru_cache(maxsize=256)
+def _official(year: int, state: str, city: str, optional: tuple[str, ...]) -> dict:
+    """{date: (kind, name)} of one year's official closed days for a place."""
     from .models import CompanyHoliday
 
-    return set(
-        CompanyHoliday.objects.filter(date__range=(start, end)).values_list("date", flat=True)
+    kind = CompanyHoliday.Kind
+    days = {}
+    for day, name in holidays.Brazil(years=year, language="pt_BR").items():
+        days[day] = (kind.NATIONAL, name)
+    if state in holidays.Brazil.subdivisions:
+        for day, name in holidays.Brazil(years=year, subdiv=state, language="pt_BR").items():
+            days.setdefault(day, (kind.STATE, name))
+    subdivision = _subdivision(state, city)
+    if subdivision and subdivision != state:
+        for day, name in holidays.Brazil(years=year, subdiv=subdivision, language="pt_BR").items():
+            days.setdefault(day, (kind.CITY, name))
+    extra = holidays.Brazil(
+        years=year, subdiv=subdivision, categories=("optional",), language="pt_BR"
     )
+    for day, name in extra.items():
+        if any(wanted in name for wanted in optional):
+            days.setdefault(day, (kind.OPTIONAL, name))
+    return days
+
+
+def official_closed_days(year: int) -> dict[dt.date, tuple[str, str]]:
+    """The configured place's official closed days of `year`: {date: (kind, name)}."""
+    return _official(
+        year, settings.COMPANY_STATE, settings.COMPANY_CITY, tuple(settings.COMPANY_CLOSED_OPTIONAL)
+    )
+
+
+def company_days(start: dt.date, end: dt.date) -> tuple[set[dt.date], set[dt.date]]:
+    """The rows between start and end (one query): (days closed, official days opened)."""
+    from .models import CompanyHoliday
+
+    closed, opened = set(), set()
+    rows = CompanyHoliday.objects.filter(date__range=(start, end)).values_list("date", "closed")
+    for day, is_closed in rows:
+        (closed if is_closed else opened).add(day)
+    return closed, opened
 
 
 class BusinessCalendar:
@@ -26,9 +73,10 @@ class BusinessCalendar:
 
     def __init__(self, start: dt.date, end: dt.date):
         self.start, self.end = start, end
-        self.closed = company_closed_days(start, end)
+        closed, opened = company_days(start, end)
         for year in range(start.year, end.year + 1):
-            self.closed |= national_holidays(year)
+            closed.update(official_closed_days(year))
+        self.closed = closed - opened
 
     def is_business_day(self, day: dt.date) -> bool:
         return day.weekday() < 5 and day not in self.closed
@@ -79,19 +127,25 @@ def business_days_between(start: dt.date, end: dt.date) -> int:
     return BusinessCalendar(start, end).count(start, end)
 
 
-def carnaval_days(year: int) -> dict[dt.date, str]:
-    """Carnaval Monday and Tuesday: optional in the holidays package, closed at the company."""
-    optional = holidays.Brazil(years=year, categories=("optional",), language="pt_BR")
-    return {day: name for day, name in optional.items() if "Carnaval" in name}
-
-
 def seed_company_calendar(years) -> int:
-    """Close the company on Carnaval (Mon+Tue) for the given years; returns days added."""
+    """Write the official closed days of the given years into the company calendar (admin),
+    leaving days already there as they are (a day the manager opened stays open); returns
+    the number of days added."""
     from .models import CompanyHoliday
 
     added = 0
     for year in years:
-        for day, name in carnaval_days(year).items():
-            _, created = CompanyHoliday.objects.get_or_create(date=day, defaults={"name": name})
+        for day, (kind, name) in sorted(official_closed_days(year).items()):
+            _, created = CompanyHoliday.objects.get_or_create(
+                date=day, defaults={"name": name[:80], "kind": kind}
+            )
             added += created
     return added
+
+
+def seed_upcoming() -> str:
+    """django-q2 schedule (monthly): this year's and next year's days in the calendar."""
+    from . import clock
+
+    year = clock.today().year
+    return f"{seed_company_calendar([year, year + 1])} dias adicionados"

@@ -21,7 +21,6 @@ from django.db.models import Count, Q, Sum
 from django.db.models.functions import TruncDate
 from django.utils import timezone
 
-from .formatting import brl
 from .indicators_period import (  # noqa: F401  (the page reads them here)
     DEFAULT_PERIOD,
     PERIODS,
@@ -31,6 +30,7 @@ from .indicators_period import (  # noqa: F401  (the page reads them here)
     parse_date,
     resolve_period,
 )
+from .indicators_values import Value, mean_seconds, share
 from .roles import has_role, is_manager
 
 # --- Definitions -------------------------------------------------------------------------
@@ -121,13 +121,15 @@ class Figure:
 
 @dataclass(frozen=True)
 class Ratio:
-    """A share in %: figure `part` over figure `whole` (its change is in percentage points)."""
+    """A share in %: figure `part` over figure `whole` (its change is in percentage points).
+    With `mean`, `part` sums a duration and the ratio is the mean time per `whole` row."""
 
     key: str
     label: str
     part: str
     whole: str
     better: int = 1
+    mean: bool = False
 
 
 @dataclass(frozen=True)
@@ -163,87 +165,10 @@ class Section:
     roles: frozenset | None = None  # who sees it besides managers (None: every staff role)
     managers_only: bool = False
     note: str = ""
+    figures: tuple = ()  # Figures only its Ratios use (e.g. the summed time of a mean)
 
 
 # --- Values ------------------------------------------------------------------------------
-
-
-def percent(value: float, digits: int = 1) -> str:
-    return f"{value:.{digits}f}".replace(".", ",")
-
-
-@dataclass
-class Value:
-    """A figure now and in the previous period, with its change and whether it is better."""
-
-    current: object
-    previous: object
-    better: int = 1
-    money: bool = False
-    rate: bool = False
-
-    @property
-    def delta(self):
-        return (self.current or 0) - (self.previous or 0)
-
-    @property
-    def text(self) -> str:
-        return self.format(self.current)
-
-    @property
-    def previous_text(self) -> str:
-        return self.format(self.previous)
-
-    def format(self, value) -> str:
-        if self.rate:
-            return "—" if value is None else f"{percent(value)} %"
-        if self.money:
-            return brl(value or 0)
-        return f"{value or 0:,}".replace(",", ".")
-
-    @property
-    def change(self) -> str:
-        """▲ 25,0 % / ▼ 3,0 p.p. / = / novo."""
-        if self.rate:
-            if self.current is None or self.previous is None:
-                return "—"
-            diff = self.current - self.previous
-            return "=" if abs(diff) < 0.05 else f"{self.arrow} {percent(abs(diff))} p.p."
-        if self.delta == 0:
-            return "="
-        if not self.previous:
-            return f"{self.arrow} novo"
-        return f"{self.arrow} {percent(abs(self.delta) * 100 / self.previous)} %"
-
-    @property
-    def arrow(self) -> str:
-        diff = self.delta if not self.rate else (self.current or 0) - (self.previous or 0)
-        return "▲" if diff > 0 else "▼"
-
-    @property
-    def verdict(self) -> str:
-        """better, worse, same, or neutral: by what the rulebook wants, not by direction."""
-        if self.rate and (self.current is None or self.previous is None):
-            return "same"
-        diff = self.delta if not self.rate else self.current - self.previous
-        if not diff:
-            return "same"
-        if not self.better:
-            return "neutral"
-        return "better" if (diff > 0) == (self.better > 0) else "worse"
-
-    @property
-    def verdict_label(self) -> str:
-        return {
-            "better": "melhor que o período anterior",
-            "worse": "pior que o período anterior",
-            "same": "igual ao período anterior",
-            "neutral": "variação em relação ao período anterior",
-        }[self.verdict]
-
-
-def share(part, whole) -> float | None:
-    return None if not whole else float(part or 0) * 100 / float(whole)
 
 
 def _aggregate_keys(figure: Figure, scope: Scope) -> dict:
@@ -266,7 +191,12 @@ def _values_of(items, raw: dict, figures: dict) -> dict:
     """key -> Value for Figures and Ratios, from raw `{key}__cur/__prev` numbers."""
     out = {}
     for item in items:
-        if isinstance(item, Ratio):
+        if isinstance(item, Ratio) and item.mean:
+            whole, part = figures[item.whole], figures[item.part]
+            cur = mean_seconds(raw[f"{part.key}__cur"], raw[f"{whole.key}__cur"])
+            prev = mean_seconds(raw[f"{part.key}__prev"], raw[f"{whole.key}__prev"])
+            out[item.key] = Value(cur, prev, item.better, duration=True)
+        elif isinstance(item, Ratio):
             whole, part = figures[item.whole], figures[item.part]
             cur = share(_zero(part, raw[f"{part.key}__cur"]), raw[f"{whole.key}__cur"])
             prev = share(_zero(part, raw[f"{part.key}__prev"]), raw[f"{whole.key}__prev"])
@@ -293,7 +223,7 @@ def _figures_in(items, index: dict) -> list[Figure]:
 def figure_index(sections) -> dict[str, Figure]:
     index = {}
     for section in sections:
-        items = list(section.tiles)
+        items = [*section.tiles, *section.figures]
         for breakdown in section.breakdowns:
             items += breakdown.figures
         if section.series:

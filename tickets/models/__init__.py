@@ -11,6 +11,7 @@ from .tickets import (
     Ticket,
     TicketAlert,
     TicketNote,
+    TicketNoteRevision,
     priority_for,
 )
 
@@ -30,5 +31,6 @@ __all__ = [
     "Ticket",
     "TicketAlert",
     "TicketNote",
+    "TicketNoteRevision",
     "priority_for",
 ]

@@ -3,6 +3,7 @@ webhook deliveries (T7)."""
 
 import datetime as dt
 import zoneinfo
+from urllib.parse import urlsplit
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
@@ -141,6 +142,8 @@ class Ticket(WorkflowModel):
     github_issue_url = models.URLField("issue no GitHub", blank=True)
     github_issue_number = models.PositiveIntegerField("número da issue", null=True, blank=True)
     github_issue_state = models.CharField("estado da issue", max_length=20, blank=True)
+    # T7: set when GitHub transferred the issue: the link then follows the new issue.
+    github_issue_moved_from = models.CharField("issue transferida de", max_length=200, blank=True)
     github_pending = models.BooleanField("criação da issue pendente", default=False)
     github_error = models.CharField("último erro do GitHub", max_length=300, blank=True)
     github_attempts = models.PositiveSmallIntegerField("tentativas no GitHub", default=0)
@@ -177,6 +180,12 @@ class Ticket(WorkflowModel):
             # T8: the routine counts the open e-mail tickets.
             models.Index(fields=["channel", "state"]),
             # T7/T8: the few tickets still to open on GitHub, out of the whole base.
+            # T7: the webhook finds a ticket by its issue (number, then the issue's URL).
+            models.Index(
+                fields=["github_issue_number"],
+                name="ticket_github_issue",
+                condition=models.Q(github_issue_number__isnull=False),
+            ),
             models.Index(
                 fields=["state"],
                 name="ticket_to_open_on_github",
@@ -218,9 +227,29 @@ class Ticket(WorkflowModel):
         return self.state in self.ACTIVE
 
     @property
+    def github_repository(self) -> str:
+        """T7: "owner/name" of the linked issue, read from its stored URL ("" if none)."""
+        parts = urlsplit(self.github_issue_url).path.strip("/").split("/")
+        return "/".join(parts[:2]) if len(parts) >= 4 and parts[2] == "issues" else ""
+
+    @property
+    def github_issue_state_label(self) -> str:
+        """T7: the issue's state in the users' words (aberta, fechada, apagada no GitHub),
+        and where it came from when GitHub transferred it."""
+        label = GITHUB_ISSUE_STATES.get(self.github_issue_state, "")
+        if self.github_issue_moved_from:
+            moved = f"transferida de {self.github_issue_moved_from} para {self.github_repository}"
+            label = f"{label} · {moved}" if label else moved
+        return label
+
+    @property
     def waits_for_us(self) -> bool:
         """T6: the client waits for a return from us (not while we wait for the client)."""
         return self.state in (self.State.OPEN, self.State.ANALYSIS, self.State.DEVELOPMENT)
+
+
+# T7: the issue's state as the webhook keeps it ("deleted": the issue was deleted on GitHub).
+GITHUB_ISSUE_STATES = {"open": "aberta", "closed": "fechada", "deleted": "apagada no GitHub"}
 
 
 def priority_for(urgency: int, impact: int) -> str:
@@ -236,7 +265,13 @@ def priority_for(urgency: int, impact: int) -> str:
 
 
 class TicketNote(models.Model):
-    """What happened on a ticket besides transitions: client updates, e-mails, GitHub comments."""
+    """What happened on a ticket besides transitions: client updates, e-mails, GitHub comments.
+
+    T7: a GitHub comment's note keeps the comment's id (`external_id`) and shows the comment
+    as it is now: edited on GitHub, its text is the new one (`edited_at`); deleted there, its
+    text is DELETED_TEXT (`deleted_at`). Every earlier text is kept in its `revisions`."""
+
+    DELETED_TEXT = "Comentário apagado no GitHub."
 
     class Kind(models.TextChoices):
         CLIENT_UPDATE = "client_update", "Retorno ao cliente"
@@ -255,6 +290,8 @@ class TicketNote(models.Model):
     kind = models.CharField("tipo", max_length=20, choices=Kind)
     text = models.TextField("texto")
     external_id = models.CharField(max_length=200, blank=True, db_index=True)
+    edited_at = models.DateTimeField("editado no GitHub em", null=True, blank=True)
+    deleted_at = models.DateTimeField("apagado no GitHub em", null=True, blank=True)
 
     class Meta:
         verbose_name = "registro do chamado"
@@ -263,6 +300,36 @@ class TicketNote(models.Model):
 
     def __str__(self):
         return f"{self.get_kind_display()} em {self.ticket.tag}"
+
+    @property
+    def github_comment_id(self) -> int | None:
+        """T7: the GitHub comment this note shows (None for other notes)."""
+        if self.kind != self.Kind.GITHUB_COMMENT or not self.external_id.isdigit():
+            return None
+        return int(self.external_id)
+
+
+class TicketNoteRevision(models.Model):
+    """T7: a text a GitHub comment's note had before: replaced by an edit on GitHub, or the
+    comment's last text when it was deleted there (kept for the audit, never shown as live)."""
+
+    class Change(models.TextChoices):
+        EDITED = "edited", "Editado no GitHub"
+        DELETED = "deleted", "Apagado no GitHub"
+
+    note = models.ForeignKey(TicketNote, on_delete=models.CASCADE, related_name="revisions")
+    change = models.CharField("mudança", max_length=10, choices=Change)
+    text = models.TextField("texto anterior")
+    at = models.DateTimeField("quando", default=clock.now)
+    by = models.CharField("por", max_length=160, blank=True)
+
+    class Meta:
+        verbose_name = "versão anterior de um registro"
+        verbose_name_plural = "versões anteriores dos registros"
+        ordering = ["at", "pk"]
+
+    def __str__(self):
+        return f"{self.get_change_display()} · {self.note}"
 
 
 class TicketAlert(models.Model):

@@ -112,10 +112,26 @@ class Override(ObjectRef):
 
 
 class CompanyHoliday(models.Model):
-    """A day the company is closed beyond the national holidays (e.g. Carnaval)."""
+    """One day of the company calendar (S2, T6). The official holidays of the configured state
+    and city (`workflows.businessdays`) are closed even without a row; a row closes any other
+    day (`closed`), or opens an official holiday the company works on (`closed=False`)."""
+
+    class Kind(models.TextChoices):
+        NATIONAL = "national", "Feriado nacional"
+        STATE = "state", "Feriado estadual"
+        CITY = "city", "Feriado municipal"
+        OPTIONAL = "optional", "Ponto facultativo"
+        COMPANY = "company", "Dia da empresa"
 
     date = models.DateField("data", unique=True)
     name = models.CharField("nome", max_length=80)
+    kind = models.CharField("tipo", max_length=10, choices=Kind.choices, default=Kind.COMPANY)
+    closed = models.BooleanField(
+        "empresa fechada",
+        default=True,
+        help_text="Desmarque para trabalhar normalmente neste dia (mesmo sendo feriado): "
+        "apagar a linha de um feriado oficial não abre o dia.",
+    )
 
     class Meta:
         verbose_name = "dia sem expediente"
@@ -123,7 +139,8 @@ class CompanyHoliday(models.Model):
         ordering = ["date"]
 
     def __str__(self):
-        return f"{self.date:%d/%m/%Y} {self.name}"
+        state = "" if self.closed else " (expediente normal)"
+        return f"{self.date:%d/%m/%Y} {self.name}{state}"
 
 
 class Timer(ObjectRef):

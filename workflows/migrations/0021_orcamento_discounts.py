@@ -1,0 +1,8 @@
+# Placeholder, filled in by its owner (empty migrations are removed before commit).
+from django.db import migrations
+
+
+class Migration(migrations.Migration):
+    dependencies = [("workflows", "0020_phone_e164")]
+
+    operations = []
