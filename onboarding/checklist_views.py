@@ -1,12 +1,13 @@
 """G7 pages: the onboarding checklists in progress and one onboarding's steps."""
 
 from django.contrib.auth.decorators import login_required
+from django.forms import Form
 from django.http import Http404
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.views.decorators.http import require_POST
 
-from workflows.action_views import go, history_url, require_roles
+from workflows.action_views import act_in_page, history_url, require_roles
 from workflows.engine import actions_for
 from workflows.models import Ficha
 from workflows.refusals import TransitionRefused
@@ -114,41 +115,49 @@ def onboarding_action(request, pk, action):
     require_roles(request.user, ATTENDANTS, message="Seu perfil não atende clientes.")
     onboarding = get_object_or_404(Onboarding.objects.select_related("ficha"), pk=pk)
     user = request.user
-    form, key = None, action
-    try:
-        if action in ("feito", "dispensar", "reabrir"):
-            form = StepNoteForm(request.POST)
-            if not form.is_valid():
-                raise TransitionRefused(_first_error(form, "Escolha a etapa."), "G7")
-            kind, note = form.cleaned_data["kind"], form.cleaned_data["note"]
-            key = kind
-            if kind not in OnboardingStep.Kind.values:
-                raise TransitionRefused("Escolha a etapa.", "G7")
-            if action == "feito":
-                mark_step_done(onboarding, kind, actor=user, note=note)
-            elif action == "dispensar":
-                skip_step(onboarding, kind, actor=user, reason=note)
-            else:
-                reopen_step(onboarding, kind, actor=user, reason=note)
-        elif action == "ligacao":
-            form = CallForm(request.POST)
-            key = "call"
-            if not form.is_valid():
-                return _onboarding_page(request, onboarding, forms={"call": form}, status=422)
-            log_onboarding_call(onboarding, actor=user, **form.cleaned_data)
-        elif action == "upsell":
-            form = UpsellForm(request.POST)
-            key = "upsell"
-            if not form.is_valid():
-                return _onboarding_page(request, onboarding, forms={"upsell": form}, status=422)
-            answer_upsell(onboarding, actor=user, **form.cleaned_data)
-        else:
+    step_services = {"feito": mark_step_done, "dispensar": skip_step, "reabrir": reopen_step}
+
+    def on_step(data):
+        if data["kind"] not in OnboardingStep.Kind.values:
+            raise TransitionRefused("Escolha a etapa.", "G7")
+        service = step_services[action]
+        text = {"note": data["note"]} if action == "feito" else {"reason": data["note"]}
+        service(onboarding, data["kind"], actor=user, **text)
+
+    if action in step_services:
+        form, key, perform = StepNoteForm(request.POST), request.POST.get("kind", ""), on_step
+    elif action == "ligacao":
+        form, key = CallForm(request.POST), "call"
+
+        def perform(data):
+            log_onboarding_call(onboarding, actor=user, **data)
+
+    elif action == "upsell":
+        form, key = UpsellForm(request.POST), "upsell"
+
+        def perform(data):
+            answer_upsell(onboarding, actor=user, **data)
+
+    else:
+        form, key = Form(request.POST), "concluir"
+
+        def perform(data):
             complete_onboarding(onboarding, actor=user)
-    except TransitionRefused as refused:
+
+    def page(refusal, status):
         forms = {"kind": key}
         if key in ("call", "upsell"):
             forms[key] = form
+        elif refusal is None:  # the step forms are drawn by hand: their problem as the alert
+            refusal = TransitionRefused(_first_error(form, "Escolha a etapa."), "G7")
         onboarding.refresh_from_db()
-        return _onboarding_page(request, onboarding, refusal=refused, forms=forms, status=422)
-    url = reverse("onboarding:onboarding", args=[onboarding.pk])
-    return go(request, url, ONBOARDING_ACTIONS[action])
+        return _onboarding_page(request, onboarding, refusal=refusal, forms=forms, status=status)
+
+    return act_in_page(
+        request,
+        form,
+        perform=perform,
+        success=ONBOARDING_ACTIONS[action],
+        redirect_to=reverse("onboarding:onboarding", args=[onboarding.pk]),
+        page=page,
+    )

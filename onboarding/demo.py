@@ -49,6 +49,12 @@ def seed_demo() -> bool:
                 "email": " Rafael.Monteiro@Gmail.com ",
                 "phone": "(11) 98765-1234",
                 "oab": "234567/SP",
+                # his new office: the central team chooses which address stays (G7)
+                "address": "Av. Brigadeiro Faria Lima, 3477, 14º andar",
+                "district": "Itaim Bibi",
+                "city": "São Paulo",
+                "state_uf": "SP",
+                "cep": "04538-133",
             },
             actor=ana,
         )

@@ -4,6 +4,7 @@ the side-by-side merge, dismiss)."""
 from django.contrib.auth.decorators import login_required
 from django.shortcuts import get_object_or_404, render
 from django.urls import reverse
+from django.utils.timezone import localtime
 from django.views.decorators.http import require_POST
 
 from workflows.action_views import go, history_url, require_roles
@@ -11,11 +12,20 @@ from workflows.engine import actions_for
 from workflows.models import Ficha
 from workflows.refusals import TransitionRefused
 from workflows.roles import CENTRAL_TEAM
+from workflows.templatetags.balcao import dmy_hm
+from workflows.validators import format_cep, format_phone
 
 from .duplicates import central_queue, choose_kept, dismiss_case, inform_client
 from .forms import ChooseKeptForm, ContactForm, ReasonForm
 from .keys import KEY_LABELS
-from .merge import MERGE_FIELDS, conflicting_fields, merge_case
+from .merge import (
+    ADDRESS_FIELDS,
+    ADDRESS_GROUP,
+    MERGE_FIELDS,
+    choice_key,
+    conflicting_fields,
+    merge_case,
+)
 from .models import DuplicateCase
 
 
@@ -45,12 +55,27 @@ def _side_by_side(case):
     a, b = case.ficha_a, case.ficha_b
     rows = []
     for name in ("document", *MERGE_FIELDS, "status", "created_at"):
+        if name in ADDRESS_FIELDS:  # the address is one row, as it is chosen whole
+            if name == ADDRESS_GROUP:
+                rows.append(
+                    {
+                        "name": name,
+                        "label": "endereço",
+                        "a": a.address_display,
+                        "b": b.address_display,
+                    }
+                )
+            continue
         field = Ficha._meta.get_field(name)
         va, vb = getattr(a, name), getattr(b, name)
         if name == "document":
             va, vb = a.document_display, b.document_display
+        elif name == "phone":
+            va, vb = a.phone_display, b.phone_display
         elif name == "status":
             va, vb = a.get_status_display(), b.get_status_display()
+        elif name == "created_at":  # dd/mm/aaaa like every other date (not "1 de Dezembro")
+            va, vb = dmy_hm(localtime(va)), dmy_hm(localtime(vb))
         rows.append({"name": name, "label": field.verbose_name, "a": va, "b": vb})
     for label, related in [
         ("movimentações", "movimentacoes"),
@@ -85,12 +110,18 @@ def _merge_fields(case):
     if kept is None:
         return []
     fields = []
-    for name in conflicting_fields(kept, discarded):
+    for name in dict.fromkeys(map(choice_key, conflicting_fields(kept, discarded))):
         kept_value, other_value = getattr(kept, name), getattr(discarded, name)
+        label = Ficha._meta.get_field(name).verbose_name
+        if name == "phone":
+            kept_value, other_value = kept.phone_display, discarded.phone_display
+        elif name == ADDRESS_GROUP:  # one choice for the whole address
+            kept_value, other_value = kept.address_display, discarded.address_display
+            label = "endereço"
         fields.append(
             {
                 "name": name,
-                "label": Ficha._meta.get_field(name).verbose_name,
+                "label": label,
                 "kept": kept_value if kept_value not in ("", None) else "(vazio)",
                 "discarded": other_value if other_value not in ("", None) else "(vazio)",
                 "default": "discarded" if kept_value in ("", None) else "kept",
@@ -110,6 +141,17 @@ def _model_label(key: str) -> str:
         return key
 
 
+_RECORD_FORMATS = {"phone": format_phone, "cep": format_cep}
+
+
+def _shown(name: str, entry: dict) -> dict:
+    """A merge record's field entry with its values as pages show them (CEP 01310-100)."""
+    show = _RECORD_FORMATS.get(name)
+    if show is None:
+        return entry
+    return {k: show(v) if k != "choice" and v else v for k, v in entry.items()}
+
+
 def _record_context(record):
     if record is None:
         return {}
@@ -117,7 +159,7 @@ def _record_context(record):
         "moved_rows": [(_model_label(k), k, ids) for k, ids in record.moved.items()],
         "left_rows": [(_model_label(k), k, ids) for k, ids in record.left_in_place.items()],
         "field_rows": [
-            (Ficha._meta.get_field(name).verbose_name, entry)
+            (Ficha._meta.get_field(name).verbose_name, _shown(name, entry))
             for name, entry in record.fields.items()
         ],
     }

@@ -4,7 +4,15 @@ from django import forms
 from django.core.validators import MaxValueValidator, MinValueValidator
 
 from workflows.models import Movimentacao
-from workflows.validators import MAX_TEXT, validate_sane_date
+from workflows.numbers import BrIntegerField
+from workflows.validators import (
+    INVALID_UF,
+    MAX_TEXT,
+    UF_CHOICES,
+    format_cep,
+    format_phone,
+    validate_sane_date,
+)
 
 from .models import TrainingSlot
 
@@ -34,7 +42,47 @@ class Form(forms.Form):
         super().__init__(*args, **kwargs)
 
 
-class RegistrationForm(Form):
+class AddressForm(Form):
+    """The holder's address, all optional; the service checks the UF and the CEP (typed
+    01310-100, 01310100 or 01.310-100, stored as 8 digits), each refusal on its field."""
+
+    address = forms.CharField(
+        label="Endereço (logradouro, número e complemento)",
+        max_length=200,
+        required=False,
+        widget=forms.TextInput(attrs={"autocomplete": "street-address"}),
+    )
+    district = forms.CharField(label="Bairro", max_length=80, required=False)
+    city = forms.CharField(label="Cidade", max_length=80, required=False)
+    state_uf = forms.ChoiceField(
+        label="UF",
+        choices=[("", "—"), *UF_CHOICES],
+        required=False,
+        error_messages={"invalid_choice": INVALID_UF},
+    )
+    cep = forms.CharField(
+        label="CEP",
+        max_length=12,  # 8 digits typed with their punctuation, "01.310-100"
+        required=False,
+        widget=forms.TextInput(attrs={"inputmode": "numeric", "autocomplete": "postal-code"}),
+    )
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        if self.initial.get("cep"):  # the stored 8 digits as users write them: 01310-100
+            self.initial["cep"] = format_cep(self.initial["cep"])
+
+
+ADDRESS_FORM_FIELDS = list(AddressForm.base_fields)
+
+
+class RegistrationForm(AddressForm):
+    """The services check the values (registration.py): a CPF or CNPJ (alphanumeric CNPJ
+    included), a phone that can exist and the address's UF and CEP, each refusal on its
+    field."""
+
+    field_order = ["name", "document", "email", "phone", "oab", *ADDRESS_FORM_FIELDS]
+
     name = forms.CharField(label="Nome do titular", max_length=160, required=False)
     document = forms.CharField(label="CPF/CNPJ", max_length=20, required=False)
     email = forms.CharField(label="E-mail do administrador", max_length=254, required=False)
@@ -42,8 +90,16 @@ class RegistrationForm(Form):
     oab = forms.CharField(label="OAB (UF e número)", max_length=20, required=False)
 
 
-class EditForm(Form):
+class EditForm(AddressForm):
+    """What an attendant edits directly: the phone and the address (the rest is S1)."""
+
     phone = forms.CharField(label="Telefone (com DDD)", max_length=20, required=False)
+    field_order = ["phone", *ADDRESS_FORM_FIELDS]
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        if self.initial.get("phone"):  # the stored E.164 as users write it: (11) 98765-4321
+            self.initial["phone"] = format_phone(self.initial["phone"])
 
 
 class ContactForm(Form):
@@ -142,7 +198,7 @@ class SlotForm(Form):
     date = forms.DateField(label="Dia", widget=DATE, validators=[validate_sane_date])
     shift = forms.ChoiceField(label="Turno", choices=())
     attendant = forms.ModelChoiceField(label="Atendente do suporte", queryset=None)
-    capacity = forms.IntegerField(
+    capacity = BrIntegerField(
         label="Vagas",
         initial=3,
         validators=[

@@ -7,7 +7,7 @@ anyone (empty, too short, no area code...). An empty key never matches.
 import re
 import unicodedata
 
-from workflows.validators import only_digits
+from workflows.validators import UF_NAMES, document_key, only_digits, phone_key
 
 KEY_LABELS = {
     "document": "CPF/CNPJ",
@@ -16,18 +16,14 @@ KEY_LABELS = {
     "oab": "OAB",
 }
 
-UFS = frozenset(
-    {
-        *("AC", "AL", "AP", "AM", "BA", "CE", "DF", "ES", "GO", "MA", "MT", "MS", "MG", "PA"),
-        *("PB", "PR", "PE", "PI", "RJ", "RN", "RS", "RO", "RR", "SC", "SP", "SE", "TO"),
-    }
-)
+UFS = frozenset(UF_NAMES)
 
 
 def normalize_document_key(value: str | None) -> str:
-    """CPF (11 digits) or CNPJ (14 digits), punctuation ignored."""
-    digits = only_digits(value)
-    return digits if len(digits) in (11, 14) else ""
+    """CPF (11 digits) or CNPJ (14: 12 letters-or-digits, since the alphanumeric CNPJ of July
+    2026, then 2 digits), uppercase, punctuation ignored: "12.abc.345/01de-35" →
+    "12ABC34501DE35". A numeric CPF/CNPJ keeps exactly its digits."""
+    return document_key(value)
 
 
 def normalize_email_key(value: str | None) -> str:
@@ -37,31 +33,12 @@ def normalize_email_key(value: str | None) -> str:
 
 
 def normalize_phone_key(value: str | None) -> str:
-    """E.164 for Brazil: "(11) 98765-1234", "011 98765 1234", "+55 11 98765-1234" →
-    "+5511987651234"; landlines with 8 digits too ("(11) 3456-7890" → "+551134567890").
-    A number without area code (DDD) cannot be told apart from other cities: no key."""
-    raw = (value or "").strip()
-    digits = only_digits(raw)
-    if raw.startswith("+"):
-        if not digits.startswith("55"):
-            return ""  # a foreign number: keep it out of the Brazilian key space
-        digits = digits[2:]
-    elif digits.startswith("0"):
-        digits = digits.lstrip("0")
-        if len(digits) in (12, 13):  # 0 + carrier code (2 digits) + DDD + number
-            digits = digits[2:]
-    elif digits.startswith("55") and len(digits) in (12, 13):
-        digits = digits[2:]
-    if len(digits) not in (10, 11):
-        return ""
-    ddd, number = digits[:2], digits[2:]
-    if "0" in ddd:
-        return ""
-    if len(number) == 9 and number[0] != "9":
-        return ""  # 9-digit numbers are mobiles and start with 9
-    if len(number) == 8 and number[0] in "01":
-        return ""
-    return f"+55{digits}"
+    """E.164 of a Brazilian number that can exist (phonenumbers, region BR): "(11) 98765-1234",
+    "011 98765 1234", "+55 11 98765-1234" → "+5511987651234"; landlines with 8 digits too
+    ("(11) 3456-7890" → "+551134567890"). A number without area code (DDD) cannot be told
+    apart from other cities, a foreign one stays out of the Brazilian key space, and one that
+    cannot exist (DDD 23, a digit missing) identifies nobody: no key."""
+    return phone_key(value)
 
 
 def normalize_oab_key(value: str | None) -> str:
@@ -98,6 +75,13 @@ def name_words(name: str | None) -> set[str]:
     ("Dra. Ana Luísa Conceição" → dra, ana, luisa, conceicao)."""
     plain = unicodedata.normalize("NFKD", name or "").encode("ascii", "ignore").decode()
     return {w[:NAME_WORD_MAX] for w in re.findall(r"[a-z0-9]+", plain.lower()) if len(w) >= 2}
+
+
+def document_prefix_range(prefix: str) -> tuple[str, str | None]:
+    """The index range (low <= key < high) of the document keys starting with the compact
+    `prefix` ("12ABC" → ("12ABC", "12ABD")); high None when nothing bounds it."""
+    bound = prefix_upper_bound(prefix.lower())
+    return prefix, bound.upper() if bound else None
 
 
 def prefix_upper_bound(prefix: str) -> str | None:

@@ -17,6 +17,12 @@ from workflows.refusals import TransitionRefused
 from .duplicates import detect_duplicates, require_central
 from .models import DuplicateCase, MergeRecord, TrainingBooking
 
+# The address is chosen whole, from one ficha or the other (a street of one with the CEP of
+# the other is no address): one choice, `choices["address"]`, decides all its fields, and the
+# merge record keeps each field's values from both fichas.
+ADDRESS_GROUP = "address"
+ADDRESS_FIELDS = Ficha.ADDRESS_FIELDS
+
 # Fields of the ficha chosen on the side-by-side page (the CPF/CNPJ identifies the ficha:
 # to keep the other document, keep the other ficha).
 MERGE_FIELDS = (
@@ -24,6 +30,7 @@ MERGE_FIELDS = (
     "email",
     "phone",
     "oab",
+    *ADDRESS_FIELDS,
     "lawyers",
     "states",
     "beneficiaries",
@@ -33,6 +40,18 @@ MERGE_FIELDS = (
 
 def conflicting_fields(kept: Ficha, discarded: Ficha) -> list[str]:
     return [f for f in MERGE_FIELDS if _field_value(kept, f) != _field_value(discarded, f)]
+
+
+def choice_key(name: str) -> str:
+    """The choice that decides a field: its own, or the address's for an address field."""
+    return ADDRESS_GROUP if name in ADDRESS_FIELDS else name
+
+
+def choice_label(name: str) -> str:
+    """What the refusal of a missing choice names: the field, or "endereço" for the address."""
+    if name in ADDRESS_FIELDS:
+        return "endereço"
+    return str(Ficha._meta.get_field(name).verbose_name)
 
 
 def _field_value(ficha: Ficha, name: str):
@@ -132,7 +151,8 @@ def merge_case(
     """G7: the lossless merge, in ONE transaction. Locks both fichas in pk order, then the
     case (no deadlock between two merges touching the same fichas), moves every related row
     of the discarded ficha to the kept one, applies the field choices made on the side-by-side
-    page (`choices[field]` is "kept" or "discarded" for every conflicting field), closes the
+    page (`choices[field]` is "kept" or "discarded" for every conflicting field; one
+    `choices["address"]` for the whole address), closes the
     discarded ficha as merged (FichaFlow `merge`, central/manager only) and records it all in
     a MergeRecord. Nothing is deleted. Once the merge commits, detection runs again on the
     kept ficha (it may now share a key with a ficha of the cases this merge superseded); not
@@ -175,10 +195,11 @@ def merge_case(
             )
         field_log = {}
         for name in conflicting_fields(kept, discarded):
-            choice = choices.get(name)
+            choice = choices.get(choice_key(name))
             if choice not in ("kept", "discarded"):
-                label = Ficha._meta.get_field(name).verbose_name
-                raise TransitionRefused(f"Escolha qual valor manter em “{label}”.", "G7")
+                raise TransitionRefused(
+                    f"Escolha qual valor manter em “{choice_label(name)}”.", "G7"
+                )
             before = _field_value(kept, name)
             after = before if choice == "kept" else _field_value(discarded, name)
             field_log[name] = {

@@ -16,7 +16,7 @@ from workflows.models import DataChangeRequest, Ficha
 from workflows.refusals import TransitionRefused
 from workflows.roles import AGENT, CENTRAL, MANAGER, SELLER, SUPPORT, has_role
 from workflows.third_party import decide_data_change
-from workflows.validators import normalize_document
+from workflows.validators import normalize_cep, normalize_document, normalize_phone, normalize_uf
 
 from .checklist import start_onboarding
 from .duplicates import detect_duplicates, ficha_keys_update, live_cases_of
@@ -24,6 +24,10 @@ from .keys import NORMALIZERS
 from .models import DuplicateCase
 
 EDITABLE_FIELDS = ("name", "document", "email", "phone", "oab")
+# The holder's address (printed on the quote document): typed at registration and edited
+# directly; neither S1 sensitive data nor a G7 duplicate key.
+ADDRESS_FIELDS = Ficha.ADDRESS_FIELDS
+ADDRESS_NORMALIZERS = {"state_uf": normalize_uf, "cep": normalize_cep}
 
 
 class RegistrationInvalid(TransitionRefused):
@@ -34,21 +38,43 @@ class RegistrationInvalid(TransitionRefused):
         self.errors = errors
 
 
+def clean_address(data: dict) -> tuple[dict, dict]:
+    """The address fields present in `data`, trimmed, bounded, the UF checked and the CEP in
+    its 8 digits; returns (values, pt-BR errors per field)."""
+    values, errors = {}, {}
+    for name in ADDRESS_FIELDS:
+        if name not in data:
+            continue
+        text = " ".join((data[name] or "").split())
+        limit = Ficha._meta.get_field(name).max_length
+        try:
+            text = ADDRESS_NORMALIZERS.get(name, str)(text)
+        except ValidationError as error:
+            errors[name] = error.messages[0]
+            continue
+        if len(text) > limit:
+            errors[name] = f"Use no máximo {limit} caracteres."
+            continue
+        values[name] = text
+    return values, errors
+
+
 def _clean_registration(data: dict) -> dict:
-    errors = {}
     values = {f: (data.get(f) or "").strip() for f in EDITABLE_FIELDS}
+    address, errors = clean_address({f: data.get(f) for f in ADDRESS_FIELDS})
+    values |= address
     if len(values["name"]) < 3:
         errors["name"] = "Informe o nome do titular."
-    try:
-        values["document"] = normalize_document(values["document"])
-    except ValidationError as error:
-        errors["document"] = error.messages[0]
+    # CPF or CNPJ (alphanumeric CNPJ included) and the phone, in their stored forms
+    for field, normalize in (("document", normalize_document), ("phone", normalize_phone)):
+        try:
+            values[field] = normalize(values[field])
+        except ValidationError as error:
+            errors[field] = error.messages[0]
     if values["email"]:
         if not NORMALIZERS["email"](values["email"]):
             errors["email"] = "E-mail inválido."
         values["email"] = values["email"].lower()
-    if values["phone"] and not NORMALIZERS["phone"](values["phone"]):
-        errors["phone"] = "Telefone inválido: informe DDD e número, ex.: (11) 98765-1234."
     if values["oab"] and not NORMALIZERS["oab"](values["oab"]):
         errors["oab"] = "OAB inválida: informe UF e número, ex.: SP 123.456."
     if errors:
@@ -89,15 +115,16 @@ def register_ficha(data: dict, *, actor):
 
 
 # S1: holder CPF/CNPJ, holder name, administrator e-mail and OAB change only with the holder's
-# validation (`propose_sensitive_change`, then `data_change_decide`); the phone is edited
-# directly.
-DIRECT_EDIT_FIELDS = ("phone",)
+# validation (`propose_sensitive_change`, then `data_change_decide`); the phone and the
+# address are edited directly.
+DIRECT_EDIT_FIELDS = ("phone", *ADDRESS_FIELDS)
 
 
 def edit_ficha(ficha: Ficha, data: dict, *, actor) -> tuple[Ficha, list]:
-    """Edit the ficha's phone under its row lock (a merged ficha is frozen); a new phone is
-    compared with the base again once saved (G7). Sensitive data is refused here: it goes
-    through S1."""
+    """Edit the ficha's phone and address (the fields present in `data`) under its row lock
+    (a merged ficha is frozen); every problem is refused at once, on its field, and nothing
+    is saved. A new phone is compared with the base again once saved (G7); the address is no
+    key. Sensitive data is refused here: it goes through S1."""
     if not has_role(actor, AGENT, SELLER, SUPPORT, CENTRAL, MANAGER):
         raise TransitionRefused("Seu perfil não edita fichas.", "G7")
     sensitive = [
@@ -112,21 +139,34 @@ def edit_ficha(ficha: Ficha, data: dict, *, actor) -> tuple[Ficha, list]:
         raise TransitionRefused(
             f"{labels}: dado sensível, só muda com a validação do titular (pela ficha).", "S1"
         )
-    phone = (data.get("phone") or "").strip()
-    if phone and not NORMALIZERS["phone"](phone):
-        raise RegistrationInvalid(
-            {"phone": "Telefone inválido: informe DDD e número, ex.: (11) 98765-1234."}
-        )
+    values, errors = clean_address(data)
+    if "phone" in data:
+        try:  # E.164; a number that cannot exist refused
+            values["phone"] = normalize_phone(data["phone"])
+        except ValidationError as error:
+            errors["phone"] = error.messages[0]
+    if errors:
+        raise RegistrationInvalid(errors)
     with transaction.atomic():
         row = Ficha.objects.select_for_update().get(pk=ficha.pk)
         if row.status == Ficha.Status.MERGED:
             raise TransitionRefused(
                 "Esta ficha foi unificada em outra: edite a ficha mantida.", "G7"
             )
-        changed = {"phone"} if row.phone != phone else set()
-        if changed:
-            row.phone = phone
-            row.save(update_fields=sorted(changed))
+        # the same valid number typed another way (or stored before E.164) is saved in E.164
+        # but is no new key: nothing to compare
+        changed = set()
+        if "phone" in values:
+            key = NORMALIZERS["phone"](values["phone"])
+            if row.phone != values["phone"] and not (
+                key and key == NORMALIZERS["phone"](row.phone)
+            ):
+                changed.add("phone")
+        updated = [name for name, value in values.items() if getattr(row, name) != value]
+        for name in updated:
+            setattr(row, name, values[name])
+        if updated:
+            row.save(update_fields=updated)
     ficha.refresh_from_db()
     ficha_keys_update(ficha, changed=changed)
     return ficha, live_cases_of(ficha)

@@ -60,10 +60,12 @@ def register(request):
 
 @login_required
 def edit(request, pk):
-    """Edit the holder's contact data; a new phone is compared with the base again (G7)."""
+    """Edit the holder's phone and address; a new phone is compared with the base again
+    (G7)."""
     require_roles(request.user, ATTENDANTS, message="Seu perfil não edita fichas.")
     ficha = get_object_or_404(Ficha, pk=pk)
-    form = EditForm(request.POST or None, initial={"phone": ficha.phone})
+    initial = {name: getattr(ficha, name) for name in EditForm.base_fields}
+    form = EditForm(request.POST or None, initial=initial)
     if request.method == "POST" and form.is_valid():
         try:
             ficha, cases = edit_ficha(ficha, form.cleaned_data, actor=request.user)

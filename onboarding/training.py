@@ -253,7 +253,7 @@ def send_training_reminder(booking: TrainingBooking) -> None:
             lambda: send_mail(
                 f"Treinamento amanhã: {ficha.name}",
                 f"Olá, {who}.\n\nAmanhã, {when}, você dá o treinamento de {ficha.name} "
-                f"({ficha.document_display}). Telefone: {ficha.phone or 'não informado'}; "
+                f"({ficha.document_display}). Telefone: {ficha.phone_display or 'não informado'}; "
                 f"e-mail: {ficha.email or 'não informado'}.",
                 None,
                 [slot.attendant.email],

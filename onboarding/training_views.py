@@ -1,13 +1,14 @@
 """G5 pages: training slots (publish, book, cancel, rebook, held)."""
 
 from django.contrib.auth.decorators import login_required
+from django.forms import Form
 from django.http import Http404
 from django.shortcuts import get_object_or_404, render
 from django.urls import reverse
 from django.views.decorators.http import require_POST
 
 from workflows import clock
-from workflows.action_views import go, require_roles
+from workflows.action_views import act_in_page, require_roles
 from workflows.engine import actions_for
 from workflows.models import Ficha, Movimentacao
 from workflows.refusals import TransitionRefused
@@ -18,7 +19,7 @@ from workflows.roles import (
     SUPPORT_STAFF,
     has_role,
 )
-from workflows.validators import only_digits
+from workflows.validators import document_key, only_digits
 
 from .forms import FICHA_TERM_LENGTH, BookingForm, CancelBookingForm, RebookForm, SlotForm
 from .models import TrainingBooking, TrainingSlot
@@ -90,22 +91,21 @@ def slots(request):
     return _slots_page(request)
 
 
-def _slots_done(request, text):
-    return go(request, reverse("onboarding:slots"), text)
-
-
 @login_required
 @require_POST
 def slot_publish(request):
     require_roles(request.user, SUPPORT_STAFF, message="Só o suporte publica horários (G5).")
     form = SlotForm(request.POST)
-    if not form.is_valid():
-        return _slots_page(request, forms={"publish": form}, status=422)
-    try:
-        publish_slot(actor=request.user, **form.cleaned_data)
-    except TransitionRefused as refused:
-        return _slots_page(request, refusal=refused, forms={"publish": form}, status=422)
-    return _slots_done(request, "Horário de treinamento publicado.")
+    return act_in_page(
+        request,
+        form,
+        perform=lambda data: publish_slot(actor=request.user, **data),
+        success="Horário de treinamento publicado.",
+        redirect_to=reverse("onboarding:slots"),
+        page=lambda refusal, status: _slots_page(
+            request, refusal=refusal, forms={"publish": form}, status=status
+        ),
+    )
 
 
 MAX_FICHA_NUMBER_DIGITS = 10  # a ficha number beyond this is no ficha (and fits any int column)
@@ -114,9 +114,10 @@ MAX_FICHA_NUMBER_DIGITS = 10  # a ficha number beyond this is no ficha (and fits
 def _find_ficha(term: str) -> Ficha:
     term = (term or "").strip()
     digits = only_digits(term)
+    document = document_key(term)  # a CPF or a CNPJ, alphanumeric ones included
     ficha = None
-    if len(digits) in (11, 14):
-        ficha = Ficha.objects.filter(document=digits).first()
+    if document:
+        ficha = Ficha.objects.filter(document=document).first()
     elif digits and digits == term and len(digits) <= MAX_FICHA_NUMBER_DIGITS:
         ficha = Ficha.objects.filter(pk=int(digits)).first()
     if ficha is None:
@@ -130,16 +131,23 @@ def slot_book(request, pk):
     require_roles(request.user, BOOKERS, message="Seu perfil não agenda treinamentos.")
     slot = get_object_or_404(TrainingSlot, pk=pk)
     form = BookingForm(request.POST)
-    failed = {"book": form, "slot_pk": slot.pk}
-    if not form.is_valid():
-        return _slots_page(request, forms=failed, status=422)
-    data = dict(form.cleaned_data)
-    try:
+
+    def perform(data):
+        data = dict(data)
         ficha = _find_ficha(data.pop("ficha"))
         book_training(slot, ficha, actor=request.user, **data)
-    except TransitionRefused as refused:
-        return _slots_page(request, refusal=refused, forms=failed, status=422)
-    return _slots_done(request, f"{ficha.name} agendado no treinamento de {slot}.")
+        return ficha
+
+    return act_in_page(
+        request,
+        form,
+        perform=perform,
+        success=lambda ficha: f"{ficha.name} agendado no treinamento de {slot}.",
+        redirect_to=reverse("onboarding:slots"),
+        page=lambda refusal, status: _slots_page(
+            request, refusal=refusal, forms={"book": form, "slot_pk": slot.pk}, status=status
+        ),
+    )
 
 
 @login_required
@@ -149,25 +157,43 @@ def booking_action(request, pk, action):
         raise Http404
     _require_training_user(request.user)
     booking = get_object_or_404(TrainingBooking.objects.select_related("slot", "ficha"), pk=pk)
-    if action == "realizado":
-        try:
-            mark_training_held(booking, actor=request.user)
-        except TransitionRefused as refused:
-            return _slots_page(request, refusal=refused, status=422)
-        return _slots_done(request, "Treinamento marcado como realizado.")
-    form = (CancelBookingForm if action == "cancelar" else RebookForm)(request.POST)
-    failed = {"cancel" if action == "cancelar" else "rebook": form, "booking_pk": booking.pk}
-    if not form.is_valid():
-        return _slots_page(request, forms=failed, status=422)
-    data = dict(form.cleaned_data)
-    try:
-        if action == "cancelar":
-            cancel_booking(booking, actor=request.user, **data)
-            text = "Treinamento cancelado: a vaga ficou livre."
-        else:
-            new_slot = data.pop("slot")
-            rebook(booking, new_slot, actor=request.user, **data)
-            text = f"Treinamento remarcado para {new_slot}."
-    except TransitionRefused as refused:
-        return _slots_page(request, refusal=refused, forms=failed, status=422)
-    return _slots_done(request, text)
+    user = request.user
+
+    def held(data):
+        mark_training_held(booking, actor=user)
+
+    def cancel(data):
+        cancel_booking(booking, actor=user, **data)
+
+    def move(data):
+        data = dict(data)
+        new_slot = data.pop("slot")
+        rebook(booking, new_slot, actor=user, **data)
+        return new_slot
+
+    form, key, perform, success = {
+        "realizado": (Form(request.POST), None, held, "Treinamento marcado como realizado."),
+        "cancelar": (
+            CancelBookingForm(request.POST),
+            "cancel",
+            cancel,
+            "Treinamento cancelado: a vaga ficou livre.",
+        ),
+        "remarcar": (
+            RebookForm(request.POST),
+            "rebook",
+            move,
+            lambda new_slot: f"Treinamento remarcado para {new_slot}.",
+        ),
+    }[action]
+    failed = {key: form, "booking_pk": booking.pk} if key else {}
+    return act_in_page(
+        request,
+        form,
+        perform=perform,
+        success=success,
+        redirect_to=reverse("onboarding:slots"),
+        page=lambda refusal, status: _slots_page(
+            request, refusal=refusal, forms=failed, status=status
+        ),
+    )

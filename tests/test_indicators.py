@@ -110,6 +110,7 @@ def build_data(clock, ana, bruno, gestor, products) -> dict:
         state=Orcamento.State.ACCEPTED,
         created_at=at(2027, 4, 14, 9),
         sent_at=at(2027, 4, 14, 10),
+        decided_at=at(2027, 4, 15, 10),  # a day after sending
     )
     baker.make(
         OrcamentoItem,
@@ -126,6 +127,7 @@ def build_data(clock, ana, bruno, gestor, products) -> dict:
         state=Orcamento.State.REJECTED,
         created_at=at(2027, 4, 16, 9),
         sent_at=at(2027, 4, 16, 10),
+        decided_at=at(2027, 4, 16, 12),  # two hours after sending
     )
     baker.make(
         OrcamentoItem, orcamento=rejected, product=intim, quantity=1, unit_price=None, discount=0
@@ -241,6 +243,16 @@ def test_orcamentos_conversion_and_value(client, gestor, data):
     assert tiles["orcamentos-conversao"].current == 50.0
     assert tiles["orcamentos-valor"].current == Decimal("269.90")
     assert tiles["orcamentos-valor-aceito"].current == Decimal("180.00")
+    assert tiles["orcamentos-decisao-media"].current == 13 * 3600  # (24 h + 2 h) / 2
+    assert tiles["orcamentos-decisao-media"].text == "13 h 00 min"
+
+
+def test_orcamento_value_counts_the_whole_quote_discount(client, gestor, data):
+    item = OrcamentoItem.objects.get(orcamento__state=Orcamento.State.ACCEPTED)
+    OrcamentoItem.objects.filter(pk=item.pk).update(quote_discount=Decimal("18.00"))
+    client.force_login(gestor)
+    tiles = tiles_of(client.get(PAGE, SEVEN))
+    assert tiles["orcamentos-valor-aceito"].current == Decimal("162.00")  # 200 − 20 − 18
 
 
 def test_M1_overrides_per_rule_and_per_manager(client, gestor, data):
@@ -387,5 +399,30 @@ def test_the_page_takes_few_queries(
     for n in range(30):
         sale(ana, products["integra"], at(2027, 4, 18, 8, 0) - dt.timedelta(hours=n), "10.00")
     client.force_login(gestor)
-    with django_assert_max_num_queries(36):
+    with django_assert_max_num_queries(40):
         assert client.get(PAGE, SEVEN).status_code == 200
+
+
+def test_S5_S6_S7_recontracts_of_inactive_fichas(client, gestor, ana, bruno, data):
+    from django.contrib.contenttypes.models import ContentType
+
+    from workflows.models import AuditEntry, Ficha
+
+    ficha = make_ficha(name="Dra. Volta Sempre")
+    for who, when in [(ana, at(2027, 4, 15, 10)), (bruno, at(2027, 4, 5, 10))]:
+        AuditEntry.objects.create(
+            content_type=ContentType.objects.get_for_model(Ficha),
+            object_id=str(ficha.pk),
+            actor=who,
+            at=when,
+            event="recontract",
+            from_state="inactive_manual",
+            to_state="active",
+        )
+    client.force_login(gestor)
+    tiles = tiles_of(client.get(PAGE, SEVEN))
+    assert (tiles["recontratacoes"].current, tiles["recontratacoes"].previous) == (1, 0)
+    rows = client.get(reverse("indicators:list", args=["recontratacoes"]), SEVEN)
+    assert rows.context["page"].paginator.count == 1
+    client.force_login(bruno)
+    assert tiles_of(client.get(PAGE, SEVEN))["recontratacoes"].current == 0

@@ -155,9 +155,10 @@ def test_S8_an_agent_sees_the_triages_they_started(client, ana, data):
     tiles = tiles_of(response)
     assert tiles["atendimentos"].current == 3  # direct, nobody took it, comercial
     assert tiles["atendimentos-vendidos"].current == 1
-    assert all(b["section"].slug != "uma-ligacao" or not any(
-        t["breakdown"].team_only for t in b["tables"]
-    ) for b in response.context["blocks"])
+    assert all(
+        b["section"].slug != "uma-ligacao" or not any(t["breakdown"].team_only for t in b["tables"])
+        for b in response.context["blocks"]
+    )
 
 
 def test_S8_drill_down_lists_the_sold_triages_with_their_passo(client, gestor, data):
@@ -201,3 +202,27 @@ def test_S8_time_to_sale_spans_midnight_and_days(client, gestor, ana, products, 
     client.force_login(gestor)
     mean = tiles_of(client.get(PAGE, SEVEN))["atendimentos-tempo-medio-venda"]
     assert mean.current == (24 * 60 + 20) * MIN and mean.text == "1 d 0 h"
+
+
+def test_channel_filter_narrows_triages_and_tickets_only(client, gestor, data, ana, products):
+    client.force_login(gestor)
+    response = client.get(PAGE, {**SEVEN, "canal": "chat"})
+    assert response.status_code == 200
+    tiles = tiles_of(response)
+    assert tiles["atendimentos"].current == 2  # the chat ones
+    assert tiles["atendimentos"].previous == 1
+    every = tiles_of(client.get(PAGE, SEVEN))
+    assert tiles["vendas"].current == every["vendas"].current  # sales have no channel
+    body = response.content.decode()
+    assert "canal Chat" in body and '<option value="chat" selected>' in body
+    drill = client.get(
+        reverse("indicators:list", args=["atendimentos"]), {**SEVEN, "canal": "chat"}
+    )
+    assert drill.context["page"].paginator.count == 2
+
+
+def test_unknown_channel_is_a_400_with_a_message(client, gestor):
+    client.force_login(gestor)
+    response = client.get(PAGE, {**SEVEN, "canal": "pombo"})
+    assert response.status_code == 400
+    assert "Canal inválido" in response.content.decode()

@@ -85,7 +85,7 @@ def cases():
         ("onboarding:slot_publish", (), {**publish, "capacity": 2**31}, "máximo 50"),
         ("onboarding:slot_publish", (), {**publish, "capacity": 2**64}, "máximo 50"),
         ("onboarding:slot_publish", (), {**publish, "capacity": -1}, "ao menos 1"),
-        ("onboarding:slot_publish", (), {**publish, "capacity": "três"}, "número inteiro"),
+        ("onboarding:slot_publish", (), {**publish, "capacity": "três"}, "Número inválido"),
         ("onboarding:slot_book", ("other_slot",), {**book, "ficha": "9" * 30}, "não encontrada"),
         ("onboarding:slot_book", ("other_slot",), {**book, "ficha": "9" * 31}, "máximo"),
         (

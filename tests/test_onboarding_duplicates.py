@@ -22,9 +22,9 @@ from onboarding.keys import (
 )
 from onboarding.models import DuplicateCase, FichaKeys
 from onboarding.registration import RegistrationInvalid, edit_ficha, register_ficha
+from onboarding.search import search_fichas
 from tests.onboarding_fixtures import holder_confirms, register
 from tests.sales_fixtures import make_ficha
-from web.search import search_fichas
 from workflows import third_party
 from workflows.models import DataChangeRequest, Ficha
 from workflows.refusals import TransitionRefused
@@ -53,6 +53,19 @@ def test_G7_landline_with_eight_digits_normalises_too(raw):
 @pytest.mark.parametrize("raw", ["", "98765-1234", "+1 415 555 0100", "(11) 8765-12345", "abc"])
 def test_G7_phone_without_area_code_or_foreign_is_no_key(raw):
     assert normalize_phone_key(raw) == ""
+
+
+@pytest.mark.parametrize(
+    "raw", ["(23) 98765-1234", "(25) 3456-7890", "(36) 98765-1234", "(11) 6345-6789"]
+)
+def test_G7_phone_that_cannot_exist_is_no_key(raw):
+    """phonenumbers (region BR): area codes that do not exist, an old 8-digit mobile."""
+    assert normalize_phone_key(raw) == ""
+
+
+@pytest.mark.parametrize("raw", ["12.ABC.345/01DE-35", "12abc34501de35", " 12 ABC 345 01DE 35 "])
+def test_G7_alphanumeric_cnpj_key_is_uppercase_with_letters_kept(raw):
+    assert normalize_document_key(raw) == "12ABC34501DE35"
 
 
 @pytest.mark.parametrize("raw", ["SP 234.567", "234567/SP", "OAB/SP 234567", "oab sp 234567"])

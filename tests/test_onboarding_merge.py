@@ -412,8 +412,8 @@ def test_G7_merge_under_concurrent_edit_of_the_discarded_ficha(make_user):
     new.refresh_from_db()
     assert new.status == Ficha.Status.MERGED
     if outcomes["edit"] == "won":  # the edit went first: the merge saw and took its value
-        assert record.fields["phone"]["discarded"] == "(11) 91111-2222"
-        assert old.phone == "(11) 91111-2222"
+        assert record.fields["phone"]["discarded"] == "+5511911112222"
+        assert old.phone == "+5511911112222"
     else:  # the merge went first: the edit of a merged ficha is refused, nothing lost
         assert record.fields["phone"]["discarded"] == "(11) 98765-1234"
         assert new.phone == "(11) 98765-1234"

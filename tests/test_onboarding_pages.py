@@ -308,7 +308,7 @@ def test_G7_edit_page_changes_the_phone_and_runs_detection(client, make_user):
     )
     assert "encaminhado à central" in response.content.decode()
     ficha.refresh_from_db()
-    assert ficha.phone == "2134567890"
+    assert ficha.phone == "+552134567890"  # stored in E.164
     assert DuplicateCase.objects.get().matched_keys == ["phone"]
 
 

@@ -516,7 +516,7 @@ def test_S7_debt_exactly_one_year_old_is_not_waived(auto_inactive, bruno, produc
     baker.make(Boleto, ficha=auto_inactive, amount=Decimal("120.00"), due_date=D(2026, 4, 19))
     decision = may_sell(auto_inactive, products["intimacao"], bruno)
     assert (decision.allowed, decision.rule_ids) == (False, ("S7",))
-    assert "R$ 120.00" in decision.reason
+    assert "R$ 120,00" in decision.reason
 
 
 def test_S7_debt_older_than_one_year_is_waived_and_no_discount_without_campaign(

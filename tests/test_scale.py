@@ -9,8 +9,8 @@ from django.core.signals import request_finished, request_started
 from django.db import close_old_connections
 
 from onboarding.models import FichaKeys
+from onboarding.search import search_fichas
 from tickets.models import Ticket
-from web.search import search_fichas
 from workflows.models import Agendamento, Boleto, Ficha, Movimentacao
 
 pytestmark = pytest.mark.django_db

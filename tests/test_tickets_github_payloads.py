@@ -92,7 +92,11 @@ def test_T7_an_edited_comment_updates_its_note_and_keeps_the_text_it_replaced(ti
     assert (before.change, before.by) == ("edited", "@dev-joao")
     assert FIRST in before.text
     page = page_of(ticket, support)
-    assert EDITED in page and FIRST not in page
+    before_fold, fold = page.split("Versões anteriores", 1)  # the old text only in its fold
+    earlier, after_fold = fold.split("</details>", 1)
+    live = before_fold + after_fold
+    assert EDITED in live and FIRST not in live and "editado no GitHub em" in live
+    assert FIRST in earlier
 
     # The same edit again (GitHub redelivers under a new id) changes nothing.
     assert deliver("issue_comment.edited") == "replay"

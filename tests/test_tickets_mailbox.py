@@ -9,8 +9,10 @@ import pytest
 from django.test import Client
 from django.urls import reverse
 from django_q.models import Schedule
+from imap_tools import MailBoxUnencrypted
 
 from tests.sales_fixtures import make_ficha
+from tests.test_tickets_mime import CORPUS, EXPECTED
 from tests.tickets_support import dovecot
 from tickets import desk, mailbox
 from tickets.models import EmailAttachment, InboundEmail, MailboxState, Ticket, TicketNote
@@ -53,6 +55,31 @@ def imap(imap_server, settings, clock):
     deliver.conn, deliver.folder = conn, folder
     yield deliver
     conn.logout()
+
+
+@pytest.fixture
+def imap_folder(imap_server, settings, clock):
+    """A folder of the given name (any language) on the real server, read by the poller;
+    returns an imap-tools mailbox to deliver into it and look at it."""
+    boxes = []
+
+    def make(name):
+        box = MailBoxUnencrypted("127.0.0.1", imap_server.port)
+        box.login(dovecot.USER, dovecot.PASSWORD, initial_folder=None)
+        box.folder.create(name)
+        box.folder.set(name)
+        settings.SUPPORT_IMAP_HOST = "127.0.0.1"
+        settings.SUPPORT_IMAP_PORT = imap_server.port
+        settings.SUPPORT_IMAP_SSL = "false"
+        settings.SUPPORT_IMAP_USER = dovecot.USER
+        settings.SUPPORT_IMAP_PASSWORD = dovecot.PASSWORD
+        settings.SUPPORT_IMAP_FOLDER = name
+        boxes.append(box)
+        return box
+
+    yield make
+    for box in boxes:
+        box.logout()
 
 
 def client_email(subject="Intimações não chegam", body="Desde ontem não recebo nada.", **headers):
@@ -211,3 +238,34 @@ def test_T1_a_django_q_schedule_polls_the_mailbox_every_minute(db, settings):
     )
     settings.SUPPORT_IMAP_HOST = ""
     assert mailbox.poll() == "mailbox not configured"
+
+
+def test_T1_a_folder_named_in_portuguese_is_read(imap_folder):
+    name = f"Solicitações de clientes {uuid.uuid4().hex[:6]}"
+    box = imap_folder(name)
+    box.append(client_email(message_id="<pasta-acentuada@lopesadv.com.br>").as_bytes(), name)
+    assert mailbox.poll() == "new_ticket=1, reply=0, failed=0, duplicate=0"
+    assert mailbox.poll() == "new_ticket=0, reply=0, failed=0, duplicate=0"
+    state = MailboxState.objects.get()
+    assert (state.folder, state.last_error, state.last_uid) == (name, "", 1)
+    box.folder.set(name)  # a fresh look at the folder
+    assert box.uids("UNSEEN") == []  # marked read on the server
+    assert InboundEmail.objects.get().folder == name
+
+
+def test_T1_the_real_world_corpus_through_imap_imports_each_message_once(imap_folder):
+    name = f"Solicitações-corpus-{uuid.uuid4().hex[:6]}"
+    box = imap_folder(name)
+    for path in sorted(CORPUS.glob("*.eml")):
+        box.append(path.read_bytes(), name)
+    total = len(EXPECTED)
+    assert mailbox.poll() == f"new_ticket={total}, reply=0, failed=0, duplicate=0"
+    assert mailbox.poll() == "new_ticket=0, reply=0, failed=0, duplicate=0"
+    # A new UIDVALIDITY renumbers the folder: read again, nothing imported twice.
+    MailboxState.objects.update(uidvalidity=1)
+    assert mailbox.poll() == f"new_ticket=0, reply=0, failed=0, duplicate={total}"
+    assert MailboxState.objects.get().uidvalidity != 1
+    assert Ticket.objects.count() == InboundEmail.objects.count() == total
+    kept = sorted(EmailAttachment.objects.values_list("filename", flat=True))
+    assert kept == sorted(n for names, _ in EXPECTED.values() for n in names)
+    assert not EmailAttachment.objects.filter(size=0).exists()

@@ -233,10 +233,7 @@ def test_T5_type_in_without_items_is_refused(support, helena):
         ({"date": "2027-04-30"}, "não pode estar no futuro"),
         ({"store": ""}, "Este campo é obrigatório"),
         ({"architect": "", "client": ""}, "Informe o arquiteto ou o cliente"),
-        (
-            {"items": [("Piso", "0", "m2")]},
-            "Certifique-se que este valor seja maior ou igual a 0.01",
-        ),
+        ({"items": [("Piso", "0", "m2")]}, "A quantidade mínima é 0,01."),
         ({"items": [("Piso", "2", "tonelada")]}, "Faça uma escolha válida"),
         ({"items": [("...", "2", "m2")]}, "texto vazio ou reticências"),
         ({"items": []}, "Digite ao menos um item"),
@@ -278,3 +275,34 @@ def test_T5_pages_are_refused_outside_support(support, helena, make_user, clock)
     assert seller.get(reverse("tickets:romaneios")).status_code == 403
     assert seller.post(reverse("tickets:romaneio_create"), romaneio_post(helena)).status_code == 403
     assert not Romaneio.objects.exists()
+
+
+@pytest.mark.parametrize(
+    "typed, stored",
+    [("35,5", Decimal("35.50")), ("1.234,5", Decimal("1234.50")), ("42.5", Decimal("42.50"))],
+)
+def test_T5_item_quantity_typed_the_pt_br_way(support, helena, clock, typed, stored):
+    """Issue 20: "35,5" used to be saved as 355."""
+    data = romaneio_post(helena, items=[("Piso vinílico", typed, "m2")])
+    response = login(support).post(reverse("tickets:romaneio_create"), data)
+    assert response.status_code == 302
+    assert RomaneioItem.objects.get().quantity == stored
+
+
+@pytest.mark.parametrize("typed", ["1.234", "1,234,5", "12.34,5", "35,5,5"])
+def test_T5_ambiguous_quantity_is_refused_on_the_field_as_typed(support, helena, clock, typed):
+    data = romaneio_post(helena, items=[("Piso vinílico", typed, "m2")])
+    response = login(support).post(reverse("tickets:romaneio_create"), data)
+    assert response.status_code == 422
+    html = response.content.decode()
+    assert "lido de dois jeitos" in html and f'value="{typed}"' in html
+    assert not Romaneio.objects.exists() and not RomaneioItem.objects.exists()
+
+
+def test_T5_saved_quantity_is_shown_back_pt_br(support, helena, clock):
+    client = login(support)
+    data = romaneio_post(helena, action="pendente", items=[("Piso vinílico", "35,5", "m2")])
+    client.post(reverse("tickets:romaneio_create"), data)
+    romaneio = Romaneio.objects.get()
+    page = client.get(reverse("tickets:romaneio_edit", args=[romaneio.pk])).content.decode()
+    assert 'value="35,5"' in page and 'inputmode="decimal"' in page

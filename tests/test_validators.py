@@ -10,6 +10,7 @@ from workflows.validators import (
     cnpj_with_check_digits,
     cpf_with_check_digits,
     date_range_problem,
+    document_key,
     format_document,
     is_placeholder,
     is_valid_cnpj,
@@ -50,6 +51,47 @@ def test_normalize_document_accepts_formatting_and_refuses_bad_digits():
     assert format_document("11222333000181") == "11.222.333/0001-81"
     with pytest.raises(ValidationError, match="CPF ou CNPJ inválido"):
         normalize_document("123.456.789-00")
+
+
+def test_cpf_check_digits_agree_with_python_stdnum():
+    from stdnum.br import cpf
+
+    for n in range(100_000_000, 100_000_000 + 2_000, 7):
+        number = cpf_with_check_digits(str(n))
+        assert cpf.is_valid(number) and is_valid_cpf(number)
+        wrong = number[:-1] + str((int(number[-1]) + 1) % 10)
+        assert not is_valid_cpf(wrong)
+
+
+def test_alphanumeric_cnpj_check_digits_follow_the_receita_federal_example():
+    """Each character is worth ord(c) - 48, with the numeric CNPJ's weights."""
+    assert cnpj_with_check_digits("12ABC34501DE") == "12ABC34501DE35"
+    assert cnpj_with_check_digits("12abc34501de") == "12ABC34501DE35"
+    assert is_valid_cnpj("12.ABC.345/01DE-35")
+    assert is_valid_cnpj("12.abc.345/01de-35")
+    assert not is_valid_cnpj("12.ABC.345/01DE-36")
+    assert not is_valid_cnpj("12.ABC.345/01DE-3X")  # check digits are always digits
+    assert not is_valid_cnpj("00.000.000/0000-00")
+    assert not is_valid_cpf("12.ABC.345-01")
+
+
+def test_normalize_document_keeps_letters_uppercase_and_numeric_keys_unchanged():
+    assert normalize_document(" 12.abc.345/01de-35 ") == "12ABC34501DE35"
+    assert normalize_document("11.222.333/0001-81") == "11222333000181"
+    assert format_document("12ABC34501DE35") == "12.ABC.345/01DE-35"
+    assert format_document("52998224725") == "529.982.247-25"
+    assert format_document("123") == "123"  # no document: shown as it is
+    with pytest.raises(ValidationError, match="dígitos verificadores não conferem"):
+        normalize_document("12.ABC.345/01DE-36")
+    with pytest.raises(ValidationError, match="o CPF tem 11 números"):
+        normalize_document("12.ABC.345")
+
+
+def test_document_key_is_shaped_like_a_cpf_or_cnpj():
+    assert document_key("529.982.247-25") == "52998224725"
+    assert document_key("12.abc.345/01de-35") == "12ABC34501DE35"
+    assert document_key("12.ABC.345/01DE-3X") == ""
+    assert document_key("529.982.247") == ""
 
 
 @pytest.mark.parametrize("day", [dt.date(1999, 12, 31), dt.date(2101, 1, 1), dt.date(9999, 12, 31)])

@@ -202,8 +202,8 @@ def test_history_links_to_the_records_flow(client, make_user, demo):
 
 def test_name_search_matches_word_prefixes_in_any_order_without_accents(make_user):
     from onboarding.duplicates import ficha_keys_update
+    from onboarding.search import search_fichas
     from tests.sales_fixtures import make_ficha
-    from web.search import search_fichas
 
     luisa = make_ficha(name="Dra. Ana Luísa Conceição")
     make_ficha(name="Dr. Anselmo Souza")

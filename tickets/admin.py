@@ -110,3 +110,29 @@ class InboundEmailAdmin(admin.ModelAdmin):
 class EmailAttachmentAdmin(admin.ModelAdmin):
     list_display = ["filename", "content_type", "size", "ticket"]
     exclude = ["content"]
+
+
+@admin.register(models.TicketNoteRevision)
+class TicketNoteRevisionAdmin(admin.ModelAdmin):
+    """T7: read-only history of GitHub comments' notes (kept by the webhook, never edited)."""
+
+    list_display = ["at", "note", "change", "by"]
+    list_filter = ["change"]
+    readonly_fields = ["note", "change", "text", "at", "by"]
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+
+@admin.register(models.TicketNoteAttachment)
+class TicketNoteAttachmentAdmin(admin.ModelAdmin):
+    """Files sent with a reply or an internal note (the conversation's own downloads)."""
+
+    list_display = ["filename", "content_type", "size", "note"]
+    exclude = ["content"]

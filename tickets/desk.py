@@ -67,7 +67,7 @@ def act(ticket: Ticket, event: str, *, actor, reason: str = "", **data) -> Ticke
     with transaction.atomic():
         ticket = transition(ticket, event, actor=actor, reason=(reason or "").strip(), **data)
         sync_sla_timers(ticket)
-        _follow_github_retry(ticket)
+        follow_github_retry(ticket)
         if event in CLIENT_FACING and actor is not None:
             email_client(ticket, reason.strip())
     return ticket
@@ -104,7 +104,7 @@ def email_client(ticket: Ticket, text: str) -> None:
     )
 
 
-def _follow_github_retry(ticket: Ticket) -> None:
+def follow_github_retry(ticket: Ticket) -> None:
     """T7: a pending GitHub retry stays armed whatever state the ticket moves to."""
     if not ticket.github_pending or ticket.github_issue_number:
         return

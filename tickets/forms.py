@@ -1,11 +1,15 @@
 """Forms check types and required fields; the rules live in services and statemachines."""
 
+import re
+from decimal import Decimal
+
 from django import forms
-from django.core.validators import MaxLengthValidator
+from django.core.validators import MaxLengthValidator, MinValueValidator
 
 from workflows import clock
 from workflows.models import Ficha
-from workflows.validators import MAX_TEXT, validate_sane_date
+from workflows.numbers import BrDecimalField
+from workflows.validators import MAX_TEXT, compact_document, validate_sane_date
 
 from .desk import support_people
 from .models import Architect, Romaneio, RomaneioItem, Ticket
@@ -16,15 +20,64 @@ class PersonField(forms.ModelChoiceField):
         return user.get_full_name() or user.username
 
 
+class ClientSearchInput(forms.TextInput):
+    """T2: "Ficha do cliente" typed as on Início (name, CPF/CNPJ, e-mail, phone): the
+    type-ahead lists fichas (HTMX); picking one fills the hidden `ficha` and shows the
+    client's open tickets. Without JavaScript it is a text field for the ficha's number or
+    CPF/CNPJ, read on submit."""
+
+    template_name = "tickets/_client_search_widget.html"
+    input_type = "search"
+
+
+FICHA_NUMBER = re.compile(r"(?:n[º°o.]?\s*|#\s*)?(\d{1,9})", re.IGNORECASE)
+MERGED_MESSAGE = "A ficha {} foi unificada em outra: escolha a ficha mantida{}."
+
+
+def ficha_from_text(typed: str) -> Ficha:
+    """T2 without JavaScript: the ficha of a number ("123", "nº 123") or a CPF/CNPJ typed any
+    common way; merged fichas refused (pointing to the one kept)."""
+    number = FICHA_NUMBER.fullmatch(typed.strip())
+    document = compact_document(typed)
+    found = None
+    if number:
+        found = Ficha.objects.filter(pk=int(number.group(1))).first()
+    if found is None and len(document) in (11, 14):
+        found = Ficha.objects.filter(document=document).first()
+    if found is None:
+        raise forms.ValidationError(
+            "Nenhuma ficha com este número ou CPF/CNPJ. Digite o nome, CPF/CNPJ, e-mail ou "
+            "telefone e escolha o cliente na lista, ou informe o número da ficha ou o CPF/CNPJ."
+        )
+    if found.status == Ficha.Status.MERGED:
+        kept = found.merged_into
+        raise forms.ValidationError(
+            MERGED_MESSAGE.format(found.name, f" (nº {kept.pk}, {kept.name})" if kept else "")
+        )
+    return found
+
+
 class TicketForm(forms.ModelForm):
     """T2: open a ticket (problem not solved, demand to follow, request from any channel)."""
 
     ficha = forms.ModelChoiceField(
-        label="Ficha do cliente (opcional)",
-        queryset=Ficha.objects.order_by("name"),
+        queryset=Ficha.objects.exclude(status=Ficha.Status.MERGED),
         required=False,
+        widget=forms.HiddenInput,
+        error_messages={
+            "invalid_choice": "Esta ficha não pode ser escolhida: não existe ou foi unificada "
+            "em outra."
+        },
+    )
+    ficha_busca = forms.CharField(
+        label="Ficha do cliente (opcional)",
+        required=False,
+        max_length=100,
+        help_text="Nome, CPF/CNPJ, e-mail ou telefone; ou o número da ficha.",
+        widget=ClientSearchInput(attrs={"autocomplete": "off"}),
     )
     assignee = PersonField(label="Responsável", queryset=None, required=False)
+    field_order = ["ficha_busca", "ficha"]
 
     class Meta:
         model = Ticket
@@ -47,6 +100,18 @@ class TicketForm(forms.ModelForm):
         self.fields["assignee"].queryset = support_people()
         self.fields["description"].max_length = MAX_TEXT
         self.fields["description"].validators.append(MaxLengthValidator(MAX_TEXT))
+        # initial=request.GET arrives as lists (a QueryDict merged into a dict): one value each
+        self.initial = {
+            k: v[-1] if isinstance(v, list) and v else v for k, v in self.initial.items()
+        }
+        chosen = str(self.initial.get("ficha") or "")
+        if not self.is_bound and chosen.isdigit() and len(chosen) < 10:
+            ficha = self.fields["ficha"].queryset.filter(pk=chosen).first()
+            if ficha is not None:
+                self.initial["ficha_busca"] = ficha.name
+
+    def clean_ficha_busca(self):
+        return " ".join((self.cleaned_data.get("ficha_busca") or "").split())
 
     def clean_subject(self):
         """One line (it goes into the e-mail's Subject header, T1)."""
@@ -57,6 +122,16 @@ class TicketForm(forms.ModelForm):
 
     def clean(self):
         data = super().clean()
+        typed = data.pop("ficha_busca", "")
+        if "ficha" in self.errors:  # a hidden field: its error goes where the user types
+            self.add_error("ficha_busca", forms.ValidationError(list(self.errors.pop("ficha"))))
+            return data
+        if not data.get("ficha") and typed:
+            try:
+                data["ficha"] = ficha_from_text(typed)
+            except forms.ValidationError as error:
+                self.add_error("ficha_busca", error)
+                return data
         if not data.get("ficha") and not (data.get("requester") or "").strip():
             raise forms.ValidationError("Informe a ficha do cliente ou o nome do contato.")
         return data
@@ -163,9 +238,25 @@ class BaseItemFormSet(forms.BaseInlineFormSet):
     require_items = False
 
 
+class RomaneioItemForm(forms.ModelForm):
+    """T5: a romaneio line; its quantity typed the pt-BR way ("35,5" is 35.5, never 355)."""
+
+    quantity = BrDecimalField(
+        label="Quantidade",
+        max_digits=10,
+        decimal_places=2,
+        validators=[MinValueValidator(Decimal("0.01"), "A quantidade mínima é 0,01.")],
+    )
+
+    class Meta:
+        model = RomaneioItem
+        fields = ["product", "quantity", "unit"]
+
+
 RomaneioItemFormSet = forms.inlineformset_factory(
     Romaneio,
     RomaneioItem,
+    form=RomaneioItemForm,
     formset=BaseItemFormSet,
     fields=["product", "quantity", "unit"],
     extra=3,

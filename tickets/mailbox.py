@@ -1,5 +1,7 @@
-"""T1: the support mailbox. A django-q2 schedule (every minute) polls a real IMAP folder and
-turns each new message into a ticket or into a reply on an existing one.
+"""T1: the support mailbox. A django-q2 schedule (every minute) polls a real IMAP folder
+(imap-tools: a folder name in any language, UIDs, the \\Seen flag) and turns each new message
+into a ticket or into a reply on an existing one; `tickets.mime` reads the message (text, the
+original HTML, every file at any depth).
 
 - Never twice: a message is imported once per sender and Message-ID (messages without one get
   a content hash), and the poller remembers UIDVALIDITY + the last UID it read. Another
@@ -9,7 +11,8 @@ turns each new message into a ticket or into a reply on an existing one.
   anyone else's message opens a new ticket marked "possível resposta ao chamado #N".
 - Bounded: over SUPPORT_EMAIL_MAX_BYTES the original is dropped (headers and text kept, the
   ticket says so); attachments count against the same limit; names are sanitised; NUL bytes
-  are removed from every text kept; long subjects are cut; a body of "ok" imports.
+  are removed from every text kept; long subjects are cut to the column; a body of "1" or ""
+  imports, and the text never claims attachments that were not kept.
 - A malformed message is logged, kept raw (`InboundEmail`, outcome failed) and skipped; the
   poll goes on with the next one.
 """
@@ -26,13 +29,13 @@ import re
 from django.core.exceptions import ValidationError
 from django.core.validators import validate_email
 from django.db import IntegrityError, transaction
-from django.utils.html import strip_tags
+from imap_tools import AND, ImapToolsError, MailBox, MailBoxUnencrypted, MailMessageFlags, U
 
 from workflows import clock
 from workflows.models import Ficha
 from workflows.validators import is_placeholder
 
-from . import conf, desk
+from . import conf, desk, mime
 from .mail_trust import client_answered, sender_trusted
 from .models import EmailAttachment, InboundEmail, MailboxState, Ticket, TicketNote
 
@@ -41,6 +44,8 @@ TAG = re.compile(r"\[#(\d{1,18})\]")
 MSGID = re.compile(r"<[^<>\s]+>")
 MAX_ATTACHMENT_BYTES = 10 * 1024 * 1024
 MAX_REFERENCES = 50  # the newest ids of a References header looked at
+MAX_TEXT = 20_000  # characters of text kept per message
+MAX_HTML = 2 * 1024 * 1024  # characters of original HTML kept
 UNSAFE_NAME = re.compile(r"[\x00-\x1f\x7f/\\]+")  # control characters, path separators
 
 
@@ -56,48 +61,40 @@ def poll() -> str:
     folder = conf.get("SUPPORT_IMAP_FOLDER")
     port = int(conf.get("SUPPORT_IMAP_PORT"))
     use_ssl = conf.get("SUPPORT_IMAP_SSL").lower() in {"1", "true", "yes", "on"}
-    imap_class = imaplib.IMAP4_SSL if use_ssl else imaplib.IMAP4
     counts = {"new_ticket": 0, "reply": 0, "failed": 0, "duplicate": 0}
     state, _ = MailboxState.objects.get_or_create(folder=folder)
     try:
-        client = imap_class(host, port, timeout=30)
+        box = (MailBox if use_ssl else MailBoxUnencrypted)(host, port, timeout=30)
     except OSError as error:
         MailboxState.objects.filter(pk=state.pk).update(last_error=str(error)[:300])
         log.warning("IMAP %s:%s unreachable: %s", host, port, error)
         return f"unreachable: {error}"
     try:
-        client.login(conf.get("SUPPORT_IMAP_USER"), conf.get("SUPPORT_IMAP_PASSWORD"))
-        typ, _ = client.select(_quote(folder))
-        if typ != "OK":
-            raise imaplib.IMAP4.error(f"cannot select {folder}")
-        uidvalidity = int((client.response("UIDVALIDITY")[1] or [b"0"])[0])
+        # imap-tools encodes the folder name (modified UTF-7, quoted): "Solicitações" works.
+        box.login(conf.get("SUPPORT_IMAP_USER"), conf.get("SUPPORT_IMAP_PASSWORD"), folder)
+        uidvalidity = box.folder.status(folder, ["UIDVALIDITY"]).get("UIDVALIDITY", 0)
         if state.uidvalidity != uidvalidity:
             # A new UIDVALIDITY renumbers the folder: read it again (Message-IDs dedupe).
             state.uidvalidity, state.last_uid = uidvalidity, 0
-        typ, data = client.uid("SEARCH", None, f"UID {state.last_uid + 1}:*")
-        uids = sorted(int(u) for u in (data[0] or b"").split() if int(u) > state.last_uid)
-        for uid in uids:
-            typ, fetched = client.uid("FETCH", str(uid), "(BODY.PEEK[])")
+        found = box.uids(AND(uid=U(state.last_uid + 1, "*")))
+        for uid in sorted(u for u in map(int, found) if u > state.last_uid):
+            _typ, fetched = box.client.uid("FETCH", str(uid), "(BODY.PEEK[])")
             raw = next((part[1] for part in fetched if isinstance(part, tuple)), b"")
             outcome = import_message(raw, folder=folder, uid=uid, uidvalidity=uidvalidity)
             counts[outcome] += 1
-            client.uid("STORE", str(uid), "+FLAGS", "(\\Seen)")
+            box.flag(str(uid), MailMessageFlags.SEEN, True)
             state.last_uid = uid
             state.save(update_fields=["uidvalidity", "last_uid"])
         state.polled_at, state.last_error = clock.now(), ""
         state.save(update_fields=["uidvalidity", "last_uid", "polled_at", "last_error"])
-    except (imaplib.IMAP4.error, OSError) as error:
+    except (ImapToolsError, imaplib.IMAP4.error, OSError) as error:
         MailboxState.objects.filter(pk=state.pk).update(last_error=str(error)[:300])
         log.warning("IMAP poll failed: %s", error)
         return f"error: {error}"
     finally:
-        with contextlib.suppress(imaplib.IMAP4.error, OSError):
-            client.logout()
+        with contextlib.suppress(ImapToolsError, imaplib.IMAP4.error, OSError, AttributeError):
+            box.logout()
     return ", ".join(f"{k}={v}" for k, v in counts.items())
-
-
-def _quote(folder: str) -> str:
-    return f'"{folder}"' if " " in folder else folder
 
 
 def import_message(raw: bytes, *, folder="INBOX", uid=0, uidvalidity=0) -> str:
@@ -194,7 +191,9 @@ def _import(raw, message_id, key, sender, folder, uid, uidvalidity) -> str:
     if "@" not in from_email:
         raise MalformedEmail("sem remetente válido (From)")
     subject = _clean(" ".join(str(msg.get("Subject", "")).split()))
-    body = _clean(_body(msg))
+    parsed = mime.parse(msg)  # raises on a body that cannot be decoded: kept raw (failed)
+    body = _clean(parsed.text)[:MAX_TEXT]
+    files, refused = _fitting(parsed.files)
     stored, truncated = _stored_raw(raw, body)
     inbound = InboundEmail(
         message_id=message_id,
@@ -204,23 +203,26 @@ def _import(raw, message_id, key, sender, folder, uid, uidvalidity) -> str:
         uidvalidity=uidvalidity,
         from_name=from_name[:160],
         from_email=from_email[:254],
-        subject=subject[:255],
+        subject=subject[: InboundEmail._meta.get_field("subject").max_length],
+        html=_clean(parsed.html) if len(parsed.html) <= min(_max_bytes(), MAX_HTML) else "",
         raw=stored,
         raw_truncated=truncated,
         raw_size=min(len(raw), 2**31 - 1),
     )
+    # T1: the text never claims attachments that were not kept.
+    empty = "(e-mail sem texto; veja os anexos)" if files else "(e-mail sem texto)"
     ticket = _thread(msg, subject, sender)
     suspected = None
     if ticket is not None and not sender_trusted(ticket, from_email):
         suspected, ticket = ticket, None  # T1: not this ticket's client: never touch it
     if ticket is None:
-        ticket = _new_ticket(from_name, from_email, subject, body, suspected)
+        ticket = _new_ticket(from_name, from_email, subject, body or empty, suspected)
         inbound.outcome = InboundEmail.Outcome.NEW_TICKET
     else:
         desk.add_note(
             ticket,
             kind=TicketNote.Kind.EMAIL_IN,
-            text=body or "(e-mail sem texto; veja os anexos)",
+            text=body or empty,
             external_author=(f"{from_name} <{from_email}>" if from_name else from_email)[:160],
             external_id=message_id[:200],
         )
@@ -235,7 +237,7 @@ def _import(raw, message_id, key, sender, folder, uid, uidvalidity) -> str:
             text=f"E-mail de {from_email} com {_mb(len(raw))} MB, acima do limite de "
             f"{_mb(_max_bytes())} MB: o original não foi guardado (só os cabeçalhos e o texto).",
         )
-    _keep_attachments(msg, inbound, ticket)
+    _keep_attachments(files, refused, inbound, ticket)
     return inbound.outcome
 
 
@@ -253,7 +255,7 @@ def _new_ticket(from_name, from_email, subject, body, suspected) -> Ticket:
         requester_email = from_email
     max_subject = Ticket._meta.get_field("subject").max_length
     if is_placeholder(body):  # "ok", "1": a real message, too short for a description
-        body = f"Mensagem curta do cliente: “{body}”" if body else ""
+        body = f"Mensagem curta do cliente: “{body}”"
     ticket = desk.create_ticket(
         actor=None,
         channel=Ticket.Channel.EMAIL,
@@ -262,7 +264,7 @@ def _new_ticket(from_name, from_email, subject, body, suspected) -> Ticket:
         subject=subject[:max_subject].strip()
         if not is_placeholder(subject)
         else "(e-mail sem assunto)",
-        description=body or "(e-mail sem texto; veja os anexos)",
+        description=body,
         ficha=Ficha.objects.filter(email__iexact=from_email).first() if requester_email else None,
         suspected_reply_to=suspected,
     )
@@ -275,16 +277,6 @@ def _new_ticket(from_name, from_email, subject, body, suspected) -> Ticket:
             f"mesmo o cliente, use “Vincular ao chamado original”.",
         )
     return ticket
-
-
-def _body(msg) -> str:
-    part = msg.get_body(preferencelist=("plain", "html"))
-    if part is None:
-        return ""
-    content = part.get_content()  # raises on an unknown charset: a malformed message
-    if part.get_content_subtype() == "html":
-        content = strip_tags(content)
-    return content.strip()[:20000]
 
 
 def _thread(msg, subject: str, sender: str) -> Ticket | None:
@@ -329,24 +321,36 @@ def safe_filename(name: str | None) -> str:
     return name
 
 
-def _keep_attachments(msg, inbound: InboundEmail, ticket: Ticket) -> None:
-    budget = _max_bytes()
-    for part in msg.iter_attachments():
-        content = part.get_payload(decode=True) or b""
-        name = safe_filename(part.get_filename())
-        if len(content) > min(MAX_ATTACHMENT_BYTES, budget):
-            desk.add_note(
-                ticket,
-                kind=TicketNote.Kind.INTERNAL,
-                text=f"Anexo “{name}” ({len(content)} bytes) acima do limite: não foi guardado.",
-            )
-            continue
-        budget -= len(content)
-        EmailAttachment.objects.create(
+def _fitting(files: list[mime.File]) -> tuple[list[mime.File], list[mime.File]]:
+    """The files kept (each under MAX_ATTACHMENT_BYTES, together under the message limit)
+    and those refused as too big."""
+    budget, kept, refused = _max_bytes(), [], []
+    for item in files:
+        if len(item.content) > min(MAX_ATTACHMENT_BYTES, budget):
+            refused.append(item)
+        else:
+            budget -= len(item.content)
+            kept.append(item)
+    return kept, refused
+
+
+def _keep_attachments(files, refused, inbound: InboundEmail, ticket: Ticket) -> None:
+    for item in refused:
+        desk.add_note(
+            ticket,
+            kind=TicketNote.Kind.INTERNAL,
+            text=f"Anexo “{safe_filename(_clean(item.name))}” ({len(item.content)} bytes) "
+            f"acima do limite: não foi guardado.",
+        )
+    EmailAttachment.objects.bulk_create(
+        EmailAttachment(
             email=inbound,
             ticket=ticket,
-            filename=name,
-            content_type=_clean(part.get_content_type())[:120],
-            size=len(content),
-            content=content,
+            filename=safe_filename(_clean(item.name)),
+            content_type=_clean(item.content_type)[:120],
+            content_id=_clean(item.content_id)[:255],
+            size=len(item.content),
+            content=item.content,
         )
+        for item in files
+    )

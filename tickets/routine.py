@@ -11,8 +11,9 @@ from django.urls import reverse
 from workflows import clock
 from workflows.businessdays import add_business_days
 from workflows.models import Movimentacao, with_names
-from workflows.refusals import TransitionRefused
+from workflows.refusals import INPUT, TransitionRefused
 from workflows.roles import SUPPORT
+from workflows.validators import MAX_TEXT, is_placeholder
 
 from . import desk, selectors, textura
 from .models import Architect, InboundEmail, RoutineCheck, RoutineItem, Ticket
@@ -200,8 +201,10 @@ def to_open_on_github():
     )
 
 
-def mark_done(user, item: int, *, done: bool = True) -> RoutineCheck | None:
-    """T8: mark (or unmark) one item of today's routine; the live count is kept with it."""
+def mark_done(user, item: int, *, done: bool = True, reason: str = "") -> RoutineCheck | None:
+    """T8: mark (or unmark) one item of today's routine; the live count is kept with it. An
+    item whose count is not zero is marked done only with a written reason (kept, shown to
+    the managers)."""
     try:
         item = RoutineItem(int(item))
     except (TypeError, ValueError):
@@ -211,13 +214,30 @@ def mark_done(user, item: int, *, done: bool = True) -> RoutineCheck | None:
         RoutineCheck.objects.filter(user=user, day=today, item=item).delete()
         return None
     count = next(row["count"] for row in checklist(user, today) if row["item"] == item)
+    reason = (reason or "").strip()
+    if count and is_placeholder(reason):
+        pending = f"{selectors.capped_label(count)} pendência{'s' if count > 1 else ''}"
+        raise TransitionRefused(
+            f"Este item ainda tem {pending}: escreva por que marcá-lo como feito assim mesmo.",
+            "T8",
+            kind=INPUT,
+            field="reason",
+        )
+    if len(reason) > MAX_TEXT:
+        raise TransitionRefused(
+            f"Use no máximo {MAX_TEXT} caracteres.", "T8", kind=INPUT, field="reason"
+        )
     try:
         with transaction.atomic():
             check, _ = RoutineCheck.objects.get_or_create(
                 user=user,
                 day=today,
                 item=item,
-                defaults={"done_at": clock.now(), "count_at_check": count},
+                defaults={
+                    "done_at": clock.now(),
+                    "count_at_check": count,
+                    "reason": reason if count else "",
+                },
             )
     except IntegrityError:  # a double click raced us: the first one counts
         check = RoutineCheck.objects.get(user=user, day=today, item=item)
@@ -233,11 +253,16 @@ def team_report(day: dt.date):
         .order_by("first_name", "username")
     )
     checks = {(c.user_id, c.item): c for c in RoutineCheck.objects.filter(day=day, user__in=people)}
-    return [
-        {
-            "user": person,
-            "cells": [checks.get((person.pk, item.value)) for item in RoutineItem],
-            "done": sum((person.pk, item.value) in checks for item in RoutineItem),
-        }
-        for person in people
-    ]
+    rows = []
+    for person in people:
+        cells = [checks.get((person.pk, item.value)) for item in RoutineItem]
+        rows.append(
+            {
+                "user": person,
+                "cells": cells,
+                "done": sum(c is not None for c in cells),
+                # T8: items marked done with pendências, and why
+                "reasons": [c for c in cells if c is not None and c.reason],
+            }
+        )
+    return rows

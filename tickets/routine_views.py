@@ -29,11 +29,24 @@ def my_routine(request):
 @login_required
 @require_POST
 def mark(request, item):
+    """T8: mark an item done (a written reason when its count is not zero) or undo it; a
+    refusal answers 422 with the row, what was typed kept."""
     require_roles(request.user, {SUPPORT})
+    typed = request.POST.get("motivo", "").replace("\x00", "")
     try:
-        routine.mark_done(request.user, item, done=request.POST.get("feito") != "0")
+        routine.mark_done(request.user, item, done=request.POST.get("feito") != "0", reason=typed)
     except TransitionRefused as refused:
-        messages.error(request, refused.message)
+        rows = routine.checklist(request.user)
+        for row in rows:
+            if row["item"] == item:
+                row.update(error=refused, typed=typed)
+        row = next((r for r in rows if r["item"] == item), None)
+        if request.htmx and row is not None:
+            return render(request, "tickets/_routine_row.html", {"row": row}, status=422)
+        if row is None:
+            messages.error(request, refused.message)
+        context = {"rows": rows, "today": clock.today()}
+        return render(request, "tickets/routine.html", context, status=422)
     if request.htmx:
         row = next((r for r in routine.checklist(request.user) if r["item"] == item), None)
         if row is not None:
@@ -53,10 +66,12 @@ def team(request):
             f"Dia inválido: use uma data entre {MIN_DATE:%d/%m/%Y} e {MAX_DATE:%d/%m/%Y} "
             f"(AAAA-MM-DD). Mostrando hoje.",
         )
+    rows = routine.team_report(day)
     context = {
         "day": day,
         "items": list(RoutineItem),
-        "rows": routine.team_report(day),
+        "rows": rows,
+        "has_reasons": any(row["reasons"] for row in rows),
         "previous": add_business_days(day, -1),
         "next": add_business_days(day, 1),
     }

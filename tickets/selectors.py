@@ -1,17 +1,18 @@
 """Reads of the support domain: the SLA queue (T6), capped counts (T6/T8), the routine's done
-marks (T8)."""
+marks (T8), the helpdesk views of the ticket list with their SLA badges (T4, T6, T7) and the
+support homes."""
 
 import datetime as dt
 from typing import NamedTuple
 
 from django.db import connection
-from django.db.models import F
+from django.db.models import F, OuterRef, Q, Subquery
 
 from workflows import clock
 from workflows.models import with_names
 
 from . import sla
-from .models import RoutineCheck, Ticket
+from .models import RoutineCheck, SlaPolicy, Ticket, TicketNote
 
 QUEUE_PAGE_SIZE = 25  # a page of the SLA queue (T6)
 
@@ -118,6 +119,210 @@ def waiting_queue(page: int = 1, size: int | None = None) -> tuple[list[dict], b
             }
         )
     return rows, more
+
+
+# -- The helpdesk views of the ticket list (T4, T6, T7) ----------------------------------------
+
+# T6 (reading): a ticket is "vencendo o SLA" when its next deadline falls inside the policy's
+# warning window — the last (100 − warn_percent) % of its next-update target, the share left
+# after the assignee's 80 % warning (tickets.sla_alerts) — and never less than two business
+# hours, counted on the company calendar.
+DUE_SOON_MINUTES = 120
+LIST_PAGE_SIZE = 25
+
+
+class ListValues(NamedTuple):
+    """What the views' filters look up (capped_counts)."""
+
+    now: dt.datetime
+    user_id: int
+    due_soon: Q
+
+
+def _active(v):
+    return Q(state__in=Ticket.ACTIVE)
+
+
+# slug -> (pt-BR label, filter of the values); the list's tabs, in order.
+LIST_VIEWS = {
+    "ativos": ("Em andamento", _active),
+    "meus": ("Meus", lambda v: _active(v) & Q(assignee_id=v.user_id)),
+    "nao-atribuidos": ("Não atribuídos", lambda v: _active(v) & Q(assignee__isnull=True)),
+    "vencendo": ("Vencendo o SLA", lambda v: v.due_soon),
+    "vencido": ("SLA vencido", lambda v: Q(next_breach_at__lte=v.now)),
+    "aguardando-cliente": (
+        "Aguardando o cliente",
+        lambda v: Q(state=Ticket.State.WAITING_CLIENT),
+    ),
+    "github": ("No GitHub", lambda v: _active(v) & Q(github_issue_number__isnull=False)),
+    "concluidos": ("Concluídos", lambda v: Q(state=Ticket.State.DONE)),
+    "todos": ("Todos", lambda v: Q()),
+}
+
+_SCORE = F("urgency") * F("impact")
+# slug -> (pt-BR label, order); every order ends on the pk, so pages never overlap.
+LIST_SORTS = {
+    "prazo": ("Prazo do SLA", (F("next_breach_at").asc(nulls_last=True), "-created_at")),
+    "prioridade": ("Prioridade", (_SCORE.desc(), F("next_breach_at").asc(nulls_last=True))),
+    "responsavel": (
+        "Responsável",
+        (F("assignee__first_name").asc(nulls_last=True), "assignee__username", "-created_at"),
+    ),
+    "estado": ("Status", ("state", F("next_breach_at").asc(nulls_last=True))),
+    "canal": ("Canal", ("channel", F("next_breach_at").asc(nulls_last=True))),
+    "recentes": ("Mais recentes", ("-created_at",)),
+}
+# T6: priority from urgency × impact (models.priority_for), as a filter on the product.
+PRIORITY_SCORES = {"P1": (12, 16), "P2": (6, 11), "P3": (3, 5), "P4": (1, 2)}
+
+
+def warning_window(policy) -> float:
+    """T6: the business minutes before a deadline that count as "vencendo o SLA"."""
+    share = policy.next_update_minutes * (100 - policy.warn_percent) / 100
+    return max(DUE_SOON_MINUTES, share)
+
+
+def due_soon_horizons(now: dt.datetime, calendar=None) -> dict[int, dt.datetime]:
+    """T6: per SLA policy, the moment up to which a deadline is "vencendo" (one query)."""
+    calendar = calendar or sla.calendar_between(now, now)
+    return {
+        p.pk: sla.add_business_minutes(now, warning_window(p), p, calendar)
+        for p in SlaPolicy.objects.all()
+    }
+
+
+def list_values(user, now: dt.datetime | None = None) -> ListValues:
+    now = now or clock.now()
+    due_soon = Q(pk__in=[])
+    for policy_id, horizon in due_soon_horizons(now).items():
+        due_soon |= Q(sla_policy_id=policy_id, next_breach_at__lte=horizon)
+    return ListValues(now, user.pk, due_soon & Q(next_breach_at__gt=now))
+
+
+def view_counts(values: ListValues) -> dict[str, int]:
+    """Each view's tickets, capped (one query for all of them)."""
+    counts = tuple(
+        (slug, lambda v, q=q: Ticket.objects.filter(q(v))) for slug, (_, q) in LIST_VIEWS.items()
+    )
+    return capped_counts(counts, values)
+
+
+def list_tickets(values: ListValues, *, view="ativos", filters=None, sort="prazo", q=""):
+    """The tickets of one view, filtered and sorted (a queryset; the page slices it).
+
+    `filters`: priority (P1…P4), assignee (a user's pk or "ninguem"), state, channel,
+    stale (T4/T8: untouched since the last business day)."""
+    from . import desk
+
+    filters = filters or {}
+    tickets = _queue_tickets().filter(LIST_VIEWS[view][1](values))
+    if q:
+        tickets = tickets.filter(
+            Q(subject__icontains=q) | Q(requester__icontains=q) | Q(ficha__name__icontains=q)
+        )
+    if filters.get("priority") in PRIORITY_SCORES:
+        low, high = PRIORITY_SCORES[filters["priority"]]
+        tickets = tickets.alias(score=_SCORE).filter(score__gte=low, score__lte=high)
+    assignee = filters.get("assignee")
+    if assignee == "ninguem":
+        tickets = tickets.filter(assignee__isnull=True)
+    elif assignee:
+        tickets = tickets.filter(assignee_id=assignee)
+    if filters.get("state"):
+        tickets = tickets.filter(state=filters["state"])
+    if filters.get("channel"):
+        tickets = tickets.filter(channel=filters["channel"])
+    if filters.get("stale"):
+        tickets = tickets.filter(pk__in=desk.stale_tickets().values("pk"))
+    return tickets.order_by(*LIST_SORTS[sort][1], "-pk")
+
+
+def count_of(tickets) -> int:
+    """How many tickets a filtered list has, capped (one query)."""
+    return capped_counts((("n", lambda v: tickets),), None)["n"]
+
+
+def business_amount(minutes: float) -> str:
+    """pt-BR business time: "1 h 20 min", "2 h", "35 min"."""
+    hours, mins = divmod(int(minutes), 60)
+    if hours and mins:
+        return f"{hours} h {mins} min"
+    return f"{hours} h" if hours else f"{mins} min"
+
+
+def sla_badge(now, due, policy, calendar=None) -> str:
+    """T6: the time left (or past) until `due`, in business time: "vence em 1 h 20 min úteis",
+    "vencido há 35 min úteis"."""
+    minutes = sla.business_minutes_between(now, due, policy, calendar)
+    if due <= now:
+        return f"vencido há {business_amount(-minutes)} úteis" if minutes <= -1 else "vencido"
+    return f"vence em {business_amount(minutes)} úteis" if minutes >= 1 else "vence agora"
+
+
+def ticket_rows(tickets, now: dt.datetime | None = None) -> list[dict]:
+    """T6: each ticket with its next deadline and its SLA badge (one calendar for them all,
+    one query for the policies' windows: nothing per row)."""
+    tickets = list(tickets)
+    now = now or clock.now()
+    moments = [now] + [m for t in tickets for m in (t.next_breach_at, t.resolution_due_at) if m]
+    calendar = sla.calendar_between(min(moments), max(moments))
+    horizons = due_soon_horizons(now, calendar) if tickets else {}
+    rows = []
+    for t in tickets:
+        due, what = t.next_breach_at, "retorno"
+        if due is None or due != t.response_due_at:
+            what = "resolução"
+        if due is None and t.state == Ticket.State.WAITING_CLIENT:
+            due = t.resolution_due_at  # T6: the resolution clock runs while the client answers
+        if due is None:
+            badge, tone = ("concluído" if t.state == Ticket.State.DONE else "sem prazo"), ""
+        else:
+            badge = sla_badge(now, due, t.sla_policy, calendar)
+            tone = "danger" if due <= now else "warn" if due <= horizons[t.sla_policy_id] else "ok"
+        rows.append({"ticket": t, "due": due, "what": what, "badge": badge, "tone": tone})
+    return rows
+
+
+# -- The support homes -----------------------------------------------------------------------
+
+HOME_RISK_ROWS = 5
+
+
+def support_home(user) -> dict:
+    """Support's Início: the views' counts and their own open tickets nearest to breach."""
+    values = list_values(user)
+    mine = _queue_tickets().filter(
+        assignee=user, state__in=Ticket.WAITING_FOR_US, next_breach_at__isnull=False
+    )
+    counts = view_counts(values)
+    return {
+        "views": [(slug, label, counts[slug]) for slug, (label, _) in LIST_VIEWS.items()],
+        "risk": ticket_rows(mine.order_by("next_breach_at", "pk")[:HOME_RISK_ROWS], values.now),
+    }
+
+
+def github_tickets_of(user, limit: int = 50):
+    """T7: the support dev's active GitHub-linked tickets, each with its last GitHub comment
+    (text, author, when; annotated: one query)."""
+    last = TicketNote.objects.filter(
+        ticket=OuterRef("pk"), kind=TicketNote.Kind.GITHUB_COMMENT, deleted_at__isnull=True
+    ).order_by("-at", "-pk")
+    return (
+        _queue_tickets()
+        .filter(assignee=user, state__in=Ticket.ACTIVE, github_issue_number__isnull=False)
+        .annotate(
+            last_comment=Subquery(last.values("text")[:1]),
+            last_comment_by=Subquery(last.values("external_author")[:1]),
+            last_comment_at=Subquery(last.values("at")[:1]),
+        )
+        .order_by(F("next_breach_at").asc(nulls_last=True), "-pk")[:limit]
+    )
+
+
+def open_tickets_of(ficha, limit: int = 10):
+    """T2: the client's open tickets, shown before another one is opened."""
+    tickets = with_names(Ticket.objects.filter(ficha=ficha, state__in=Ticket.ACTIVE), "assignee")
+    return tickets.order_by("-created_at", "-pk")[:limit]
 
 
 def routine_checks(user, day: dt.date):

@@ -5,11 +5,12 @@ import re
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.db.models import Q
+from django.db.models import BooleanField, ExpressionWrapper, Q
 from django.http import Http404, HttpResponse, HttpResponseForbidden
 from django.shortcuts import get_object_or_404, render
 from django.urls import reverse
 from django.utils.http import content_disposition_header
+from django.views.decorators.clickjacking import xframe_options_sameorigin
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_http_methods, require_POST
 
@@ -26,13 +27,31 @@ from workflows.action_views import (
 from workflows.engine import actions_for
 from workflows.refusals import TransitionRefused
 from workflows.roles import SUPPORT_ALL, SUPPORT_STAFF, has_role
-from workflows.selectors import audit_rows
 
-from . import desk, forms, github, github_sync, mail_trust, mailbox, selectors, sla
+from . import (
+    conversation,
+    desk,
+    forms,
+    github,
+    github_sync,
+    mail_trust,
+    mailbox,
+    mime,
+    sla,
+)
+from .conversation import REPLY_EVENTS
+from .conversation_forms import ReplyForm
 from .models import EmailAttachment, InboundEmail, MailboxState, Ticket
 from .statemachines import TicketFlow
 
 SIMPLE_TYPE = re.compile(r"[a-z0-9][a-z0-9.+-]{0,60}/[a-z0-9][a-z0-9.+-]{0,60}")
+# T1: a client's HTML is shown in a sandboxed frame: no script, no plugin, no form, nothing
+# fetched from outside (remote images track the reader); inline styles and inline images only.
+EMAIL_HTML_CSP = (
+    "default-src 'none'; style-src 'unsafe-inline'; img-src data: cid:; "
+    "base-uri 'none'; form-action 'none'; frame-ancestors 'self'; sandbox"
+)
+MAX_INLINE_IMAGE_BYTES = 2 * 1024 * 1024
 
 # event -> the label of its reason field (the button's label is the machine's); events not
 # listed are not offered on screen.
@@ -55,37 +74,6 @@ def ticket_actions(ticket, user):
 
 
 @login_required
-def ticket_list(request):
-    require_roles(request.user, SUPPORT_ALL)
-    state = request.GET.get("estado", "ativos")
-    tickets = Ticket.objects.select_related("assignee", "ficha", "sla_policy")
-    if state == "ativos":
-        tickets = tickets.filter(state__in=Ticket.ACTIVE)
-    elif state in Ticket.State.values:
-        tickets = tickets.filter(state=state)
-    q = selectors.search_text(request)
-    if q:
-        tickets = tickets.filter(
-            Q(subject__icontains=q) | Q(requester__icontains=q) | Q(ficha__name__icontains=q)
-        )
-    if request.GET.get("meus"):
-        tickets = tickets.filter(assignee=request.user)
-    channel = request.GET.get("canal")
-    if channel in Ticket.Channel.values:
-        tickets = tickets.filter(channel=channel)
-    if request.GET.get("parados"):  # T4/T8: status not touched since the last business day
-        tickets = tickets.filter(pk__in=desk.stale_tickets().values("pk"))
-    context = {
-        "tickets": tickets[:200],
-        "state": state,
-        "states": Ticket.State.choices,
-        "q": q,
-        "can_create": has_role(request.user, *SUPPORT_STAFF),
-    }
-    return render(request, "tickets/ticket_list.html", context)
-
-
-@login_required
 @require_http_methods(["GET", "POST"])
 def ticket_create(request):
     require_roles(request.user, SUPPORT_STAFF)
@@ -102,13 +90,9 @@ def ticket_create(request):
 
 
 def history_of(ticket):
-    """T4: transitions (who, when, from → to, why) and notes, oldest first."""
-    items = audit_rows(ticket)
-    items += [
-        {"at": n.at, "who": n.author or n.external_author, "note": n}
-        for n in ticket.notes.select_related("author")
-    ]
-    return sorted(items, key=lambda i: i["at"])
+    """T1/T4/T7: the ticket's conversation: client messages, replies, internal notes, state
+    changes and GitHub comments, oldest first (`tickets.conversation.thread`)."""
+    return conversation.thread(ticket)
 
 
 @login_required
@@ -118,25 +102,35 @@ def ticket_detail(request, pk):
         Ticket.objects.select_related("sla_policy", "assignee", "ficha", "suspected_reply_to"),
         pk=pk,
     )
+    text, answering = conversation.quote(ticket, request.GET.get("citar", "")[:20])
+    form = ReplyForm(initial={"text": f"\n\n{text}" if text else "", "answering": answering})
+    return render(request, "tickets/ticket_detail.html", detail_context(request, ticket, form))
+
+
+def detail_context(request, ticket, reply_form, refusal=None) -> dict:
+    """The ticket page: facts, SLA, the conversation, the reply editor and the actions."""
     now = clock.now()
-    context = {
+    actions = actions_for(ticket, request.user)
+    return {
         "ticket": ticket,
         "history": history_of(ticket),
         "actions": ticket_actions(ticket, request.user),
+        "reply_form": reply_form,
+        "reply_refusal": refusal,
+        "reply_buttons": [(e, label) for e, label in REPLY_EVENTS.items() if actions.may(e)],
+        "may_note": has_role(request.user, *TicketFlow.viewers),
         "response_left": sla.describe_remaining(now, ticket.response_due_at, ticket.sla_policy),
         "resolution_left": sla.describe_remaining(now, ticket.resolution_due_at, ticket.sla_policy),
         "alerts": ticket.alerts.all(),
         "suspected": ticket.suspected_reply_to,
-        "may_link": bool(ticket.suspected_reply_to_id)
-        and actions_for(ticket, request.user).may("link_reply"),
+        "may_link": bool(ticket.suspected_reply_to_id) and actions.may("link_reply"),
         "linked": bool(ticket.suspected_reply_to_id) and not ticket.emails.exists(),
         "attachments": ticket.attachments.defer("content"),
         "can_github": ticket.is_active
         and not ticket.github_issue_number
         and not ticket.github_pending
-        and actions_for(ticket, request.user).get("develop") is not None,
+        and actions.get("develop") is not None,
     }
-    return render(request, "tickets/ticket_detail.html", context)
 
 
 @login_required
@@ -197,26 +191,6 @@ def page_number(request) -> int:
     """?pagina=N: a whole number from 1; anything else is the first page."""
     value = request.GET.get("pagina", "")
     return int(value) if value.isdigit() and 0 < int(value) < 100_000 else 1
-
-
-@login_required
-def queue(request):
-    """T6: clients waiting for our return, nearest SLA breach first."""
-    require_roles(request.user, SUPPORT_ALL)
-    page = page_number(request)
-    rows, more = selectors.waiting_queue(page)
-    total, breached = selectors.waiting_counts()
-    first = (page - 1) * selectors.QUEUE_PAGE_SIZE + 1
-    context = {
-        "rows": rows,
-        "total": total,
-        "breached": breached,
-        "page": page,
-        "more": more,
-        "first": first,
-        "last": first + len(rows) - 1,
-    }
-    return render(request, "tickets/queue.html", context)
 
 
 @login_required
@@ -314,7 +288,9 @@ def inbox(request):
     """T1: what the mailbox poller read, including messages it could not import."""
     require_roles(request.user, SUPPORT_ALL)
     context = {
-        "emails": InboundEmail.objects.select_related("ticket")[:200],
+        "emails": InboundEmail.objects.select_related("ticket")
+        .defer("raw", "html")
+        .annotate(has_html=ExpressionWrapper(~Q(html=""), output_field=BooleanField()))[:200],
         "states": MailboxState.objects.all(),
         "failed": InboundEmail.objects.filter(outcome="failed").count(),
     }
@@ -326,5 +302,32 @@ def inbox_raw(request, pk):
     require_roles(request.user, SUPPORT_ALL)
     message = get_object_or_404(InboundEmail, pk=pk)
     response = HttpResponse(bytes(message.raw), content_type="message/rfc822")
-    response["Content-Disposition"] = f'attachment; filename="email-{message.pk}.eml"'
+    response["Content-Disposition"] = content_disposition_header(True, f"email-{message.pk}.eml")
+    return response
+
+
+@login_required
+@xframe_options_sameorigin
+def email_html(request, pk):
+    """T1: the original HTML of a client's e-mail, for the sandboxed frame of its ticket page
+    (whoever may see the ticket): inline images drawn from its attachments, nothing remote."""
+    require_roles(request.user, SUPPORT_ALL)
+    message = get_object_or_404(
+        InboundEmail.objects.filter(ticket__isnull=False).exclude(html="").only("pk", "html"),
+        pk=pk,
+    )
+    images = {
+        a.content_id: (a.content_type, bytes(a.content))
+        for a in message.attachments.filter(
+            content_type__startswith="image/", size__lte=MAX_INLINE_IMAGE_BYTES
+        ).exclude(content_id="")
+        if SIMPLE_TYPE.fullmatch(a.content_type)
+    }
+    response = HttpResponse(
+        mime.framed_html(message.html, images), content_type="text/html; charset=utf-8"
+    )
+    response["Content-Security-Policy"] = EMAIL_HTML_CSP
+    response["X-Content-Type-Options"] = "nosniff"
+    response["Referrer-Policy"] = "no-referrer"
+    response["Cache-Control"] = "private, no-store"
     return response

@@ -12,13 +12,15 @@ from workflows.models import (
     Movimentacao,
     Product,
 )
+from workflows.models.orcamento import percent_validators
+from workflows.numbers import BrDecimalField, BrIntegerField
 from workflows.roles import AGENT, SELLER, SUPPORT
 from workflows.validators import (
-    MAX_AMOUNT,
     MAX_DATE,
-    MAX_QUANTITY,
     MAX_TEXT,
     MIN_DATE,
+    money_validators,
+    quantity_validators,
     validate_sane_date,
 )
 
@@ -46,20 +48,45 @@ def date_field(label: str, **kwargs) -> forms.DateField:
     return forms.DateField(label=label, widget=DATE, validators=[validate_sane_date], **kwargs)
 
 
-def quantity_field(label: str) -> forms.IntegerField:
-    return forms.IntegerField(label=label, min_value=1, max_value=MAX_QUANTITY, initial=1)
+def quantity_field(label: str) -> BrIntegerField:
+    """A quantity typed the pt-BR way ("1.000" is mil): 1..MAX_QUANTITY."""
+    return BrIntegerField(label=label, validators=quantity_validators(), initial=1)
 
 
-def discount_field() -> forms.DecimalField:
-    return forms.DecimalField(
-        label="Desconto (R$)",
-        min_value=0,
-        max_value=MAX_AMOUNT,
-        max_digits=10,
+def money_field(label: str, **kwargs) -> BrDecimalField:
+    """An amount in R$ typed the pt-BR way ("1.234,56"), to the centavo."""
+    return BrDecimalField(
+        label=label, validators=money_validators(), max_digits=10, decimal_places=2, **kwargs
+    )
+
+
+def discount_field(label: str = "Desconto (R$)") -> BrDecimalField:
+    return money_field(label, initial=0, required=False)
+
+
+def percent_field(label: str = "Desconto (%)") -> BrDecimalField:
+    """A percentage typed the pt-BR way ("12,5" or "12,5%"): 0..100, two places."""
+    return BrDecimalField(
+        label=label,
+        validators=percent_validators(),
+        max_digits=5,
         decimal_places=2,
-        initial=0,
         required=False,
     )
+
+
+class DiscountFields:
+    """G8: a discount in % or in R$, one of them (a 0 % is no percentage)."""
+
+    def clean(self):
+        data = super().clean()
+        if not data.get("discount_percent"):
+            data["discount_percent"] = None
+        amount_field = "discount_amount" if "discount_amount" in self.fields else "discount"
+        data[amount_field] = data.get(amount_field) or 0
+        if data["discount_percent"] is not None and data[amount_field]:
+            self.add_error("discount_percent", "Informe o desconto em % ou em R$, não os dois.")
+        return data
 
 
 def link_field(label: str) -> forms.CharField:
@@ -225,10 +252,18 @@ class OrcamentoForm(Form):
     from_campaign = forms.BooleanField(label="Veio de campanha (disparo)", required=False)
 
 
-class OrcamentoItemForm(Form):
+class OrcamentoItemForm(DiscountFields, Form):
     product = forms.ModelChoiceField(label="Produto", queryset=Product.objects.filter(active=True))
     quantity = quantity_field("Quantidade (advogados, estados, beneficiários, pesquisas…)")
-    discount = discount_field()
+    discount_percent = percent_field("Desconto no item (%)")
+    discount = discount_field("ou desconto no item (R$)")
+
+
+class QuotePricesForm(DiscountFields, Form):
+    """G8 "Definir valores": the whole-quote discount, in % or in R$ (empty: none)."""
+
+    discount_percent = percent_field("Desconto no orçamento (%)")
+    discount_amount = discount_field("ou desconto no orçamento (R$)")
 
 
 class SendQuoteForm(Form):

@@ -2,8 +2,9 @@
 section; the records behind each figure; their XLSX export; the sales-per-day chart.
 
 Managers see the team (and may pick one member); any other staff role sees only their own
-figures, whatever `membro` says. The support section is declared here: `workflows/` (the floor)
-does not import the tickets app.
+figures, whatever `membro` says. Each domain declares its sections beside its pages
+(`workflows/indicators_*.py`, `onboarding/indicators.py`, `tickets/indicators.py`); this page
+puts them in order.
 """
 
 from urllib.parse import urlencode
@@ -11,117 +12,37 @@ from urllib.parse import urlencode
 from django.contrib.auth import get_user_model
 from django.contrib.auth.decorators import login_required
 from django.core.paginator import Paginator
-from django.db.models import Q
 from django.http import Http404
 from django.shortcuts import render
 from django.urls import reverse
 from django.views.decorators.http import require_GET
 
 from onboarding.indicators import CADASTROS_SECTION
-from tickets.models import Ticket, TicketAlert
+from tickets.indicators import SUPPORT_SECTION
+from tickets.models import Ticket
 from workflows import clock
 from workflows import indicators as ind
 from workflows.action_views import require_roles
 from workflows.indicators_commissions import COMMISSIONS_SECTION
-from workflows.indicators_sales import SECTIONS as SALES_SECTIONS
-from workflows.indicators_sales import name_of, person, user_group
+from workflows.indicators_orcamentos import ORCAMENTOS_SECTION
+from workflows.indicators_sales import AGENDAMENTOS_SECTION, OVERRIDES_SECTION, SALES_SECTION
 from workflows.indicators_triage import TRIAGE_SECTION
-from workflows.models import Product
-from workflows.roles import STAFF, SUPPORT_ALL, is_manager
+from workflows.models import Movimentacao, Product
+from workflows.roles import STAFF, is_manager
 
 from .export import xlsx_response
 
 PAGE_SIZE = 50
-
-# --- Suporte -----------------------------------------------------------------------------
-
-
-def _ticket_url(ticket) -> str:
-    return reverse("tickets:detail", args=[ticket.pk])
-
-
-TICKET_COLUMNS = (
-    ind.Column("Chamado", lambda t: t.tag),
-    ind.Column("Assunto", lambda t: t.subject),
-    ind.Column("Aberto em", lambda t: t.created_at, "datetime"),
-    ind.Column("Responsável", lambda t: name_of(t.assignee)),
-    ind.Column("Situação", lambda t: t.get_state_display()),
-    ind.Column("Concluído em", lambda t: t.resolved_at, "datetime"),
-)
-TICKETS_OPENED = ind.Source(
-    "chamados-abertos",
-    Ticket.objects.all,
-    "created_at",
-    "assignee",
-    TICKET_COLUMNS,
-    link=_ticket_url,
-    list_related=("assignee",),
-)
-TICKETS_DONE = ind.Source(
-    "chamados-concluidos",
-    Ticket.objects.all,
-    "resolved_at",
-    "assignee",
-    TICKET_COLUMNS,
-    link=_ticket_url,
-    list_related=("assignee",),
-)
-BREACHES = ind.Source(
-    "estouros-sla",
-    TicketAlert.objects.filter(kind=TicketAlert.Kind.BREACH).all,
-    "at",
-    "ticket__assignee",
-    (
-        ind.Column("Quando", lambda a: a.at, "datetime"),
-        ind.Column("Chamado", lambda a: a.ticket.tag),
-        ind.Column("Assunto", lambda a: a.ticket.subject),
-        ind.Column("Prazo estourado", lambda a: a.get_target_display()),
-        ind.Column("Responsável", lambda a: name_of(a.ticket.assignee)),
-    ),
-    link=lambda a: reverse("tickets:detail", args=[a.ticket_id]),
-    list_related=("ticket", "ticket__assignee"),
-)
-T_OPENED = ind.Figure("chamados", "Chamados abertos", TICKETS_OPENED, better=0)
-T_DONE = ind.Figure("chamados-concluidos", "Chamados concluídos", TICKETS_DONE)
-T_BREACHES = ind.Figure("estouros-sla", "Estouros de SLA", BREACHES, better=-1)
-T_BREACH_RESPONSE = ind.Figure(
-    "estouros-sla-retorno",
-    "Estouros do retorno ao cliente",
-    BREACHES,
-    Q(target=TicketAlert.Target.RESPONSE),
-    better=-1,
-)
-T_BREACH_RESOLUTION = ind.Figure(
-    "estouros-sla-resolucao",
-    "Estouros da resolução",
-    BREACHES,
-    Q(target=TicketAlert.Target.RESOLUTION),
-    better=-1,
-)
-SUPPORT_SECTION = ind.Section(
-    slug="suporte",
-    title="Suporte",
-    roles=SUPPORT_ALL,
-    note="Chamados não têm produto: o filtro de produto não se aplica a eles.",
-    tiles=(T_OPENED, T_DONE, T_BREACHES, T_BREACH_RESPONSE, T_BREACH_RESOLUTION),
-    breakdowns=(
-        ind.Breakdown(
-            "chamados-por-responsavel",
-            "Chamados concluídos por responsável",
-            user_group("assignee"),
-            lambda v: person(v, "assignee"),
-            (T_DONE,),
-            link="membro",
-            team_only=True,
-        ),
-    ),
-)
+# The channel filter: how a client reached us (atendimentos and chamados have one).
+CHANNELS = {**dict(Ticket.Channel.choices), **dict(Movimentacao.Channel.choices)}
 
 SECTIONS = (
-    *SALES_SECTIONS[:1],
+    SALES_SECTION,
     TRIAGE_SECTION,
     COMMISSIONS_SECTION,
-    *SALES_SECTIONS[1:],
+    AGENDAMENTOS_SECTION,
+    ORCAMENTOS_SECTION,
+    OVERRIDES_SECTION,
     CADASTROS_SECTION,
     SUPPORT_SECTION,
 )
@@ -161,7 +82,10 @@ def scope_of(request) -> tuple[ind.Scope, bool]:
     if team:
         member = _pick(request.GET.get("membro"), team_members(), "Membro da equipe")
     product = _pick(request.GET.get("produto"), Product.objects.all(), "Produto")
-    return ind.Scope(period, member, product), team
+    channel = (request.GET.get("canal") or "").strip()
+    if channel and channel not in CHANNELS:
+        raise ind.IndicatorError("Canal inválido: escolha um da lista.")
+    return ind.Scope(period, member, product, channel), team
 
 
 def query_of(scope: ind.Scope, team: bool, **changes) -> str:
@@ -174,6 +98,8 @@ def query_of(scope: ind.Scope, team: bool, **changes) -> str:
         params["membro"] = scope.member.pk
     if scope.product is not None:
         params["produto"] = scope.product.pk
+    if scope.channel:
+        params["canal"] = scope.channel
     params |= changes
     return urlencode({k: v for k, v in params.items() if v not in (None, "")})
 
@@ -185,6 +111,7 @@ def _form_context(request, team: bool) -> dict:
         "team": team,
         "members": team_members() if team else (),
         "products": Product.objects.order_by("name"),
+        "channels": CHANNELS.items(),
     }
 
 

@@ -20,12 +20,9 @@ STEPS = [
     ("priced", "Valores definidos"),
     ("sent", "Enviado"),
 ]
-STEP_BUTTONS = {
-    "define_products": "Produtos definidos →",
-    "back_to_analysis": "← Voltar à análise",
-    "set_prices": "Definir valores →",
-    "back_to_products": "← Voltar aos produtos",
-}
+# The step buttons, in the page's order; their labels are the machine's (OrcamentoFlow).
+# set_prices has a form of its own (the quote's discount).
+STEP_EVENTS = ("define_products", "back_to_analysis", "back_to_products")
 
 
 def _orcamento(pk):
@@ -61,13 +58,23 @@ def detail(request, pk):
         if orcamento.state in dict(STEPS)
         else len(STEPS)
     )
+    pricing = orcamento.pricing()
     context = {
         "orcamento": orcamento,
-        "items": orcamento.items.select_related("product"),
+        "pricing": pricing,
+        "items": pricing.lines,
         "steps": [(label, i < reached, i == reached) for i, (_, label) in enumerate(STEPS)],
-        "step_buttons": [(e, label) for e, label in STEP_BUTTONS.items() if actions.may(e)],
+        "step_buttons": [(e, actions[e].label) for e in STEP_EVENTS if actions.may(e)],
         "editable": orcamento.state in Orcamento.EDITABLE
         and passes(orcamento, "is_author", actor=request.user),
+        "can_set_prices": actions.may("set_prices"),
+        "prices_form": forms.QuotePricesForm(
+            initial={
+                "discount_percent": orcamento.discount_percent,
+                "discount_amount": orcamento.discount_amount or None,
+            }
+        ),
+        "prices_button": actions["set_prices"].label if "set_prices" in actions else "",
         "can_send": actions.may("send_quote"),
         "can_decide": actions.may("accept") or actions.may("reject"),
         "item_form": forms.OrcamentoItemForm(),
@@ -97,7 +104,6 @@ def _orcamento_action(request, pk, form, perform, *, success, title, submit, for
 @require_POST
 def set_item(request, pk):
     def perform(orcamento, data):
-        data["discount"] = data["discount"] or 0
         quotes.set_item(orcamento, actor=request.user, **data)
 
     return _orcamento_action(
@@ -130,15 +136,21 @@ def remove_item(request, pk, item_id):
 @login_required
 @require_POST
 def step(request, pk, event):
+    """A step of the quote; "set_prices" (G8) carries the whole-quote discount."""
+    if event == "set_prices":
+        label = Orcamento.machine_class().event_label("set_prices")
+        form, submit, form_id = forms.QuotePricesForm(request.POST), label, "form-valores"
+    else:
+        form, submit, form_id = forms.ConfirmForm(request.POST), "Confirmar", "form-passo"
     return _orcamento_action(
         request,
         pk,
-        forms.ConfirmForm(request.POST),
-        lambda o, d: quotes.step_orcamento(o, event, actor=request.user),
+        form,
+        lambda o, d: quotes.step_orcamento(o, event, actor=request.user, **d),
         success="Orçamento atualizado.",
         title="Orçamento",
-        submit="Confirmar",
-        form_id="form-passo",
+        submit=submit,
+        form_id=form_id,
     )
 
 

@@ -8,6 +8,8 @@ from django.shortcuts import get_object_or_404, render
 from django.views.decorators.http import require_POST
 
 from onboarding.registration import data_change_decide
+from onboarding.search import search_fichas
+from tickets import selectors as ticket_selectors
 from workflows import roles, selectors
 from workflows.action_views import require_roles
 from workflows.availability import availability
@@ -21,7 +23,6 @@ from workflows.validators import only_digits
 
 from .console_views import my_agendamentos
 from .forms import AvailabilityForm, FichaSearchForm, OverrideForm
-from .search import search_fichas
 
 
 @login_required
@@ -40,6 +41,11 @@ def home(request):
         context["mine"], context["team"] = waiting_offers(user)
     if context["is_manager"]:
         context["recent_audit"] = [describe(entry) for entry in selectors.recent_audit()]
+    # Support's queue and SLA risk (T6); the support dev's GitHub tickets (T7).
+    if roles.has_role(user, roles.SUPPORT):
+        context["support"] = ticket_selectors.support_home(user)
+    if roles.has_role(user, roles.SUPPORT_DEV):
+        context["github_tickets"] = ticket_selectors.github_tickets_of(user)
     return render(request, "web/home.html", context)
 
 

@@ -90,6 +90,22 @@ def act(request, form, *, perform, success, redirect_to, title, submit, form_id,
     return form_response(request, context, status=status)
 
 
+def act_in_page(request, form, *, perform, success, redirect_to, page):
+    """`act` for a form that lives on a page among others (the training slots, an
+    onboarding's checklist): validate, call the service, flash and go on success; otherwise
+    `page(refusal, status)` renders the whole page again with the form and what was typed
+    (422 for a problem of the input or a rule, 403 for a role)."""
+    if form.is_valid():
+        try:
+            result = perform(form.cleaned_data)
+        except TransitionRefused as refused:
+            return page(refused, refused.status_code)
+        target = redirect_to(result) if callable(redirect_to) else redirect_to
+        message = success(result) if callable(success) else success
+        return go(request, safe_next(request, target), message)
+    return page(None, 422)
+
+
 def on_fields(form, refused: TransitionRefused) -> TransitionRefused | None:
     """Put each problem of a refusal on its form field (all at once, with its rule IDs);
     what belongs to no field stays as the form's alert."""

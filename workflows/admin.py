@@ -1,6 +1,8 @@
+from django import forms
 from django.contrib import admin
 
 from . import models
+from .validators import format_cep, normalize_cep
 
 
 @admin.register(models.AuditEntry)
@@ -83,12 +85,33 @@ class BoletoInline(admin.TabularInline):
     extra = 0
 
 
+class FichaAdminForm(forms.ModelForm):
+    """The CEP typed as people write it ("01310-100", "01.310-100"), stored as 8 digits."""
+
+    cep = forms.CharField(label="CEP", max_length=12, required=False)
+
+    class Meta:
+        model = models.Ficha
+        # the admin's Ficha page shows every field (as before this form); a list here would
+        # become the admin's whole field list
+        fields = "__all__"  # noqa: DJ007
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        if self.initial.get("cep"):
+            self.initial["cep"] = format_cep(self.initial["cep"])
+
+    def clean_cep(self):
+        return normalize_cep(self.cleaned_data["cep"])
+
+
 @admin.register(models.Ficha)
 class FichaAdmin(admin.ModelAdmin):
-    list_display = ["name", "document", "email", "phone", "status"]
+    form = FichaAdminForm
+    list_display = ["name", "document", "email", "phone", "city", "state_uf", "status"]
     readonly_fields = ["status", "version"]
-    search_fields = ["name", "document", "email", "phone"]
-    list_filter = ["status"]
+    search_fields = ["name", "document", "email", "phone", "city", "cep"]
+    list_filter = ["status", "state_uf"]
     inlines = [BoletoInline]
 
 

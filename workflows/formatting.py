@@ -15,6 +15,13 @@ def brl(value) -> str:
     return f"-R$ {text[1:]}" if text.startswith("-") else f"R$ {text}"
 
 
+def percent(value) -> str:
+    """12.5 → "12,5%"; 10 → "10%": the places a percentage was typed with, no trailing zeros."""
+    amount = Decimal(value or 0).normalize()
+    places = max(0, -amount.as_tuple().exponent)
+    return f"{number(amount, places)}%"
+
+
 def person_name(user) -> str:
     """How a person is named on screens and in texts the services write: full name, else
     the login."""

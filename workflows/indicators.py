@@ -60,6 +60,7 @@ class Source:
     link: Callable | None = None  # row -> URL of the record
     list_related: tuple[str, ...] = ()
     dated: bool = False
+    channel: str | None = None  # the channel field, or None: the channel filter doesn't apply
 
     def in_range(self, start: dt.date, end: dt.date) -> Q:
         if self.dated:
@@ -80,6 +81,8 @@ class Source:
                 rows = self.product_filter(rows, scope.product)
             elif self.product:
                 rows = rows.filter(**{self.product: scope.product})
+        if scope.channel and self.channel:
+            rows = rows.filter(**{self.channel: scope.channel})
         return rows
 
     @property

@@ -109,11 +109,13 @@ def resolve_period(params, today: dt.date) -> Period:
 
 @dataclass(frozen=True)
 class Scope:
-    """What the figures are about: the period, one team member (or the team) and a product."""
+    """What the figures are about: the period, one team member (or the team), a product and
+    a channel."""
 
     period: Period
     member: object = None  # a user, or None for the whole team
     product: object = None  # a Product, or None for all
+    channel: str = ""  # a channel value (chat, phone…), or "" for all
 
     @property
     def previous(self) -> Period:

@@ -1,4 +1,5 @@
-"""Medição of the sales domain (issue 19): Vendas, Agendamentos, Orçamentos, Exceções.
+"""Medição of the sales domain (issue 19): Vendas, Agendamentos, Exceções (Orçamentos live in
+`indicators_orcamentos.py`, the one-call S8 figures in `indicators_triage.py`).
 
 Reading (the issue is silent): agendamentos and orçamentos are counted by the period they
 were OPENED in, each with what became of it (concluded, expired… as of now); so "expirados"
@@ -7,18 +8,14 @@ Sales are dated by the sale, exceptions (M1) by the manager's decision.
 """
 
 from django.db.models import (
-    DecimalField,
     Exists,
-    ExpressionWrapper,
-    F,
     OuterRef,
     Q,
 )
-from django.db.models.functions import Coalesce
 from django.urls import reverse
 
 from .indicators import Breakdown, Column, Figure, Ratio, Section, Series, Source
-from .models import Agendamento, AgendamentoKind, Movimentacao, Orcamento, OrcamentoItem, Override
+from .models import Agendamento, AgendamentoKind, Movimentacao, Override
 from .models import Sale as SaleModel
 from .roles import ATTENDANTS
 from .rules import RULES
@@ -98,10 +95,41 @@ SALES_WAIVED = Figure(
     better=0,
 )
 
+
+def _recontracts():
+    """S5/S6/S7: an inactive ficha sold to again (the ficha's `recontract` transition)."""
+    from django.contrib.contenttypes.models import ContentType
+
+    from .models import AuditEntry, Ficha
+
+    return AuditEntry.objects.filter(
+        content_type=ContentType.objects.get_for_model(Ficha), event="recontract"
+    )
+
+
+RECONTRACTS = Source(
+    slug="recontratacoes",
+    queryset=_recontracts,
+    when="at",
+    member="actor",
+    list_related=("actor",),
+    link=lambda e: reverse("ficha_detail", args=[int(e.object_id)]),
+    columns=(
+        Column("Quando", lambda e: e.at, "datetime"),
+        Column("Ficha", lambda e: f"#{e.object_id}"),
+        Column("Vendedor", lambda e: name_of(e.actor) if e.actor_id else ""),
+        Column("Regra", lambda e: e.reason),
+    ),
+)
+SALES_RECONTRACTS = Figure(
+    "recontratacoes", "Recontratações de fichas inativas (S5/S6/S7)", RECONTRACTS
+)
+
 SALES_SECTION = Section(
     slug="vendas",
     roles=ATTENDANTS,
     title="Vendas",
+    note="Recontratações não têm produto: o filtro de produto não se aplica a elas.",
     tiles=(
         SALES_COUNT,
         SALES_VALUE,
@@ -109,6 +137,7 @@ SALES_SECTION = Section(
         Ratio("vendas-campanha-pct", "Participação de campanhas", "vendas-campanha", "vendas", 0),
         SALES_DISCOUNTED,
         SALES_DISCOUNT,
+        SALES_RECONTRACTS,
         SALES_WAIVED,
     ),
     breakdowns=(
@@ -238,112 +267,6 @@ AGENDAMENTOS_SECTION = Section(
     ),
 )
 
-# --- Orçamentos --------------------------------------------------------------------------
-
-QUOTE = Orcamento.State
-
-
-def _with_product(rows, product):
-    return rows.filter(
-        Exists(OrcamentoItem.objects.filter(orcamento=OuterRef("pk"), product=product))
-    )
-
-
-ORCAMENTOS = Source(
-    slug="orcamentos",
-    queryset=Orcamento.objects.all,
-    when="created_at",
-    member="author",
-    product_filter=_with_product,
-    list_related=("ficha", "author"),
-    link=lambda o: reverse("orcamento_detail", args=[o.pk]),
-    columns=(
-        Column("Número", lambda o: o.number),
-        Column("Criado em", lambda o: o.created_at, "datetime"),
-        Column("Ficha", lambda o: o.ficha.name),
-        Column("Responsável", lambda o: name_of(o.author)),
-        Column("Situação", lambda o: o.get_state_display()),
-        Column("Enviado em", lambda o: o.sent_at, "datetime"),
-        Column("Decidido em", lambda o: o.decided_at, "datetime"),
-        Column("Motivo da recusa", lambda o: o.rejection_reason),
-    ),
-)
-
-ORC_CREATED = Figure("orcamentos", "Orçamentos criados", ORCAMENTOS, better=0)
-ORC_SENT = Figure("orcamentos-enviados", "Enviados", ORCAMENTOS, Q(sent_at__isnull=False))
-ORC_ACCEPTED = Figure("orcamentos-aceitos", "Aceitos", ORCAMENTOS, Q(state=QUOTE.ACCEPTED))
-ORC_REJECTED = Figure(
-    "orcamentos-recusados", "Recusados", ORCAMENTOS, Q(state=QUOTE.REJECTED), better=-1
-)
-ORC_EXPIRED = Figure(
-    "orcamentos-expirados", "Expirados", ORCAMENTOS, Q(state=QUOTE.EXPIRED), better=-1
-)
-
-# The value of the items (the quote's total, as OrcamentoItem.total computes it).
-ITEM_VALUE = ExpressionWrapper(
-    F("quantity") * Coalesce("unit_price", "product__unit_price") - F("discount"),
-    output_field=DecimalField(max_digits=14, decimal_places=2),
-)
-ORCAMENTO_ITEMS = Source(
-    slug="orcamento-itens",
-    queryset=OrcamentoItem.objects.all,
-    when="orcamento__created_at",
-    member="orcamento__author",
-    product="product",
-    columns=(),
-)
-ORC_VALUE = Figure(
-    "orcamentos-valor",
-    "Valor orçado",
-    ORCAMENTO_ITEMS,
-    total=ITEM_VALUE,
-    money=True,
-    better=0,
-    drill=False,
-)
-ORC_VALUE_ACCEPTED = Figure(
-    "orcamentos-valor-aceito",
-    "Valor aceito",
-    ORCAMENTO_ITEMS,
-    Q(orcamento__state=QUOTE.ACCEPTED),
-    total=ITEM_VALUE,
-    money=True,
-    drill=False,
-)
-
-ORCAMENTOS_SECTION = Section(
-    slug="orcamentos",
-    roles=ATTENDANTS,
-    title="Orçamentos",
-    note="Orçamentos criados no período e a situação de cada um até agora.",
-    tiles=(
-        ORC_CREATED,
-        ORC_SENT,
-        ORC_ACCEPTED,
-        ORC_REJECTED,
-        ORC_EXPIRED,
-        Ratio(
-            "orcamentos-conversao",
-            "Conversão (aceitos / enviados)",
-            "orcamentos-aceitos",
-            "orcamentos-enviados",
-        ),
-        ORC_VALUE,
-        ORC_VALUE_ACCEPTED,
-    ),
-    breakdowns=(
-        Breakdown(
-            "orcamentos-por-responsavel",
-            "Orçamentos por responsável",
-            user_group("author"),
-            lambda v: person(v, "author"),
-            (ORC_CREATED, ORC_SENT, ORC_ACCEPTED),
-            link="membro",
-            team_only=True,
-        ),
-    ),
-)
-
 # --- Exceções (M1) -----------------------------------------------------------------------
 
 OVERRIDES = Source(
@@ -387,5 +310,3 @@ OVERRIDES_SECTION = Section(
         ),
     ),
 )
-
-SECTIONS = (SALES_SECTION, AGENDAMENTOS_SECTION, ORCAMENTOS_SECTION, OVERRIDES_SECTION)

@@ -71,6 +71,7 @@ TRIAGES = Source(
     when="started_at",
     member="started_by",
     product="product",
+    channel="channel",
     list_related=("ficha", "product", "started_by", "attendant", "sale", "reserved_by"),
     link=ficha_url,
     columns=(

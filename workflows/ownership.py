@@ -5,7 +5,7 @@ import datetime as dt
 from . import clock
 from .agendamentos import live_reservation, live_sale_agendamentos, reserves_sale
 from .availability import availability
-from .formatting import person_name
+from .formatting import brl, person_name
 from .models import (
     AgentProfile,
     Boleto,
@@ -123,7 +123,7 @@ def may_sell(
             if exception is None:
                 total = sum(b.amount for b in newer)
                 return Decision.refuse(
-                    f"Recontratação com dívida de menos de 1 ano (R$ {total:.2f}): o cliente "
+                    f"Recontratação com dívida de menos de 1 ano ({brl(total)}): o cliente "
                     "precisa quitar antes, ou um gestor abona.",
                     "S7",
                 )

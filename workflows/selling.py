@@ -31,6 +31,7 @@ def sell(
     seller,
     *,
     quantity: int = 1,
+    unit_price: Decimal | None = None,
     discount: Decimal = Decimal("0"),
     from_campaign: bool = False,
     boleto_charge_noted: bool = False,
@@ -41,17 +42,21 @@ def sell(
     request_token: str | None = None,
     commission_flag: str = "",
     handoff: Triage | None = None,
+    send_copy: bool = True,
 ) -> Sale:
     """Record a sale the oracle allows, with its commission and the rules that applied.
 
     Locks the ficha, so two agents cannot both win the same client at the same instant;
-    `request_token` makes a double-clicked form record one sale.
+    `request_token` makes a double-clicked form record one sale. `unit_price`: the price
+    agreed (a quote's frozen price, G8), else the catalogue's. `send_copy=False`: the caller
+    sends the S1 copy itself (an accepted quote sends one for all its sales).
     """
     discount = Decimal(discount or 0)
+    price = product.unit_price if unit_price is None else unit_price
     problems = []
     if quantity < 1:
         problems.append(TransitionRefused("A quantidade mínima é 1.", "S1", field="quantity"))
-    elif quantity > MAX_QUANTITY or product.unit_price * quantity > MAX_SALE_TOTAL:
+    elif quantity > MAX_QUANTITY or price * quantity > MAX_SALE_TOTAL:
         problems.append(
             TransitionRefused(
                 f"A quantidade máxima é {number(MAX_QUANTITY, 0)}, e o valor da venda não "
@@ -117,7 +122,7 @@ def sell(
                     field="boleto_charge_noted",
                 )
             )
-        gross = product.unit_price * quantity
+        gross = price * quantity
         if discount > gross:
             problems.append(
                 TransitionRefused(
@@ -137,7 +142,7 @@ def sell(
                     seller=seller,
                     at=now,
                     quantity=quantity,
-                    unit_price=product.unit_price,
+                    unit_price=price,
                     discount=discount,
                     total=gross - discount,
                     from_campaign=from_campaign,
@@ -171,7 +176,7 @@ def sell(
                 reason=sale.commission_reason,
                 rule_ids=(commission_rule,),
             )
-        text = f"Venda de {product} (quantidade {quantity}, total R$ {sale.total:.2f})."
+        text = f"Venda de {product} (quantidade {quantity}, total {brl(sale.total)})."
         if open_boletos.exists():
             text += " Cliente cobrado educadamente pelos boletos em aberto (G4)."
         if contractor_name:
@@ -187,7 +192,8 @@ def sell(
             product=product,
             boleto_alert_given=open_boletos.exists(),
         )
-        transaction.on_commit(lambda: send_contract_copy(sale))
+        if send_copy:
+            transaction.on_commit(lambda: send_contract_copy([sale]))
         for ag in ficha.agendamentos.filter(product=product, state__in=Agendamento.LIVE):
             conclude_agendamento(
                 ag,
@@ -227,21 +233,26 @@ def record_inactivation_answer(ficha: Ficha, *, actor, answer: str) -> Ficha:
     )
 
 
-def send_contract_copy(sale: Sale) -> int:
-    """S1: a copy of what was contracted goes to the contractor and the administrator."""
-    recipients = sorted({e for e in (sale.contractor_email, sale.ficha.email) if e})
+def send_contract_copy(sales: list[Sale], *, title: str = "") -> int:
+    """S1: one copy of what was contracted goes to the contractor and the administrator —
+    one e-mail however many sales one contracting made (an accepted quote's items)."""
+    first = sales[0]
+    recipients = sorted({e for s in sales for e in (s.contractor_email, s.ficha.email) if e})
     if not recipients:
         return 0
-    lines = [
-        f"Cliente: {sale.ficha.name} ({sale.ficha.document_display})",
-        f"Produto: {sale.product} — quantidade {sale.quantity}",
-        f"Valor: R$ {sale.total:.2f}".replace(".", ","),
-        f"Atendente: {person_name(sale.seller)} em {timezone.localtime(sale.at):%d/%m/%Y %H:%M}",
-    ]
-    if sale.contractor_name:
-        lines.append(f"Contratado por: {sale.contractor_name}")
+    lines = [f"Cliente: {first.ficha.name} ({first.ficha.document_display})"]
+    for sale in sales:
+        lines.append(f"Produto: {sale.product} — quantidade {sale.quantity}")
+        lines.append(f"Valor: {brl(sale.total)}")
+    if len(sales) > 1:
+        lines.append(f"Total: {brl(sum(s.total for s in sales))}")
+    lines.append(
+        f"Atendente: {person_name(first.seller)} em {timezone.localtime(first.at):%d/%m/%Y %H:%M}"
+    )
+    if first.contractor_name:
+        lines.append(f"Contratado por: {first.contractor_name}")
     return send_mail(
-        f"Cópia da contratação: {sale.product}",
+        f"Cópia da contratação: {title or first.product}",
         "Olá,\n\nSegue a cópia da contratação registrada:\n\n" + "\n".join(lines),
         None,
         recipients,

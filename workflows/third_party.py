@@ -19,6 +19,7 @@ from .models import (
 from .refusals import TransitionRefused
 from .roles import ATTENDANTS, has_role
 from .validators import (
+    format_document,
     is_placeholder,
     normalize_document,
     only_digits,
@@ -40,7 +41,7 @@ DOCUMENT_TAKEN = (
 def _clean_sensitive(field: str, value: str) -> str:
     value = (value or "").strip()
     try:
-        if field == "document":
+        if field == "document":  # CPF or CNPJ, alphanumeric CNPJ included (python-stdnum)
             return normalize_document(value)
         if field == "email":
             validate_email(value)
@@ -138,12 +139,18 @@ def change_from_token(token: str) -> DataChangeRequest:
     return change
 
 
+def _shown(change: DataChangeRequest, value: str) -> str:
+    """A value as the holder knows it: a CPF/CNPJ with its punctuation."""
+    return format_document(value) if change.field == "document" and value else value
+
+
 def _mail_holder(change: DataChangeRequest) -> None:
     url = settings.SITE_URL + reverse("holder_validation", args=[holder_token(change)])
+    old, new = _shown(change, change.old_value), _shown(change, change.new_value)
     send_mail(
         "Confirme a alteração dos seus dados",
         f"Olá, {change.ficha.name}.\n\n{change.third_party} pediu para alterar "
-        f"{change.get_field_display()} de “{change.old_value}” para “{change.new_value}”.\n"
+        f"{change.get_field_display()} de “{old}” para “{new}”.\n"
         f"Só fazemos a alteração com a sua confirmação. Confirme ou recuse em até "
         f"{HOLDER_LINK_HOURS} horas:\n{url}\n\nSe você não reconhece este pedido, recuse.",
         None,

@@ -286,8 +286,8 @@ def test_five_wrong_passwords_lock_the_login_and_the_right_one_waits(chromium, l
         )
         assert "sessionid" not in {c["name"] for c in context.cookies()}
 
-        # 15 minutes after her last try (a try while locked is refused but does not restart the count),
-        # the right password lets Ana in, and her failures are cleared.
+        # 15 minutes after her fifth wrong password (a try while locked is refused but does not
+        # restart the count), the right password lets Ana in, and her failures are cleared.
         minutes_pass(16)
         page.goto(f"{live_server.url}/entrar/")
         assert log_in(page, "ana", PASSWORD).status == 302

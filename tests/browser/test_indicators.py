@@ -67,3 +67,43 @@ def test_manager_reads_the_figures_changes_the_period_and_opens_the_records(
     expect(page.get_by_role("link", name="Baixar a lista (XLSX)")).to_be_visible()
     assert page.evaluate("document.documentElement.scrollWidth") <= width, "horizontal scroll"
     assert s.console_errors == []
+
+
+@pytest.mark.parametrize("width", [1280, 390])
+def test_manager_filters_by_channel_and_reads_one_call_sales(session, figures, products, width):
+    from django.contrib.auth import get_user_model
+
+    from tests.test_indicators_triage import triage
+    from workflows.models import Triage
+
+    ana = get_user_model().objects.get(username="ana")
+    sold = Triage.State.SOLD
+    triage(products["intimacao"], ana, at(2027, 4, 15, 9), sold, sold_at=at(2027, 4, 15, 9, 12))
+    triage(products["intimacao"], ana, at(2027, 4, 16, 9), Triage.State.CLOSED, "phone")
+    s = session("gestor", width=width)
+    page = s.go("/indicadores/?periodo=7dias")
+    one_call = page.locator("#secao-uma-ligacao")
+    expect(one_call.locator(".ind-tile", has_text="Vendas em uma ligação")).to_contain_text(
+        "50,0 %"
+    )
+    expect(one_call.locator(".ind-tile", has_text="Tempo médio do contato")).to_contain_text(
+        "12 min"
+    )
+    expect(page.get_by_role("table", name="Por canal")).to_contain_text("Telefone")
+    expect(page.locator("#secao-cadastros")).to_be_visible()
+    expect(page.locator("#secao-suporte .ind-tile", has_text="Cumprimento do SLA")).to_be_visible()
+
+    page.get_by_label("Canal").select_option(label="Chat")
+    page.get_by_role("button", name="Atualizar").click()
+    page.wait_for_url("**canal=chat**")
+    expect(page.locator("#ind-scope")).to_contain_text("canal Chat")
+    expect(one_call.locator(".ind-tile", has_text="Vendas em uma ligação")).to_contain_text(
+        "100,0 %"
+    )
+    one_call.locator(".ind-tile", has_text="Vendidos no mesmo atendimento").get_by_role(
+        "link"
+    ).click()
+    page.wait_for_url("**/indicadores/lista/atendimentos-vendidos/**canal=chat**")
+    expect(page.get_by_role("table")).to_contain_text("2º passo: venda direta")
+    assert page.evaluate("document.documentElement.scrollWidth") <= width, "horizontal scroll"
+    assert s.console_errors == []

@@ -196,7 +196,7 @@ def support_world(make_user, clock):
         created_by=carla,
     )
     RomaneioItem.objects.create(romaneio=romaneio, product="Piso vinílico", quantity=42, unit="m2")
-    routine.mark_done(carla, RoutineItem.EMAIL)
+    routine.mark_done(carla, RoutineItem.EMAIL, reason="O e-mail aguarda o TI do cliente")
     slot = publish_slot(
         actor=carla,
         date=add_business_days(clock.today(), 1),

@@ -114,8 +114,8 @@ def test_journey_agent_builds_downloads_and_sends_an_orcamento(
     item.get_by_role("button", name="Incluir").click()
     expect(page.get_by_text("Item salvo.")).to_be_visible()
     expect(page.locator("tfoot")).to_contain_text("R$ 269,70")
-    page.get_by_role("button", name="Produtos definidos →").click()
-    page.get_by_role("button", name="Definir valores →").click()
+    page.get_by_role("button", name="Definir os produtos").click()
+    page.get_by_role("button", name="Definir os valores").click()
     expect(page.locator(".stepper [aria-current=step]")).to_have_text("Valores definidos")
     with page.expect_download() as download:
         page.get_by_role("link", name="Baixar PDF").click()

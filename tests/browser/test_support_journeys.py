@@ -123,7 +123,11 @@ def test_journey_support_routine_sla_queue_and_romaneio_T8_T6_T5(session, make_u
     page = carla.go("/suporte/rotina/")
     expect(routine_row(page, 6).locator(".count")).to_have_text("2")
     expect(routine_row(page, 5).locator(".count")).to_have_text("0")
-    routine_row(page, 1).get_by_role("button", name="Marcar como feito").click()
+    row = routine_row(page, 1)
+    row.get_by_label("Por que marcar como feito com pendências").fill(
+        "Os dois e-mails aguardam o TI do cliente"
+    )
+    row.get_by_role("button", name="Marcar como feito").click()
     expect(routine_row(page, 1)).to_contain_text("Feito às 09:10")
     expect(routine_row(page, 1).get_by_role("button", name="desfazer")).to_be_visible()
     assert RoutineCheck.objects.get().item == 1

@@ -2,6 +2,7 @@
 the daily routine (T8), e-mail intake (T1). Import models from here (`tickets.models`)."""
 
 from .mail import EmailAttachment, InboundEmail, MailboxState
+from .notes import TicketNote, TicketNoteAttachment, TicketNoteRevision
 from .routine import RoutineCheck, RoutineItem
 from .textura import Architect, ArchitectChange, Romaneio, RomaneioItem
 from .tickets import (
@@ -10,8 +11,6 @@ from .tickets import (
     SlaPolicy,
     Ticket,
     TicketAlert,
-    TicketNote,
-    TicketNoteRevision,
     priority_for,
 )
 
@@ -31,6 +30,7 @@ __all__ = [
     "Ticket",
     "TicketAlert",
     "TicketNote",
+    "TicketNoteAttachment",
     "TicketNoteRevision",
     "priority_for",
 ]

@@ -51,6 +51,8 @@ class InboundEmail(models.Model):
     )
     outcome = models.CharField("resultado", max_length=12, choices=Outcome)
     error = models.TextField("erro", blank=True)
+    # T1: the original HTML body (shown in a sandboxed frame); "" for a text-only message.
+    html = models.TextField("HTML original", blank=True)
     raw = models.BinaryField("mensagem original")
     # Over SUPPORT_EMAIL_MAX_BYTES only the headers and the text are kept in `raw`.
     raw_truncated = models.BooleanField("original descartado (acima do limite)", default=False)
@@ -72,6 +74,8 @@ class EmailAttachment(models.Model):
     ticket = models.ForeignKey(Ticket, on_delete=models.PROTECT, related_name="attachments")
     filename = models.CharField("arquivo", max_length=255)
     content_type = models.CharField("tipo", max_length=120)
+    # An inline image's Content-ID: the original HTML shows it (cid:…) from here.
+    content_id = models.CharField("Content-ID", max_length=255, blank=True)
     size = models.PositiveIntegerField("tamanho (bytes)")
     content = models.BinaryField("conteúdo")
 

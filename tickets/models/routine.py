@@ -28,6 +28,8 @@ class RoutineCheck(models.Model):
     item = models.PositiveSmallIntegerField("item", choices=RoutineItem)
     done_at = models.DateTimeField("feito às", default=clock.now)
     count_at_check = models.PositiveIntegerField("pendências na hora", default=0)
+    # T8: an item marked done while its count was not zero says why.
+    reason = models.TextField("por que marcado com pendências", blank=True)
 
     class Meta:
         verbose_name = "item da rotina feito"

@@ -5,6 +5,7 @@ from decimal import Decimal
 from django.conf import settings
 from django.core.validators import MinValueValidator
 from django.db import models
+from django.utils import timezone
 
 from workflows import clock
 from workflows.models import WorkflowModel
@@ -65,7 +66,7 @@ class ArchitectChange(models.Model):
         ordering = ["-at", "-pk"]
 
     def __str__(self):
-        return f"{self.architect} em {self.at:%d/%m/%Y %H:%M}"
+        return f"{self.architect} em {timezone.localtime(self.at):%d/%m/%Y %H:%M}"
 
 
 class Romaneio(WorkflowModel):

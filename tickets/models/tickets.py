@@ -1,5 +1,5 @@
-"""G3stor tickets (T2, T4): their SLA policy and clock (T6), notes, SLA alerts and the GitHub
-webhook deliveries (T7)."""
+"""G3stor tickets (T2, T4): their SLA policy and clock (T6), SLA alerts and the GitHub
+webhook deliveries (T7). Their notes (the conversation) are in `notes.py`."""
 
 import datetime as dt
 import zoneinfo
@@ -179,13 +179,15 @@ class Ticket(WorkflowModel):
             models.Index(fields=["state", "response_due_at"]),
             # T8: the routine counts the open e-mail tickets.
             models.Index(fields=["channel", "state"]),
-            # T7/T8: the few tickets still to open on GitHub, out of the whole base.
             # T7: the webhook finds a ticket by its issue (number, then the issue's URL).
             models.Index(
                 fields=["github_issue_number"],
                 name="ticket_github_issue",
                 condition=models.Q(github_issue_number__isnull=False),
             ),
+            # Indicadores: the tickets concluded in a period (issue 19).
+            models.Index(fields=["resolved_at"], name="ticket_resolved_at"),
+            # T7/T8: the few tickets still to open on GitHub, out of the whole base.
             models.Index(
                 fields=["state"],
                 name="ticket_to_open_on_github",
@@ -262,74 +264,6 @@ def priority_for(urgency: int, impact: int) -> str:
     if score >= 3:
         return "P3"
     return "P4"
-
-
-class TicketNote(models.Model):
-    """What happened on a ticket besides transitions: client updates, e-mails, GitHub comments.
-
-    T7: a GitHub comment's note keeps the comment's id (`external_id`) and shows the comment
-    as it is now: edited on GitHub, its text is the new one (`edited_at`); deleted there, its
-    text is DELETED_TEXT (`deleted_at`). Every earlier text is kept in its `revisions`."""
-
-    DELETED_TEXT = "Comentário apagado no GitHub."
-
-    class Kind(models.TextChoices):
-        CLIENT_UPDATE = "client_update", "Retorno ao cliente"
-        INTERNAL = "internal", "Nota interna"
-        GITHUB_COMMENT = "github_comment", "Comentário no GitHub"
-        GITHUB = "github", "GitHub"
-        EMAIL_IN = "email_in", "E-mail do cliente"
-        EMAIL_OUT = "email_out", "Resposta por e-mail"
-
-    ticket = models.ForeignKey(Ticket, on_delete=models.CASCADE, related_name="notes")
-    at = models.DateTimeField("quando", default=clock.now, db_index=True)
-    author = models.ForeignKey(
-        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT
-    )
-    external_author = models.CharField("autor externo", max_length=160, blank=True)
-    kind = models.CharField("tipo", max_length=20, choices=Kind)
-    text = models.TextField("texto")
-    external_id = models.CharField(max_length=200, blank=True, db_index=True)
-    edited_at = models.DateTimeField("editado no GitHub em", null=True, blank=True)
-    deleted_at = models.DateTimeField("apagado no GitHub em", null=True, blank=True)
-
-    class Meta:
-        verbose_name = "registro do chamado"
-        verbose_name_plural = "registros dos chamados"
-        ordering = ["at", "pk"]
-
-    def __str__(self):
-        return f"{self.get_kind_display()} em {self.ticket.tag}"
-
-    @property
-    def github_comment_id(self) -> int | None:
-        """T7: the GitHub comment this note shows (None for other notes)."""
-        if self.kind != self.Kind.GITHUB_COMMENT or not self.external_id.isdigit():
-            return None
-        return int(self.external_id)
-
-
-class TicketNoteRevision(models.Model):
-    """T7: a text a GitHub comment's note had before: replaced by an edit on GitHub, or the
-    comment's last text when it was deleted there (kept for the audit, never shown as live)."""
-
-    class Change(models.TextChoices):
-        EDITED = "edited", "Editado no GitHub"
-        DELETED = "deleted", "Apagado no GitHub"
-
-    note = models.ForeignKey(TicketNote, on_delete=models.CASCADE, related_name="revisions")
-    change = models.CharField("mudança", max_length=10, choices=Change)
-    text = models.TextField("texto anterior")
-    at = models.DateTimeField("quando", default=clock.now)
-    by = models.CharField("por", max_length=160, blank=True)
-
-    class Meta:
-        verbose_name = "versão anterior de um registro"
-        verbose_name_plural = "versões anteriores dos registros"
-        ordering = ["at", "pk"]
-
-    def __str__(self):
-        return f"{self.get_change_display()} · {self.note}"
 
 
 class TicketAlert(models.Model):

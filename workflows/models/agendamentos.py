@@ -74,6 +74,8 @@ class Agendamento(WorkflowModel):
                 condition=models.Q(awaiting_validation=True),
                 name="agendamento_to_validate",
             ),
+            # Indicadores: the agendamentos opened in a period (issue 19).
+            models.Index(fields=["created_at"], name="agendamento_created_at"),
         ]
 
     def __str__(self):

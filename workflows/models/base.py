@@ -5,6 +5,7 @@ from django.conf import settings
 from django.contrib.contenttypes.fields import GenericForeignKey
 from django.contrib.contenttypes.models import ContentType
 from django.db import models
+from django.utils import timezone
 from django.utils.functional import cached_property
 from django.utils.module_loading import import_string
 
@@ -86,7 +87,8 @@ class AuditEntry(ObjectRef):
 
     def __str__(self):
         who = self.actor or "sistema"
-        return f"{self.at:%d/%m/%Y %H:%M} {who}: {self.event} ({self.from_state} → {self.to_state})"
+        at = timezone.localtime(self.at)
+        return f"{at:%d/%m/%Y %H:%M} {who}: {self.event} ({self.from_state} → {self.to_state})"
 
 
 class Override(ObjectRef):
@@ -108,7 +110,8 @@ class Override(ObjectRef):
         ordering = ["at", "pk"]
 
     def __str__(self):
-        return f"{self.rule_id} por {self.manager} em {self.at:%d/%m/%Y}: {self.reason[:60]}"
+        at = timezone.localtime(self.at)
+        return f"{self.rule_id} por {self.manager} em {at:%d/%m/%Y}: {self.reason[:60]}"
 
 
 class CompanyHoliday(models.Model):
@@ -200,7 +203,8 @@ class Timer(ObjectRef):
         ]
 
     def __str__(self):
-        return f"{self.key} de {self.content_type.model} #{self.object_id} em {self.due_at}"
+        due = timezone.localtime(self.due_at)
+        return f"{self.key} de {self.content_type.model} #{self.object_id} em {due:%d/%m/%Y %H:%M}"
 
     @property
     def schedule_name(self) -> str:

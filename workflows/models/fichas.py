@@ -2,6 +2,7 @@
 names a list reads of them (`with_names`)."""
 
 from django.conf import settings
+from django.core.exceptions import ValidationError
 from django.core.validators import MaxValueValidator
 from django.db import models
 
@@ -9,9 +10,15 @@ from .. import clock
 from ..validators import (
     MAX_QUANTITY,
     MAX_UNIT_PRICE,
+    UF_CHOICES,
+    format_cep,
     format_document,
+    format_phone,
     money_validators,
+    normalize_cep,
     normalize_document,
+    normalize_phone,
+    normalize_uf,
     validate_sane_date,
 )
 from .base import WorkflowModel
@@ -45,6 +52,9 @@ class Ficha(WorkflowModel):
 
     state_machine_name = "workflows.statemachines.FichaFlow"
     state_field_name = "status"
+    # the holder's address, one line each: street (with number and complement), district,
+    # city, UF, CEP
+    ADDRESS_FIELDS = ("address", "district", "city", "state_uf", "cep")
 
     class Status(models.TextChoices):
         ACTIVE = "active", "Ativo"
@@ -55,8 +65,18 @@ class Ficha(WorkflowModel):
     name = models.CharField("nome do titular", max_length=160)
     document = models.CharField("CPF/CNPJ", max_length=14, unique=True)
     email = models.EmailField("e-mail do administrador", blank=True)
+    # E.164 ("+5511987654321"), shown "(11) 98765-4321" by the `phone` filter (templatetags.brazil)
     phone = models.CharField("telefone", max_length=20, blank=True)
     oab = models.CharField("OAB", max_length=20, blank=True)
+    # The holder's address, printed on the quote document (G8); not a G7 key nor S1 data.
+    address = models.CharField(
+        "endereço (logradouro, número e complemento)", max_length=200, blank=True
+    )
+    district = models.CharField("bairro", max_length=80, blank=True)
+    city = models.CharField("cidade", max_length=80, blank=True)
+    state_uf = models.CharField("UF", max_length=2, choices=UF_CHOICES, blank=True)
+    # 8 digits ("01310100"), shown "01310-100" (`cep_display`)
+    cep = models.CharField("CEP", max_length=8, blank=True)
     status = models.CharField(max_length=20, choices=Status, default=Status.ACTIVE)
     products = models.ManyToManyField(Product, blank=True, verbose_name="produtos contratados")
     lawyers = models.PositiveIntegerField(
@@ -107,11 +127,50 @@ class Ficha(WorkflowModel):
         return format_document(self.document)
 
     @property
+    def phone_display(self) -> str:
+        """(11) 98765-4321, however it is stored."""
+        return format_phone(self.phone)
+
+    @property
+    def cep_display(self) -> str:
+        """01310-100, however it is stored."""
+        return format_cep(self.cep)
+
+    @property
+    def address_lines(self) -> list[str]:
+        """The address as an envelope reads it: "Av. Paulista, 1000, conj. 101 – Bela Vista",
+        "São Paulo/SP · CEP 01310-100"; only the lines that have something, [] for none."""
+        street = " – ".join(part for part in (self.address, self.district) if part)
+        place = "/".join(part for part in (self.city, self.state_uf) if part)
+        if self.cep:
+            place = " · ".join(part for part in (place, f"CEP {self.cep_display}") if part)
+        return [line for line in (street, place) if line]
+
+    @property
+    def address_display(self) -> str:
+        """The whole address on one line ("" for none)."""
+        return " · ".join(self.address_lines)
+
+    @property
     def is_company(self) -> bool:
         return len(self.document) == 14
 
     def clean(self):
-        self.document = normalize_document(self.document)
+        """The admin's check: a valid CPF/CNPJ (alphanumeric CNPJ included), a phone that can
+        exist, a UF and a CEP, stored in their normalised forms; pt-BR errors on the field."""
+        errors = {}
+        for field, normalize in (
+            ("document", normalize_document),
+            ("phone", normalize_phone),
+            ("state_uf", normalize_uf),
+            ("cep", normalize_cep),
+        ):
+            try:
+                setattr(self, field, normalize(getattr(self, field)))
+            except ValidationError as error:
+                errors[field] = error.messages
+        if errors:
+            raise ValidationError(errors)
 
     @property
     def is_inactive(self) -> bool:

@@ -2,6 +2,7 @@
 
 from django.conf import settings
 from django.db import models
+from django.utils import timezone
 
 from .. import clock
 from ..validators import validate_meaningful_text
@@ -72,4 +73,5 @@ class Movimentacao(models.Model):
         indexes = [models.Index(fields=["ficha", "-at"]), models.Index(fields=["author", "at"])]
 
     def __str__(self):
-        return f"{self.at:%d/%m/%Y %H:%M} {self.get_reason_display()}: {self.text[:50]}"
+        at = timezone.localtime(self.at)
+        return f"{at:%d/%m/%Y %H:%M} {self.get_reason_display()}: {self.text[:50]}"

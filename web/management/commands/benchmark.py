@@ -119,6 +119,8 @@ class Command(BaseCommand):
             ("página da ficha", lambda: seller.get(f"/fichas/{pick().pk}/")),
             ("início do atendente", lambda: seller.get("/")),
             ("painel do gestor", lambda: boss.get("/gestor/")),
+            ("indicadores (7 dias)", lambda: boss.get("/indicadores/", {"periodo": "7dias"})),
+            ("indicadores (este mês)", lambda: boss.get("/indicadores/", {"periodo": "mes"})),
             ("may_sell (decisão)", lambda: ownership.may_sell(pick(), product, agent)),
             ("início do atendimento (S8)", triage_start),
             ("fila de SLA", lambda: boss.get("/suporte/fila/")),

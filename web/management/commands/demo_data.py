@@ -40,7 +40,8 @@ PRODUCTS = [
     ("integra", "Plano Integra", "assinatura", "349.00"),
 ]
 
-# name, document base (9 digits = CPF, 12 = CNPJ), e-mail, phone, OAB, products
+# name, document base (9 digits = CPF, 12 letters-or-digits = CNPJ), e-mail, phone (E.164),
+# OAB, products
 CLIENTS = [
     (
         "Mariana Albuquerque Advocacia",
@@ -116,13 +117,39 @@ CLIENTS = [
     ),
     (
         "Pereira Lopes Advocacia Empresarial",
-        "667778880001",
+        "66ABC778PL01",  # an alphanumeric CNPJ (issued since July 2026): 66.ABC.778/PL01-95
         "ti@pereiralopes.com.br",
         "+551140028922",
         "",
         ["integra", "pesquisa"],
     ),
 ]
+
+# document base → the holder's address: street line, district, city, UF, CEP (8 digits)
+ADDRESSES = {
+    "112223330001": ("Av. Paulista, 1578, conj. 52", "Bela Vista", "São Paulo", "SP", "01310200"),
+    "123456789": ("Rua Augusta, 2690, sala 11", "Cerqueira César", "São Paulo", "SP", "01412100"),
+    "987654321": ("Av. Rio Branco, 156, sala 1203", "Centro", "Rio de Janeiro", "RJ", "20040003"),
+    "443332220001": (
+        "Av. Afonso Pena, 1500, 8º andar",
+        "Centro",
+        "Belo Horizonte",
+        "MG",
+        "30130005",
+    ),
+    "321654987": ("Rua Boa Vista, 254, 3º andar", "Centro", "São Paulo", "SP", "01014000"),
+    "456789123": ("Rua XV de Novembro, 700", "Centro", "Curitiba", "PR", "80020310"),
+    "556667770001": (
+        "Av. Borges de Medeiros, 2105",
+        "Praia de Belas",
+        "Porto Alegre",
+        "RS",
+        "90110150",
+    ),
+    "741852963": ("Av. T-63, 1296, sala 404", "Setor Bueno", "Goiânia", "GO", "74230100"),
+    "852963741": ("Av. Tancredo Neves, 1632", "Caminho das Árvores", "Salvador", "BA", "41820020"),
+    "66ABC778PL01": ("Rua Funchal, 418, 12º andar", "Vila Olímpia", "São Paulo", "SP", "04551060"),
+}
 
 # client index, number suffix, amount, due in days from today (negative = past), paid
 BOLETOS = [
@@ -189,7 +216,13 @@ class Command(BaseCommand):
         for name, base, email, phone, oab, held in CLIENTS:
             ficha, created = Ficha.objects.get_or_create(
                 document=document_for(base),
-                defaults={"name": name, "email": email, "phone": phone, "oab": oab},
+                defaults={
+                    "name": name,
+                    "email": email,
+                    "phone": phone,
+                    "oab": oab,
+                    **dict(zip(Ficha.ADDRESS_FIELDS, ADDRESSES[base], strict=True)),
+                },
             )
             if created:
                 ficha_onboard(ficha)  # G7: its onboarding checklist and duplicate check

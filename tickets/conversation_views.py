@@ -1,0 +1,119 @@
+"""The ticket page's conversation: the reply editor (reply to the client, with a state change
+or not, or an internal note), quoting a client's message, the files of replies and who else
+is on the ticket now. The services are `tickets.conversation`; like `act`, a refusal puts
+each problem on its field and answers 403/422 with what was typed, success flashes and goes
+to the ticket (HX-Redirect for HTMX). The editor has several submit buttons, so it renders its
+own template instead of the generic one-button form."""
+
+from django.contrib.auth.decorators import login_required
+from django.http import HttpResponse
+from django.shortcuts import get_object_or_404, render
+from django.urls import reverse
+from django.utils.http import content_disposition_header
+from django.views.decorators.http import require_GET, require_POST
+
+from workflows.action_views import go, on_fields, require_roles, safe_next
+from workflows.refusals import TransitionRefused
+from workflows.roles import SUPPORT_ALL
+
+from . import conversation, mailbox
+from .conversation_forms import NOTE, ReplyForm
+from .models import Ticket, TicketNoteAttachment
+from .views import detail_context
+
+REPLY_FORM = "tickets/_reply_form.html"
+SUCCESS = {
+    "respond": "Resposta enviada ao cliente.",
+    "ask_client": "Resposta enviada ao cliente; o chamado aguarda o cliente.",
+    "conclude": "Resposta enviada ao cliente; chamado concluído.",
+    NOTE: "Nota interna registrada (não vai para o cliente).",
+}
+
+
+def _ticket(pk):
+    return get_object_or_404(
+        Ticket.objects.select_related("sla_policy", "assignee", "ficha", "suspected_reply_to"),
+        pk=pk,
+    )
+
+
+@login_required
+@require_POST
+def reply(request, pk):
+    """T1/T4/T6: "Responder ao cliente" (e-mailed, counts as a response), "Responder e
+    aguardar o cliente", "Responder e concluir" or "Nota interna" (never e-mailed)."""
+    require_roles(request.user, SUPPORT_ALL)
+    ticket = _ticket(pk)
+    form = ReplyForm(request.POST, request.FILES)
+    refusal, status = None, 422
+    if form.is_valid():
+        data, send = form.cleaned_data, form.cleaned_data["enviar"]
+        try:
+            if send == NOTE:
+                conversation.ticket_note(
+                    ticket, actor=request.user, text=data["text"], files=data["files"]
+                )
+            else:
+                conversation.ticket_reply(
+                    ticket,
+                    actor=request.user,
+                    text=data["text"],
+                    files=data["files"],
+                    event=send,
+                    answering=data["answering"],
+                )
+        except TransitionRefused as refused:
+            refusal, status = on_fields(form, refused), refused.status_code
+        else:
+            # HTMX reloads the page (a "#…" target on the same page would only scroll).
+            target = reverse("tickets:detail", args=[ticket.pk])
+            target += "" if request.htmx else "#conversa"
+            return go(request, safe_next(request, target), SUCCESS[send])
+    if request.htmx:
+        context = detail_context(request, ticket, form, refusal)
+        return render(request, REPLY_FORM, context, status=status)
+    context = detail_context(request, ticket, form, refusal)
+    return render(request, "tickets/ticket_detail.html", context, status=status)
+
+
+@login_required
+@require_GET
+def quote(request, pk):
+    """The "Citar" link: the editor's text with the client's message quoted below it."""
+    require_roles(request.user, SUPPORT_ALL)
+    ticket = get_object_or_404(Ticket, pk=pk)
+    typed = request.GET.get("text", "")[: conversation.MAX_TEXT]
+    quoted, answering = conversation.quote(ticket, request.GET.get("citar", "")[:20])
+    text = "\n\n".join(part for part in (typed.rstrip(), quoted) if part)
+    context = {"ticket": ticket, "text": text, "answering": answering or "", "field": None}
+    return render(request, "tickets/_conversation_reply_body.html", context)
+
+
+@login_required
+def presence(request, pk):
+    """The collision warning: POST says "I am here" (and "replying" with ?respondendo=1);
+    both answer who else is on the ticket now. Kept in the cache only."""
+    require_roles(request.user, SUPPORT_ALL)
+    ticket = get_object_or_404(Ticket.objects.only("pk"), pk=pk)
+    if request.method == "POST":
+        replying = request.GET.get("respondendo") == "1"
+        conversation.presence_mark(ticket.pk, request.user, replying=replying)
+    present = conversation.presence_of(ticket.pk, request.user)
+    return render(request, "tickets/_presence.html", {"present": present})
+
+
+@login_required
+def reply_file(request, pk):
+    """A file sent with a reply or kept with an internal note."""
+    require_roles(request.user, SUPPORT_ALL)
+    item = get_object_or_404(TicketNoteAttachment, pk=pk)
+    kind = (
+        item.content_type
+        if conversation.SIMPLE_TYPE.fullmatch(item.content_type)
+        else "application/octet-stream"
+    )
+    response = HttpResponse(bytes(item.content), content_type=kind)
+    name = mailbox.safe_filename(item.filename)
+    response["Content-Disposition"] = content_disposition_header(True, name)
+    response["X-Content-Type-Options"] = "nosniff"
+    return response
