@@ -6,20 +6,18 @@ to the ticket (HX-Redirect for HTMX). The editor has several submit buttons, so 
 own template instead of the generic one-button form."""
 
 from django.contrib.auth.decorators import login_required
-from django.http import HttpResponse
 from django.shortcuts import get_object_or_404, render
 from django.urls import reverse
-from django.utils.http import content_disposition_header
 from django.views.decorators.http import require_GET, require_POST
 
 from workflows.action_views import go, on_fields, require_roles, safe_next
 from workflows.refusals import TransitionRefused
 from workflows.roles import SUPPORT_ALL
 
-from . import conversation, mailbox
+from . import conversation
 from .conversation_forms import NOTE, ReplyForm
 from .models import Ticket, TicketNoteAttachment
-from .views import detail_context
+from .views import detail_context, download
 
 REPLY_FORM = "tickets/_reply_form.html"
 SUCCESS = {
@@ -106,14 +104,4 @@ def presence(request, pk):
 def reply_file(request, pk):
     """A file sent with a reply or kept with an internal note."""
     require_roles(request.user, SUPPORT_ALL)
-    item = get_object_or_404(TicketNoteAttachment, pk=pk)
-    kind = (
-        item.content_type
-        if conversation.SIMPLE_TYPE.fullmatch(item.content_type)
-        else "application/octet-stream"
-    )
-    response = HttpResponse(bytes(item.content), content_type=kind)
-    name = mailbox.safe_filename(item.filename)
-    response["Content-Disposition"] = content_disposition_header(True, name)
-    response["X-Content-Type-Options"] = "nosniff"
-    return response
+    return download(get_object_or_404(TicketNoteAttachment, pk=pk))

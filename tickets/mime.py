@@ -18,6 +18,9 @@ from urllib.parse import unquote
 
 import html2text
 
+# A content type worth keeping as given (else application/octet-stream).
+SIMPLE_TYPE = re.compile(r"[a-z0-9][a-z0-9.+-]{0,60}/[a-z0-9][a-z0-9.+-]{0,60}")
+
 TEXT_TYPES = {"text/plain", "text/html"}
 REPORT_NAMES = {  # message/* parts that are reports, kept as text files under these names
     "message/delivery-status": "relatorio-de-entrega.txt",

@@ -1,7 +1,6 @@
 """Support pages (thin: forms check input, services and flows apply the rules)."""
 
 import json
-import re
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
@@ -44,7 +43,7 @@ from .conversation_forms import ReplyForm
 from .models import EmailAttachment, InboundEmail, MailboxState, Ticket
 from .statemachines import TicketFlow
 
-SIMPLE_TYPE = re.compile(r"[a-z0-9][a-z0-9.+-]{0,60}/[a-z0-9][a-z0-9.+-]{0,60}")
+SIMPLE_TYPE = mime.SIMPLE_TYPE
 # T1: a client's HTML is shown in a sandboxed frame: no script, no plugin, no form, nothing
 # fetched from outside (remote images track the reader); inline styles and inline images only.
 EMAIL_HTML_CSP = (
@@ -265,22 +264,23 @@ def github_board(request):
     return render(request, "tickets/github_board.html", {"tickets": github_sync.github_board()})
 
 
-@login_required
-def attachment(request, pk):
-    """T1: download an attachment kept from a client's e-mail."""
-    require_roles(request.user, SUPPORT_ALL)
-    item = get_object_or_404(EmailAttachment, pk=pk)
-    kind = (
-        item.content_type
-        if SIMPLE_TYPE.fullmatch(item.content_type)
-        else "application/octet-stream"
-    )
-    response = HttpResponse(bytes(item.content), content_type=kind)
+def download(item):
+    """A kept file as a download: its type only when it is a plain `type/subtype`, a
+    sanitised name in a Content-Disposition any browser reads (RFC 6266), never sniffed."""
+    kind = item.content_type if SIMPLE_TYPE.fullmatch(item.content_type) else ""
+    response = HttpResponse(bytes(item.content), content_type=kind or "application/octet-stream")
     # A name kept before names were sanitised may hold CR/LF: never in a header as such.
     name = mailbox.safe_filename(item.filename)
     response["Content-Disposition"] = content_disposition_header(True, name)
     response["X-Content-Type-Options"] = "nosniff"
     return response
+
+
+@login_required
+def attachment(request, pk):
+    """T1: download an attachment kept from a client's e-mail."""
+    require_roles(request.user, SUPPORT_ALL)
+    return download(get_object_or_404(EmailAttachment, pk=pk))
 
 
 @login_required
