@@ -198,7 +198,7 @@ def test_migration_converts_stored_phones_that_parse_and_leaves_the_others():
         "+5521998123456": "+5521998123456",
         "(23) 98765-4321": "(23) 98765-4321",  # cannot exist: left as typed
         "98765-4321": "98765-4321",  # no area code
-        "(11) 3456-7890 ramal 12": "(11) 3456-7890 ramal 12",
+        "11 3456-7890 r.12": "11 3456-7890 r.12",  # an extension in letters: kept (20 chars max)
         "": "",
     }
     fichas = {typed: make_ficha(phone=typed) for typed in rows}
