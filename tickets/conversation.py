@@ -50,7 +50,6 @@ REPLY_EVENTS = {
 MAX_FILES = 10
 MAX_QUOTE = 3_000  # characters of the quoted message
 MAX_REFERENCES = 20  # message ids in the References header
-SIMPLE_TYPE = mime.SIMPLE_TYPE
 DESCRIPTION = "descricao"  # the quotable key of the ticket's first message
 PRESENCE_SECONDS = 30  # a view lasts this long without a poll (the page polls every 10 s)
 REPLYING_SECONDS = 20  # "is replying" lasts this long after the last keystroke
@@ -175,7 +174,7 @@ def read_uploads(files) -> tuple[list[Upload], list[TransitionRefused]]:
 
 def _content_type(upload, name: str) -> str:
     given = (getattr(upload, "content_type", "") or "").lower()
-    if SIMPLE_TYPE.fullmatch(given) and given != "application/octet-stream":
+    if mime.SIMPLE_TYPE.fullmatch(given) and given != "application/octet-stream":
         return given
     return mimetypes.guess_type(name)[0] or "application/octet-stream"
 

@@ -43,7 +43,6 @@ from .conversation_forms import ReplyForm
 from .models import EmailAttachment, InboundEmail, MailboxState, Ticket
 from .statemachines import TicketFlow
 
-SIMPLE_TYPE = mime.SIMPLE_TYPE
 # T1: a client's HTML is shown in a sandboxed frame: no script, no plugin, no form, nothing
 # fetched from outside (remote images track the reader); inline styles and inline images only.
 EMAIL_HTML_CSP = (
@@ -267,7 +266,7 @@ def github_board(request):
 def download(item):
     """A kept file as a download: its type only when it is a plain `type/subtype`, a
     sanitised name in a Content-Disposition any browser reads (RFC 6266), never sniffed."""
-    kind = item.content_type if SIMPLE_TYPE.fullmatch(item.content_type) else ""
+    kind = item.content_type if mime.SIMPLE_TYPE.fullmatch(item.content_type) else ""
     response = HttpResponse(bytes(item.content), content_type=kind or "application/octet-stream")
     # A name kept before names were sanitised may hold CR/LF: never in a header as such.
     name = mailbox.safe_filename(item.filename)
@@ -321,7 +320,7 @@ def email_html(request, pk):
         for a in message.attachments.filter(
             content_type__startswith="image/", size__lte=MAX_INLINE_IMAGE_BYTES
         ).exclude(content_id="")
-        if SIMPLE_TYPE.fullmatch(a.content_type)
+        if mime.SIMPLE_TYPE.fullmatch(a.content_type)
     }
     response = HttpResponse(
         mime.framed_html(message.html, images), content_type="text/html; charset=utf-8"
