@@ -22,7 +22,7 @@ from workflows.triage import start_triage
 
 # URLs anyone may use: signing in and out, the holder's signed link (S1), GitHub's signed
 # webhook (T7). Their own tests cover them.
-PUBLIC = {"login", "logout", "holder_validation", "tickets:github_webhook"}
+PUBLIC = {"login", "logout", "holder_validation", "tickets:github_webhook", "favicon"}
 
 
 def every_pattern(resolver=None, prefix="", namespace=""):

@@ -5,6 +5,7 @@ from django.urls import include, path
 from . import (
     console_views,
     converters,  # noqa: F401  (registers <id:...>, before the includes)
+    favicon,
     orcamento_views,
     sales_views,
     triage_views,
@@ -75,4 +76,5 @@ urlpatterns = [
     path("cadastros/", include("onboarding.urls")),
     path("indicadores/", include("web.indicators_urls")),
     path("admin/", admin.site.urls),
+    path("favicon.ico", favicon.favicon, name="favicon"),
 ]
