@@ -82,6 +82,9 @@ class RegistrationForm(AddressForm):
     field."""
 
     field_order = ["name", "document", "email", "phone", "oab", *ADDRESS_FORM_FIELDS]
+    # Marked with * on the page; the service refuses them empty (all problems in one answer,
+    # so the form itself requires nothing).
+    marked_required = ("name", "document")
 
     name = forms.CharField(label="Nome do titular", max_length=160, required=False)
     document = forms.CharField(label="CPF/CNPJ", max_length=20, required=False)

@@ -89,7 +89,7 @@ class DuplicateCase(WorkflowModel):
 
     @property
     def matched_labels(self) -> list[str]:
-        from .keys import KEY_LABELS
+        from onboarding.keys import KEY_LABELS
 
         return [KEY_LABELS.get(k, k) for k in self.matched_keys]
 

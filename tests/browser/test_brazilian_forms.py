@@ -18,9 +18,9 @@ pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 ALPHANUMERIC_CNPJ = "12.ABC.345/01DE-35"
 
 
-def field_error(form, label):
+def field_error(form, label, exact=False):
     """The pt-BR message shown right after the field labelled `label`."""
-    field = form.get_by_label(label, exact=True)
+    field = form.get_by_label(label, exact=exact)
     return field.locator("xpath=following-sibling::p[contains(@class, 'field-error')][1]")
 
 
@@ -42,9 +42,11 @@ def test_journey_registration_refuses_bad_documents_phones_and_ceps_on_their_fie
     form.get_by_role("button", name="Cadastrar").click()
 
     expect(page.get_by_role("alert").first).to_contain_text("Corrija os campos indicados")
+    # the two fields the registration cannot go without are marked
+    expect(form.locator("label", has=page.locator(".required"))).to_have_count(2)
     expect(field_error(form, "CPF/CNPJ")).to_be_visible()
     expect(field_error(form, "Telefone (com DDD)")).to_be_visible()
-    expect(field_error(form, "CEP")).to_be_visible()
+    expect(field_error(form, "CEP", exact=True)).to_be_visible()
     # every problem at once, and nothing typed is lost
     expect(form.get_by_label("Nome do titular")).to_have_value("Escritório Alfanumérico Ltda")
     expect(form.get_by_label("Endereço (logradouro, número e complemento)")).to_have_value(
