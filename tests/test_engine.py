@@ -152,7 +152,10 @@ def all_machines():
         cls
         for module in modules
         for cls in vars(module).values()
-        if isinstance(cls, type) and issubclass(cls, Workflow) and cls.__module__ == module.__name__
+        if isinstance(cls, type)
+        and issubclass(cls, Workflow)
+        # declared there, or one of the machines it gathers from its flow modules
+        and (cls.__module__ == module.__name__ or cls in getattr(module, "MACHINES", ()))
     ]
 
 

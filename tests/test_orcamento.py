@@ -5,13 +5,14 @@ from decimal import Decimal
 
 import pytest
 from django.core import mail
+from django.urls import reverse
 from model_bakery import baker
 
 from tests.sales_fixtures import BITRIX
 from workflows import timers
 from workflows.engine import transition
 from workflows.formatting import brl
-from workflows.models import Agendamento, Boleto, Orcamento, Sale
+from workflows.models import Agendamento, AuditEntry, Boleto, Orcamento, Sale
 from workflows.orcamento import (
     accept_orcamento,
     create_orcamento,
@@ -138,12 +139,60 @@ def test_G8_accepted_items_become_sales_and_clear_the_agendamento(orcamento, ana
 
 def test_G8_rejection_needs_a_reason(orcamento, ana, clock):
     orc = send_orcamento(priced(orcamento, ana), actor=ana, bitrix_link=BITRIX)
-    with pytest.raises(TransitionRefused, match="justificativa"):
-        reject_orcamento(orc, actor=ana, reason="  ")
-    orc = reject_orcamento(orc, actor=ana, reason="Achou caro, vai fechar com concorrente")
-    assert orc.state == "rejected" and orc.rejection_reason.startswith("Achou caro")
+    with pytest.raises(TransitionRefused, match="Escolha o motivo") as refused:
+        reject_orcamento(orc, actor=ana, kind="", details="Achou caro")
+    assert refused.value.field == "kind"
+    with pytest.raises(TransitionRefused, match="Descreva o motivo") as refused:
+        reject_orcamento(orc, actor=ana, kind=Orcamento.RejectionKind.OTHER, details=" … ")
+    assert refused.value.field == "details"
+    assert Orcamento.objects.get(pk=orc.pk).state == "sent"  # nothing changed
+    orc = reject_orcamento(
+        orc, actor=ana, kind=Orcamento.RejectionKind.PRICE, details=" Achou caro "
+    )
+    saved = Orcamento.objects.get(pk=orc.pk)
+    assert (saved.state, saved.rejection_kind, saved.rejection_reason) == (
+        "rejected",
+        "price",
+        "Achou caro",
+    )
+    assert saved.decided_at == clock.now()
+    audit = AuditEntry.objects.get(object_id=str(orc.pk), event="reject")
+    assert audit.reason == "Preço: Achou caro"
     assert Agendamento.objects.get(pk=orc.follow_up_id).state == "concluded"
     assert not Sale.objects.exists()
+
+
+def test_G8_rejection_reason_without_details(orcamento, ana, clock):
+    orc = send_orcamento(priced(orcamento, ana), actor=ana, bitrix_link=BITRIX)
+    orc = reject_orcamento(orc, actor=ana, kind=Orcamento.RejectionKind.COMPETITOR)
+    saved = Orcamento.objects.get(pk=orc.pk)
+    assert (saved.rejection_kind, saved.rejection_reason) == ("competitor", "")
+
+
+def test_G8_reject_form_shows_errors_on_the_field_keeping_what_was_typed(
+    client, orcamento, ana, clock
+):
+    orc = send_orcamento(priced(orcamento, ana), actor=ana, bitrix_link=BITRIX)
+    client.force_login(ana)
+    url = reverse("orcamento_reject", args=[orc.pk])
+    page = client.get(reverse("orcamento_detail", args=[orc.pk])).content.decode()
+    assert "Motivo da recusa" in page and "Escolheu um concorrente" in page
+    response = client.post(url, {"kind": "", "details": "ligou e recusou"})
+    assert response.status_code == 422
+    assert response.context["form"].errors["kind"] == ["Escolha o motivo da recusa. (G8)"]
+    assert "ligou e recusou" in response.content.decode()
+    response = client.post(url, {"kind": "no-such-reason", "details": ""})
+    assert response.status_code == 422 and "kind" in response.context["form"].errors
+    response = client.post(url, {"kind": "other", "details": "   "})
+    assert response.status_code == 422
+    assert response.context["form"].errors["details"] == ["Descreva o motivo da recusa. (G8)"]
+    assert Orcamento.objects.get(pk=orc.pk).state == "sent"
+    response = client.post(url, {"kind": "other", "details": "O sócio desistiu do plano"})
+    assert response.status_code in (302, 303)
+    saved = Orcamento.objects.get(pk=orc.pk)
+    assert (saved.rejection_kind, saved.rejection_reason) == ("other", "O sócio desistiu do plano")
+    page = client.get(reverse("orcamento_detail", args=[orc.pk])).content.decode()
+    assert "Recusado: Outro — O sócio desistiu do plano" in page
 
 
 def test_G8_sent_quote_expires_by_timer_after_its_validity(orcamento, ana, clock):

@@ -323,3 +323,31 @@ def test_postgres_prepares_the_statements_a_connection_repeats(make_user):
             ["%role_bits%"],
         )
         assert cursor.fetchone()[0] == 1
+
+
+def calendar_reads(fn) -> int:
+    """How many queries of fn's request read the company calendar."""
+    with CaptureQueriesContext(connection) as captured:
+        assert fn().status_code == 200
+    return sum("workflows_companyholiday" in q["sql"] for q in captured)
+
+
+def test_S2_T8_home_and_routine_read_the_company_calendar_once(people, products, make_user):
+    """The home's countdowns and its "next business day" come from one calendar read (none
+    without live agendamentos); the routine's review day and stale moment from one."""
+    from workflows.roles import SUPPORT
+
+    ana, support = Client(), Client()
+    ana.force_login(people["ana"])
+    support.force_login(make_user(SUPPORT, AGENT))
+    assert calendar_reads(lambda: ana.get(reverse("home"))) == 0
+    open_agendamento(
+        make_ficha(),
+        owner=people["ana"],
+        kind="venda_com_contato",
+        product=products["pesquisa"],
+        **contact(),
+        boleto_alert_given=True,
+    )
+    assert calendar_reads(lambda: ana.get(reverse("home"))) == 1
+    assert calendar_reads(lambda: support.get(reverse("tickets:routine"))) == 1

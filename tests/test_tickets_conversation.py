@@ -275,11 +275,11 @@ def test_T1_page_refusals_answer_422_with_the_message_and_keep_what_was_typed(ca
     ticket = new_ticket(carla, channel=Ticket.Channel.PHONE, requester_email="")
     url = reverse("tickets:reply", args=[ticket.pk])
     response = login(carla, htmx=True).post(
-        url, {"text": "Texto digitado pela Carla", "enviar": "respond"}
+        url, {"text": "Em 19/04/2027 09:00, Ana escreveu:\n> Texto da Ana", "enviar": "respond"}
     )
     assert response.status_code == 422
     body = response.content.decode()
-    assert "não tem o e-mail do cliente" in body and "Texto digitado pela Carla" in body
+    assert "só a citação não valem como mensagem" in body and "&gt; Texto da Ana" in body
     assert 'id="form-resposta"' in body
     response = login(carla).post(url, {"text": "...", "enviar": "note"})
     assert response.status_code == 422
@@ -358,3 +358,124 @@ def test_collision_warning_shows_who_else_is_viewing_or_replying(emailed, carla,
     assert "Diego está vendo este chamado agora" in login(carla).get(url).content.decode()
     cache.clear()  # the keys expired
     assert login(carla).get(url).content.decode().strip() == ""
+
+
+def test_T6_a_client_without_email_gets_a_return_recorded_in_the_editor_not_emailed(
+    carla, clock, django_capture_on_commit_callbacks
+):
+    """T6: a phone ticket has no address to e-mail: the editor records what the client was
+    told (the machine's respond / conclude, a response), never e-mailed."""
+    ticket = new_ticket(carla, channel=Ticket.Channel.PHONE, requester_email="")
+    client = login(carla)
+    page = client.get(reverse("tickets:detail", args=[ticket.pk])).content.decode()
+    editor = page.split('id="form-resposta"', 1)[1]
+    assert ">Registrar retorno ao cliente</button>" in editor
+    assert "Responder ao cliente</button>" not in editor
+    with django_capture_on_commit_callbacks(execute=True):
+        response = client.post(
+            reverse("tickets:reply", args=[ticket.pk]),
+            {"text": "Liguei: o robô do TJSP voltou.", "enviar": "conclude"},
+        )
+    assert response.status_code == 302
+    assert mail.outbox == []
+    [note] = ticket.notes.all()
+    assert note.kind == TicketNote.Kind.CLIENT_UPDATE and note.sent_to == ""
+    assert note.external_id == "" and note.transition.event == "conclude"
+    ticket.refresh_from_db()
+    assert ticket.state == "concluido" and ticket.first_response_at == clock.now()
+    page = client.get(reverse("tickets:detail", args=[ticket.pk])).content.decode()
+    assert "Retorno ao cliente registrado; chamado concluído." in page
+    assert "dada por telefone ou chat, sem e-mail" in page
+
+
+def test_T6_the_actions_card_sends_a_return_to_the_reply_editor_not_a_second_form(emailed, carla):
+    """T6: one path for a return to the client: the Ações card draws the machine's respond,
+    ask_client and conclude (what actions_for allows) as links to the reply editor."""
+    desk.act(emailed, "analyse", actor=carla, reason="olhando os logs")
+    page = login(carla).get(reverse("tickets:detail", args=[emailed.pk])).content.decode()
+    card = page.split("<h2>Ações</h2>", 1)[1]
+    for event in ("respond", "ask_client", "conclude"):
+        assert reverse("tickets:action", args=[emailed.pk, event]) not in card
+    assert card.count('href="#responder"') == 3
+    assert "Dar retorno ao cliente</a>" in card and "Concluir</a>" in card
+    assert reverse("tickets:action", args=[emailed.pk, "assign"]) in card
+    desk.act(emailed, "conclude", actor=carla, reason="Corrigido: as intimações voltaram.")
+    page = login(carla).get(reverse("tickets:detail", args=[emailed.pk])).content.decode()
+    assert 'href="#responder"' not in page.split("<h2>Ações</h2>", 1)[1]  # the machine says no
+
+
+def test_T6_a_return_through_desk_act_is_the_same_reply_as_the_editors(emailed, carla, clock):
+    """T6: `desk.act` with a client-facing event goes through the one reply path: the same
+    threaded e-mail, the same reply note, the audit folded into it."""
+    desk.act(emailed, "respond", actor=carla, reason="Estamos reenviando as intimações.")
+    [message] = mail.outbox
+    assert message.subject == f"Re: [#{emailed.pk}] Intimações não chegam"
+    assert message.from_email == FROM and message.to == ["marina@example.com"]
+    assert message.extra_headers["In-Reply-To"] == "<pedido-1@example.com>"
+    [note] = emailed.notes.all()
+    assert note.kind == TicketNote.Kind.EMAIL_OUT and note.sent_to == "marina@example.com"
+    assert note.external_id == message.extra_headers["Message-ID"]
+    assert note.author == carla and note.transition.event == "respond"
+    assert [i["kind"] for i in conversation.thread(emailed)] == ["client", "reply"]
+
+
+def test_T4_the_author_edits_an_internal_note_and_its_earlier_text_is_kept_and_shown(
+    emailed, carla, clock
+):
+    note = conversation.ticket_note(emailed, actor=carla, text="Cliente ligou; ver robô do TJ.")
+    client = login(carla)
+    url = reverse("tickets:note_edit", args=[note.pk])
+    assert client.get(url).status_code == 200
+    clock.advance(dt.timedelta(minutes=7))
+    response = client.post(url, {"text": "Cliente ligou; ver o robô do TJSP (não do TJRJ)."})
+    assert response.status_code == 302
+    note.refresh_from_db()
+    assert note.text == "Cliente ligou; ver o robô do TJSP (não do TJRJ)."
+    assert note.edited_at == clock.now() and note.kind == TicketNote.Kind.INTERNAL
+    [revision] = note.revisions.all()
+    assert revision.text == "Cliente ligou; ver robô do TJ." and revision.change == "author"
+    assert revision.by == "Carla Mendes" and revision.at == clock.now()
+    page = client.get(reverse("tickets:detail", args=[emailed.pk])).content.decode()
+    shown = page.split(f'id="registro-{note.pk}"', 1)[1].split("</li>", 1)[0]
+    assert "editada em" in shown and "Versões anteriores" in shown
+    assert "Editada pelo autor" in shown and "Cliente ligou; ver robô do TJ." in shown
+    assert "Nota interna editada; a versão anterior fica no histórico." in page
+    assert mail.outbox == []
+
+
+def test_T4_only_the_author_edits_a_note_and_a_bad_text_changes_nothing(
+    emailed, carla, diego, clock
+):
+    note = conversation.ticket_note(emailed, actor=carla, text="Nota da Carla")
+    url = reverse("tickets:note_edit", args=[note.pk])
+    other = login(diego)
+    assert other.get(url).status_code == 403
+    assert other.post(url, {"text": "Nota do Diego"}).status_code == 403
+    page = other.get(reverse("tickets:detail", args=[emailed.pk])).content.decode()
+    assert url not in page  # no "Editar nota" for someone else's note
+    for text in ("...", "Nota da Carla", "x" * 10_001):
+        response = login(carla).post(url, {"text": text})
+        assert response.status_code == 422
+    note.refresh_from_db()
+    assert note.text == "Nota da Carla" and note.edited_at is None
+    assert not note.revisions.exists()
+    assert url in login(carla).get(reverse("tickets:detail", args=[emailed.pk])).content.decode()
+
+
+def test_T1_T4_a_reply_already_emailed_cannot_be_edited_and_says_so(
+    emailed, carla, django_capture_on_commit_callbacks
+):
+    with django_capture_on_commit_callbacks(execute=True):
+        reply = conversation.ticket_reply(emailed, actor=carla, text="Reenviamos as intimações.")
+    with pytest.raises(TransitionRefused) as refused:
+        conversation.note_edit(reply, actor=carla, text="Outro texto")
+    assert refused.value.status_code == 422 and refused.value.rule_ids == ("T1", "T4")
+    response = login(carla).post(reverse("tickets:note_edit", args=[reply.pk]), {"text": "x"})
+    assert response.status_code == 422
+    assert "já foi enviada por e-mail ao cliente e não pode ser editada" in (
+        response.content.decode()
+    )
+    reply.refresh_from_db()
+    assert reply.text == "Reenviamos as intimações." and not reply.revisions.exists()
+    page = login(carla).get(reverse("tickets:detail", args=[emailed.pk])).content.decode()
+    assert "Já enviada ao cliente por e-mail: não pode ser editada." in page

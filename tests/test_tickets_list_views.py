@@ -2,6 +2,7 @@
 business time across a night and a weekend, filters, sort, pages, bulk actions, the live
 refresh and the new-ticket client search (T2)."""
 
+import html
 import re
 
 import pytest
@@ -382,3 +383,53 @@ def test_T2_the_form_opened_for_a_ficha_shows_its_name(clients, people):
     )
     assert 'value="Escritório Silva Advogados"' in page
     assert 'hx-get="/suporte/chamados/novo/clientes/"' in page
+
+
+def test_T4_without_javascript_the_list_filters_pages_and_bulk_assigns(
+    desk_tickets, people, monkeypatch
+):
+    """No HTMX headers anywhere: the filters are a GET form, the pages plain links, the bulk
+    action a plain POST form answered with a redirect back to the same filtered page and a
+    success message (HTMX only refreshes the rows)."""
+    monkeypatch.setattr(selectors, "LIST_PAGE_SIZE", 2)
+    client = login(people["carla"])
+    page = client.get(reverse("tickets:list")).content.decode()
+    filters = re.search(r'<form class="list-filters"[^>]*>', page).group()
+    assert 'method="get"' in filters and f'action="{reverse("tickets:list")}"' in filters
+    bulk = re.search(r'<form id="form-lote"[^>]*>', page).group()
+    assert 'method="post"' in bulk and f'action="{reverse("tickets:bulk")}"' in bulk
+    assert "hx-" not in filters and "hx-" not in bulk
+
+    # The filter form submitted as a browser does (every field, empty ones too).
+    fields = {"visao": "ativos", "q": "", "prioridade": "", "responsavel": "ninguem"}
+    fields |= {"estado": "", "canal": "", "ordem": "recentes"}
+    first = client.get(reverse("tickets:list"), fields).content.decode()
+    assert subjects(first) == ["Bug no exportador", "Esperando cliente"]
+    assert "1–2 de 3 chamados" in first
+    following = html.unescape(re.search(r'<a href="([^"]+)">Próximos →</a>', first).group(1))
+    assert "responsavel=ninguem" in following and "pagina=2" in following
+    second = client.get(reverse("tickets:list") + following).content.decode()
+    assert subjects(second) == ["Sem dono"] and "3–3 de 3 chamados" in second
+
+    # Bulk assign from that page: back to it, with the message.
+    back = html.unescape(re.search(r'name="next" value="([^"]+)"', second).group(1))
+    assert back.startswith(reverse("tickets:list") + "?") and "pagina=2" in back
+    free = desk_tickets["free"]
+    assert re.search(rf'<input type="checkbox" name="t" value="{free.pk}" form="form-lote"', second)
+    response = client.post(
+        reverse("tickets:bulk"),
+        {
+            "t": [free.pk],
+            "acao": "assign",
+            "responsavel": people["davi"].pk,
+            "motivo": "Davi cobre o chat hoje",
+            "next": back,
+        },
+    )
+    assert response.status_code == 302 and response.url == back
+    assert "HX-Redirect" not in response
+    free.refresh_from_db()
+    assert free.assignee == people["davi"]
+    after = client.get(back).content.decode()
+    assert f"Atribuir responsável: feito em 1 chamado(s) ({free.tag})." in after
+    assert "Sem dono" not in subjects(after)  # no longer in "Ninguém"

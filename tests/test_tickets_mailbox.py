@@ -1,6 +1,7 @@
 """T1: e-mail intake against a real IMAP server (dovecot on 127.0.0.1, started here)."""
 
 import imaplib
+import re
 import socket
 import uuid
 from email.message import EmailMessage
@@ -269,3 +270,23 @@ def test_T1_the_real_world_corpus_through_imap_imports_each_message_once(imap_fo
     kept = sorted(EmailAttachment.objects.values_list("filename", flat=True))
     assert kept == sorted(n for names, _ in EXPECTED.values() for n in names)
     assert not EmailAttachment.objects.filter(size=0).exists()
+
+
+def test_T1_a_malformed_message_is_flagged_on_the_server_and_imported_ones_are_seen(imap):
+    """T1, on the real IMAP server: the message kept raw and skipped is \\Flagged and left
+    unread for a person to see in their mail client; the imported one is \\Seen."""
+    imap(b"Subject: sem remetente\r\nMessage-ID: <quebrada@x>\r\n\r\nnada\r\n")
+    imap(client_email(subject="Depois da quebrada"))
+    assert mailbox.poll() == "new_ticket=1, reply=0, failed=1, duplicate=0"
+    conn = imap.conn
+    conn.select(imap.folder, readonly=True)
+    typ, data = conn.uid("FETCH", "1:*", "(UID FLAGS)")
+    assert typ == "OK"
+    flags = {
+        int(re.search(rb"UID (\d+)", line).group(1)): set(
+            re.search(rb"FLAGS \(([^)]*)\)", line).group(1).split()
+        )
+        for line in data
+    }
+    assert flags == {1: {b"\\Flagged"}, 2: {b"\\Seen"}}
+    assert InboundEmail.objects.get(uid=1).outcome == "failed"

@@ -52,6 +52,10 @@ EXPECTED = {
         ["contrato_social.pdf", "oab_frente.jpg", "processos.csv"],
         "Seguem os documentos do cadastro em anexo.",
     ),
+    "outlook_related_cid_image.eml": (
+        ["image001.png"],
+        "Ao gerar o relatório de prazos aparece a mensagem abaixo:",
+    ),
     "outlook_html_windows1252.eml": (
         [],
         "aparece a mensagem “Erro 500” – já tentei no Chrome & no Edge.\n\n"
@@ -234,7 +238,8 @@ def test_T1_ticket_page_folds_the_quoted_history_and_frames_the_html(clock, supp
     assert "O sistema continua sem abrir" in visible and "Pode nos enviar" not in visible
     assert "Pode nos enviar o número do processo?" in folded.split("</details>")[0]
     frame = re.search(r"<iframe[^>]*>", page).group()
-    assert re.search(r"\ssandbox[\s>]", frame) and "allow-" not in frame
+    # No scripts, forms, pop-ups or navigation; the origin is kept for the inline images.
+    assert re.search(r'\ssandbox="allow-same-origin"[\s>]', frame)
     assert reverse("tickets:email_html", args=[inbound.pk]) in frame
 
 
@@ -243,17 +248,55 @@ def test_T1_original_html_is_served_sandboxed_with_inline_images_and_nothing_rem
 ):
     receive(corpus("thunderbird_related_unnamed_image.eml"))
     inbound = InboundEmail.objects.get()
+    image = inbound.attachments.get()
     response = support_client.get(reverse("tickets:email_html", args=[inbound.pk]))
     assert response.status_code == 200
     assert response["Content-Type"] == "text/html; charset=utf-8"
     csp = response["Content-Security-Policy"]
-    assert csp.startswith("default-src 'none'; style-src 'unsafe-inline'; img-src data: cid:;")
-    assert "script" not in csp and "http" not in csp and "sandbox" in csp
+    assert csp.startswith("default-src 'none'; style-src 'unsafe-inline'; img-src 'self';")
+    assert "script" not in csp and "http" not in csp and "data:" not in csp
+    assert csp.endswith("; sandbox allow-same-origin")  # never allow-scripts
     assert response["X-Frame-Options"] == "SAMEORIGIN"
     assert response["X-Content-Type-Options"] == "nosniff"
     body = response.content.decode()
-    assert 'src="data:image/png;base64,iVBORw0KGgo' in body and "cid:part1" not in body
+    # T1: the cid: reference points at the kept attachment, on this server.
+    src = reverse("tickets:attachment", args=[image.pk])
+    assert f'src="{src}"' in body and "cid:part1" not in body
+    assert "https://tracker.example/pixel.gif" in body  # left as is: the CSP refuses it
     assert "Deveria ser o novo" in body
+
+
+def test_T1_outlook_related_images_are_kept_with_their_content_id_and_shown_in_the_thread(
+    clock, support_client
+):
+    """An Outlook multipart/related message: the image its HTML shows (cid:) is kept as an
+    attachment with its Content-ID, drawn under the message in the thread and in the frame."""
+    assert receive(corpus("outlook_related_cid_image.eml")) == "new_ticket"
+    ticket, inbound = Ticket.objects.get(), InboundEmail.objects.get()
+    image = EmailAttachment.objects.get()
+    assert (image.filename, image.content_type) == ("image001.png", "image/png")
+    assert image.content_id == "image001.png@01DB1985.6A2F3C40"
+    assert bytes(image.content).startswith(b"\x89PNG")
+    src = reverse("tickets:attachment", args=[image.pk])
+    page = support_client.get(reverse("tickets:detail", args=[ticket.pk])).content.decode()
+    history = page.split("<h2>Histórico</h2>", 1)[1]
+    first = history.split('<li class="msg msg-client"', 2)[1]
+    assert f'<img src="{src}" alt="image001.png"' in first
+    assert "imagem no corpo do e-mail" in first
+    frame = support_client.get(reverse("tickets:email_html", args=[inbound.pk]))
+    assert f'src="{src}" alt="Erro na tela de prazos"' in frame.content.decode()
+    download = support_client.get(src)
+    assert download.status_code == 200 and download["Content-Type"] == "image/png"
+
+
+def test_T1_an_image_without_a_plain_type_or_too_big_is_not_drawn(clock, support_client):
+    receive(corpus("outlook_related_cid_image.eml"))
+    ticket, inbound = Ticket.objects.get(), InboundEmail.objects.get()
+    EmailAttachment.objects.update(content_type="image/png; x=1")
+    page = support_client.get(reverse("tickets:detail", args=[ticket.pk])).content.decode()
+    assert "imagem no corpo do e-mail</span></li>" not in page.split("<h2>Histórico</h2>")[1]
+    frame = support_client.get(reverse("tickets:email_html", args=[inbound.pk])).content
+    assert b"cid:image001.png@01DB1985.6A2F3C40" in frame  # not pointed anywhere
 
 
 def test_T1_original_html_only_for_who_may_see_the_ticket(clock, make_user):

@@ -194,11 +194,12 @@ def test_the_manager_console_lists_failed_timers_with_what_record_error_attempts
     page = client.get(reverse("manager_console")).content.decode()
     assert "Prazos automáticos que falharam" in page
     assert "Expiração" in page and f"#{errand.pk}" in page
-    assert "RuntimeError: serviço fora do ar" in page
+    # in the manager's words; the technical text stays in the admin and the log
+    assert Timer.UNEXPECTED in page and "RuntimeError" not in page
     assert f"<td>{timers.MAX_ATTEMPTS}</td>" in page
     assert "Tentar de novo" in page
     listing = client.get(reverse("console_list", args=["prazos"]))
-    assert listing.status_code == 200 and "serviço fora do ar" in listing.content.decode()
+    assert listing.status_code == 200 and Timer.UNEXPECTED in listing.content.decode()
 
 
 def test_the_manager_retries_a_failed_timer_and_it_fires_once(failed_timer, make_user, client):
@@ -224,7 +225,8 @@ def test_a_retry_that_fails_again_stays_failed_and_says_why(failed_timer, make_u
     timer.refresh_from_db()
     assert (timer.outcome, timer.attempts) == ("failed", timers.MAX_ATTEMPTS + 1)
     page = client.get(response.url).content.decode()
-    assert "A nova tentativa falhou: RuntimeError: serviço fora do ar" in page
+    assert f"A nova tentativa falhou: {Timer.UNEXPECTED}" in page
+    assert timer.last_error == "RuntimeError: serviço fora do ar"  # kept for the admin
 
 
 @pytest.mark.parametrize("value", ["", "abc", "-1", "9" * 40, "1\x00"])
@@ -293,3 +295,22 @@ def test_the_admin_retries_the_selected_failed_timers(failed_timer, admin_client
     )
     assert f"#{timer.pk}: Disparado" in response.content.decode()
     assert Errand.objects.get(pk=errand.pk).state == "expired"
+
+
+@pytest.mark.parametrize(
+    "error, problem",
+    [
+        ("SMTPRecipientsRefused: {'a@b': (550, b'no')}", "servidor de e-mail"),
+        ("GitHubUnavailable: 503", "serviço externo"),
+        ("ConnectionRefusedError: [Errno 111]", "serviço externo"),
+        ("TimeoutError: timed out", "serviço externo"),
+        ("OperationalError: database is locked", "banco de dados"),
+        ("Rotina tickets.x.y não encontrada.", "não existe nesta versão"),
+        ("KeyError: 'x'", "Erro inesperado"),
+        ("", ""),
+    ],
+)
+def test_a_failed_timer_says_what_went_wrong_in_the_managers_words(error, problem):
+    timer = Timer(last_error=error)
+    assert problem in timer.problem and "Error" not in timer.problem
+    assert bool(timer.problem) == bool(error)

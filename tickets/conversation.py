@@ -3,40 +3,36 @@ internal notes written on the ticket page, and who else is on the ticket right n
 
 - `thread(ticket)`: in order, the client's messages (the description first, then each e-mail
   received), our replies, internal notes, state changes and GitHub comments, with who and when.
-- `ticket_reply`: e-mailed to the client from the support address with the `[#N]` tag and
-  Message-ID / In-Reply-To / References, so the client's answer threads back
-  (`tickets.mailbox`); it is the machine's `respond` (or `ask_client` / `conclude`: a state
-  change in the same action) with the reply as its reason, so it counts as a response (T6) in
-  the one transition path. The e-mail is sent on commit.
+- `ticket_reply`: the reply editor's return to the client, checked (text, files, address)
+  and handed to `tickets.desk.reply`, the one path of a return: the machine's `respond` (or
+  `ask_client` / `conclude`: a state change in the same action) with the reply as its reason,
+  so it counts as a response (T6), e-mailed from the support address with the `[#N]` tag and
+  Message-ID / In-Reply-To / References so the client's answer threads back
+  (`tickets.mailbox`), or, for a client without an e-mail address, kept as told another way.
 - `ticket_note`: an internal note, never e-mailed.
 - Presence (collision warning): Django's cache only (locmem or Redis), one short-lived key per
   ticket, user and what they do (viewing, replying).
 """
 
-import dataclasses
 import logging
 import mimetypes
-import re
+from collections import defaultdict
 
 from django.core.cache import cache
-from django.core.mail import EmailMessage
-from django.core.mail.message import make_msgid
 from django.db import transaction
-from django.db.models import Prefetch
+from django.db.models import F, Prefetch
 from django.template.defaultfilters import filesizeformat
 from django.utils import timezone
 
 from workflows import clock
-from workflows.engine import require, transition
-from workflows.models import AuditEntry
+from workflows.engine import require
 from workflows.refusals import INPUT, ROLE, TransitionRefused
 from workflows.roles import has_role
 from workflows.selectors import audit_rows
 from workflows.validators import MAX_TEXT, is_placeholder
 
 from . import conf, desk, mailbox, mime
-from .models import InboundEmail, Ticket, TicketNote, TicketNoteAttachment
-from .sla_alerts import sync_sla_timers
+from .models import InboundEmail, Ticket, TicketNote, TicketNoteAttachment, TicketNoteRevision
 from .statemachines import TicketFlow
 
 log = logging.getLogger(__name__)
@@ -47,40 +43,47 @@ REPLY_EVENTS = {
     "ask_client": "Responder e aguardar o cliente",
     "conclude": "Responder e concluir",
 }
+# The same, for a client without an e-mail address: the return told by phone or chat (T6).
+RECORD_EVENTS = {
+    "respond": "Registrar retorno ao cliente",
+    "ask_client": "Registrar retorno e aguardar o cliente",
+    "conclude": "Registrar retorno e concluir",
+}
 MAX_FILES = 10
 MAX_QUOTE = 3_000  # characters of the quoted message
-MAX_REFERENCES = 20  # message ids in the References header
 DESCRIPTION = "descricao"  # the quotable key of the ticket's first message
+MAX_INLINE_IMAGE_BYTES = 2 * 1024 * 1024  # an inline image shown in the thread and the frame
+INLINE_IMAGE_TYPE = r"^image/[a-z0-9][a-z0-9.+-]{0,60}$"  # mime.SIMPLE_TYPE, images only
 PRESENCE_SECONDS = 30  # a view lasts this long without a poll (the page polls every 10 s)
 REPLYING_SECONDS = 20  # "is replying" lasts this long after the last keystroke
-
-
-@dataclasses.dataclass(frozen=True)
-class Upload:
-    """A file to attach: a sanitised name, a content type and its bytes."""
-
-    name: str
-    content_type: str
-    content: bytes
 
 
 # --- Writes -----------------------------------------------------------------------------------
 
 
 def ticket_reply(
-    ticket: Ticket, *, actor, text: str, files=(), event: str = "respond", answering: str = ""
+    ticket: Ticket,
+    *,
+    actor,
+    text: str,
+    files=(),
+    event: str = "respond",
+    answering: str = "",
+    email: bool = True,
 ) -> TicketNote:
-    """Answer the client by e-mail, with `event` (respond, ask_client or conclude) in the same
-    action. `answering`: the message answered (DESCRIPTION or a client e-mail's note id),
-    else the client's last message. Refuses (every problem at once): the role or state (the
-    machine), no client e-mail, a placeholder or too long text, files over the limits."""
+    """Give the client a return from the reply editor, with `event` (respond, ask_client or
+    conclude) in the same action: `desk.reply`, the one path, e-mailed (`email`) or, for a
+    client without an e-mail address, recorded as told another way. `answering`: the message
+    answered (DESCRIPTION or a client e-mail's note id), else the client's last message.
+    Refuses (every problem at once): the role or state (the machine), no client e-mail to
+    send to, a placeholder or too long text, files over the limits."""
     if event not in REPLY_EVENTS:
         raise TransitionRefused("Escolha como responder.", "T4", kind=INPUT)
     require(ticket, event, actor=actor)
     problems = _text_problems(text, "Escreva a resposta ao cliente")
     uploads, file_problems = read_uploads(files)
     problems += file_problems
-    if not ticket.requester_email:
+    if email and not ticket.requester_email:
         problems.append(
             TransitionRefused(
                 "Este chamado não tem o e-mail do cliente: a resposta não teria para onde ir. "
@@ -90,27 +93,10 @@ def ticket_reply(
         )
     if problems:
         raise TransitionRefused.combine(problems)
-    text = text.strip()
-    with transaction.atomic():
-        ticket = transition(ticket, event, actor=actor, reason=text)
-        sync_sla_timers(ticket)
-        desk.follow_github_retry(ticket)
-        audit = AuditEntry.for_object(ticket).filter(event=event).order_by("-pk").first()
-        message_id = make_msgid(domain=_mail_domain())
-        note = TicketNote.objects.create(
-            ticket=ticket,
-            kind=TicketNote.Kind.EMAIL_OUT,
-            text=text,
-            author=actor,
-            external_id=message_id[:200],
-            sent_to=ticket.requester_email,
-            transition=audit,
-            at=audit.at if audit else clock.now(),
-        )
-        _keep(note, uploads)
-        message = _message(ticket, note, uploads, _parent_id(ticket, answering))
-        transaction.on_commit(lambda: _send(message, note.pk))
-    return note
+    parent = _parent_id(ticket, answering) if email else ""
+    return desk.reply(
+        ticket, event, actor=actor, text=text.strip(), uploads=uploads, parent=parent, email=email
+    )
 
 
 def ticket_note(ticket: Ticket, *, actor, text: str, files=()) -> TicketNote:
@@ -124,7 +110,51 @@ def ticket_note(ticket: Ticket, *, actor, text: str, files=()) -> TicketNote:
         raise TransitionRefused.combine(problems)
     with transaction.atomic():
         note = desk.add_note(ticket, kind=TicketNote.Kind.INTERNAL, text=text.strip(), author=actor)
-        _keep(note, uploads)
+        desk.keep_files(note, uploads)
+    return note
+
+
+def note_edit_refusal(note: TicketNote, actor) -> TransitionRefused | None:
+    """T4: who may edit a note: only an internal note, only by its author (None: may). A reply
+    already e-mailed went to the client as it was: it is never edited."""
+    if note.kind == TicketNote.Kind.EMAIL_OUT and note.sent_to:
+        return TransitionRefused(
+            "Esta resposta já foi enviada por e-mail ao cliente e não pode ser editada: ele "
+            "recebeu o texto como está. Escreva uma nova resposta ou uma nota interna.",
+            "T1",
+            "T4",
+        )
+    if note.kind != TicketNote.Kind.INTERNAL:
+        return TransitionRefused("Só notas internas podem ser editadas.", "T4")
+    if actor is None or note.author_id != actor.pk or not has_role(actor, *TicketFlow.viewers):
+        return TransitionRefused("Só quem escreveu a nota interna pode editá-la.", kind=ROLE)
+    return None
+
+
+def note_edit(note: TicketNote, *, actor, text: str) -> TicketNote:
+    """T4: the author of an internal note changes its text; the text it had is kept as a
+    revision (who, when), so the note shows "editada" with its earlier versions."""
+    refusal = note_edit_refusal(note, actor)
+    if refusal is not None:
+        raise refusal
+    problems = _text_problems(text, "Escreva a nota")
+    if problems:
+        raise TransitionRefused.combine(problems)
+    text = text.strip()
+    with transaction.atomic():
+        note = TicketNote.objects.select_for_update().get(pk=note.pk)
+        if note.text == text:
+            raise TransitionRefused("O texto não mudou.", "T4", kind=INPUT, field="text")
+        now = clock.now()
+        TicketNoteRevision.objects.create(
+            note=note,
+            change=TicketNoteRevision.Change.AUTHOR,
+            text=note.text,
+            at=now,
+            by=(actor.get_full_name() or actor.username)[:160],
+        )
+        note.text, note.edited_at = text, now
+        note.save(update_fields=["text", "edited_at"])
     return note
 
 
@@ -144,7 +174,7 @@ def _text_problems(text: str, what: str) -> list[TransitionRefused]:
     return []
 
 
-def read_uploads(files) -> tuple[list[Upload], list[TransitionRefused]]:
+def read_uploads(files) -> tuple[list[desk.Upload], list[TransitionRefused]]:
     """Uploaded files (Django `UploadedFile`s) bounded as the intake bounds a message: at most
     MAX_FILES, each up to mailbox.MAX_ATTACHMENT_BYTES, together up to the message limit."""
     files = [f for f in files if f is not None]
@@ -166,7 +196,7 @@ def read_uploads(files) -> tuple[list[Upload], list[TransitionRefused]]:
             refuse(f"“{name}” tem {filesizeformat(size)}: cada anexo pode ter até {limit}.")
         else:
             budget -= size
-            uploads.append(Upload(name, _content_type(upload, name), upload.read()))
+            uploads.append(desk.Upload(name, _content_type(upload, name), upload.read()))
     if budget < 0:
         refuse("Os anexos juntos passam do limite de uma mensagem.")
     return uploads, problems
@@ -179,46 +209,8 @@ def _content_type(upload, name: str) -> str:
     return mimetypes.guess_type(name)[0] or "application/octet-stream"
 
 
-def _keep(note: TicketNote, uploads: list[Upload]) -> None:
-    TicketNoteAttachment.objects.bulk_create(
-        TicketNoteAttachment(
-            note=note,
-            filename=u.name,
-            content_type=u.content_type,
-            size=len(u.content),
-            content=u.content,
-        )
-        for u in uploads
-    )
-
-
-# --- The e-mail -------------------------------------------------------------------------------
-
-
-def _mail_domain() -> str:
-    sender = conf.get("SUPPORT_EMAIL_FROM")
-    domain = sender.rpartition("@")[2].strip(" >") if "@" in sender else ""
-    return domain if re.fullmatch(r"[A-Za-z0-9.-]{1,200}", domain) else "balcao.suporte"
-
-
-def subject_of(ticket: Ticket) -> str:
-    """One header line: "Re: [#N] assunto" (the tag found again when the client answers)."""
-    subject = mailbox.TAG.sub("", ticket.subject)
-    subject = re.sub(r"^\s*((re|res|fw|fwd|enc)\s*:\s*)+", "", subject, flags=re.IGNORECASE)
-    return " ".join(f"Re: {ticket.tag} {subject}".split())
-
-
-def _thread_ids(ticket: Ticket) -> list[tuple]:
-    """(when, Message-ID) of every message of the ticket's thread, theirs and ours."""
-    received = ticket.emails.exclude(outcome=InboundEmail.Outcome.FAILED)
-    ids = [(e.received_at, e.message_id) for e in received.only("received_at", "message_id")]
-    ours = ticket.notes.filter(kind=TicketNote.Kind.EMAIL_OUT).exclude(external_id="")
-    ids += [(n.at, n.external_id) for n in ours.only("at", "external_id")]
-    return sorted(ids)
-
-
 def _parent_id(ticket: Ticket, answering: str) -> str:
-    """The Message-ID of the message answered: the one quoted, else the client's last."""
+    """The Message-ID of the message answered: the one quoted ("" for the client's last)."""
     if answering == DESCRIPTION:
         first = ticket.emails.filter(outcome=InboundEmail.Outcome.NEW_TICKET).first()
         if first is not None:
@@ -227,38 +219,7 @@ def _parent_id(ticket: Ticket, answering: str) -> str:
         note = ticket.notes.filter(pk=int(answering), kind=TicketNote.Kind.EMAIL_IN).first()
         if note is not None and note.external_id:
             return note.external_id
-    last = ticket.emails.exclude(outcome=InboundEmail.Outcome.FAILED)
-    last = last.order_by("-received_at", "-pk").only("message_id").first()
-    return last.message_id if last is not None else ""
-
-
-def _message(ticket: Ticket, note: TicketNote, uploads, parent: str) -> EmailMessage:
-    headers = {"Message-ID": note.external_id}
-    if parent:
-        ids = [i for _, i in _thread_ids(ticket) if i != note.external_id]
-        chain = ids[: ids.index(parent) + 1] if parent in ids else [*ids, parent]
-        headers["In-Reply-To"] = parent
-        headers["References"] = " ".join(chain[-MAX_REFERENCES:])
-    message = EmailMessage(
-        subject=subject_of(ticket),
-        body=note.text,
-        from_email=conf.get("SUPPORT_EMAIL_FROM") or None,
-        to=[note.sent_to],
-        headers=headers,
-    )
-    for upload in uploads:
-        message.attach(upload.name, upload.content, upload.content_type)
-    return message
-
-
-def _send(message: EmailMessage, note_id: int) -> None:
-    """After the commit: the reply is recorded whatever happens; a failure shows on it."""
-    try:
-        message.send()
-    except Exception as error:
-        log.exception("reply note %s not sent", note_id)
-        failure = f"O e-mail não foi enviado ({type(error).__name__}). Tente de novo."
-        TicketNote.objects.filter(pk=note_id).update(delivery_error=failure[:300])
+    return ""
 
 
 # --- Reads ------------------------------------------------------------------------------------
@@ -291,10 +252,21 @@ def requester_label(ticket: Ticket) -> str:
     return name or "o cliente"
 
 
-def thread(ticket: Ticket) -> list[dict]:
+def inline_images(attachments):
+    """T1: the images a client's HTML shows in its body (`cid:`), without their bytes:
+    kept attachments with a Content-ID, a plain image type and a size a page may show."""
+    return (
+        attachments.filter(content_type__regex=INLINE_IMAGE_TYPE, size__lte=MAX_INLINE_IMAGE_BYTES)
+        .exclude(content_id="")
+        .defer("content")
+    )
+
+
+def thread(ticket: Ticket, viewer=None) -> list[dict]:
     """The conversation, oldest first. Each item: `kind` (client, reply, internal, github,
     event), `at`, `who`, `parts` (text, quoted history), and what its kind shows (`note`,
-    `audit`, `files`, `html_email`, `quotable`, `change`)."""
+    `audit`, `files`, `images`, `html_email`, `quotable`, `change`, `editable`: `viewer`
+    may edit it, `note_edit_refusal`)."""
     notes = list(
         ticket.notes.select_related("author", "transition").prefetch_related(
             "revisions", Prefetch("files", TicketNoteAttachment.objects.defer("content"))
@@ -305,6 +277,10 @@ def thread(ticket: Ticket) -> list[dict]:
     )
     first_email = ticket.emails.filter(outcome=InboundEmail.Outcome.NEW_TICKET).first()
     first_html = html.pop(first_email.message_id, None) if first_email else None
+    images = defaultdict(list)  # Message-ID → the images in its body
+    inline = inline_images(ticket.attachments.all()).annotate(message_id=F("email__message_id"))
+    for image in inline:
+        images[image.message_id].append(image)
     items = [
         {
             "kind": "client",
@@ -320,6 +296,7 @@ def thread(ticket: Ticket) -> list[dict]:
             else (ticket.description, ""),
             "quotable": DESCRIPTION,
             "html_email": first_html,
+            "images": images.pop(first_email.message_id, []) if first_email else [],
         }
     ]
     folded = {n.transition_id for n in notes if n.transition_id}
@@ -328,16 +305,25 @@ def thread(ticket: Ticket) -> list[dict]:
             continue  # told on the reply it went with
         items.append({"kind": "event", "order": 2, **row})
     for note in notes:
-        items.append(_note_item(note, html))
+        items.append(_note_item(note, html, images))
+        items[-1]["editable"] = viewer is not None and _may_edit(note, viewer)
     # Client e-mails whose note is not there (linked from elsewhere) keep their original.
     for message_id, pk in html.items():
         if not any(n.external_id == message_id for n in notes):
             items[0].setdefault("more_html", []).append(pk)
+    for message_id, shown in images.items():
+        if not any(n.external_id == message_id for n in notes):
+            items[0]["images"] += shown
     # At one moment (an e-mail and the transition it caused) the message comes first.
     return sorted(items, key=lambda i: (i["at"], i["order"]))
 
 
-def _note_item(note: TicketNote, html: dict) -> dict:
+def _may_edit(note: TicketNote, viewer) -> bool:
+    mine = note.kind == TicketNote.Kind.INTERNAL and note.author_id == viewer.pk
+    return mine and note_edit_refusal(note, viewer) is None
+
+
+def _note_item(note: TicketNote, html: dict, images: dict) -> dict:
     kind = note.kind
     Kind = TicketNote.Kind
     item = {"order": 1, "at": note.at, "who": note.author or note.external_author, "note": note}
@@ -347,6 +333,7 @@ def _note_item(note: TicketNote, html: dict) -> dict:
     if kind == Kind.EMAIL_IN:
         item.update(kind="client", label="Mensagem do cliente", quotable=str(note.pk))
         item["html_email"] = html.get(note.external_id)
+        item["images"] = images.get(note.external_id, [])
     elif (kind == Kind.EMAIL_OUT and note.sent_to) or kind == Kind.CLIENT_UPDATE:
         item.update(kind="reply", label="Resposta ao cliente", files=list(note.files.all()))
         if note.transition is not None and note.transition.from_state != note.transition.to_state:

@@ -52,3 +52,15 @@ class ReplyForm(forms.Form):
             "invalid_choice": "Escolha “Responder ao cliente” ou “Nota interna”.",
         },
     )
+
+
+class NoteEditForm(forms.Form):
+    """T4: the new text of an internal note (the old one is kept as a revision)."""
+
+    text = forms.CharField(
+        label="Texto da nota interna",
+        strip=False,
+        max_length=MAX_TEXT,
+        widget=forms.Textarea(attrs={"rows": 6}),
+        error_messages={"required": "Escreva a nota."},
+    )

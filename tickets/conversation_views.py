@@ -8,15 +8,23 @@ own template instead of the generic one-button form."""
 from django.contrib.auth.decorators import login_required
 from django.shortcuts import get_object_or_404, render
 from django.urls import reverse
-from django.views.decorators.http import require_GET, require_POST
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
-from workflows.action_views import go, on_fields, require_roles, safe_next
+from workflows.action_views import (
+    act,
+    go,
+    on_fields,
+    posted,
+    refused_response,
+    require_roles,
+    safe_next,
+)
 from workflows.refusals import TransitionRefused
 from workflows.roles import SUPPORT_ALL
 
 from . import conversation
-from .conversation_forms import NOTE, ReplyForm
-from .models import Ticket, TicketNoteAttachment
+from .conversation_forms import NOTE, NoteEditForm, ReplyForm
+from .models import Ticket, TicketNote, TicketNoteAttachment
 from .views import detail_context, download
 
 REPLY_FORM = "tickets/_reply_form.html"
@@ -25,6 +33,11 @@ SUCCESS = {
     "ask_client": "Resposta enviada ao cliente; o chamado aguarda o cliente.",
     "conclude": "Resposta enviada ao cliente; chamado concluído.",
     NOTE: "Nota interna registrada (não vai para o cliente).",
+}
+RECORDED = {  # a client without an e-mail address: the return told by phone or chat (T6)
+    "respond": "Retorno ao cliente registrado.",
+    "ask_client": "Retorno ao cliente registrado; o chamado aguarda o cliente.",
+    "conclude": "Retorno ao cliente registrado; chamado concluído.",
 }
 
 
@@ -52,6 +65,7 @@ def reply(request, pk):
                     ticket, actor=request.user, text=data["text"], files=data["files"]
                 )
             else:
+                # T1: e-mailed when the client has an address; else told another way (T6).
                 conversation.ticket_reply(
                     ticket,
                     actor=request.user,
@@ -59,6 +73,7 @@ def reply(request, pk):
                     files=data["files"],
                     event=send,
                     answering=data["answering"],
+                    email=bool(ticket.requester_email),
                 )
         except TransitionRefused as refused:
             refusal, status = on_fields(form, refused), refused.status_code
@@ -66,7 +81,8 @@ def reply(request, pk):
             # HTMX reloads the page (a "#…" target on the same page would only scroll).
             target = reverse("tickets:detail", args=[ticket.pk])
             target += "" if request.htmx else "#conversa"
-            return go(request, safe_next(request, target), SUCCESS[send])
+            done = SUCCESS[send] if ticket.requester_email or send == NOTE else RECORDED[send]
+            return go(request, safe_next(request, target), done)
     if request.htmx:
         context = detail_context(request, ticket, form, refusal)
         return render(request, REPLY_FORM, context, status=status)
@@ -105,3 +121,27 @@ def reply_file(request, pk):
     """A file sent with a reply or kept with an internal note."""
     require_roles(request.user, SUPPORT_ALL)
     return download(get_object_or_404(TicketNoteAttachment, pk=pk))
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def note_edit(request, pk):
+    """T4: the author edits an internal note (its earlier text kept and shown); a reply
+    already e-mailed, or anyone else's note, is refused with why (422 / 403)."""
+    require_roles(request.user, SUPPORT_ALL)
+    note = get_object_or_404(TicketNote.objects.select_related("ticket"), pk=pk)
+    back = reverse("tickets:detail", args=[note.ticket_id]) + f"#registro-{note.pk}"
+    title = f"Editar nota interna · {note.ticket.tag}"
+    refusal = conversation.note_edit_refusal(note, request.user)
+    if refusal is not None:
+        return refused_response(request, refusal, title=title, back_url=back)
+    return act(
+        request,
+        NoteEditForm(posted(request), initial={"text": note.text}),
+        perform=lambda data: conversation.note_edit(note, actor=request.user, text=data["text"]),
+        success="Nota interna editada; a versão anterior fica no histórico.",
+        redirect_to=back,
+        title=title,
+        submit="Salvar a nota",
+        form_id="form-nota",
+    )

@@ -1,12 +1,15 @@
-"""Support desk (T1, T2, T4, T8): open tickets, move them through `TicketFlow`, keep their
-notes, answer the client by e-mail, and the desk's queries (stale tickets, support people).
+"""Support desk (T1, T2, T4, T6, T8): open tickets, move them through `TicketFlow`, keep their
+notes, give the client a return (`reply`: the one path, e-mailed or told another way), and
+the desk's queries (stale tickets, support people).
 
 State changes go through `workflows.engine.transition` only; each one re-arms the SLA timers
 (`tickets.sla_alerts`) and keeps a pending GitHub retry (`tickets.github_sync`) armed.
 """
 
+import dataclasses
 import datetime as dt
 import logging
+import re
 
 from django.contrib.auth import get_user_model
 from django.contrib.contenttypes.models import ContentType
@@ -26,11 +29,20 @@ from workflows.roles import MANAGER, SUPPORT, SUPPORT_DEV
 
 from . import sla
 from .conf import get as from_conf
-from .models import SlaPolicy, Ticket, TicketNote, priority_for
+from .models import (
+    InboundEmail,
+    SlaPolicy,
+    Ticket,
+    TicketNote,
+    TicketNoteAttachment,
+    priority_for,
+)
 from .sla_alerts import sync_sla_timers
 from .statemachines import CLIENT_FACING
 
 log = logging.getLogger(__name__)
+TAG = re.compile(r"\[#(\d{1,18})\]")  # a ticket's tag in a subject line
+MAX_REFERENCES = 20  # message ids in the References header of a reply
 
 
 def policy_for(urgency: int, impact: int) -> SlaPolicy:
@@ -63,45 +75,137 @@ def create_ticket(*, actor, sla_policy=None, **fields) -> Ticket:
 
 
 def act(ticket: Ticket, event: str, *, actor, reason: str = "", **data) -> Ticket:
-    """T4: one audited ticket transition, then the SLA timers follow the new deadlines (T6)."""
+    """T4: one audited ticket transition, then the SLA timers follow the new deadlines (T6).
+    A client-facing event by a person (T6: respond, ask_client, conclude) is a return to the
+    client: `reply`, with the reason as what the client was told (e-mailed when the ticket
+    has the client's address)."""
+    if event in CLIENT_FACING and actor is not None:
+        email = bool(ticket.requester_email)
+        return reply(ticket, event, actor=actor, text=(reason or "").strip(), email=email).ticket
     with transaction.atomic():
-        ticket = transition(ticket, event, actor=actor, reason=(reason or "").strip(), **data)
-        sync_sla_timers(ticket)
-        follow_github_retry(ticket)
-        if event in CLIENT_FACING and actor is not None:
-            email_client(ticket, reason.strip())
+        ticket = _move(ticket, event, actor=actor, reason=(reason or "").strip(), **data)
     return ticket
 
 
-def email_client(ticket: Ticket, text: str) -> None:
-    """T1: a ticket that came by e-mail is answered by e-mail (SMTP), with its [#id] tag and
-    threaded on the client's last message; the Message-ID is kept to thread their answer."""
-    if ticket.channel != Ticket.Channel.EMAIL or not ticket.requester_email:
-        return
-    last_in = ticket.emails.exclude(outcome="failed").order_by("-received_at", "-pk").first()
-    headers = {"Message-ID": make_msgid(domain="balcao.suporte")}
-    if last_in is not None:
-        headers["In-Reply-To"] = last_in.message_id
-        headers["References"] = last_in.message_id
+def _move(ticket: Ticket, event: str, *, actor, reason: str, **data) -> Ticket:
+    ticket = transition(ticket, event, actor=actor, reason=reason, **data)
+    sync_sla_timers(ticket)
+    follow_github_retry(ticket)
+    return ticket
+
+
+# --- The return to the client (T1, T6) ---------------------------------------------------------
+
+
+@dataclasses.dataclass(frozen=True)
+class Upload:
+    """A file to attach: a sanitised name, a content type and its bytes."""
+
+    name: str
+    content_type: str
+    content: bytes
+
+
+def reply(
+    ticket: Ticket, event: str, *, actor, text: str, uploads=(), parent: str = "", email=True
+) -> TicketNote:
+    """T1/T6: the one way a return reaches the client: the machine's `event` (respond,
+    ask_client or conclude: a response, T6) with the text as its reason, and the text kept on
+    the ticket with its files. `email`: sent from the support address with the `[#N]` tag and
+    Message-ID / In-Reply-To (`parent`, else the client's last message) / References, so the
+    client's answer threads back; a failure shows on the reply. Without `email` the text is
+    what the client was told another way (phone, chat): kept, never e-mailed. The e-mail goes
+    once the reply is saved (callers run outside a transaction: then that is the commit)."""
+    with transaction.atomic():
+        ticket = _move(ticket, event, actor=actor, reason=text)
+        audit = AuditEntry.for_object(ticket).filter(event=event).order_by("-pk").first()
+        note = TicketNote.objects.create(
+            ticket=ticket,
+            kind=TicketNote.Kind.EMAIL_OUT if email else TicketNote.Kind.CLIENT_UPDATE,
+            text=text,
+            author=actor,
+            external_id=make_msgid(domain=_mail_domain())[:200] if email else "",
+            sent_to=ticket.requester_email if email else "",
+            transition=audit,
+            at=audit.at if audit else clock.now(),
+        )
+        keep_files(note, uploads)
+        message = _message(ticket, note, uploads, parent or _last_in(ticket)) if email else None
+    if message is not None:
+        _send(message, note.pk)
+    return note
+
+
+def keep_files(note: TicketNote, uploads) -> None:
+    """The files of a reply or an internal note (`Upload`s, already bounded)."""
+    TicketNoteAttachment.objects.bulk_create(
+        TicketNoteAttachment(
+            note=note,
+            filename=u.name,
+            content_type=u.content_type,
+            size=len(u.content),
+            content=u.content,
+        )
+        for u in uploads
+    )
+
+
+def _mail_domain() -> str:
+    sender = from_conf("SUPPORT_EMAIL_FROM")
+    domain = sender.rpartition("@")[2].strip(" >") if "@" in sender else ""
+    return domain if re.fullmatch(r"[A-Za-z0-9.-]{1,200}", domain) else "balcao.suporte"
+
+
+def subject_of(ticket: Ticket) -> str:
+    """One header line: "Re: [#N] assunto" (the tag found again when the client answers)."""
+    subject = TAG.sub("", ticket.subject)
+    subject = re.sub(r"^\s*((re|res|fw|fwd|enc)\s*:\s*)+", "", subject, flags=re.IGNORECASE)
+    return " ".join(f"Re: {ticket.tag} {subject}".split())
+
+
+def _last_in(ticket: Ticket) -> str:
+    """The Message-ID of the client's last message ("" when none came by e-mail)."""
+    last = ticket.emails.exclude(outcome=InboundEmail.Outcome.FAILED)
+    last = last.order_by("-received_at", "-pk").only("message_id").first()
+    return last.message_id if last is not None else ""
+
+
+def _thread_ids(ticket: Ticket) -> list[tuple]:
+    """(when, Message-ID) of every message of the ticket's thread, theirs and ours."""
+    received = ticket.emails.exclude(outcome=InboundEmail.Outcome.FAILED)
+    ids = [(e.received_at, e.message_id) for e in received.only("received_at", "message_id")]
+    ours = ticket.notes.filter(kind=TicketNote.Kind.EMAIL_OUT).exclude(external_id="")
+    ids += [(n.at, n.external_id) for n in ours.only("at", "external_id")]
+    return sorted(ids)
+
+
+def _message(ticket: Ticket, note: TicketNote, uploads, parent: str) -> EmailMessage:
+    headers = {"Message-ID": note.external_id}
+    if parent:
+        ids = [i for _, i in _thread_ids(ticket) if i != note.external_id]
+        chain = ids[: ids.index(parent) + 1] if parent in ids else [*ids, parent]
+        headers["In-Reply-To"] = parent
+        headers["References"] = " ".join(chain[-MAX_REFERENCES:])
     message = EmailMessage(
-        subject=" ".join(f"Re: {ticket.tag} {ticket.subject}".split()),  # one header line
-        body=text,
+        subject=subject_of(ticket),
+        body=note.text,
         from_email=from_conf("SUPPORT_EMAIL_FROM") or None,
-        to=[ticket.requester_email],
+        to=[note.sent_to],
         headers=headers,
     )
+    for upload in uploads:
+        message.attach(upload.name, upload.content, upload.content_type)
+    return message
+
+
+def _send(message: EmailMessage, note_id: int) -> None:
+    """The reply is recorded whatever happens; a failure shows on it."""
     try:
         message.send()
-    except Exception:  # the answer is recorded anyway; support sees it was not delivered
-        log.exception("reply to ticket %s not sent", ticket.pk)
-        add_note(ticket, kind=TicketNote.Kind.INTERNAL, text="Falha ao enviar o e-mail ao cliente.")
-        return
-    add_note(
-        ticket,
-        kind=TicketNote.Kind.EMAIL_OUT,
-        text=f"Enviado para {ticket.requester_email}.",
-        external_id=headers["Message-ID"],
-    )
+    except Exception as error:
+        log.exception("reply note %s not sent", note_id)
+        failure = f"O e-mail não foi enviado ({type(error).__name__}). Tente de novo."
+        TicketNote.objects.filter(pk=note_id).update(delivery_error=failure[:300])
 
 
 def follow_github_retry(ticket: Ticket) -> None:

@@ -5,16 +5,29 @@ tickets sent to GitHub and the daily routine.
 Reading (the issue is silent):
 - Tickets are counted by the moment they were opened (opened, first response) or concluded
   (concluded, resolution, compliance, GitHub), as each figure says.
-- Times are elapsed (tempo corrido), from opening to the first response or to the conclusion;
-  the SLA itself runs in business minutes, so compliance is read from the breaches the SLA
-  clock recorded (T6): a concluded ticket complied when it never breached.
+- Times are shown twice: in business hours (horas úteis), the SLA clock's own minutes stamped
+  on the ticket when the first response and the conclusion happened (tickets.business_time),
+  overall and per SLA policy beside its targets; and elapsed (tempo corrido). Both run from
+  the opening. Compliance is read from the breaches the SLA clock recorded (T6): a concluded
+  ticket complied when it never breached.
 - A reopening is a concluded ticket opened again (event `reopen` or development reopened
   after conclusion) in the period.
 - The routine (T8) counts the items ticked per person and day.
 """
 
+import datetime as dt
+
 from django.contrib.contenttypes.models import ContentType
-from django.db.models import DurationField, Exists, ExpressionWrapper, F, OuterRef, Q
+from django.db.models import (
+    DurationField,
+    Exists,
+    ExpressionWrapper,
+    F,
+    IntegerField,
+    OuterRef,
+    Q,
+    Value,
+)
 from django.urls import reverse
 
 from workflows import indicators as ind
@@ -41,7 +54,24 @@ def _tickets():
         to_resolution=ExpressionWrapper(
             F("resolved_at") - F("created_at"), output_field=DurationField()
         ),
+        to_response_business=_business("response_business_minutes"),
+        to_resolution_business=_business("resolution_business_minutes"),
     )
+
+
+def _business(field: str):
+    """Stamped business minutes as a duration, so a mean reads like the elapsed ones."""
+    minutes = ExpressionWrapper(F(field), output_field=IntegerField())  # not "Positive…"
+    minute = Value(dt.timedelta(minutes=1), output_field=DurationField())
+    return ExpressionWrapper(minutes * minute, output_field=DurationField())
+
+
+def business_hours(minutes: int) -> str:
+    """A target in business time: "2 h úteis", "1 h 30 min úteis", "45 min úteis"."""
+    hours, mins = divmod(int(minutes), 60)
+    if not hours:
+        return f"{mins} min úteis"
+    return f"{hours} h úteis" if not mins else f"{hours} h {mins:02d} min úteis"
 
 
 TICKET_COLUMNS = (
@@ -146,7 +176,37 @@ T_RESPONSE_TIME = ind.Figure(
     better=-1,
     drill=False,
 )
+T_ANSWERED_BUSINESS = ind.Figure(
+    "chamados-respondidos-util",
+    "Com primeira resposta medida em horas úteis",
+    TICKETS_OPENED,
+    Q(response_business_minutes__isnull=False),
+)
+T_RESPONSE_BUSINESS = ind.Figure(
+    "chamados-tempo-resposta-util",
+    "Tempo útil até a primeira resposta (soma)",
+    TICKETS_OPENED,
+    Q(response_business_minutes__isnull=False),
+    total="to_response_business",
+    better=-1,
+    drill=False,
+)
 T_DONE = ind.Figure("chamados-concluidos", "Chamados concluídos", TICKETS_DONE)
+T_DONE_BUSINESS = ind.Figure(
+    "chamados-concluidos-util",
+    "Concluídos com a conclusão medida em horas úteis",
+    TICKETS_DONE,
+    Q(resolution_business_minutes__isnull=False),
+)
+T_RESOLUTION_BUSINESS = ind.Figure(
+    "chamados-tempo-resolucao-util",
+    "Tempo útil até a conclusão (soma)",
+    TICKETS_DONE,
+    Q(resolution_business_minutes__isnull=False),
+    total="to_resolution_business",
+    better=-1,
+    drill=False,
+)
 T_COMPLIED = ind.Figure(
     "chamados-no-prazo", "Concluídos sem estourar o SLA", TICKETS_DONE, Q(breached=False)
 )
@@ -193,9 +253,26 @@ T_REOPENED = ind.Figure("chamados-reabertos", "Reabertos", REOPENINGS, better=-1
 ROUTINE_DONE = ind.Figure("rotina", "Itens da rotina feitos (T8)", ROUTINE, better=0)
 
 COMPLIANCE = ind.Ratio("chamados-cumprimento-sla", "Cumprimento do SLA", T_COMPLIED.key, T_DONE.key)
+# T6: the means in business hours, the clock the SLA targets are set in.
+MEAN_RESPONSE_BUSINESS = ind.Ratio(
+    "chamados-resposta-media-util",
+    "Tempo médio até a primeira resposta (horas úteis)",
+    T_RESPONSE_BUSINESS.key,
+    T_ANSWERED_BUSINESS.key,
+    better=-1,
+    mean=True,
+)
+MEAN_RESOLUTION_BUSINESS = ind.Ratio(
+    "chamados-resolucao-media-util",
+    "Tempo médio até a conclusão (horas úteis)",
+    T_RESOLUTION_BUSINESS.key,
+    T_DONE_BUSINESS.key,
+    better=-1,
+    mean=True,
+)
 MEAN_RESPONSE = ind.Ratio(
     "chamados-resposta-media",
-    "Tempo médio até a primeira resposta",
+    "Tempo médio até a primeira resposta (tempo corrido)",
     T_RESPONSE_TIME.key,
     T_ANSWERED.key,
     better=-1,
@@ -203,7 +280,7 @@ MEAN_RESPONSE = ind.Ratio(
 )
 MEAN_RESOLUTION = ind.Ratio(
     "chamados-resolucao-media",
-    "Tempo médio até a conclusão",
+    "Tempo médio até a conclusão (tempo corrido)",
     T_RESOLUTION_TIME.key,
     T_DONE.key,
     better=-1,
@@ -228,13 +305,16 @@ SUPPORT_SECTION = ind.Section(
     title="Suporte",
     roles=SUPPORT_ALL,
     note=(
-        "Chamados abertos e concluídos no período; tempos corridos desde a abertura; o "
-        "cumprimento do SLA vem dos estouros que o relógio do SLA (horas úteis) registrou. "
+        "Chamados abertos e concluídos no período; tempos desde a abertura, em horas úteis "
+        "(o relógio do SLA: expediente da política e calendário da empresa) e em tempo "
+        "corrido; o cumprimento do SLA vem dos estouros que o relógio do SLA registrou. "
         "Chamados não têm produto: o filtro de produto não se aplica a eles."
     ),
     tiles=(
         T_OPENED,
         T_DONE,
+        MEAN_RESPONSE_BUSINESS,
+        MEAN_RESOLUTION_BUSINESS,
         MEAN_RESPONSE,
         MEAN_RESOLUTION,
         COMPLIANCE,
@@ -247,14 +327,37 @@ SUPPORT_SECTION = ind.Section(
         MEAN_GITHUB,
         ROUTINE_DONE,
     ),
-    figures=(T_ANSWERED, T_RESPONSE_TIME, T_COMPLIED, T_RESOLUTION_TIME, T_GITHUB_TIME),
+    figures=(
+        T_ANSWERED,
+        T_RESPONSE_TIME,
+        T_COMPLIED,
+        T_RESOLUTION_TIME,
+        T_GITHUB_TIME,
+        T_ANSWERED_BUSINESS,
+        T_RESPONSE_BUSINESS,
+        T_DONE_BUSINESS,
+        T_RESOLUTION_BUSINESS,
+    ),
     breakdowns=(
+        ind.Breakdown(
+            "chamados-resposta-por-sla",
+            "Primeira resposta por SLA",
+            ("sla_policy", "sla_policy__name", "sla_policy__first_response_minutes"),
+            lambda v: (
+                f"{v['sla_policy__name']} (meta: "
+                f"{business_hours(v['sla_policy__first_response_minutes'])})"
+            ),
+            (T_OPENED, T_ANSWERED, MEAN_RESPONSE_BUSINESS, MEAN_RESPONSE),
+        ),
         ind.Breakdown(
             "chamados-por-sla",
             "Concluídos por SLA",
-            ("sla_policy", "sla_policy__name"),
-            lambda v: v["sla_policy__name"],
-            (T_DONE, T_COMPLIED, COMPLIANCE, MEAN_RESOLUTION),
+            ("sla_policy", "sla_policy__name", "sla_policy__resolution_minutes"),
+            lambda v: (
+                f"{v['sla_policy__name']} (meta: "
+                f"{business_hours(v['sla_policy__resolution_minutes'])})"
+            ),
+            (T_DONE, T_COMPLIED, COMPLIANCE, MEAN_RESOLUTION_BUSINESS, MEAN_RESOLUTION),
         ),
         ind.Breakdown(
             "chamados-por-responsavel",

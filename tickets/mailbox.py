@@ -1,7 +1,7 @@
 """T1: the support mailbox. A django-q2 schedule (every minute) polls a real IMAP folder
-(imap-tools: a folder name in any language, UIDs, the \\Seen flag) and turns each new message
-into a ticket or into a reply on an existing one; `tickets.mime` reads the message (text, the
-original HTML, every file at any depth).
+(imap-tools: a folder name in any language, UIDs, the \\Seen and \\Flagged flags) and turns
+each new message into a ticket or into a reply on an existing one; `tickets.mime` reads the
+message (text, the original HTML, every file at any depth).
 
 - Never twice: a message is imported once per sender and Message-ID (messages without one get
   a content hash), and the poller remembers UIDVALIDITY + the last UID it read. Another
@@ -14,7 +14,8 @@ original HTML, every file at any depth).
   are removed from every text kept; long subjects are cut to the column; a body of "1" or ""
   imports, and the text never claims attachments that were not kept.
 - A malformed message is logged, kept raw (`InboundEmail`, outcome failed) and skipped; the
-  poll goes on with the next one.
+  poll goes on with the next one. On the server it is \\Flagged (and left unread) for a
+  person to see in their mail client; every other message read is \\Seen.
 """
 
 import contextlib
@@ -35,12 +36,11 @@ from workflows import clock
 from workflows.models import Ficha
 from workflows.validators import is_placeholder
 
-from . import conf, desk, mime
+from . import conf, desk, merge, mime
 from .mail_trust import client_answered, sender_trusted
 from .models import EmailAttachment, InboundEmail, MailboxState, Ticket, TicketNote
 
 log = logging.getLogger(__name__)
-TAG = re.compile(r"\[#(\d{1,18})\]")
 MSGID = re.compile(r"<[^<>\s]+>")
 MAX_ATTACHMENT_BYTES = 10 * 1024 * 1024
 MAX_REFERENCES = 50  # the newest ids of a References header looked at
@@ -82,7 +82,10 @@ def poll() -> str:
             raw = next((part[1] for part in fetched if isinstance(part, tuple)), b"")
             outcome = import_message(raw, folder=folder, uid=uid, uidvalidity=uidvalidity)
             counts[outcome] += 1
-            box.flag(str(uid), MailMessageFlags.SEEN, True)
+            # T1: read ones are \Seen; one kept raw and skipped is \Flagged (and left
+            # unread) so that a person sees it in their mail client too.
+            flag = MailMessageFlags.FLAGGED if outcome == "failed" else MailMessageFlags.SEEN
+            box.flag(str(uid), flag, True)
             state.last_uid = uid
             state.save(update_fields=["uidvalidity", "last_uid"])
         state.polled_at, state.last_error = clock.now(), ""
@@ -212,8 +215,11 @@ def _import(raw, message_id, key, sender, folder, uid, uidvalidity) -> str:
     # T1: the text never claims attachments that were not kept.
     empty = "(e-mail sem texto; veja os anexos)" if files else "(e-mail sem texto)"
     ticket = _thread(msg, subject, sender)
+    ticket = merge.kept_ticket(ticket)  # T4: a merged ticket's thread lives on the kept one
     suspected = None
-    if ticket is not None and not sender_trusted(ticket, from_email):
+    if ticket is not None and not (
+        sender_trusted(ticket, from_email) or merge.merged_into_trusts(ticket, from_email)
+    ):
         suspected, ticket = ticket, None  # T1: not this ticket's client: never touch it
     if ticket is None:
         ticket = _new_ticket(from_name, from_email, subject, body or empty, suspected)
@@ -303,7 +309,7 @@ def _thread(msg, subject: str, sender: str) -> Ticket | None:
         )
         if known:
             return Ticket.objects.select_related("ficha").get(pk=known)
-    tag = TAG.search(subject)
+    tag = desk.TAG.search(subject)
     if tag:
         return Ticket.objects.select_related("ficha").filter(pk=int(tag.group(1))).first()
     return None

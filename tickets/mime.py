@@ -7,7 +7,6 @@ version is preferred, and an HTML-only body is converted to text with html2text 
 entities and links kept). Quoted history is found (`split_quoted`) so pages can fold it.
 """
 
-import base64
 import codecs
 import email.policy
 import html
@@ -262,18 +261,17 @@ def tidy(text: str) -> str:
     return BLANK_RUNS.sub("\n\n", text).strip()
 
 
-def framed_html(content: str, images: dict[str, tuple[str, bytes]]) -> str:
+def framed_html(content: str, images: dict[str, str]) -> str:
     """The HTML for the sandboxed frame: each `cid:` reference to one of `images`
-    (Content-ID → type, bytes) as a data: URI, so inline images show without fetching
-    anything; `<meta http-equiv="refresh">` and `<base>` removed (no navigation away)."""
+    (Content-ID → the kept attachment's same-origin address) points there, so inline images
+    show without anything fetched from outside; `<meta http-equiv="refresh">` and `<base>`
+    removed (no navigation away)."""
 
-    def data_uri(match):
+    def same_origin(match):
         found = images.get(unquote(match.group(1)))
-        if found is None:
-            return match.group(0)
-        return f"data:{found[0]};base64,{base64.b64encode(found[1]).decode()}"
+        return match.group(0) if found is None else html.escape(found, quote=True)
 
-    return CID_REF.sub(data_uri, NAVIGATING_TAGS.sub("", content))
+    return CID_REF.sub(same_origin, NAVIGATING_TAGS.sub("", content))
 
 
 def split_quoted(text: str) -> tuple[str, str]:

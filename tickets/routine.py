@@ -122,13 +122,18 @@ def checklist(user, today: dt.date | None = None) -> list[dict]:
     done = {c.item: c for c in selectors.routine_checks(user, today)}
     tickets = reverse("tickets:list")
     now = clock.now()
+    review_start, review_end = clock.day_span(day)
+    # T4: desk.stale_since() is the end of the last business day, the review day's end: the
+    # company calendar is read once for both (tests/test_routine_calendar.py)
+    stale_since = review_end if today == clock.today() else desk.stale_since()
     counted = selectors.capped_counts(
         ROUTINE_COUNTS,
         RoutineValues(
             now,
             now - dt.timedelta(days=ARCHITECT_STALE_DAYS),
-            *clock.day_span(day),
-            desk.stale_since(),
+            review_start,
+            review_end,
+            stale_since,
         ),
     )
     breached = counted["breached"]

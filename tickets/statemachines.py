@@ -8,7 +8,7 @@ from workflows.engine import Action, Workflow, guard
 from workflows.refusals import INPUT
 from workflows.roles import SUPPORT_ALL, SUPPORT_STAFF, has_role
 
-from . import sla
+from . import business_time, sla
 from .models import Romaneio, Ticket
 
 # Events whose reason is what the client was told: each counts as a response (T6).
@@ -16,7 +16,9 @@ CLIENT_FACING = frozenset({"respond", "ask_client", "conclude"})
 
 
 class TicketFlow(Workflow):
-    """T4: aberto → em análise → aguardando cliente → em desenvolvimento → concluído, reopen.
+    """T4: aberto → em análise → aguardando cliente → em desenvolvimento → concluído, reopen;
+    from any of them, mesclado (final): two tickets about one problem became one
+    (`tickets.merge`).
 
     Every event needs a written reason (the "why" of T4); the engine records who and when.
     `dev_finished`/`dev_reopened` are fired by the GitHub webhook (system, T7).
@@ -24,7 +26,9 @@ class TicketFlow(Workflow):
 
     choices = Ticket.State
     viewers = SUPPORT_ALL
-    s = States.from_enum(choices, initial=choices.OPEN, use_enum_instance=False)
+    s = States.from_enum(
+        choices, initial=choices.OPEN, final=choices.MERGED, use_enum_instance=False
+    )
 
     analyse = s.OPEN.to(s.ANALYSIS)
     ask_client = s.ANALYSIS.to(s.WAITING_CLIENT) | s.DEVELOPMENT.to(s.WAITING_CLIENT)
@@ -56,6 +60,14 @@ class TicketFlow(Workflow):
         | s.ANALYSIS.to(s.DONE)
         | s.WAITING_CLIENT.to(s.DONE)
         | s.DEVELOPMENT.to(s.DONE)
+    )
+    # T4: merged into the ticket kept (`into`): its thread went there, it leaves the queue.
+    merge = (
+        s.OPEN.to(s.MERGED)
+        | s.ANALYSIS.to(s.MERGED)
+        | s.WAITING_CLIENT.to(s.MERGED)
+        | s.DEVELOPMENT.to(s.MERGED)
+        | s.DONE.to(s.MERGED)
     )
     dev_finished = s.DEVELOPMENT.to(s.ANALYSIS)
     dev_reopened = (
@@ -90,6 +102,22 @@ class TicketFlow(Workflow):
             guards=("is_suspected_reply",),
             reason=True,
         ),
+        "merge": Action(
+            "Mesclar com outro chamado",
+            SUPPORT_ALL,
+            ("T4",),
+            guards=(
+                "merge_target_given",
+                "merge_target_other",
+                "merge_target_not_merged",
+                "merge_target_not_concluded",
+                "merge_same_client",
+                "merge_one_github_issue",
+                "merge_github_settled",
+            ),
+            reason=True,
+            slug="mesclar",
+        ),
         "dev_finished": Action("Issue fechada no GitHub", rules=("T7",), reason=True),
         "dev_reopened": Action("Issue reaberta no GitHub", rules=("T7",), reason=True),
     }
@@ -110,9 +138,70 @@ class TicketFlow(Workflow):
     def assignee_ok(self, assignee=None):
         return assignee is not None and has_role(assignee, *SUPPORT_ALL)
 
+    # T4: merging (`tickets.merge`): `into` is the ticket kept; every refusal is about it.
+    @guard("Informe o chamado que fica (por exemplo #123).", "T4", kind=INPUT)
+    def merge_target_given(self, into=None):
+        return into is not None
+
+    @guard("Um chamado não pode ser mesclado nele mesmo: escolha outro chamado.", "T4", kind=INPUT)
+    def merge_target_other(self, into=None):
+        return into is None or into.pk != self.model.pk
+
+    @guard(
+        "O chamado escolhido já foi mesclado em outro: escolha o chamado que ficou.",
+        "T4",
+        kind=INPUT,
+    )
+    def merge_target_not_merged(self, into=None):
+        return into is None or into.state != Ticket.State.MERGED
+
+    @guard(
+        "O chamado que fica está concluído: reabra-o antes de mesclar, ou mantenha o outro.",
+        "T4",
+        kind=INPUT,
+    )
+    def merge_target_not_concluded(self, into=None):
+        """Reading: the kept ticket receives the thread and must still be worked (T6)."""
+        return into is None or into.state != Ticket.State.DONE
+
+    @guard(
+        "Os chamados são de clientes diferentes (fichas diferentes): a conversa de um cliente "
+        "não vai para o chamado de outro.",
+        "T1",
+        kind=INPUT,
+    )
+    def merge_same_client(self, into=None):
+        """T1: only the ticket's client touches it; different contacts of one ficha, or a
+        ticket without ficha, may merge (the confirmation page warns)."""
+        ficha_id = self.model.ficha_id
+        return into is None or not (ficha_id and into.ficha_id and ficha_id != into.ficha_id)
+
+    @guard(
+        "Os dois chamados têm issue no GitHub, e cada issue acompanha um só chamado: mantenha "
+        "os chamados separados (ou feche a issue repetida no GitHub e conclua o chamado dela).",
+        "T7",
+        kind=INPUT,
+    )
+    def merge_one_github_issue(self, into=None):
+        """T7: the link moves to the kept ticket; two different issues cannot both stay."""
+        mine, theirs = self.model.github_issue_url, into.github_issue_url if into else ""
+        return not (mine and theirs and mine != theirs)
+
+    @guard(
+        "A criação da issue no GitHub de um dos chamados está pendente: aguarde a nova "
+        "tentativa automática antes de mesclar.",
+        "T7",
+        kind=INPUT,
+    )
+    def merge_github_settled(self, into=None):
+        return not (self.model.github_pending or (into is not None and into.github_pending))
+
     # -- effects (the engine saves) -----------------------------------------------------------
     def on_assign(self, assignee):
         self.model.assignee = assignee
+
+    def on_merge(self, into):
+        self.model.merged_into = into
 
     def after_transition(self, event: str, target: State):
         """T6: keep the SLA clock: responses restart the next-update window."""
@@ -131,8 +220,10 @@ class TicketFlow(Workflow):
             )
         if event in ("conclude", "link_reply"):
             ticket.resolved_at = now
-        if target.value in ("aguardando_cliente", "concluido"):
-            ticket.response_due_at = None  # the ball is in the client's court, or it is done
+        business_time.stamp(ticket, concluded=event in ("conclude", "link_reply"))  # issue 19
+        if target.value in ("aguardando_cliente", "concluido", "mesclado"):
+            # the ball is in the client's court, or it is done (or merged: the kept one has it)
+            ticket.response_due_at = None
             ticket.response_since = None
         elif event in CLIENT_FACING or event in ("client_replied", "reopen"):
             ticket.response_since = now

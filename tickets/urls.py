@@ -1,6 +1,6 @@
 from django.urls import path
 
-from . import conversation_views, list_views, routine_views, textura_views, views
+from . import conversation_views, list_views, merge_views, routine_views, textura_views, views
 
 app_name = "tickets"
 urlpatterns = [
@@ -13,9 +13,16 @@ urlpatterns = [
     path("chamados/<id:pk>/acao/<slug:event>/", views.ticket_action, name="action"),
     path("chamados/<id:pk>/github/", views.github_open, name="github_open"),
     path("chamados/<id:pk>/vincular/", views.ticket_link, name="link_reply"),
+    path("chamados/<id:pk>/mesclar/", merge_views.merge_pick, name="merge"),
+    path(
+        "chamados/<id:pk>/mesclar/em/<id:into>/",
+        merge_views.merge_confirm,
+        name="merge_confirm",
+    ),
     path("chamados/<id:pk>/responder/", conversation_views.reply, name="reply"),
     path("chamados/<id:pk>/citar/", conversation_views.quote, name="reply_quote"),
     path("chamados/<id:pk>/presenca/", conversation_views.presence, name="presence"),
+    path("chamados/registros/<id:pk>/editar/", conversation_views.note_edit, name="note_edit"),
     path("respostas/anexos/<id:pk>/", conversation_views.reply_file, name="reply_file"),
     path("fila/", list_views.queue, name="queue"),
     path("anexos/<id:pk>/", views.attachment, name="attachment"),

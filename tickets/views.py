@@ -38,18 +38,20 @@ from . import (
     mime,
     sla,
 )
-from .conversation import REPLY_EVENTS
+from .conversation import RECORD_EVENTS, REPLY_EVENTS
 from .conversation_forms import ReplyForm
 from .models import EmailAttachment, InboundEmail, MailboxState, Ticket
 from .statemachines import TicketFlow
 
 # T1: a client's HTML is shown in a sandboxed frame: no script, no plugin, no form, nothing
-# fetched from outside (remote images track the reader); inline styles and inline images only.
+# fetched from outside (remote images track the reader); inline styles and the message's own
+# inline images (its attachments, fetched from this server with the reader's session) only.
+# The sandbox keeps the page's origin so that the session cookie (SameSite=Lax) goes with those
+# image requests; without scripts (no allow-scripts) that origin can do nothing else.
 EMAIL_HTML_CSP = (
-    "default-src 'none'; style-src 'unsafe-inline'; img-src data: cid:; "
-    "base-uri 'none'; form-action 'none'; frame-ancestors 'self'; sandbox"
+    "default-src 'none'; style-src 'unsafe-inline'; img-src 'self'; "
+    "base-uri 'none'; form-action 'none'; frame-ancestors 'self'; sandbox allow-same-origin"
 )
-MAX_INLINE_IMAGE_BYTES = 2 * 1024 * 1024
 
 # event -> the label of its reason field (the button's label is the machine's); events not
 # listed are not offered on screen.
@@ -66,9 +68,15 @@ ACTIONS = {
 
 
 def ticket_actions(ticket, user):
-    """The ticket's buttons: what the machine lets this user do now, in ACTIONS' order."""
+    """The ticket's buttons: what the machine lets this user do now, in ACTIONS' order, as
+    (event, label, editor). T6: a return to the client (respond, ask_client, conclude) has
+    one path, the reply editor: `editor` is True for those, drawn as a link to it."""
     actions = actions_for(ticket, user)
-    return [(event, actions[event].label) for event in ACTIONS if actions.may(event)]
+    return [
+        (event, actions[event].label, event in REPLY_EVENTS)
+        for event in ACTIONS
+        if actions.may(event)
+    ]
 
 
 @login_required
@@ -87,10 +95,10 @@ def ticket_create(request):
     )
 
 
-def history_of(ticket):
+def history_of(ticket, viewer=None):
     """T1/T4/T7: the ticket's conversation: client messages, replies, internal notes, state
     changes and GitHub comments, oldest first (`tickets.conversation.thread`)."""
-    return conversation.thread(ticket)
+    return conversation.thread(ticket, viewer)
 
 
 @login_required
@@ -111,11 +119,16 @@ def detail_context(request, ticket, reply_form, refusal=None) -> dict:
     actions = actions_for(ticket, request.user)
     return {
         "ticket": ticket,
-        "history": history_of(ticket),
+        "history": history_of(ticket, request.user),
         "actions": ticket_actions(ticket, request.user),
+        "merge": actions.get("merge"),  # T4: its own page (which ticket to keep), not a form
         "reply_form": reply_form,
         "reply_refusal": refusal,
-        "reply_buttons": [(e, label) for e, label in REPLY_EVENTS.items() if actions.may(e)],
+        "reply_buttons": [
+            (e, label)
+            for e, label in (REPLY_EVENTS if ticket.requester_email else RECORD_EVENTS).items()
+            if actions.may(e)
+        ],
         "may_note": has_role(request.user, *TicketFlow.viewers),
         "response_left": sla.describe_remaining(now, ticket.response_due_at, ticket.sla_policy),
         "resolution_left": sla.describe_remaining(now, ticket.resolution_due_at, ticket.sla_policy),
@@ -316,11 +329,8 @@ def email_html(request, pk):
         pk=pk,
     )
     images = {
-        a.content_id: (a.content_type, bytes(a.content))
-        for a in message.attachments.filter(
-            content_type__startswith="image/", size__lte=MAX_INLINE_IMAGE_BYTES
-        ).exclude(content_id="")
-        if mime.SIMPLE_TYPE.fullmatch(a.content_type)
+        a.content_id: reverse("tickets:attachment", args=[a.pk])
+        for a in conversation.inline_images(message.attachments.all())
     }
     response = HttpResponse(
         mime.framed_html(message.html, images), content_type="text/html; charset=utf-8"

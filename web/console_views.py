@@ -27,7 +27,7 @@ from workflows.action_views import (
     posted,
     require_roles,
 )
-from workflows.businessdays import add_business_days
+from workflows.businessdays import BusinessCalendar, add_business_days
 from workflows.models import (
     AgentProfile,
     Sale,
@@ -45,9 +45,13 @@ HOME_LIMIT = 50
 def my_agendamentos(user):
     """The agent's live agendamentos, earliest deadline first (at most HOME_LIMIT shown)."""
     today = clock.today()
-    live = selectors.live_agendamentos_owned_by(user, limit=HOME_LIMIT)
-    rows = agendamento_rows(live, user)
-    next_day = add_business_days(today, 1)
+    rows, next_day = [], None
+    live = list(selectors.live_agendamentos_owned_by(user, limit=HOME_LIMIT))
+    if live:  # one read of the company calendar: the countdowns and the next business day
+        last_day = max(today + NEXT_DAY_SPAN, *(ag.due_date for ag in live))
+        calendar = BusinessCalendar(today, last_day)
+        rows = agendamento_rows(live, user, actions=False, calendar=calendar)
+        next_day = next_business_day(today, calendar)
     total = len(rows)
     if total == HOME_LIMIT:
         total = selectors.live_agendamentos_owned_by_count(user)
@@ -59,6 +63,20 @@ def my_agendamentos(user):
         "later": [r for r in rows if r["ag"].due_date > next_day],
         "expired": selectors.expired_agendamentos_owned_by(user, today - dt.timedelta(days=7)),
     }
+
+
+# The window add_business_days(today, 1) reads: the next business day is always inside it.
+NEXT_DAY_SPAN = dt.timedelta(days=32)
+
+
+def next_business_day(today: dt.date, calendar: BusinessCalendar) -> dt.date:
+    """add_business_days(today, 1), answered by a calendar that covers today + NEXT_DAY_SPAN."""
+    day = today + dt.timedelta(days=1)
+    while day <= calendar.end:
+        if calendar.is_business_day(day):
+            return day
+        day += dt.timedelta(days=1)
+    return add_business_days(today, 1)  # a month closed: the calendar of the wider window
 
 
 # The console is a dashboard: each list shows its first rows and links to all of them.
@@ -189,7 +207,7 @@ def _retry_timer(request):
         messages.error(request, refused.message)
         return _list_page(request, FAILED_TIMERS, status=refused.status_code)
     if timer.outcome == Timer.Outcome.FAILED:
-        messages.error(request, f"A nova tentativa falhou: {timer.last_error}")
+        messages.error(request, f"A nova tentativa falhou: {timer.problem}")
         return go(request, reverse("console_list", args=[FAILED_TIMERS]))
     text = RETRY_MESSAGES.get(timer.outcome, "Nova tentativa feita.")
     return go(request, reverse("console_list", args=[FAILED_TIMERS]), text)

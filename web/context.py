@@ -9,23 +9,28 @@ def navigation(request):
     user = getattr(request, "user", None)
     if user is None or not user.is_authenticated:
         return {}
+    mine = roles.ALL if user.is_superuser else roles.roles_of(user)  # has_role, asked once
+
+    def has(*wanted):
+        return any(role in mine for role in wanted)
+
     items = [("Início", reverse("home"))]
-    if roles.has_role(user, *roles.ATTENDANTS):
+    if has(*roles.ATTENDANTS):
         items.append(("Fichas", reverse("ficha_search")))
         items.append(("Cadastros", reverse("onboarding:register")))
         items.append(("Onboardings", reverse("onboarding:onboarding_list")))
-    if roles.has_role(user, *roles.CENTRAL_TEAM):
+    if has(*roles.CENTRAL_TEAM):
         items.append(("Duplicidades", reverse("onboarding:queue")))
-    if roles.has_role(user, *roles.STAFF):
+    if has(*roles.STAFF):
         items.append(("Treinamentos", reverse("onboarding:slots")))
-    if roles.has_role(user, *roles.SUPPORT_ALL):
+    if has(*roles.SUPPORT_ALL):
         items.append(("Chamados", reverse("tickets:list")))
-    if roles.has_role(user, roles.SUPPORT):
+    if has(roles.SUPPORT):
         items.append(("Rotina do suporte", reverse("tickets:routine")))
-    if roles.is_manager(user):
+    if has(*roles.MANAGERS):
         items.append(("Gestor", reverse("manager_console")))
         items.append(("Rotina da equipe", reverse("tickets:routine_team")))
-    if roles.has_role(user, *roles.STAFF):
+    if has(*roles.STAFF):
         items.append(("Indicadores", reverse("indicators:page")))
     items.append(("Fluxos", reverse("flows")))
     if user.is_staff:

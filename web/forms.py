@@ -12,7 +12,7 @@ from workflows.models import (
     Movimentacao,
     Product,
 )
-from workflows.models.orcamento import percent_validators
+from workflows.models.orcamento import Orcamento, percent_validators
 from workflows.numbers import BrDecimalField, BrIntegerField
 from workflows.roles import AGENT, SELLER, SUPPORT
 from workflows.validators import (
@@ -274,6 +274,21 @@ class AcceptQuoteForm(Form):
     data_confirmed = forms.BooleanField(label="Confirmei os dados do cliente", required=False)
     boleto_charge_noted = forms.BooleanField(
         label="Cobrei educadamente os boletos em aberto", required=False
+    )
+
+
+class RejectQuoteForm(Form):
+    """G8: the client's refusal: one of the reasons, and details (required for "Outro").
+    The service checks both after who may act, so its messages land on the fields."""
+
+    kind = forms.ChoiceField(
+        label="Motivo da recusa",
+        choices=[("", "Escolha o motivo"), *Orcamento.RejectionKind.choices],
+        required=False,
+        widget=forms.Select(attrs={"required": True}),
+    )
+    details = text_field(
+        "Detalhes", required=False, help_text="Obrigatório quando o motivo é “Outro”."
     )
 
 

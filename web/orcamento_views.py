@@ -80,7 +80,7 @@ def detail(request, pk):
         "item_form": forms.OrcamentoItemForm(),
         "send_form": forms.SendQuoteForm(),
         "accept_form": forms.AcceptQuoteForm(),
-        "reject_form": forms.ReasonForm(),
+        "reject_form": forms.RejectQuoteForm(),
     }
     return render(request, "web/orcamento_detail.html", context)
 
@@ -190,7 +190,7 @@ def reject(request, pk):
     return _orcamento_action(
         request,
         pk,
-        forms.ReasonForm(request.POST),
+        forms.RejectQuoteForm(request.POST),
         lambda o, d: quotes.reject_orcamento(o, actor=request.user, **d),
         success="Recusa registrada.",
         title="Recusa do cliente",

@@ -58,27 +58,29 @@ def deadline_label(due: dt.date, today: dt.date, calendar: BusinessCalendar) -> 
     return f"vence em {n} {unit} ({due:%d/%m})"
 
 
-def agendamento_rows(live, user):
-    """Each live agendamento with its countdown and the actions the machine lets this user
-    take (`actions_for`)."""
+def agendamento_rows(live, user, *, actions=True, calendar=None):
+    """Each live agendamento with its countdown and, with `actions` (the ficha's panel), its
+    history link and the actions the machine lets this user take (`actions_for`); the agent's
+    home lists only the countdowns. `calendar`: a business-day calendar the caller read that
+    covers today through the last due date."""
     today = clock.today()
     live = list(live)
     if not live:
         return []  # no business-day calendar to read
-    last_due = max(ag.due_date for ag in live)
-    calendar = BusinessCalendar(today, max(today, last_due))
+    if calendar is None:
+        calendar = BusinessCalendar(today, max(today, max(ag.due_date for ag in live)))
     rows = []
     for ag in live:
-        rows.append(
-            {
-                "ag": ag,
-                "deadline": deadline_label(ag.due_date, today, calendar),
-                "overdue": ag.due_date < today,
-                "reserves": agendamentos.reserves_sale(ag),
-                "actions": actions_for(ag, user).allowed,
-                "history_url": history_url(ag),
-            }
-        )
+        row = {
+            "ag": ag,
+            "deadline": deadline_label(ag.due_date, today, calendar),
+            "overdue": ag.due_date < today,
+            "reserves": agendamentos.reserves_sale(ag),
+        }
+        if actions:
+            row["actions"] = actions_for(ag, user).allowed
+            row["history_url"] = history_url(ag)
+        rows.append(row)
     return rows
 
 
@@ -155,6 +157,9 @@ def ficha_context(ficha, user):
     live = selectors.live_agendamentos(ficha)
     sale_live = agendamentos.live_sale_agendamentos(ficha, live)
     present = selectors.sections_present(FICHA_SECTIONS_SQL, ficha.pk)
+    ficha_actions = actions_for(ficha, user)
+    # the answer form is built only where the page shows it (the template asks the same)
+    shows_answer = ficha_actions.may("record_inactivation_answer") and not ficha.inactivation_answer
     shown = {
         name: list(rows_of(ficha)[: SECTION_LIMITS.get(name)]) if name in present else []
         for name, rows_of in FICHA_SECTIONS
@@ -171,8 +176,8 @@ def ficha_context(ficha, user):
         "movimentacoes": selectors.ficha_movimentacoes(ficha, limit=50),
         "is_manager": is_manager(user),
         "history_url": history_url(ficha),
-        "answer_form": forms.AnswerForm(),
-        "actions": actions_for(ficha, user),
+        "answer_form": forms.AnswerForm() if shows_answer else None,
+        "actions": ficha_actions,
         "needs_answer": not ficha.inactivation_answer,
     }
 

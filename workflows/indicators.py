@@ -2,11 +2,12 @@
 same length just before it, in São Paulo time.
 
 A `Source` is one kind of record dated by one field (sales by `at`, agendamentos by
-`created_at`, …); a `Figure` counts or sums its rows that match a condition. Every figure of
-one source comes from ONE aggregate query over both periods (`Count`/`Sum` with `filter=`);
-a `Breakdown` groups a source's figures per agent, product, type… in one `values().annotate()`
-query. The same definitions give the rows behind a figure (the drill-down lists and their
-export), so a list holds exactly the records its figure counts.
+`created_at`, …); a `Figure` counts or sums its rows that match a condition; a `Breakdown`
+shows a source's figures per agent, product, type…. The page makes ONE query per source
+(`compute`): grouped by the period (a CASE over the dated field) and by every field of the
+source's breakdowns, with one `Count`/`Sum` (`filter=`) per figure; the tables and the tiles
+add those groups up. The same definitions give the rows behind a figure (the drill-down
+lists and their export), so a list holds exactly the records its figure counts.
 
 Sections of the sales domain are declared in `workflows/indicators_sales.py`; apps above this
 floor (the support tickets) declare theirs beside their pages and hand them to `compute`.
@@ -17,7 +18,8 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from decimal import Decimal
 
-from django.db.models import Count, Q, Sum
+from django.db.models import Case, Count, Q, Sum, When
+from django.db.models import Value as SQLValue
 from django.db.models.functions import TruncDate
 from django.utils import timezone
 
@@ -111,6 +113,13 @@ class Figure:
             return Count("pk", filter=condition)
         return Sum(self.total, filter=condition)
 
+    def measure(self):
+        """The aggregate over the rows it is given (the period is chosen by the query)."""
+        condition = self.where or None
+        if self.total is None:
+            return Count("pk", filter=condition)
+        return Sum(self.total, filter=condition)
+
     def rows(self, scope: Scope, period: Period | None = None):
         """The records behind the figure in the period (the current one by default)."""
         period = period or scope.period
@@ -173,15 +182,52 @@ class Section:
 
 # --- Values ------------------------------------------------------------------------------
 
+PERIOD_KEY = "indicator_period"  # the annotation telling a row's period apart (cur/prev)
 
-def _aggregate_keys(figure: Figure, scope: Scope) -> dict:
-    source = figure.source
+
+def _measures(figures) -> dict:
+    """key -> the aggregate of each figure, without the period (the rows are grouped by it)."""
+    return {figure.key: figure.measure() for figure in figures}
+
+
+def _grouped(source: Source, figures, group: tuple, scope: Scope) -> dict:
+    """{group values: {"group": values dict, "raw": {key__cur/key__prev: number}}}: every
+    figure of one source over both periods, per group, in ONE query. The period is a GROUP BY
+    on a CASE over the dated field, so each figure is one aggregate, not two."""
     current = source.in_range(scope.period.start, scope.period.end)
-    previous = source.in_range(scope.previous.start, scope.previous.end)
-    return {
-        f"{figure.key}__cur": figure.aggregate(current),
-        f"{figure.key}__prev": figure.aggregate(previous),
-    }
+    bucket = Case(When(current, then=SQLValue("cur")), default=SQLValue("prev"))
+    query = (
+        source.scoped(scope)
+        .order_by()
+        .annotate(**{PERIOD_KEY: bucket})
+        .values(PERIOD_KEY, *group)
+        .annotate(**_measures(figures))
+    )
+    out: dict = {}
+    for row in query:
+        key = tuple(row[name] for name in group)
+        entry = out.setdefault(key, {"group": {name: row[name] for name in group}, "raw": {}})
+        period = row[PERIOD_KEY]
+        for figure in figures:
+            entry["raw"][f"{figure.key}__{period}"] = row[figure.key]
+    return out
+
+
+def _add(a, b):
+    if a is None:
+        return b
+    return a if b is None else a + b
+
+
+def _totals(grouped: dict, figures) -> dict:
+    """The whole scope's raw numbers from its groups: counts and sums add up exactly."""
+    raw: dict = {}
+    for entry in grouped.values():
+        for figure in figures:
+            for period in ("cur", "prev"):
+                name = f"{figure.key}__{period}"
+                raw[name] = _add(raw.get(name), entry["raw"].get(name))
+    return raw
 
 
 def _zero(figure: Figure, value):
@@ -196,18 +242,18 @@ def _values_of(items, raw: dict, figures: dict) -> dict:
     for item in items:
         if isinstance(item, Ratio) and item.mean:
             whole, part = figures[item.whole], figures[item.part]
-            cur = mean_seconds(raw[f"{part.key}__cur"], raw[f"{whole.key}__cur"])
-            prev = mean_seconds(raw[f"{part.key}__prev"], raw[f"{whole.key}__prev"])
+            cur = mean_seconds(raw.get(f"{part.key}__cur"), raw.get(f"{whole.key}__cur"))
+            prev = mean_seconds(raw.get(f"{part.key}__prev"), raw.get(f"{whole.key}__prev"))
             out[item.key] = Value(cur, prev, item.better, duration=True)
         elif isinstance(item, Ratio):
             whole, part = figures[item.whole], figures[item.part]
-            cur = share(_zero(part, raw[f"{part.key}__cur"]), raw[f"{whole.key}__cur"])
-            prev = share(_zero(part, raw[f"{part.key}__prev"]), raw[f"{whole.key}__prev"])
+            cur = share(_zero(part, raw.get(f"{part.key}__cur")), raw.get(f"{whole.key}__cur"))
+            prev = share(_zero(part, raw.get(f"{part.key}__prev")), raw.get(f"{whole.key}__prev"))
             out[item.key] = Value(cur, prev, item.better, rate=True)
         else:
             out[item.key] = Value(
-                _zero(item, raw[f"{item.key}__cur"]),
-                _zero(item, raw[f"{item.key}__prev"]),
+                _zero(item, raw.get(f"{item.key}__cur")),
+                _zero(item, raw.get(f"{item.key}__prev")),
                 item.better,
                 money=item.money,
             )
@@ -239,40 +285,40 @@ def figure_index(sections) -> dict[str, Figure]:
 
 def tiles(section: Section, scope: Scope, index: dict) -> list[tuple]:
     """[(item, Value)] for a section's tiles: one aggregate query per source."""
-    figures = _figures_in(section.tiles, index)
     raw = {}
-    by_source: dict[str, list[Figure]] = {}
-    for figure in figures:
-        by_source.setdefault(figure.source.slug, []).append(figure)
-    for group in by_source.values():
-        keys = {}
-        for figure in group:
-            keys.update(_aggregate_keys(figure, scope))
-        raw.update(group[0].source.scoped(scope).aggregate(**keys))
+    for figures in _by_source(_figures_in(section.tiles, index)).values():
+        raw.update(_totals(_grouped(figures[0].source, figures, (), scope), figures))
     values = _values_of(section.tiles, raw, index)
     return [(item, values[item.key]) for item in section.tiles]
 
 
-def breakdown_rows(breakdown: Breakdown, scope: Scope, index: dict) -> list[dict]:
-    """[{key, label, values: [Value]}], largest first by the first figure, then by label."""
-    figures = _figures_in(breakdown.figures, index)
-    source = figures[0].source
-    keys = {}
+def _by_source(figures) -> dict[str, list[Figure]]:
+    out: dict[str, list[Figure]] = {}
     for figure in figures:
-        keys.update(_aggregate_keys(figure, scope))
-    query = source.scoped(scope).order_by().values(*breakdown.group).annotate(**keys)
+        out.setdefault(figure.source.slug, []).append(figure)
+    return out
+
+
+def _rows_of(breakdown: Breakdown, grouped: dict, index: dict) -> list[dict]:
     rows = []
-    for raw in query:
-        values = _values_of(breakdown.figures, raw, index)
+    for entry in grouped.values():
+        values = _values_of(breakdown.figures, entry["raw"], index)
         rows.append(
             {
-                "key": raw[breakdown.group[0]],
-                "label": breakdown.label(raw),
+                "key": entry["group"][breakdown.group[0]],
+                "label": breakdown.label(entry["group"]),
                 "values": [values[item.key] for item in breakdown.figures],
             }
         )
     rows.sort(key=lambda r: (-float(r["values"][0].current or 0), r["label"]))
     return rows
+
+
+def breakdown_rows(breakdown: Breakdown, scope: Scope, index: dict) -> list[dict]:
+    """[{key, label, values: [Value]}], largest first by the first figure, then by label."""
+    figures = _figures_in(breakdown.figures, index)
+    grouped = _grouped(figures[0].source, figures, breakdown.group, scope)
+    return _rows_of(breakdown, grouped, index)
 
 
 def series_rows(series: Series, scope: Scope) -> list[dict]:
@@ -318,21 +364,66 @@ def visible_sections(sections, user, team: bool) -> list[Section]:
     return shown
 
 
+def _regroup(grouped: dict, group: tuple) -> dict:
+    """The entries of a finer grouping added up per `group` (a subset of its fields)."""
+    out: dict = {}
+    for entry in grouped.values():
+        key = tuple(entry["group"][name] for name in group)
+        target = out.setdefault(key, {"group": {n: entry["group"][n] for n in group}, "raw": {}})
+        for name, number in entry["raw"].items():
+            target["raw"][name] = _add(target["raw"].get(name), number)
+    return out
+
+
 def compute(sections, scope: Scope, *, team: bool) -> list[dict]:
-    """Every section's tiles, breakdowns and series for the scope."""
+    """Every section's tiles, breakdowns and series for the scope.
+
+    ONE query per source (plus one per series): grouped by the union of the fields of the
+    source's breakdowns shown, with every figure its tiles (of any section: sales feed Vendas
+    and Comissões) and breakdowns need. Each breakdown adds those groups up per its own
+    fields and the tiles add up all of them: counts and sums of disjoint groups add up
+    exactly. The groups are bounded by the distinct combinations present in the period
+    (agents, products, kinds, policies), not by the rows."""
     index = figure_index(sections)
+    plans: dict[str, dict] = {}
+
+    def plan(source: Source) -> dict:
+        return plans.setdefault(
+            source.slug, {"source": source, "figures": {}, "tiles": {}, "group": {}, "tables": []}
+        )
+
+    for section in sections:
+        for figure in _figures_in(section.tiles, index):
+            entry = plan(figure.source)
+            entry["figures"][figure.key] = entry["tiles"][figure.key] = figure
+        for breakdown in section.breakdowns:
+            if not team and breakdown.team_only:
+                continue
+            figures = _figures_in(breakdown.figures, index)
+            entry = plan(figures[0].source)
+            entry["figures"].update((f.key, f) for f in figures)
+            entry["group"].update(dict.fromkeys(breakdown.group))
+            entry["tables"].append(breakdown)
+    raw: dict = {}
+    tables: dict[int, list[dict]] = {}
+    for entry in plans.values():
+        figures = list(entry["figures"].values())
+        grouped = _grouped(entry["source"], figures, tuple(entry["group"]), scope)
+        raw.update(_totals(grouped, list(entry["tiles"].values())))
+        for breakdown in entry["tables"]:
+            tables[id(breakdown)] = _rows_of(breakdown, _regroup(grouped, breakdown.group), index)
     out = []
     for section in sections:
-        breakdowns = [
-            {"breakdown": b, "rows": breakdown_rows(b, scope, index)}
-            for b in section.breakdowns
-            if team or not b.team_only
-        ]
+        values = _values_of(section.tiles, raw, index)
         out.append(
             {
                 "section": section,
-                "tiles": tiles(section, scope, index),
-                "breakdowns": breakdowns,
+                "tiles": [(item, values[item.key]) for item in section.tiles],
+                "breakdowns": [
+                    {"breakdown": b, "rows": tables[id(b)]}
+                    for b in section.breakdowns
+                    if team or not b.team_only
+                ],
                 "series": series_rows(section.series, scope) if section.series else None,
             }
         )

@@ -53,7 +53,8 @@ ORCAMENTOS = Source(
         Column("Situação", lambda o: o.get_state_display()),
         Column("Enviado em", lambda o: o.sent_at, "datetime"),
         Column("Decidido em", lambda o: o.decided_at, "datetime"),
-        Column("Motivo da recusa", lambda o: o.rejection_reason),
+        Column("Motivo da recusa", lambda o: o.get_rejection_kind_display()),
+        Column("Detalhes da recusa", lambda o: o.rejection_reason),
     ),
 )
 
@@ -65,6 +66,25 @@ ORC_REJECTED = Figure(
 )
 ORC_EXPIRED = Figure(
     "orcamentos-expirados", "Expirados", ORCAMENTOS, Q(state=QUOTE.EXPIRED), better=-1
+)
+# G8: the refusals per reason the client gave (Orcamento.RejectionKind), each with its list.
+REFUSAL = Orcamento.RejectionKind
+REFUSAL_SLUGS = {
+    REFUSAL.PRICE: "preco",
+    REFUSAL.DEADLINE: "prazo",
+    REFUSAL.COMPETITOR: "concorrente",
+    REFUSAL.NO_BUDGET: "sem-verba",
+    REFUSAL.OTHER: "outro",
+}
+ORC_REJECTED_BY_KIND = tuple(
+    Figure(
+        f"orcamentos-recusados-{REFUSAL_SLUGS[kind]}",
+        f"Recusados: {kind.label.lower()}",
+        ORCAMENTOS,
+        Q(state=QUOTE.REJECTED, rejection_kind=kind.value),
+        better=-1 if kind != REFUSAL.OTHER else 0,
+    )
+    for kind in REFUSAL
 )
 DECIDED = Q(sent_at__isnull=False, decided_at__isnull=False)
 ORC_DECIDED = Figure("orcamentos-decididos", "Decididos pelo cliente", ORCAMENTOS, DECIDED)
@@ -126,12 +146,17 @@ ORCAMENTOS_SECTION = Section(
     slug="orcamentos",
     roles=ATTENDANTS,
     title="Orçamentos",
-    note="Orçamentos criados no período e a situação de cada um até agora.",
+    note=(
+        "Orçamentos criados no período e a situação de cada um até agora; as recusas, pelo "
+        "motivo que o cliente deu (as registradas antes da escolha do motivo contam como "
+        "“outro”, com o texto mantido nos detalhes)."
+    ),
     tiles=(
         ORC_CREATED,
         ORC_SENT,
         ORC_ACCEPTED,
         ORC_REJECTED,
+        *ORC_REJECTED_BY_KIND,
         ORC_EXPIRED,
         Ratio(
             "orcamentos-conversao",
@@ -151,6 +176,15 @@ ORCAMENTOS_SECTION = Section(
             user_group("author"),
             lambda v: person(v, "author"),
             (ORC_CREATED, ORC_SENT, ORC_ACCEPTED),
+            link="membro",
+            team_only=True,
+        ),
+        Breakdown(
+            "orcamentos-recusas-por-responsavel",
+            "Recusas por responsável",
+            user_group("author"),
+            lambda v: person(v, "author"),
+            (ORC_REJECTED, *ORC_REJECTED_BY_KIND),
             link="membro",
             team_only=True,
         ),

@@ -324,10 +324,26 @@ def accept_orcamento(
     return sales
 
 
-def reject_orcamento(orcamento: Orcamento, *, actor, reason: str) -> Orcamento:
+def reject_orcamento(orcamento: Orcamento, *, actor, kind: str, details: str = "") -> Orcamento:
+    """G8: the client refused, for one of the reasons of `Orcamento.RejectionKind`; the
+    details are free text, required when the reason is "outro"."""
     require(orcamento, "reject", actor=actor)
+    details = (details or "").strip()
+    kinds = Orcamento.RejectionKind
+    problems = []
+    if kind not in kinds.values:
+        problems.append(TransitionRefused("Escolha o motivo da recusa.", "G8", field="kind"))
+    elif kind == kinds.OTHER and is_placeholder(details):
+        problems.append(TransitionRefused("Descreva o motivo da recusa.", "G8", field="details"))
+    refuse_all(problems)
+    label = kinds(kind).label
+    reason = f"{label}: {details}" if details else label
     with transaction.atomic():
-        orcamento = transition(orcamento, "reject", actor=actor, reason=reason)
+        # The audit keeps "Preço: …"; the record keeps the reason and its details apart
+        # (issue 19 counts the refusals per reason).
+        orcamento = transition(
+            orcamento, "reject", actor=actor, reason=reason, kind=kind, details=details
+        )
         _close_follow_up(orcamento, actor, f"Orçamento {orcamento.number} recusado: {reason}")
         timers.disarm(orcamento, "validity")
     return orcamento

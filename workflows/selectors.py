@@ -29,7 +29,10 @@ from .roles import ATTENDANTS
 
 def ficha_for_page(pk) -> Ficha | None:
     """The ficha with who inactivated it (the page says so), or None."""
-    return Ficha.objects.select_related("inactivated_by").filter(pk=pk).first()
+    try:  # get(), not filter().first(): no ORDER BY to build for a primary-key read
+        return Ficha.objects.select_related("inactivated_by").get(pk=pk)
+    except Ficha.DoesNotExist:
+        return None
 
 
 def ficha_boletos(ficha: Ficha):

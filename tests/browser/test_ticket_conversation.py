@@ -7,6 +7,7 @@ import datetime as dt
 import re
 import uuid
 from email.message import EmailMessage
+from pathlib import Path
 
 import pytest
 from django.core import mail
@@ -20,6 +21,7 @@ from workflows.roles import SUPPORT
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
+CORPUS = Path(__file__).parent.parent / "tickets_support" / "mail_corpus"
 CLIENT = "Dra. Marina Lopes <marina@lopesadv.com.br>"
 uids = iter(range(1, 1000))
 
@@ -186,3 +188,31 @@ def test_journey_two_agents_on_one_ticket_see_each_other_in_the_collision_warnin
     expect(carla_page.locator("#reply-text")).to_have_value("Rascunho da Carla")
     screenshot(carla_page, "conversation-collision-warning")
     assert carla.console_errors == [] and diego.console_errors == []
+
+
+def test_journey_inline_images_show_in_the_thread_and_in_the_original_frame_T1(
+    session, make_user, clock
+):
+    """An Outlook multipart/related e-mail: its cid: image is drawn under the message (marked
+    as in the e-mail's body) and inside the sandboxed original, from this server only."""
+    make_user(SUPPORT, username="carla", first_name="Carla")
+    raw = (CORPUS / "outlook_related_cid_image.eml").read_bytes()
+    assert mailbox.import_message(raw, folder="INBOX", uid=next(uids), uidvalidity=1) == (
+        "new_ticket"
+    )
+    ticket = Ticket.objects.get()
+
+    carla = session("carla")
+    page = carla.go(f"/suporte/chamados/{ticket.pk}/")
+    message = page.locator(".msg-client").first
+    expect(message).to_contain_text("imagem no corpo do e-mail")
+    thumbnail = message.get_by_role("img", name="image001.png")
+    assert thumbnail.evaluate("img => img.decode().then(() => img.naturalWidth)") == 24
+
+    message.get_by_text("Ver o e-mail original como chegou").click()
+    frame = message.frame_locator("iframe[title='E-mail original do cliente']")
+    expect(frame.get_by_text("Ao gerar o relatório de prazos")).to_be_visible()
+    framed = frame.get_by_role("img", name="Erro na tela de prazos")
+    assert framed.evaluate("img => img.decode().then(() => img.naturalWidth)") == 24
+    screenshot(page, "conversation-inline-image")
+    assert carla.console_errors == []

@@ -88,11 +88,13 @@ class TicketNoteAttachment(models.Model):
 
 class TicketNoteRevision(models.Model):
     """T7: a text a GitHub comment's note had before: replaced by an edit on GitHub, or the
-    comment's last text when it was deleted there (kept for the audit, never shown as live)."""
+    comment's last text when it was deleted there (kept for the audit, never shown as live).
+    T4: the same for an internal note its author edited (`tickets.conversation.note_edit`)."""
 
     class Change(models.TextChoices):
         EDITED = "edited", "Editado no GitHub"
         DELETED = "deleted", "Apagado no GitHub"
+        AUTHOR = "author", "Editada pelo autor"
 
     note = models.ForeignKey(TicketNote, on_delete=models.CASCADE, related_name="revisions")
     change = models.CharField("mudança", max_length=10, choices=Change)

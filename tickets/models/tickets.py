@@ -80,6 +80,7 @@ class Ticket(WorkflowModel):
         WAITING_CLIENT = "aguardando_cliente", "Aguardando cliente"
         DEVELOPMENT = "em_desenvolvimento", "Em desenvolvimento"
         DONE = "concluido", "Concluído"
+        MERGED = "mesclado", "Mesclado"
 
     class Channel(models.TextChoices):
         EMAIL = "email", "E-mail"
@@ -129,10 +130,18 @@ class Ticket(WorkflowModel):
     )
     # T6: the SLA clock.
     first_response_at = models.DateTimeField("primeira resposta em", null=True, blank=True)
+    # Issue 19: the business minutes (SLA clock) from opening to these moments, stamped when
+    # they happen (tickets.business_time).
+    response_business_minutes = models.PositiveIntegerField(
+        "primeira resposta em minutos úteis", null=True, blank=True, editable=False
+    )
     last_response_at = models.DateTimeField("última resposta em", null=True, blank=True)
     response_due_at = models.DateTimeField("retorno ao cliente até", null=True, blank=True)
     resolution_due_at = models.DateTimeField("resolução até", null=True, blank=True)
     resolved_at = models.DateTimeField("concluído em", null=True, blank=True)
+    resolution_business_minutes = models.PositiveIntegerField(
+        "conclusão em minutos úteis", null=True, blank=True, editable=False
+    )
     response_since = models.DateTimeField(null=True, blank=True, editable=False)
     resolution_since = models.DateTimeField(null=True, blank=True, editable=False)
     # T6: the nearest deadline while the client waits for us; kept by save() so the queue is an
@@ -167,6 +176,16 @@ class Ticket(WorkflowModel):
         on_delete=models.PROTECT,
         related_name="suspected_replies",
         verbose_name="possível resposta ao chamado",
+    )
+
+    # T4: merged into the ticket kept (`tickets.merge`): its thread and GitHub link went there.
+    merged_into = models.ForeignKey(
+        "self",
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="merged_from",
+        verbose_name="mesclado em",
     )
 
     ACTIVE = (State.OPEN, State.ANALYSIS, State.WAITING_CLIENT, State.DEVELOPMENT)

@@ -214,3 +214,31 @@ class Timer(ObjectRef):
     def what(self) -> str:
         """What the timer does (a merge may have suffixed its key with `@ficha<pk>`)."""
         return self.KEY_LABELS.get(self.key.split("@", 1)[0], self.key)
+
+    # What went wrong, in the manager's words, by the kind of error `timers` recorded
+    # ("SMTPRecipientsRefused: …"): the console never shows the technical text, which stays in
+    # `last_error` (the admin) and in the log.
+    PROBLEMS = (
+        (("SMTP",), "O servidor de e-mail recusou a mensagem ou não respondeu."),
+        (
+            ("GitHub", "Connection", "Timeout", "timeout", "OSError", "gaierror", "URLError"),
+            "Um serviço externo (e-mail, GitHub) não respondeu.",
+        ),
+        (
+            ("OperationalError", "DatabaseError", "InterfaceError"),
+            "O banco de dados estava ocupado ou fora do ar.",
+        ),
+        (("Rotina ",), "A rotina deste prazo não existe nesta versão do sistema."),
+    )
+    UNEXPECTED = "Erro inesperado do sistema (o detalhe fica no registro técnico)."
+
+    @property
+    def problem(self) -> str:
+        """Why the timer failed, for the manager console's "falhou" list."""
+        if not self.last_error:
+            return ""
+        kind = self.last_error.split(":", 1)[0]
+        for prefixes, text in self.PROBLEMS:
+            if any(kind.startswith(p) or p in kind for p in prefixes):
+                return text
+        return self.UNEXPECTED

@@ -145,6 +145,15 @@ class Orcamento(WorkflowModel):
 
     EDITABLE = (State.ANALYSING, State.PRODUCTS_DEFINED)
 
+    class RejectionKind(models.TextChoices):
+        """G8: why the client refused (issue 19 counts the refusals per reason)."""
+
+        PRICE = "price", "Preço"
+        DEADLINE = "deadline", "Prazo"
+        COMPETITOR = "competitor", "Escolheu um concorrente"
+        NO_BUDGET = "no_budget", "Desistiu / sem verba"
+        OTHER = "other", "Outro"
+
     ficha = models.ForeignKey(Ficha, on_delete=models.PROTECT, related_name="orcamentos")
     author = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.PROTECT, verbose_name="responsável"
@@ -158,7 +167,10 @@ class Orcamento(WorkflowModel):
     )
     sent_at = models.DateTimeField("enviado em", null=True, blank=True)
     decided_at = models.DateTimeField("decidido em", null=True, blank=True)
-    rejection_reason = models.TextField("motivo da recusa", blank=True)
+    rejection_kind = models.CharField(
+        "motivo da recusa", max_length=20, choices=RejectionKind, blank=True
+    )
+    rejection_reason = models.TextField("detalhes da recusa", blank=True)
     follow_up = models.ForeignKey(
         Agendamento, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
     )

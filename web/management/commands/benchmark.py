@@ -121,6 +121,11 @@ class Command(BaseCommand):
             ("painel do gestor", lambda: boss.get("/gestor/")),
             ("indicadores (7 dias)", lambda: boss.get("/indicadores/", {"periodo": "7dias"})),
             ("indicadores (este mês)", lambda: boss.get("/indicadores/", {"periodo": "mes"})),
+            # a whole month against the one before: 60 days of rows, whatever today's date
+            (
+                "indicadores (mês anterior)",
+                lambda: boss.get("/indicadores/", {"periodo": "mes-anterior"}),
+            ),
             ("may_sell (decisão)", lambda: ownership.may_sell(pick(), product, agent)),
             ("início do atendimento (S8)", triage_start),
             ("fila de SLA", lambda: boss.get("/suporte/fila/")),
