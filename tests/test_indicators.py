@@ -207,7 +207,9 @@ def test_sales_per_day_chart_has_every_day_and_its_numbers(client, gestor, data)
     assert days[dt.date(2027, 4, 14)] == (0, Decimal("0.00"))
     assert days[dt.date(2027, 4, 15)] == (1, Decimal("200.00"))
     assert len(block["chart"]["bars"]) == 7
-    assert response.content.decode().count("<rect x=") == 7
+    html = response.content.decode()
+    sales_chart = html.split('id="grafico-vendas-por-dia"', 1)[1].split("</svg>", 1)[0]
+    assert sales_chart.count("<rect x=") == 7
 
 
 def test_agendamentos_outcomes_expiry_is_worse_when_it_grows(client, gestor, data):

@@ -239,3 +239,23 @@ def test_T6_backlog_leaves_out_merged_tickets(clock, p3):
     Ticket.objects.filter(pk=merged.pk).update(state=Ticket.State.MERGED)
     period = ind.resolve_period(SEVEN, clock.today())
     assert [r["count"] for r in backlog_rows(ind.Scope(period, None, None, ""))] == [1] * 7
+
+
+def test_T6_backlog_chart_on_the_page_and_in_the_export(client, gestor, clock, p3):
+    clock.freeze(at(2027, 4, 19, 9))
+    ticket(p3, at(2027, 4, 10, 10))  # open the whole period
+    ticket(p3, at(2027, 4, 14, 10), resolved=at(2027, 4, 16, 10))  # 14th and 15th
+    client.force_login(gestor)
+    response = client.get(PAGE, SEVEN)
+    html = response.content.decode()
+    chart = html.split('id="grafico-chamados-em-aberto-por-dia"', 1)[1].split("</details>", 1)[0]
+    assert chart.count("<rect x=") == 7
+    assert "15/04/2027: 2 chamados" in chart and "16/04/2027: 1 chamado<" in chart
+    assert "R$" not in chart  # a count, not a value
+    export = client.get(
+        reverse("indicators:export"), {**SEVEN, "tabela": "chamados-em-aberto-por-dia"}
+    )
+    sheet = load_workbook(io.BytesIO(export.content)).active
+    rows = list(sheet.iter_rows(values_only=True))
+    assert rows[0] == ("Dia", "Em aberto")
+    assert [r[1] for r in rows[1:]] == [1, 2, 2, 1, 1, 1, 1]

@@ -35,6 +35,7 @@ from workflows.indicators_sales import name_of, person, user_group
 from workflows.models import AuditEntry
 from workflows.roles import SUPPORT_ALL
 
+from .indicators_backlog import BACKLOG
 from .models import RoutineCheck, RoutineItem, Ticket, TicketAlert
 
 DONE = Ticket.State.DONE
@@ -304,6 +305,7 @@ SUPPORT_SECTION = ind.Section(
     slug="suporte",
     title="Suporte",
     roles=SUPPORT_ALL,
+    series=BACKLOG,
     note=(
         "Chamados abertos e concluídos no período; tempos desde a abertura, em horas úteis "
         "(o relógio do SLA: expediente da política e calendário da empresa) e em tempo "

@@ -19,18 +19,12 @@ from django.db.models.functions import Cast, TruncDate
 from django.utils import timezone
 
 from workflows import clock
+from workflows import indicators as ind
 from workflows.models import AuditEntry
 
-from .indicators import TICKETS_OPENED  # the scope's filters, declared once
 from .models import Ticket
 
 DONE = Ticket.State.DONE
-# What the page shows with the chart (pt-BR), once it draws a per-day series of counts.
-BACKLOG_TITLE = "Chamados em aberto no fim de cada dia"
-BACKLOG_NOTE = (
-    "Em aberto no fim do dia: aberto até a meia-noite e ainda não concluído. Reaberturas "
-    "contam exatamente: o chamado sai do acervo em cada conclusão e volta em cada reabertura."
-)
 
 
 def _per_day(rows, field: str) -> dict:
@@ -63,6 +57,8 @@ def _earlier_spells(tickets, start, end) -> list[tuple]:
 def backlog_rows(scope, tickets=None) -> list[dict]:
     """Per local day of the period: {day, count} of the tickets open at its end, within the
     scope's member (the ticket's assignee) and channel; `tickets` narrows further."""
+    from .indicators import TICKETS_OPENED  # the scope's filters, declared once (it imports us)
+
     tickets = TICKETS_OPENED.narrow(tickets if tickets is not None else Ticket.objects.all(), scope)
     # A merged ticket was the same problem as the one kept (T4): only the kept one counts.
     tickets = tickets.exclude(state=Ticket.State.MERGED)
@@ -86,3 +82,17 @@ def backlog_rows(scope, tickets=None) -> list[dict]:
         )
         rows.append({"day": day, "count": still_open - closed})
     return rows
+
+
+BACKLOG = ind.Series(
+    "chamados-em-aberto-por-dia",
+    "Chamados em aberto no fim de cada dia",
+    daily=backlog_rows,
+    count_label="Em aberto",
+    unit="chamado",
+    note=(
+        "Aberto até a meia-noite e ainda não concluído; reaberturas contam exatamente (o "
+        "chamado sai do acervo em cada conclusão e volta em cada reabertura); chamados "
+        "mesclados não contam."
+    ),
+)

@@ -124,17 +124,25 @@ def _error_page(request, template: str, message: str):
 # --- Page --------------------------------------------------------------------------------
 
 
-def chart_of(days: list[dict], width: int = 600, height: int = 160) -> dict:
-    """The sales-per-day bars as SVG coordinates (the labels are HTML, readable at 390 px).
-    Coordinates are strings with a dot: the template would localise floats ("12,9")."""
-    top = max((float(d["total"]) for d in days), default=0) or 1
+def chart_of(days: list[dict], by: str = "total", width: int = 600, height: int = 160) -> dict:
+    """The per-day bars (of the day's total, or its count) as SVG coordinates (the labels are
+    HTML, readable at 390 px). Coordinates are strings with a dot: the template would
+    localise floats ("12,9")."""
+    top = max((float(d[by]) for d in days), default=0) or 1
     step = width / max(len(days), 1)
     bars = []
     for n, day in enumerate(days):
-        h = float(day["total"]) / top * (height - 4)
+        h = float(day[by]) / top * (height - 4)
         coords = {"x": n * step + step * 0.15, "w": step * 0.7, "y": height - h, "h": h}
         bars.append({**day, **{k: f"{v:.1f}" for k, v in coords.items()}})
     return {"width": width, "height": height, "bars": bars}
+
+
+def _chart(block) -> dict | None:
+    series = block["section"].series
+    if not block["series"]:
+        return None
+    return chart_of(block["series"], "total" if series.total else "count")
 
 
 def _tile(item, value, scope, team):
@@ -174,7 +182,7 @@ def page(request):
                 "tiles": [_tile(i, v, scope, team) for i, v in block["tiles"]],
                 "tables": [_table(b, scope, team) for b in block["breakdowns"]],
                 "series": block["series"],
-                "chart": chart_of(block["series"]) if block["series"] else None,
+                "chart": _chart(block),
             }
         )
     context = {
@@ -222,12 +230,15 @@ def _sheets(blocks, scope, only: str = "") -> list:
                 for row in table["rows"]
             ]
             sheets.append((breakdown.title, headers, rows))
-        if block["series"] and (not only or only == block["section"].series.slug):
+        series = block["section"].series
+        if block["series"] and (not only or only == series.slug):
+            money = series.total is not None
             rows = [
-                [(d["day"], "date"), (d["count"], "int"), (d["total"], "money")]
+                [(d["day"], "date"), (d["count"], "int")] + ([(d["total"], "money")] * money)
                 for d in block["series"]
             ]
-            sheets.append((block["section"].series.title, ["Dia", "Vendas", "Valor"], rows))
+            headers = ["Dia", series.count_label] + ["Valor"] * money
+            sheets.append((series.title, headers, rows))
     return sheets
 
 

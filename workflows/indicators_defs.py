@@ -1,0 +1,161 @@
+"""Medição (issue 19): how a figure is declared. A `Source` is one kind of record dated by
+one field; a `Figure` counts or sums its rows that match a condition; a `Ratio` divides two
+figures; a `Breakdown` shows a source's figures per agent, product, type…; a `Series` gives
+one figure per day (the chart); a `Section` is one block of the page. `indicators.compute`
+turns them into values; every name here is also importable from `workflows.indicators`."""
+
+import datetime as dt
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+from django.db.models import Count, Q, Sum
+
+from .indicators_period import Period, Scope
+
+
+@dataclass(frozen=True)
+class Column:
+    """One column of a drill-down list and its export: header, value, kind (text, int,
+    money, date, datetime)."""
+
+    header: str
+    value: Callable
+    kind: str = "text"
+
+
+@dataclass(frozen=True)
+class Source:
+    """One kind of record, dated by `when` (a datetime, or a date when `dated`)."""
+
+    slug: str
+    queryset: Callable  # () -> QuerySet
+    when: str
+    member: str | None  # the user field the member filter and the agent's view use
+    columns: tuple[Column, ...]
+    product: str | None = None  # the product field, or None: the product filter doesn't apply
+    product_filter: Callable | None = None  # (queryset, product) -> queryset, instead of `product`
+    link: Callable | None = None  # row -> URL of the record
+    list_related: tuple[str, ...] = ()
+    dated: bool = False
+    channel: str | None = None  # the channel field, or None: the channel filter doesn't apply
+
+    def in_range(self, start: dt.date, end: dt.date) -> Q:
+        if self.dated:
+            return Q(**{f"{self.when}__gte": start, f"{self.when}__lte": end})
+        low, high = Period("", start, end).span()
+        return Q(**{f"{self.when}__gte": low, f"{self.when}__lt": high})
+
+    def scoped(self, scope: Scope):
+        """The rows of both periods (current and previous) within the member and product."""
+        rows = self.queryset().filter(self.in_range(scope.previous.start, scope.period.end))
+        return self.narrow(rows, scope)
+
+    def narrow(self, rows, scope: Scope):
+        if scope.member is not None and self.member:
+            rows = rows.filter(**{self.member: scope.member})
+        if scope.product is not None:
+            if self.product_filter is not None:
+                rows = self.product_filter(rows, scope.product)
+            elif self.product:
+                rows = rows.filter(**{self.product: scope.product})
+        if scope.channel and self.channel:
+            rows = rows.filter(**{self.channel: scope.channel})
+        return rows
+
+    @property
+    def takes_product(self) -> bool:
+        return bool(self.product or self.product_filter)
+
+
+@dataclass(frozen=True)
+class Figure:
+    """A count (or, with `total`, a sum) of a source's rows matching `where`. `better` says
+    which way is good: 1 more is better, -1 fewer is better, 0 neither (not coloured)."""
+
+    key: str
+    label: str
+    source: Source
+    where: Q = field(default_factory=Q)
+    total: object = None  # a field name or an expression to sum
+    better: int = 1
+    money: bool = False
+    drill: bool = True
+    order: tuple[str, ...] = ()
+
+    def aggregate(self, period_q: Q):
+        condition = self.where & period_q
+        if self.total is None:
+            return Count("pk", filter=condition)
+        return Sum(self.total, filter=condition)
+
+    def measure(self):
+        """The aggregate over the rows it is given (the period is chosen by the query)."""
+        condition = self.where or None
+        if self.total is None:
+            return Count("pk", filter=condition)
+        return Sum(self.total, filter=condition)
+
+    def rows(self, scope: Scope, period: Period | None = None):
+        """The records behind the figure in the period (the current one by default)."""
+        period = period or scope.period
+        source = self.source
+        rows = source.queryset().filter(source.in_range(period.start, period.end), self.where)
+        rows = source.narrow(rows, scope)
+        if source.list_related:
+            rows = rows.select_related(*source.list_related)
+        return rows.order_by(*(self.order or (f"-{source.when}", "-pk")))
+
+
+@dataclass(frozen=True)
+class Ratio:
+    """A share in %: figure `part` over figure `whole` (its change is in percentage points).
+    With `mean`, `part` sums a duration and the ratio is the mean time per `whole` row."""
+
+    key: str
+    label: str
+    part: str
+    whole: str
+    better: int = 1
+    mean: bool = False
+
+
+@dataclass(frozen=True)
+class Breakdown:
+    """A source's figures per group (agent, product, type…): one query."""
+
+    slug: str
+    title: str
+    group: tuple[str, ...]  # values() fields: the first is the key, all feed `label`
+    label: Callable  # dict of the group's values -> text
+    figures: tuple  # Figures (of one source) and Ratios over them
+    link: str | None = None  # the filter a row's key sets on a drill-down ("membro", "produto")
+    team_only: bool = False  # a per-agent table: only when the team is shown
+
+
+@dataclass(frozen=True)
+class Series:
+    """A figure per local day of the period (the chart), zero-filled: a count and a total of
+    one source's rows per day, or `daily(scope)` giving [{day, count}] itself (e.g. what is
+    open at the end of each day, which no per-day group of rows gives)."""
+
+    slug: str
+    title: str
+    count: Figure | None = None
+    total: Figure | None = None
+    daily: Callable | None = None  # (scope) -> [{"day", "count"}], one per day of the period
+    count_label: str = "Vendas"  # the column of the count (table and export)
+    unit: str = "venda"  # one bar's count, in words ("3 vendas")
+    note: str = ""
+
+
+@dataclass(frozen=True)
+class Section:
+    slug: str
+    title: str
+    tiles: tuple  # Figures and Ratios
+    breakdowns: tuple[Breakdown, ...] = ()
+    series: Series | None = None
+    roles: frozenset | None = None  # who sees it besides managers (None: every staff role)
+    managers_only: bool = False
+    note: str = ""
+    figures: tuple = ()  # Figures only its Ratios use (e.g. the summed time of a mean)
