@@ -479,3 +479,29 @@ def test_T1_T4_a_reply_already_emailed_cannot_be_edited_and_says_so(
     assert reply.text == "Reenviamos as intimações." and not reply.revisions.exists()
     page = login(carla).get(reverse("tickets:detail", args=[emailed.pk])).content.decode()
     assert "Já enviada ao cliente por e-mail: não pode ser editada." in page
+
+
+def test_T1_the_first_message_shows_the_oldest_email_that_opened_the_ticket(carla, clock):
+    """A ticket can hold two e-mails that each opened a ticket ("Vincular ao chamado
+    original" moves one in): its first message is the older one's, never the newer's."""
+    from model_bakery import baker
+
+    from tickets.models import InboundEmail
+
+    ticket = new_ticket(carla)
+    emails = [
+        baker.make(
+            InboundEmail,
+            ticket=ticket,
+            outcome=InboundEmail.Outcome.NEW_TICKET,
+            message_id=f"<m{n}@example.com>",
+            html=html,
+            received_at=clock.now() + dt.timedelta(minutes=n),
+            uid=n + 1,
+            uidvalidity=1,
+            raw=b"",
+        )
+        for n, html in enumerate(["<p>o primeiro</p>", "<p>o segundo</p>"])
+    ]
+    first = conversation.thread(ticket)[0]
+    assert first["kind"] == "client" and first["html_email"] == emails[0].pk  # its HTML frame

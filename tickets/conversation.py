@@ -275,7 +275,11 @@ def thread(ticket: Ticket, viewer=None) -> list[dict]:
     html = dict(
         ticket.emails.exclude(html="").values_list("message_id", "pk").order_by("received_at")
     )
-    first_email = ticket.emails.filter(outcome=InboundEmail.Outcome.NEW_TICKET).first()
+    first_email = (
+        ticket.emails.filter(outcome=InboundEmail.Outcome.NEW_TICKET)
+        .order_by("received_at", "pk")
+        .first()
+    )
     first_html = html.pop(first_email.message_id, None) if first_email else None
     images = defaultdict(list)  # Message-ID → the images in its body
     inline = inline_images(ticket.attachments.all()).annotate(message_id=F("email__message_id"))

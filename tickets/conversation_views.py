@@ -140,7 +140,9 @@ def note_edit(request, pk):
         NoteEditForm(posted(request), initial={"text": note.text}),
         perform=lambda data: conversation.note_edit(note, actor=request.user, text=data["text"]),
         success="Nota interna editada; a versão anterior fica no histórico.",
-        redirect_to=back,
+        # Not `back`: the page is already at the ticket's URL, and a redirect that differs
+        # only by its #fragment would scroll instead of showing the edited note.
+        redirect_to=reverse("tickets:detail", args=[note.ticket_id]),
         title=title,
         submit="Salvar a nota",
         form_id="form-nota",

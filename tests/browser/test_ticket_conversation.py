@@ -216,3 +216,46 @@ def test_journey_inline_images_show_in_the_thread_and_in_the_original_frame_T1(
     assert framed.evaluate("img => img.decode().then(() => img.naturalWidth)") == 24
     screenshot(page, "conversation-inline-image")
     assert carla.console_errors == []
+
+
+def test_journey_the_author_edits_an_internal_note_and_its_earlier_text_stays_T4(
+    session, make_user, clock
+):
+    carla_user = make_user(SUPPORT, username="carla", first_name="Carla")
+    make_user(SUPPORT, username="diego", first_name="Diego")
+    ticket = first_email("Boleto duplicado", "Recebi dois boletos do mesmo mês.")
+    desk.act(ticket, "analyse", actor=carla_user, reason="Conferindo no financeiro")
+    carla = session("carla")
+    page = carla.go(f"/suporte/chamados/{ticket.pk}/")
+    editor = page.locator("#form-resposta")
+    editor.get_by_label("Mensagem").fill("Financeiro diz que o segundo boleto é do mês 5.")
+    editor.get_by_role("button", name="Nota interna").click()
+    note = page.locator(".msg-internal")
+    expect(note).to_contain_text("segundo boleto é do mês 5")
+
+    clock.advance(dt.timedelta(minutes=7))
+    note.get_by_role("link", name="Editar nota").click()
+    form = page.locator("#form-nota")
+    expect(form.get_by_label("Texto da nota", exact=False)).to_have_value(
+        "Financeiro diz que o segundo boleto é do mês 5."
+    )
+    form.get_by_label("Texto da nota", exact=False).fill(
+        "Financeiro: o segundo boleto é do mês 6, não do 5."
+    )
+    form.get_by_role("button", name="Salvar a nota").click()
+    expect(
+        page.get_by_text("Nota interna editada; a versão anterior fica no histórico.")
+    ).to_be_visible()
+    note = page.locator(".msg-internal")
+    expect(note).to_contain_text("do mês 6, não do 5")
+    expect(note).to_contain_text("editada em")
+    note.locator("summary", has_text="Versões anteriores").click()
+    expect(note.locator("details")).to_contain_text("segundo boleto é do mês 5.")
+    assert mail.outbox == []
+    assert carla.console_errors == []
+
+    # Another agent sees the note, not the way to edit it.
+    diego = session("diego")
+    page = diego.go(f"/suporte/chamados/{ticket.pk}/")
+    expect(page.locator(".msg-internal")).to_contain_text("do mês 6")
+    expect(page.locator(".msg-internal").get_by_role("link", name="Editar nota")).to_have_count(0)
