@@ -8,6 +8,7 @@ from model_bakery import baker
 
 from onboarding.duplicates import refresh_keys
 from workflows.models import Ficha, Movimentacao, Product
+from workflows.roles import AGENT, MANAGER, SELLER
 from workflows.validators import cpf_with_check_digits
 
 BITRIX = "https://webplanet.bitrix24.com.br/crm/deal/details/4821/"
@@ -50,3 +51,20 @@ def contact(**overrides) -> dict:
         "bitrix_link": BITRIX,
         **overrides,
     }
+
+
+# The team most tests meet: two sellers and a manager (a test file needing other roles for one
+# of them declares its own fixture of that name).
+@pytest.fixture
+def ana(make_user):
+    return make_user(AGENT, SELLER, username="ana", first_name="Ana")
+
+
+@pytest.fixture
+def bruno(make_user):
+    return make_user(AGENT, SELLER, username="bruno", first_name="Bruno")
+
+
+@pytest.fixture
+def gestor(make_user):
+    return make_user(MANAGER, username="gestor", first_name="Gestora")

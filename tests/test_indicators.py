@@ -23,7 +23,7 @@ from workflows.models import (
     Sale,
 )
 from workflows.overrides import record_override
-from workflows.roles import AGENT, MANAGER, SELLER, SUPPORT
+from workflows.roles import AGENT, SELLER, SUPPORT
 
 PAGE = reverse("indicators:page")
 SEVEN = {"periodo": "7dias"}  # today is Mon 19/04/2027: 13/04–19/04 against 06/04–12/04
@@ -32,16 +32,6 @@ SEVEN = {"periodo": "7dias"}  # today is Mon 19/04/2027: 13/04–19/04 against 0
 @pytest.fixture
 def ana(make_user):
     return make_user(AGENT, SELLER, SUPPORT, username="ana", first_name="Ana")
-
-
-@pytest.fixture
-def bruno(make_user):
-    return make_user(AGENT, SELLER, username="bruno", first_name="Bruno")
-
-
-@pytest.fixture
-def gestor(make_user):
-    return make_user(MANAGER, username="gestor", first_name="Gestora")
 
 
 def sale(seller, product, when, total, **fields):

@@ -11,7 +11,7 @@ from onboarding.models import DuplicateCase, Onboarding, TrainingBooking, Traini
 from tests.conftest import at
 from tests.sales_fixtures import make_ficha
 from tests.test_indicators import PAGE, SEVEN, table, tiles_of
-from workflows.roles import AGENT, CENTRAL, MANAGER, SELLER
+from workflows.roles import AGENT, CENTRAL, SELLER
 
 ON, DUP = Onboarding.State, DuplicateCase.State
 HOUR = 3600
@@ -25,11 +25,6 @@ def elisa(make_user):
 @pytest.fixture
 def fabio(make_user):
     return make_user(AGENT, CENTRAL, username="fabio", first_name="Fábio")
-
-
-@pytest.fixture
-def gestor(make_user):
-    return make_user(MANAGER, username="gestor", first_name="Gestora")
 
 
 def onboarding(by, started, completed=None):

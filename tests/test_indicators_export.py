@@ -10,12 +10,7 @@ from openpyxl import load_workbook
 
 from tests.test_indicators import PAGE, SEVEN, build_data, tiles_of
 from web.indicators_views import FIGURES
-from workflows.roles import AGENT, MANAGER, SELLER, SUPPORT
-
-
-@pytest.fixture
-def gestor(make_user):
-    return make_user(MANAGER, username="gestor", first_name="Gestora")
+from workflows.roles import AGENT, SELLER, SUPPORT
 
 
 @pytest.fixture

@@ -12,24 +12,8 @@ from tests.conftest import at
 from tests.sales_fixtures import make_ficha
 from tests.test_indicators import PAGE, SEVEN, table, tiles_of
 from workflows.models import Orcamento
-from workflows.roles import AGENT, MANAGER, SELLER
 
 KIND, STATE = Orcamento.RejectionKind, Orcamento.State
-
-
-@pytest.fixture
-def ana(make_user):
-    return make_user(AGENT, SELLER, username="ana", first_name="Ana")
-
-
-@pytest.fixture
-def bruno(make_user):
-    return make_user(AGENT, SELLER, username="bruno", first_name="Bruno")
-
-
-@pytest.fixture
-def gestor(make_user):
-    return make_user(MANAGER, username="gestor", first_name="Gestora")
 
 
 def quote(author, created, state=STATE.REJECTED, kind="", details=""):

@@ -20,7 +20,7 @@ from tickets.indicators_backlog import backlog_rows
 from tickets.models import SlaPolicy, Ticket
 from workflows import indicators as ind
 from workflows.models import AuditEntry
-from workflows.roles import MANAGER, SUPPORT
+from workflows.roles import SUPPORT
 
 pytestmark = pytest.mark.django_db
 DONE = Ticket.State.DONE
@@ -40,11 +40,6 @@ def p1(db):
 @pytest.fixture
 def carla(make_user):
     return make_user(SUPPORT, username="carla", first_name="Carla", email="carla@example.com")
-
-
-@pytest.fixture
-def gestor(make_user):
-    return make_user(MANAGER, username="gestor", first_name="Gestora")
 
 
 def test_T6_business_minutes_are_stamped_when_the_moments_happen(clock, carla, p3):

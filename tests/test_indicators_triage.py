@@ -16,25 +16,9 @@ from tests.sales_fixtures import make_ficha
 from tests.test_indicators import PAGE, SEVEN, table, tiles_of
 from workflows.indicators_values import duration_text
 from workflows.models import Agendamento, AgendamentoKind, AuditEntry, Sale, Triage
-from workflows.roles import AGENT, MANAGER, SELLER
 
 T = Triage.State
 MIN = 60
-
-
-@pytest.fixture
-def ana(make_user):
-    return make_user(AGENT, SELLER, username="ana", first_name="Ana")
-
-
-@pytest.fixture
-def bruno(make_user):
-    return make_user(AGENT, SELLER, username="bruno", first_name="Bruno")
-
-
-@pytest.fixture
-def gestor(make_user):
-    return make_user(MANAGER, username="gestor", first_name="Gestora")
 
 
 def audit(triage, event, when, to_state):

@@ -22,7 +22,7 @@ from tests.sales_fixtures import BITRIX, make_ficha
 from workflows import timers
 from workflows.models import Ficha, Movimentacao, Timer
 from workflows.refusals import TransitionRefused
-from workflows.roles import AGENT, CENTRAL, MANAGER, SELLER, SUPPORT
+from workflows.roles import CENTRAL, MANAGER, SELLER, SUPPORT
 
 pytestmark = pytest.mark.django_db
 
@@ -33,11 +33,6 @@ MANHA, TARDE = TrainingSlot.Shift.MORNING, TrainingSlot.Shift.AFTERNOON
 @pytest.fixture
 def carla(make_user):
     return make_user(SUPPORT, username="carla", first_name="Carla", email="carla@empresa.com.br")
-
-
-@pytest.fixture
-def ana(make_user):
-    return make_user(AGENT, SELLER, username="ana", first_name="Ana")
 
 
 THURSDAY = D(2027, 4, 22)

@@ -11,20 +11,10 @@ from model_bakery import baker
 from tests.sales_fixtures import BITRIX, contact, make_ficha
 from workflows.agendamentos import open_agendamento
 from workflows.models import Agendamento, AgentProfile, Boleto, Movimentacao, Sale, Triage
-from workflows.roles import AGENT, MANAGER, SELLER, SUPPORT_DEV
+from workflows.roles import AGENT, MANAGER, SUPPORT_DEV
 from workflows.selling import sell
 
 HX = {"HX-Request": "true"}
-
-
-@pytest.fixture
-def ana(make_user):
-    return make_user(AGENT, SELLER, username="ana", first_name="Ana")
-
-
-@pytest.fixture
-def bruno(make_user):
-    return make_user(AGENT, SELLER, username="bruno", first_name="Bruno")
 
 
 @pytest.fixture

@@ -51,16 +51,6 @@ WITHOUT = AgendamentoKind.SALE_WITHOUT_CONTACT
 
 
 @pytest.fixture
-def ana(make_user):
-    return make_user(AGENT, SELLER, username="ana", first_name="Ana")
-
-
-@pytest.fixture
-def bruno(make_user):
-    return make_user(AGENT, SELLER, username="bruno", first_name="Bruno")
-
-
-@pytest.fixture
 def gestor(make_user):
     return make_user(MANAGER, username="gestor")
 

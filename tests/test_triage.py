@@ -28,16 +28,6 @@ WITH = "venda_com_contato"
 
 
 @pytest.fixture
-def ana(make_user):
-    return make_user(AGENT, SELLER, username="ana", first_name="Ana")
-
-
-@pytest.fixture
-def bruno(make_user):
-    return make_user(AGENT, SELLER, username="bruno", first_name="Bruno")
-
-
-@pytest.fixture
 def carla(make_user):
     return make_user(AGENT, SUPPORT, username="carla", first_name="Carla")
 
