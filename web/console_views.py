@@ -51,7 +51,7 @@ def my_agendamentos(user):
         last_day = max(today + NEXT_DAY_SPAN, *(ag.due_date for ag in live))
         calendar = BusinessCalendar(today, last_day)
         rows = agendamento_rows(live, user, actions=False, calendar=calendar)
-        next_day = next_business_day(today, calendar)
+        next_day = add_business_days(today, 1, calendar)
     total = len(rows)
     if total == HOME_LIMIT:
         total = selectors.live_agendamentos_owned_by_count(user)
@@ -65,18 +65,8 @@ def my_agendamentos(user):
     }
 
 
-# The window add_business_days(today, 1) reads: the next business day is always inside it.
+# The calendar the home reads covers at least the next business day.
 NEXT_DAY_SPAN = dt.timedelta(days=32)
-
-
-def next_business_day(today: dt.date, calendar: BusinessCalendar) -> dt.date:
-    """add_business_days(today, 1), answered by a calendar that covers today + NEXT_DAY_SPAN."""
-    day = today + dt.timedelta(days=1)
-    while day <= calendar.end:
-        if calendar.is_business_day(day):
-            return day
-        day += dt.timedelta(days=1)
-    return add_business_days(today, 1)  # a month closed: the calendar of the wider window
 
 
 # The console is a dashboard: each list shows its first rows and links to all of them.

@@ -108,13 +108,16 @@ def is_business_day(day: dt.date) -> bool:
     return BusinessCalendar(day, day).is_business_day(day)
 
 
-def add_business_days(day: dt.date, n: int) -> dt.date:
-    """The date n business days after `day` (before it when n < 0); day itself never counts."""
-    calendar = _window(day, n)
+def add_business_days(day: dt.date, n: int, calendar: BusinessCalendar | None = None) -> dt.date:
+    """The date n business days after `day` (before it when n < 0); day itself never counts.
+    A page that already read the calendar passes it; a walk leaving it reads a wider one."""
+    calendar = calendar or _window(day, n)
     step = dt.timedelta(days=1 if n >= 0 else -1)
     remaining = abs(n)
     while remaining:
         day += step
+        if not calendar.start <= day <= calendar.end:
+            calendar = _window(day, remaining)
         if calendar.is_business_day(day):
             remaining -= 1
     return day
