@@ -10,6 +10,8 @@ internal notes written on the ticket page, and who else is on the ticket right n
   Message-ID / In-Reply-To / References so the client's answer threads back
   (`tickets.mailbox`), or, for a client without an e-mail address, kept as told another way.
 - `ticket_note`: an internal note, never e-mailed.
+- T4: nothing more is written on a merged ticket (a note, a reply, an edit): its thread lives
+  on the kept one. The machine's `thread_open` decides (`thread_refusal`); the page asks it too.
 - Presence (collision warning): Django's cache only (locmem or Redis), one short-lived key per
   ticket, user and what they do (viewing, replying).
 """
@@ -25,7 +27,7 @@ from django.template.defaultfilters import filesizeformat
 from django.utils import timezone
 
 from workflows import clock
-from workflows.engine import require
+from workflows.engine import require, require_guard
 from workflows.refusals import INPUT, ROLE, TransitionRefused
 from workflows.roles import has_role
 from workflows.selectors import audit_rows
@@ -79,7 +81,14 @@ def ticket_reply(
     send to, a placeholder or too long text, files over the limits."""
     if event not in REPLY_EVENTS:
         raise TransitionRefused("Escolha como responder.", "T4", kind=INPUT)
-    require(ticket, event, actor=actor)
+    try:
+        require(ticket, event, actor=actor)
+    except TransitionRefused as refused:
+        # T4: a merged ticket is refused for its state: rather say where to write.
+        merged = None if refused.forbidden else thread_refusal(ticket)
+        if merged is None:
+            raise
+        raise merged from None
     problems = _text_problems(text, "Escreva a resposta ao cliente")
     uploads, file_problems = read_uploads(files)
     problems += file_problems
@@ -99,24 +108,50 @@ def ticket_reply(
     )
 
 
+def thread_refusal(ticket: Ticket) -> TransitionRefused | None:
+    """T4: the machine's `thread_open`: a merged ticket's thread lives on the kept one, so
+    nothing more is written on it (None: it may be written on)."""
+    try:
+        require_guard(ticket, "thread_open")
+    except TransitionRefused as refused:
+        return refused
+    return None
+
+
+def note_refusal(ticket: Ticket, actor) -> TransitionRefused | None:
+    """Who may write an internal note on `ticket` now (None: may): who may see the ticket,
+    in any state but merged (T4). The ticket page asks this for its note button."""
+    if actor is None or not has_role(actor, *TicketFlow.viewers):
+        return TransitionRefused("Seu perfil não permite escrever neste chamado.", kind=ROLE)
+    return thread_refusal(ticket)
+
+
 def ticket_note(ticket: Ticket, *, actor, text: str, files=()) -> TicketNote:
-    """An internal note (never e-mailed): who may see the ticket may write one, in any state."""
-    if not has_role(actor, *TicketFlow.viewers):
-        raise TransitionRefused("Seu perfil não permite escrever neste chamado.", kind=ROLE)
+    """An internal note (never e-mailed): who may see the ticket may write one, in any state
+    but merged (T4, `note_refusal`)."""
+    refusal = note_refusal(ticket, actor)
+    if refusal is not None:
+        raise refusal
     problems = _text_problems(text, "Escreva a nota")
     uploads, file_problems = read_uploads(files)
     problems += file_problems
     if problems:
         raise TransitionRefused.combine(problems)
     with transaction.atomic():
+        # T4: asked again on the locked row (a merge locks it too): no note lands on a
+        # ticket merged in the meantime.
+        refusal = thread_refusal(Ticket.objects.select_for_update().get(pk=ticket.pk))
+        if refusal is not None:
+            raise refusal
         note = desk.add_note(ticket, kind=TicketNote.Kind.INTERNAL, text=text.strip(), author=actor)
         desk.keep_files(note, uploads)
     return note
 
 
 def note_edit_refusal(note: TicketNote, actor) -> TransitionRefused | None:
-    """T4: who may edit a note: only an internal note, only by its author (None: may). A reply
-    already e-mailed went to the client as it was: it is never edited."""
+    """T4: who may edit a note: only an internal note, only by its author, not on a merged
+    ticket (None: may). A reply already e-mailed went to the client as it was: it is never
+    edited."""
     if note.kind == TicketNote.Kind.EMAIL_OUT and note.sent_to:
         return TransitionRefused(
             "Esta resposta já foi enviada por e-mail ao cliente e não pode ser editada: ele "
@@ -128,7 +163,7 @@ def note_edit_refusal(note: TicketNote, actor) -> TransitionRefused | None:
         return TransitionRefused("Só notas internas podem ser editadas.", "T4")
     if actor is None or note.author_id != actor.pk or not has_role(actor, *TicketFlow.viewers):
         return TransitionRefused("Só quem escreveu a nota interna pode editá-la.", kind=ROLE)
-    return None
+    return thread_refusal(note.ticket)
 
 
 def note_edit(note: TicketNote, *, actor, text: str) -> TicketNote:

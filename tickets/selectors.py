@@ -3,6 +3,7 @@ marks (T8), the helpdesk views of the ticket list with their SLA badges (T4, T6,
 support homes."""
 
 import datetime as dt
+import re
 from typing import NamedTuple
 
 from django.db import connection
@@ -158,6 +159,11 @@ LIST_VIEWS = {
     "concluidos": ("Concluídos", lambda v: Q(state=Ticket.State.DONE)),
     "todos": ("Todos", lambda v: Q()),
 }
+# T4: a merged ticket is the kept one's problem: every view (and its count) leaves it out,
+# unless the status filter asks for "Mesclado" or the search names its number.
+MERGED = Q(state=Ticket.State.MERGED)
+# A ticket's number as support types it: "123", "#123", "[#123]" (as tickets.merge reads it).
+TICKET_NUMBER = re.compile(r"\[?#?\s*(\d{1,18})\s*\]?")
 
 _SCORE = F("urgency") * F("impact")
 # slug -> (pt-BR label, order); every order ends on the pk, so pages never overlap.
@@ -199,10 +205,24 @@ def list_values(user, now: dt.datetime | None = None) -> ListValues:
     return ListValues(now, user.pk, due_soon & Q(next_breach_at__gt=now))
 
 
+def view_filter(values: ListValues, view: str, state: str = "") -> Q:
+    """The tickets of one view: merged ones left out unless `state` (the status filter) is
+    "mesclado" (T4)."""
+    shown = LIST_VIEWS[view][1](values)
+    return shown if state == Ticket.State.MERGED else shown & ~MERGED
+
+
+def ticket_number(q: str) -> int | None:
+    """The ticket number a search is ("123", "#123", "[#123]"), else None."""
+    found = TICKET_NUMBER.fullmatch(q.strip())
+    return int(found[1]) if found else None
+
+
 def view_counts(values: ListValues) -> dict[str, int]:
     """Each view's tickets, capped (one query for all of them)."""
     counts = tuple(
-        (slug, lambda v, q=q: Ticket.objects.filter(q(v))) for slug, (_, q) in LIST_VIEWS.items()
+        (slug, lambda v, slug=slug: Ticket.objects.filter(view_filter(v, slug)))
+        for slug in LIST_VIEWS
     )
     return capped_counts(counts, values)
 
@@ -211,15 +231,19 @@ def list_tickets(values: ListValues, *, view="ativos", filters=None, sort="prazo
     """The tickets of one view, filtered and sorted (a queryset; the page slices it).
 
     `filters`: priority (P1…P4), assignee (a user's pk or "ninguem"), state, channel,
-    stale (T4/T8: untouched since the last business day)."""
+    stale (T4/T8: untouched since the last business day). `q`: subject, requester or ficha
+    name; a ticket number (`ticket_number`) also finds that ticket whatever its view, a
+    merged one too (its page points to the kept ticket, T4)."""
     from . import desk
 
     filters = filters or {}
-    tickets = _queue_tickets().filter(LIST_VIEWS[view][1](values))
+    shown = view_filter(values, view, filters.get("state", ""))
     if q:
-        tickets = tickets.filter(
-            Q(subject__icontains=q) | Q(requester__icontains=q) | Q(ficha__name__icontains=q)
-        )
+        shown &= Q(subject__icontains=q) | Q(requester__icontains=q) | Q(ficha__name__icontains=q)
+        number = ticket_number(q)
+        if number is not None:
+            shown |= Q(pk=number)
+    tickets = _queue_tickets().filter(shown)
     if filters.get("priority") in PRIORITY_SCORES:
         low, high = PRIORITY_SCORES[filters["priority"]]
         tickets = tickets.alias(score=_SCORE).filter(score__gte=low, score__lte=high)
@@ -274,7 +298,10 @@ def ticket_rows(tickets, now: dt.datetime | None = None) -> list[dict]:
             what = "resolução"
         if due is None and t.state == Ticket.State.WAITING_CLIENT:
             due = t.resolution_due_at  # T6: the resolution clock runs while the client answers
-        if due is None:
+        if due is None and t.state == Ticket.State.MERGED:
+            # T4: where its thread is now
+            badge, tone = f"mesclado em #{t.merged_into_id}" if t.merged_into_id else "mesclado", ""
+        elif due is None:
             badge, tone = ("concluído" if t.state == Ticket.State.DONE else "sem prazo"), ""
         else:
             badge = sla_badge(now, due, t.sla_policy, calendar)

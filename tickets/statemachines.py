@@ -138,6 +138,23 @@ class TicketFlow(Workflow):
     def assignee_ok(self, assignee=None):
         return assignee is not None and has_role(assignee, *SUPPORT_ALL)
 
+    # T4: a write on the ticket that is not an event (an internal note, editing one; a reply
+    # is also refused by the state): asked with `engine.require_guard` / `engine.passes`.
+    @guard(
+        lambda view: (
+            f"Este chamado foi mesclado com o #{view.model.merged_into_id}: escreva no "
+            "chamado mantido."
+            if view.model.merged_into_id
+            else "Este chamado foi mesclado em outro: escreva no chamado mantido."
+        ),
+        "T4",
+        condition="O chamado não foi mesclado em outro",
+    )
+    def thread_open(self):
+        """T4: a merged ticket's thread lives on the kept one (`tickets.merge`): nothing more
+        is written on the merged ticket, neither a note nor a reply."""
+        return self.model.state != Ticket.State.MERGED
+
     # T4: merging (`tickets.merge`): `into` is the ticket kept; every refusal is about it.
     @guard("Informe o chamado que fica (por exemplo #123).", "T4", kind=INPUT)
     def merge_target_given(self, into=None):

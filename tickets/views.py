@@ -25,7 +25,7 @@ from workflows.action_views import (
 )
 from workflows.engine import actions_for
 from workflows.refusals import TransitionRefused
-from workflows.roles import SUPPORT_ALL, SUPPORT_STAFF, has_role
+from workflows.roles import SUPPORT_ALL, SUPPORT_STAFF
 
 from . import (
     conversation,
@@ -117,6 +117,13 @@ def detail_context(request, ticket, reply_form, refusal=None) -> dict:
     """The ticket page: facts, SLA, the conversation, the reply editor and the actions."""
     now = clock.now()
     actions = actions_for(ticket, request.user)
+    reply_buttons = [
+        (e, label)
+        for e, label in (REPLY_EVENTS if ticket.requester_email else RECORD_EVENTS).items()
+        if actions.may(e)
+    ]
+    # T4: the same decisions as the services (none on a merged ticket: write on the kept one).
+    may_note = conversation.note_refusal(ticket, request.user) is None
     return {
         "ticket": ticket,
         "history": history_of(ticket, request.user),
@@ -124,12 +131,9 @@ def detail_context(request, ticket, reply_form, refusal=None) -> dict:
         "merge": actions.get("merge"),  # T4: its own page (which ticket to keep), not a form
         "reply_form": reply_form,
         "reply_refusal": refusal,
-        "reply_buttons": [
-            (e, label)
-            for e, label in (REPLY_EVENTS if ticket.requester_email else RECORD_EVENTS).items()
-            if actions.may(e)
-        ],
-        "may_note": has_role(request.user, *TicketFlow.viewers),
+        "reply_buttons": reply_buttons,
+        "may_note": may_note,
+        "editor": bool(reply_buttons or may_note),  # the reply editor and its "Citar" links
         "response_left": sla.describe_remaining(now, ticket.response_due_at, ticket.sla_policy),
         "resolution_left": sla.describe_remaining(now, ticket.resolution_due_at, ticket.sla_policy),
         "alerts": ticket.alerts.all(),
