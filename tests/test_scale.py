@@ -1,6 +1,7 @@
 """Issue 8 tooling: the synthetic base is the promised size, searchable, and the benchmark
 times every target on it."""
 
+import datetime as dt
 from io import StringIO
 
 import pytest
@@ -11,7 +12,8 @@ from django.db import close_old_connections
 from onboarding.models import FichaKeys
 from onboarding.search import search_fichas
 from tickets.models import Ticket
-from workflows.models import Agendamento, Boleto, Ficha, Movimentacao
+from workflows import clock
+from workflows.models import Agendamento, Boleto, Ficha, IndicatorDay, Movimentacao
 
 pytestmark = pytest.mark.django_db
 
@@ -35,6 +37,13 @@ def test_generate_data_builds_the_scaled_base_with_search_keys_and_the_benchmark
         .exclude(next_breach_at=None)
         .exists()
     )
+    # A helpdesk's shape: what is three weeks old is concluded, and concluded means a moment.
+    old = Ticket.objects.filter(created_at__lt=clock.now() - dt.timedelta(days=22))
+    assert old.exists() and not old.exclude(state=Ticket.State.DONE).exists()
+    assert not Ticket.objects.filter(state=Ticket.State.DONE, resolved_at=None).exists()
+    assert not Ticket.objects.filter(state=Ticket.State.MERGED).exists()  # nothing to merge into
+    # Indicadores' rollup is filled for the settled past days, as the nightly schedule does.
+    assert IndicatorDay.objects.filter(source="agendamentos").count() > 300
 
     out = StringIO()
     # The benchmark drives the production WSGI handler, whose end of request closes a
@@ -53,7 +62,8 @@ def test_generate_data_builds_the_scaled_base_with_search_keys_and_the_benchmark
         request_started.connect(close_old_connections)
         request_finished.connect(close_old_connections)
     report = out.getvalue()
-    for target in ["página da ficha", "painel do gestor", "may_sell", "fila de SLA", "busca por"]:
+    targets = ["página da ficha", "painel do gestor", "may_sell", "fila de SLA", "busca por"]
+    for target in [*targets, "indicadores (mês anterior)", "consolidação de um dia"]:
         assert target in report
     assert "varredura de prazos" in report
     assert counts() == [b + a for b, a in zip(before, added, strict=True)]  # rolled back

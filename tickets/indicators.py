@@ -15,18 +15,11 @@ Reading (the issue is silent):
 - The routine (T8) counts the items ticked per person and day.
 """
 
-import datetime as dt
-
 from django.contrib.contenttypes.models import ContentType
 from django.db.models import (
-    DurationField,
     Exists,
-    ExpressionWrapper,
-    F,
-    IntegerField,
     OuterRef,
     Q,
-    Value,
 )
 from django.urls import reverse
 
@@ -39,6 +32,7 @@ from .indicators_backlog import BACKLOG
 from .models import RoutineCheck, RoutineItem, Ticket, TicketAlert
 
 DONE = Ticket.State.DONE
+MERGED = Ticket.State.MERGED
 
 
 def ticket_url(ticket) -> str:
@@ -49,22 +43,9 @@ def _tickets():
     breaches = TicketAlert.objects.filter(ticket=OuterRef("pk"), kind=TicketAlert.Kind.BREACH)
     return Ticket.objects.annotate(
         breached=Exists(breaches),
-        to_response=ExpressionWrapper(
-            F("first_response_at") - F("created_at"), output_field=DurationField()
-        ),
-        to_resolution=ExpressionWrapper(
-            F("resolved_at") - F("created_at"), output_field=DurationField()
-        ),
-        to_response_business=_business("response_business_minutes"),
-        to_resolution_business=_business("resolution_business_minutes"),
+        to_response=ind.elapsed_seconds("created_at", "first_response_at"),
+        to_resolution=ind.elapsed_seconds("created_at", "resolved_at"),
     )
-
-
-def _business(field: str):
-    """Stamped business minutes as a duration, so a mean reads like the elapsed ones."""
-    minutes = ExpressionWrapper(F(field), output_field=IntegerField())  # not "Positive…"
-    minute = Value(dt.timedelta(minutes=1), output_field=DurationField())
-    return ExpressionWrapper(minutes * minute, output_field=DurationField())
 
 
 def business_hours(minutes: int) -> str:
@@ -92,13 +73,15 @@ RELATED = ("assignee", "sla_policy")
 
 TICKETS_OPENED = ind.Source(
     "chamados-abertos",
-    _tickets,
+    # A merged ticket was the same problem as the one kept (T4): only the kept one counts.
+    lambda: _tickets().exclude(state=MERGED),
     "created_at",
     "assignee",
     TICKET_COLUMNS,
     link=ticket_url,
     list_related=RELATED,
     channel="channel",
+    settled_states=(DONE, MERGED),  # a reopened ticket's days are forgotten (the engine)
 )
 TICKETS_DONE = ind.Source(
     "chamados-concluidos",
@@ -109,6 +92,7 @@ TICKETS_DONE = ind.Source(
     link=ticket_url,
     list_related=RELATED,
     channel="channel",
+    settled_states=(DONE,),
 )
 BREACHES = ind.Source(
     "estouros-sla",
@@ -174,6 +158,7 @@ T_RESPONSE_TIME = ind.Figure(
     TICKETS_OPENED,
     Q(first_response_at__isnull=False),
     total="to_response",
+    unit=ind.SECOND,
     better=-1,
     drill=False,
 )
@@ -188,7 +173,8 @@ T_RESPONSE_BUSINESS = ind.Figure(
     "Tempo útil até a primeira resposta (soma)",
     TICKETS_OPENED,
     Q(response_business_minutes__isnull=False),
-    total="to_response_business",
+    total="response_business_minutes",
+    unit=ind.MINUTE,
     better=-1,
     drill=False,
 )
@@ -204,7 +190,8 @@ T_RESOLUTION_BUSINESS = ind.Figure(
     "Tempo útil até a conclusão (soma)",
     TICKETS_DONE,
     Q(resolution_business_minutes__isnull=False),
-    total="to_resolution_business",
+    total="resolution_business_minutes",
+    unit=ind.MINUTE,
     better=-1,
     drill=False,
 )
@@ -216,6 +203,7 @@ T_RESOLUTION_TIME = ind.Figure(
     "Tempo até a conclusão (soma)",
     TICKETS_DONE,
     total="to_resolution",
+    unit=ind.SECOND,
     better=-1,
     drill=False,
 )
@@ -232,6 +220,7 @@ T_GITHUB_TIME = ind.Figure(
     TICKETS_DONE,
     Q(github_issue_number__isnull=False),
     total="to_resolution",
+    unit=ind.SECOND,
     better=-1,
     drill=False,
 )

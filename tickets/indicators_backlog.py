@@ -90,6 +90,7 @@ BACKLOG = ind.Series(
     daily=backlog_rows,
     count_label="Em aberto",
     unit="chamado",
+    rolls=True,
     note=(
         "Aberto até a meia-noite e ainda não concluído; reaberturas contam exatamente (o "
         "chamado sai do acervo em cada conclusão e volta em cada reabertura); chamados "

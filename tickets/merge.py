@@ -25,10 +25,13 @@ from dataclasses import dataclass, field
 
 from django.db import transaction
 
+from workflows import clock
+from workflows import indicators_rollup as rollup
 from workflows.refusals import INPUT, TransitionRefused
 from workflows.validators import is_placeholder
 
 from . import desk
+from .indicators_backlog import BACKLOG
 from .mail_trust import sender_trusted
 from .models import EmailAttachment, InboundEmail, Ticket, TicketNote, TicketNoteAttachment
 from .statemachines import TicketFlow
@@ -211,6 +214,9 @@ def ticket_merge(source: Ticket, target: Ticket, *, actor, reason: str) -> Ticke
         source = desk.act(source, EVENT, actor=actor, reason=note, into=target)
         _move_thread(source, target)
         _move_links(source, target)
+        # The merged ticket leaves the backlog of every day it was open: those kept days of
+        # Indicadores are counted again (indicators_backlog, workflows.indicators_rollup).
+        rollup.forget_series(BACKLOG, since=clock.localdate(source.created_at))
         text = f"{note}\nVeio do #{source.pk} para o #{target.pk}: {moved.text}."
         text = "\n".join([text, *moved.warnings])
         desk.add_note(target, kind=TicketNote.Kind.INTERNAL, author=actor, text=text)

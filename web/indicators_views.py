@@ -3,8 +3,8 @@ section; the records behind each figure; their XLSX export; the sales-per-day ch
 
 Managers see the team (and may pick one member); any other staff role sees only their own
 figures, whatever `membro` says. Each domain declares its sections beside its pages
-(`workflows/indicators_*.py`, `onboarding/indicators.py`, `tickets/indicators.py`); this page
-puts them in order.
+(`workflows/indicators_*.py`, `onboarding/indicators.py`, `tickets/indicators.py`);
+`web.indicators_sections` puts them in order.
 """
 
 from urllib.parse import urlencode
@@ -17,37 +17,19 @@ from django.shortcuts import render
 from django.urls import reverse
 from django.views.decorators.http import require_GET
 
-from onboarding.indicators import CADASTROS_SECTION
-from tickets.indicators import SUPPORT_SECTION
 from tickets.models import Ticket
 from workflows import clock
 from workflows import indicators as ind
 from workflows.action_views import require_roles
-from workflows.indicators_commissions import COMMISSIONS_SECTION
-from workflows.indicators_orcamentos import ORCAMENTOS_SECTION
-from workflows.indicators_sales import AGENDAMENTOS_SECTION, OVERRIDES_SECTION, SALES_SECTION
-from workflows.indicators_triage import TRIAGE_SECTION
 from workflows.models import Movimentacao, Product
 from workflows.roles import STAFF, is_manager
 
 from .export import xlsx_response
+from .indicators_sections import FIGURES, SECTIONS, TABLES
 
 PAGE_SIZE = 50
 # The channel filter: how a client reached us (atendimentos and chamados have one).
 CHANNELS = {**dict(Ticket.Channel.choices), **dict(Movimentacao.Channel.choices)}
-
-SECTIONS = (
-    SALES_SECTION,
-    TRIAGE_SECTION,
-    COMMISSIONS_SECTION,
-    AGENDAMENTOS_SECTION,
-    ORCAMENTOS_SECTION,
-    OVERRIDES_SECTION,
-    CADASTROS_SECTION,
-    SUPPORT_SECTION,
-)
-FIGURES = ind.figure_index(SECTIONS)
-TABLES = {b.slug: b for s in SECTIONS for b in s.breakdowns}
 
 # --- The scope of a request --------------------------------------------------------------
 

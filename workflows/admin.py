@@ -186,3 +186,29 @@ class OrcamentoAdmin(admin.ModelAdmin):
 @admin.register(models.OrcamentoItem)
 class OrcamentoItemAdmin(admin.ModelAdmin):
     list_display = ["orcamento", "product", "quantity", "unit_price", "discount"]
+
+
+class ReadOnlyAdmin(admin.ModelAdmin):
+    """Derived data: shown for inspection, written only by its own code."""
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+
+@admin.register(models.IndicatorDay)
+class IndicatorDayAdmin(ReadOnlyAdmin):
+    """Medição's rollup: the kept days (fill_indicators or the nightly schedule write them;
+    deleting a day only makes the page count it live again until the next fill)."""
+
+    list_display = ["source", "day", "rolled_at"]
+    list_filter = ["source"]
+    date_hierarchy = "day"
+
+
+@admin.register(models.IndicatorGroup)
+class IndicatorGroupAdmin(ReadOnlyAdmin):
+    list_display = ["day", "g0", "g1", "v0", "v1"]
+    list_select_related = ["day"]

@@ -21,6 +21,7 @@ from statemachine.exceptions import InvalidDefinition, TransitionNotAllowed
 from statemachine.transition_list import TransitionList
 
 from . import clock
+from . import indicators_rollup as rollup
 from .models import AuditEntry, WorkflowModel
 from .refusals import INPUT, ROLE, RULE, Decision, TransitionRefused
 from .roles import ATTENDANTS, has_role
@@ -282,9 +283,11 @@ def transition(
     model = type(obj)
     with transaction.atomic():
         row = model.objects.select_for_update().get(pk=obj.pk)
+        kept_days = rollup.forget_settled(row)  # the medição days it leaves, if settled
         changed, audit = _fire(row, event, actor, reason, rule_ids, data)
         row.save(update_fields=changed)
         audit.save()
+        rollup.forget(kept_days)
     _copy_fields(row, obj)
     return row
 
@@ -304,12 +307,15 @@ def transition_many(objs, event: str, *, actor, reason: str = "") -> dict:
     refused, by_values, audits = {}, defaultdict(list), []
     with transaction.atomic():
         rows = model.objects.select_for_update().filter(pk__in=[o.pk for o in objs])
+        kept_days = []
         for row in rows.order_by("pk"):
+            settled = rollup.forget_settled(row)
             try:
                 changed, audit = _fire(row, event, actor, reason, (), {})
             except TransitionRefused as refusal:
                 refused[row.pk] = refusal
                 continue
+            kept_days += settled
             audits.append(audit)
             values = tuple((name, getattr(row, name)) for name in changed if name != "version")
             try:
@@ -319,6 +325,7 @@ def transition_many(objs, event: str, *, actor, reason: str = "") -> dict:
         for values, pks in by_values.items():
             model.objects.filter(pk__in=pks).update(**dict(values), version=F("version") + 1)
         AuditEntry.objects.bulk_create(audits)
+        rollup.forget(kept_days)
     return refused
 
 

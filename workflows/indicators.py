@@ -15,12 +15,15 @@ floor (the support tickets) declare theirs beside their pages and hand them to `
 
 from decimal import Decimal
 
-from django.db.models import Case, Count, Sum, When
+from django.db.models import Case, Count, Q, Sum, When
 from django.db.models import Value as SQLValue
 from django.db.models.functions import TruncDate
 from django.utils import timezone
 
+from . import indicators_rollup as rollup
 from .indicators_defs import (  # noqa: F401  (sections declare them through this module)
+    MINUTE,
+    SECOND,
     Breakdown,
     Column,
     Figure,
@@ -28,6 +31,8 @@ from .indicators_defs import (  # noqa: F401  (sections declare them through thi
     Section,
     Series,
     Source,
+    elapsed_seconds,
+    figure_index,
 )
 from .indicators_period import (  # noqa: F401  (the page reads them here)
     DEFAULT_PERIOD,
@@ -53,24 +58,32 @@ def _measures(figures) -> dict:
 
 def _grouped(source: Source, figures, group: tuple, scope: Scope) -> dict:
     """{group values: {"group": values dict, "raw": {key__cur/key__prev: number}}}: every
-    figure of one source over both periods, per group, in ONE query. The period is a GROUP BY
-    on a CASE over the dated field, so each figure is one aggregate, not two."""
+    figure of one source over both periods, per group. The days the daily rollup keeps are
+    read from it (`indicators_rollup.read`); the others in ONE query, where the period is a
+    GROUP BY on a CASE over the dated field, so each figure is one aggregate, not two."""
+    out, kept = rollup.read(source, figures, group, scope)
+    stretches = rollup.runs(scope.previous.start, scope.period.end, kept)
+    if not stretches:
+        return out
+    dated = Q()
+    for first, last in stretches:
+        dated |= source.in_range(first, last)
     current = source.in_range(scope.period.start, scope.period.end)
     bucket = Case(When(current, then=SQLValue("cur")), default=SQLValue("prev"))
     query = (
-        source.scoped(scope)
+        source.narrow(source.queryset().filter(dated), scope)
         .order_by()
         .annotate(**{PERIOD_KEY: bucket})
         .values(PERIOD_KEY, *group)
         .annotate(**_measures(figures))
     )
-    out: dict = {}
     for row in query:
         key = tuple(row[name] for name in group)
         entry = out.setdefault(key, {"group": {name: row[name] for name in group}, "raw": {}})
         period = row[PERIOD_KEY]
         for figure in figures:
-            entry["raw"][f"{figure.key}__{period}"] = row[figure.key]
+            name = f"{figure.key}__{period}"
+            entry["raw"][name] = _add(entry["raw"].get(name), figure.read(row[figure.key]))
     return out
 
 
@@ -130,20 +143,6 @@ def _figures_in(items, index: dict) -> list[Figure]:
     return list(needed.values())
 
 
-def figure_index(sections) -> dict[str, Figure]:
-    index = {}
-    for section in sections:
-        items = [*section.tiles, *section.figures]
-        for breakdown in section.breakdowns:
-            items += breakdown.figures
-        if section.series:
-            items += [section.series.count, section.series.total]
-        for item in items:
-            if isinstance(item, Figure):
-                index[item.key] = item
-    return index
-
-
 def tiles(section: Section, scope: Scope, index: dict) -> list[tuple]:
     """[(item, Value)] for a section's tiles: one aggregate query per source."""
     raw = {}
@@ -185,7 +184,8 @@ def breakdown_rows(breakdown: Breakdown, scope: Scope, index: dict) -> list[dict
 def series_rows(series: Series, scope: Scope) -> list[dict]:
     """Per local day of the period: {day, count, total}, days without rows included."""
     if series.daily is not None:
-        return [{**row, "total": None} for row in series.daily(scope)]
+        rows = rollup.series_days(series, scope) if series.rolls else series.daily(scope)
+        return [{**row, "total": None} for row in rows]
     source = series.count.source
     period = scope.period
     day = TruncDate(source.when, tzinfo=timezone.get_current_timezone())

@@ -8,7 +8,7 @@ import datetime as dt
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
-from django.db.models import Count, Q, Sum
+from django.db.models import Count, FloatField, Func, Q, Sum
 
 from .indicators_period import Period, Scope
 
@@ -38,6 +38,15 @@ class Source:
     list_related: tuple[str, ...] = ()
     dated: bool = False
     channel: str | None = None  # the channel field, or None: the channel filter doesn't apply
+    # The daily rollup (indicators_rollup): a past day is kept once every row dated that day
+    # is in one of these states, where it no longer changes by itself; () never rolls.
+    settled_states: tuple = ()
+
+    def __post_init__(self):
+        if self.settled_states:
+            from .indicators_rollup import register  # it reads Periods from below us
+
+            register(self)
 
     def in_range(self, start: dt.date, end: dt.date) -> Q:
         if self.dated:
@@ -81,6 +90,15 @@ class Figure:
     money: bool = False
     drill: bool = True
     order: tuple[str, ...] = ()
+    # The sum is a number of these (a second, a minute) and reads as a duration: summing
+    # numbers is the database's own arithmetic, where durations cost a function per row.
+    unit: dt.timedelta | None = None
+
+    def read(self, value):
+        """The aggregate as the page shows it (a duration, when the figure has a unit)."""
+        if self.unit is None or value is None:
+            return value
+        return self.unit * value
 
     def aggregate(self, period_q: Q):
         condition = self.where & period_q
@@ -104,6 +122,30 @@ class Figure:
         if source.list_related:
             rows = rows.select_related(*source.list_related)
         return rows.order_by(*(self.order or (f"-{source.when}", "-pk")))
+
+
+class ElapsedSeconds(Func):
+    """`end` − `start` in seconds, in the database's own arithmetic (a Figure summing it has
+    `unit=SECOND`). PostgreSQL is exact; SQLite's julianday() is rounded to the millisecond."""
+
+    template = "CAST(EXTRACT(EPOCH FROM (%(expressions)s)) AS double precision)"
+    arg_joiner = " - "
+    output_field = FloatField()
+
+    def as_sqlite(self, compiler, connection, **extra):
+        template = "ROUND((julianday(%(expressions)s)) * 86400.0, 3)"
+        return self.as_sql(
+            compiler, connection, template=template, arg_joiner=") - julianday(", **extra
+        )
+
+
+def elapsed_seconds(start: str, end: str):
+    """`end` − `start` in seconds (None where either is empty)."""
+    return ElapsedSeconds(end, start)
+
+
+SECOND = dt.timedelta(seconds=1)
+MINUTE = dt.timedelta(minutes=1)
 
 
 @dataclass(frozen=True)
@@ -146,6 +188,9 @@ class Series:
     count_label: str = "Vendas"  # the column of the count (table and export)
     unit: str = "venda"  # one bar's count, in words ("3 vendas")
     note: str = ""
+    # `daily` only: a past day's figure never changes, so the daily rollup may keep it (for
+    # the whole team, unfiltered); `forget_series` is called by whatever rewrites the past.
+    rolls: bool = False
 
 
 @dataclass(frozen=True)
@@ -159,3 +204,18 @@ class Section:
     managers_only: bool = False
     note: str = ""
     figures: tuple = ()  # Figures only its Ratios use (e.g. the summed time of a mean)
+
+
+def figure_index(sections) -> dict[str, Figure]:
+    """key -> Figure of every figure the sections show or their ratios need."""
+    index = {}
+    for section in sections:
+        items = [*section.tiles, *section.figures]
+        for breakdown in section.breakdowns:
+            items += breakdown.figures
+        if section.series:
+            items += [section.series.count, section.series.total]
+        for item in items:
+            if isinstance(item, Figure):
+                index[item.key] = item
+    return index

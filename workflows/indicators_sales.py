@@ -180,6 +180,7 @@ AGENDAMENTOS = Source(
     when="created_at",
     member="owner",
     product="product",
+    settled_states=(A.CONCLUDED, A.EXPIRED, A.CANCELLED),  # final in AgendamentoFlow
     list_related=("ficha", "product", "owner"),
     link=ficha_url,
     columns=(

@@ -7,6 +7,7 @@ from .base import AuditEntry, CompanyHoliday, ObjectRef, Override, Timer, Workfl
 from .fichas import LIST_NAME_FIELDS, Boleto, Ficha, Product, with_names
 from .movimentacoes import Movimentacao
 from .orcamento import Orcamento, OrcamentoItem
+from .rollup import IndicatorDay, IndicatorGroup
 from .sales import Sale
 from .third_party import DataChangeRequest
 from .triage import Triage
@@ -21,6 +22,8 @@ __all__ = [
     "CompanyHoliday",
     "DataChangeRequest",
     "Ficha",
+    "IndicatorDay",
+    "IndicatorGroup",
     "Movimentacao",
     "ObjectRef",
     "Orcamento",

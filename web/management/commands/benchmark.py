@@ -16,12 +16,16 @@ from django.core.management.base import BaseCommand
 from django.db import connection, transaction
 from django.test import Client, RequestFactory
 
+from web.indicators_sections import SECTIONS
 from web.runtime import settle_gc
 from workflows import clock, ownership, timers, triage
+from workflows import indicators_rollup as rollup
 from workflows.models import Agendamento, Ficha, Product
 from workflows.validators import format_document
 
 TARGET_MS = 25
+# Issue 19: Indicadores under 150 ms p95 at full size; the nightly rollup has no target.
+TARGETS = {"indicadores": 150, "consolidação": None}
 SWEEP_TARGET_S = 2
 
 
@@ -114,6 +118,16 @@ class Command(BaseCommand):
             except Rollback:
                 pass
 
+        yesterday = clock.today() - dt.timedelta(days=1)
+
+        def roll_yesterday():  # the nightly rollup's work for one day, rolled back
+            try:
+                with transaction.atomic():
+                    rollup.roll(SECTIONS, yesterday, yesterday, redo=True)
+                    raise Rollback
+            except Rollback:
+                pass
+
         hx = {"HX-Request": "true"}
         cases = [
             ("página da ficha", lambda: seller.get(f"/fichas/{pick().pk}/")),
@@ -126,6 +140,7 @@ class Command(BaseCommand):
                 "indicadores (mês anterior)",
                 lambda: boss.get("/indicadores/", {"periodo": "mes-anterior"}),
             ),
+            ("consolidação de um dia", roll_yesterday),
             ("may_sell (decisão)", lambda: ownership.may_sell(pick(), product, agent)),
             ("início do atendimento (S8)", triage_start),
             ("fila de SLA", lambda: boss.get("/suporte/fila/")),
@@ -158,7 +173,8 @@ class Command(BaseCommand):
             spread = sorted(times[name])
             median, p95 = statistics.median(spread), spread[max(0, int(len(spread) * 0.95) - 1)]
             counts = "/".join(str(q) for q in sorted(queries[name]))
-            flag = "" if p95 <= TARGET_MS else f"  acima de {TARGET_MS} ms"
+            target = next((t for key, t in TARGETS.items() if name.startswith(key)), TARGET_MS)
+            flag = "" if target is None or p95 <= target else f"  acima de {target} ms"
             self.stdout.write(f"{name:<30} {median:>10.1f} {p95:>8.1f} {counts:>10}{flag}")
         self.sweep_report()
 

@@ -111,6 +111,8 @@ class Command(BaseCommand):
         self._agendamentos(fichas, sizes["agendamentos"])
         self._boletos(fichas, sizes["boletos"])
         self._tickets(fichas, sizes["tickets"])
+        # Indicadores' daily rollup of the settled past days, as the nightly schedule keeps it
+        call_command("fill_indicators", stdout=self.stdout, stderr=self.stderr)
         with connection.cursor() as cursor:
             cursor.execute("ANALYZE")  # fresh planner statistics after a bulk load
         took = time.monotonic() - started
@@ -284,10 +286,16 @@ class Command(BaseCommand):
             next_update_minutes=480,
             resolution_minutes=2400,
         )
-        states = [s for s in Ticket.State.values]
+        final = (Ticket.State.DONE, Ticket.State.MERGED)
+        waiting = [s for s in Ticket.State.values if s not in final]
+        settled = self.now - dt.timedelta(days=21)  # a helpdesk concludes what is three weeks old
 
         def make(i):
             opened = self.now - dt.timedelta(minutes=self.rng.randrange(10, 200_000))
+            done = opened < settled or self.rng.random() < 0.25
+            answered = min(self.now, opened + dt.timedelta(minutes=self.rng.randrange(5, 600)))
+            worked = dt.timedelta(minutes=self.rng.randrange(30, 14_400))
+            resolved = min(self.now, answered + worked)
             ticket = Ticket(
                 ficha_id=self.rng.choice(fichas),
                 channel="email",
@@ -297,8 +305,10 @@ class Command(BaseCommand):
                 impact=self.rng.randrange(1, 4),
                 sla_policy=policy,
                 assignee=self.rng.choice(self.agents),
-                state=self.rng.choice(states),
+                state=Ticket.State.DONE if done else self.rng.choice(waiting),
                 created_at=opened,
+                first_response_at=answered if done or self.rng.random() < 0.5 else None,
+                resolved_at=resolved if done else None,
                 response_due_at=opened + dt.timedelta(hours=self.rng.randrange(1, 48)),
                 resolution_due_at=opened + dt.timedelta(days=self.rng.randrange(1, 10)),
             )
