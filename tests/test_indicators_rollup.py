@@ -168,6 +168,23 @@ def test_backlog_days_are_kept_and_a_merge_forgets_them(clock, make_user, p3):  
     assert backlog(ind.Scope(period)) == [99, 1, 1, 2, 2, 2, 2]
 
 
+def test_backlog_live_days_carry_on_from_the_kept_day_before(clock, p3):  # noqa: F811
+    """Today counts from yesterday's kept figure, exactly, a ticket concluded yesterday and
+    reopened today included; the history before the period is not counted again."""
+    ticket(p3, at(2027, 4, 12, 10))
+    reopened(p3, at(2027, 4, 13, 9), [(at(2027, 4, 18, 10), at(2027, 4, 19, 8))])
+    ticket(p3, at(2027, 4, 19, 8, 30))
+    period = ind.resolve_period(SEVEN, clock.today())
+    counted = backlog(ind.Scope(period))
+    assert counted == [2, 2, 2, 2, 2, 1, 3]
+    rollup.roll(SECTIONS, D(2027, 4, 1), D(2027, 4, 18))
+    assert backlog(ind.Scope(period)) == counted
+    IndicatorGroup.objects.filter(
+        day__source=rollup.series_key(BACKLOG), day__day=D(2027, 4, 18)
+    ).update(v0=11)
+    assert backlog(ind.Scope(period))[-2:] == [11, 13]  # today went on from the kept day
+
+
 def numbers_of(response) -> dict:
     return {key: (v.current, v.previous) for key, v in tiles_of(response).items()}
 

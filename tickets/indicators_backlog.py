@@ -10,7 +10,8 @@ counts open even if it keeps its old `resolved_at`). A concluded spell with no a
 conclusion (rows written without the engine) is not subtracted.
 
 Cost: four bounded queries whatever the number of tickets (two counts before the period,
-the openings and conclusions per day, the reopenings with their previous conclusion).
+the openings and conclusions per day, the reopenings with their previous conclusion); three
+when the rollup kept the day before the period (`opening`).
 """
 
 from django.contrib.contenttypes.models import ContentType
@@ -54,9 +55,11 @@ def _earlier_spells(tickets, start, end) -> list[tuple]:
     return list(reopenings)
 
 
-def backlog_rows(scope, tickets=None) -> list[dict]:
+def backlog_rows(scope, tickets=None, opening: int | None = None) -> list[dict]:
     """Per local day of the period: {day, count} of the tickets open at its end, within the
-    scope's member (the ticket's assignee) and channel; `tickets` narrows further."""
+    scope's member (the ticket's assignee) and channel; `tickets` narrows further. `opening`:
+    the count at the end of the day before the period, when the rollup kept it (the two
+    counts over the whole history before the period are then not needed)."""
     from .indicators import TICKETS_OPENED  # the scope's filters, declared once (it imports us)
 
     tickets = TICKETS_OPENED.narrow(tickets if tickets is not None else Ticket.objects.all(), scope)
@@ -64,15 +67,20 @@ def backlog_rows(scope, tickets=None) -> list[dict]:
     tickets = tickets.exclude(state=Ticket.State.MERGED)
     period = scope.period
     start, end = period.span()
-    before = tickets.aggregate(
-        opened=Count("pk", filter=Q(created_at__lt=start)),
-        concluded=Count("pk", filter=Q(state=DONE, resolved_at__lt=start)),
-    )
     opened = _per_day(tickets.filter(created_at__gte=start, created_at__lt=end), "created_at")
     done = tickets.filter(state=DONE, resolved_at__gte=start, resolved_at__lt=end)
     concluded = _per_day(done, "resolved_at")
     spells = _earlier_spells(tickets, start, end)
-    still_open = before["opened"] - before["concluded"]
+    if opening is None:
+        before = tickets.aggregate(
+            opened=Count("pk", filter=Q(created_at__lt=start)),
+            concluded=Count("pk", filter=Q(state=DONE, resolved_at__lt=start)),
+        )
+        still_open = before["opened"] - before["concluded"]
+    else:
+        # Open at the start = the kept count plus those in a concluded spell at that moment
+        # (they are counted open below and subtracted per day).
+        still_open = opening + sum(1 for c, r in spells if c < start <= r)
     rows = []
     for day in period.dates():
         still_open += opened.get(day, 0) - concluded.get(day, 0)

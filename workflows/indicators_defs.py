@@ -190,6 +190,9 @@ class Series:
     note: str = ""
     # `daily` only: a past day's figure never changes, so the daily rollup may keep it (for
     # the whole team, unfiltered); `forget_series` is called by whatever rewrites the past.
+    # A rolling series is a stock carried from day to day: `daily(scope, opening=n)` is told
+    # the kept figure of the day before the period when there is one, so it need not count
+    # the whole history before the period again.
     rolls: bool = False
 
 

@@ -394,11 +394,23 @@ def read_series(series, scope) -> dict[dt.date, int]:
     return dict(rows.values_list("day__day", "v0"))
 
 
+def _kept_before(series, scope, first: dt.date, counts: dict) -> int | None:
+    """The kept figure of the day before `first` (None: not kept, or a filtered view)."""
+    before = first - ONE_DAY
+    if before in counts:
+        return counts[before]
+    if before < scope.period.start:
+        day = replace(scope, period=Period("", before, before))
+        return read_series(series, day).get(before)
+    return None
+
+
 def series_days(series, scope) -> list[dict]:
     """A rolling `daily` series over the scope: kept days read, the others computed."""
     counts = read_series(series, scope)
     period = scope.period
     for first, last in runs(period.start, period.end, set(counts)):
         part = replace(scope, period=Period(period.key, first, last))
-        counts.update((row["day"], row["count"]) for row in series.daily(part))
+        opening = _kept_before(series, scope, first, counts)
+        counts.update((row["day"], row["count"]) for row in series.daily(part, opening=opening))
     return [{"day": day, "count": counts.get(day, 0)} for day in period.dates()]
