@@ -7,6 +7,7 @@ import io
 import pytest
 from django.core.management import call_command
 from django.core.management.base import CommandError
+from django.db.models import F
 from django_q.models import Schedule
 
 from tests.conftest import at
@@ -23,6 +24,7 @@ from tickets.models import Ticket
 from web.indicators_sections import ROLLUP_SCHEDULE, SECTIONS, roll_recent
 from workflows import indicators as ind
 from workflows import indicators_rollup as rollup
+from workflows import indicators_rollup_read as rollup_read
 from workflows.indicators_sales import AGENDAMENTOS
 from workflows.models import Agendamento, IndicatorDay, IndicatorGroup
 from workflows.roles import MANAGER, SUPPORT
@@ -72,7 +74,12 @@ def test_kept_days_give_the_figures_the_records_give(clock, ana, products, data,
     live, live_backlog = figures(scope, team=who != "agent"), backlog(scope)
     counts = rollup.roll(SECTIONS, D(2027, 4, 1), D(2027, 4, 18))
     # The live agendamento of the 19th is today's; every other day is settled.
-    assert counts["sources"]["agendamentos"] == {"kept": 18, "live": 0, "before": 0}
+    assert counts["sources"]["agendamentos"] == {
+        "kept": 18,
+        "live": 0,
+        "before": 0,
+        "months": 0,  # April is not over
+    }
     assert counts["sources"]["chamados-abertos"]["kept"] == 18
     assert figures(scope, team=who != "agent") == live
     assert backlog(scope) == live_backlog
@@ -86,11 +93,11 @@ def test_kept_days_are_read_instead_of_the_records(clock, data):
     """With every past day kept, only today is left to count from the agendamentos."""
     rollup.roll(SECTIONS, D(2027, 4, 1), D(2027, 4, 18))
     period = ind.resolve_period(SEVEN, clock.today())
-    found, days = rollup.read(AGENDAMENTOS, agendamento_plan().figures, (), ind.Scope(period))
+    found, days = rollup_read.read(AGENDAMENTOS, agendamento_plan().figures, (), ind.Scope(period))
     assert days == {D(2027, 4, 6) + dt.timedelta(days=n) for n in range(13)}
     assert found[()]["raw"]["agendamentos__cur"] == 3  # the 19th's live one is not kept
     assert found[()]["raw"]["agendamentos__prev"] == 1
-    assert rollup.runs(period.previous().start, period.end, days) == [
+    assert rollup_read.runs(period.previous().start, period.end, days) == [
         (D(2027, 4, 19), D(2027, 4, 19))
     ]
 
@@ -135,7 +142,7 @@ def test_a_changed_figure_is_not_read_from_days_kept_before(clock, data):
         day.save()
     period = ind.resolve_period(SEVEN, clock.today())
     plan = agendamento_plan()
-    assert rollup.read(AGENDAMENTOS, plan.figures, (), ind.Scope(period)) == ({}, set())
+    assert rollup_read.read(AGENDAMENTOS, plan.figures, (), ind.Scope(period)) == ({}, set())
     assert figures(ind.Scope(period))["agendamentos"] == (4, 1)  # from the records
     counts = rollup.roll(SECTIONS, D(2027, 4, 1), D(2027, 4, 18))
     assert counts["sources"]["agendamentos"]["kept"] == 18  # rolled again
@@ -233,3 +240,52 @@ def test_fill_command_with_nothing_to_fill(clock):
     call_command("fill_indicators", stdout=out, stderr=io.StringIO())
     assert "Nada a consolidar" in out.getvalue()
     assert not IndicatorDay.objects.exists()
+
+
+def test_a_whole_kept_month_is_read_as_one_sum(clock, data):
+    """Once every day of April is kept, "mês anterior" reads April's month rows, with the same
+    figures; a month only partly in a period is read by its days; forgetting a day of the
+    month forgets the month."""
+    Agendamento.objects.filter(pk=data["live"].pk).update(state=Agendamento.State.EXPIRED)
+    for created in (at(2027, 3, 1, 10), at(2027, 3, 15, 10)):  # the 1st is before "anterior"
+        old = data["old"]
+        old.pk = None
+        old.ficha = make_ficha(name=f"Ficha de {created:%d/%m}")
+        old.created_at = created
+        old.save()
+    clock.freeze(at(2027, 5, 10, 9, 0))
+    last_month = ind.Scope(ind.resolve_period({"periodo": "mes-anterior"}, clock.today()))
+    partial = ind.Scope(
+        ind.resolve_period(
+            {"periodo": "personalizado", "de": "2027-04-10", "ate": "2027-04-30"}, clock.today()
+        )
+    )
+    live = figures(last_month), figures(partial)
+    counts = rollup.roll(SECTIONS, D(2027, 3, 1), D(2027, 5, 9))
+    assert counts["sources"]["agendamentos"]["months"] == 2  # March and April; May is not over
+    assert kept_days(rollup.month_key("agendamentos")) == {D(2027, 3, 1), D(2027, 4, 1)}
+    assert (figures(last_month), figures(partial)) == live
+    assert live[0]["agendamentos"] == (5, 1)  # against 02/03–31/03: the 1st is not in it
+    # March stands for 02/03–31/03 (its 1st subtracted); April for itself.
+    plan = agendamento_plan()
+    found, days = rollup_read.read(AGENDAMENTOS, plan.figures, (), last_month)
+    assert days == set(last_month.previous.dates()) | set(last_month.period.dates())
+    assert found[()]["raw"]["agendamentos__prev"] == 1
+    march = IndicatorGroup.objects.filter(
+        day__source=rollup.month_key("agendamentos"), day__day=D(2027, 3, 1)
+    )
+    march.update(v0=F("v0") + 10)
+    assert figures(last_month)["agendamentos"] == (5, 11)  # March read from its month
+    march.update(v0=F("v0") - 10)
+    month_rows = IndicatorGroup.objects.filter(
+        day__source=rollup.month_key("agendamentos"), day__day=D(2027, 4, 1)
+    )
+    assert month_rows.count() == 2  # ana's and bruno's agendamentos (one kind, one product)
+    month_rows.filter(g0=f"{data['done'].owner_id}").update(v0=10)
+    assert figures(last_month)["agendamentos"] == (14, 1)  # read from the month
+    assert figures(partial)["agendamentos"] == live[1]["agendamentos"]  # from its days
+    rollup.forget([("agendamentos", D(2027, 4, 14))])
+    assert kept_days(rollup.month_key("agendamentos")) == {D(2027, 3, 1)}
+    assert figures(last_month) == live[0]
+    rollup.roll(SECTIONS, D(2027, 4, 1), D(2027, 4, 30))
+    assert kept_days(rollup.month_key("agendamentos")) == {D(2027, 3, 1), D(2027, 4, 1)}

@@ -20,7 +20,7 @@ from django.db.models import Value as SQLValue
 from django.db.models.functions import TruncDate
 from django.utils import timezone
 
-from . import indicators_rollup as rollup
+from . import indicators_rollup_read as rollup
 from .indicators_defs import (  # noqa: F401  (sections declare them through this module)
     MINUTE,
     SECOND,
@@ -31,6 +31,7 @@ from .indicators_defs import (  # noqa: F401  (sections declare them through thi
     Section,
     Series,
     Source,
+    add_numbers,
     elapsed_seconds,
     figure_index,
 )
@@ -59,7 +60,7 @@ def _measures(figures) -> dict:
 def _grouped(source: Source, figures, group: tuple, scope: Scope) -> dict:
     """{group values: {"group": values dict, "raw": {key__cur/key__prev: number}}}: every
     figure of one source over both periods, per group. The days the daily rollup keeps are
-    read from it (`indicators_rollup.read`); the others in ONE query, where the period is a
+    read from it (`indicators_rollup_read.read`); the others in ONE query, where the period is a
     GROUP BY on a CASE over the dated field, so each figure is one aggregate, not two."""
     out, kept = rollup.read(source, figures, group, scope)
     stretches = rollup.runs(scope.previous.start, scope.period.end, kept)
@@ -83,14 +84,8 @@ def _grouped(source: Source, figures, group: tuple, scope: Scope) -> dict:
         period = row[PERIOD_KEY]
         for figure in figures:
             name = f"{figure.key}__{period}"
-            entry["raw"][name] = _add(entry["raw"].get(name), figure.read(row[figure.key]))
+            entry["raw"][name] = add_numbers(entry["raw"].get(name), figure.read(row[figure.key]))
     return out
-
-
-def _add(a, b):
-    if a is None:
-        return b
-    return a if b is None else a + b
 
 
 def _totals(grouped: dict, figures) -> dict:
@@ -100,7 +95,7 @@ def _totals(grouped: dict, figures) -> dict:
         for figure in figures:
             for period in ("cur", "prev"):
                 name = f"{figure.key}__{period}"
-                raw[name] = _add(raw.get(name), entry["raw"].get(name))
+                raw[name] = add_numbers(raw.get(name), entry["raw"].get(name))
     return raw
 
 
@@ -234,7 +229,7 @@ def _regroup(grouped: dict, group: tuple) -> dict:
         key = tuple(entry["group"][name] for name in group)
         target = out.setdefault(key, {"group": {n: entry["group"][n] for n in group}, "raw": {}})
         for name, number in entry["raw"].items():
-            target["raw"][name] = _add(target["raw"].get(name), number)
+            target["raw"][name] = add_numbers(target["raw"].get(name), number)
     return out
 
 

@@ -209,6 +209,13 @@ class Section:
     figures: tuple = ()  # Figures only its Ratios use (e.g. the summed time of a mean)
 
 
+def add_numbers(a, b):
+    """a + b where None is "nothing counted" (not zero)."""
+    if a is None:
+        return b
+    return a if b is None else a + b
+
+
 def figure_index(sections) -> dict[str, Figure]:
     """key -> Figure of every figure the sections show or their ratios need."""
     index = {}

@@ -23,12 +23,11 @@ are declared by each app; `web.indicators_sections` puts them together).
 import datetime as dt
 import hashlib
 import json
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from decimal import Decimal
 
 from django.core.exceptions import ImproperlyConfigured
-from django.db.models import Case, Q, Sum, When
-from django.db.models import Value as SQLValue
+from django.db.models import Q, Sum
 
 from . import clock
 from .indicators_defs import figure_index
@@ -52,10 +51,20 @@ def series_key(series) -> str:
     return f"serie:{series.slug}"
 
 
+def month_key(slug: str) -> str:
+    """Where a source's whole months are kept (each dated on its first day)."""
+    return f"{slug}:mes"
+
+
+def month_span(first: dt.date) -> tuple[dt.date, dt.date]:
+    last = (first.replace(day=28) + dt.timedelta(days=4)).replace(day=1) - ONE_DAY
+    return first, last
+
+
 # --- Values in columns ----------------------------------------------------------------------
 
 
-def _key(value) -> str:
+def key_text(value) -> str:
     return json.dumps(value.isoformat() if isinstance(value, dt.date) else value)
 
 
@@ -81,7 +90,7 @@ def _number(value, kind: str) -> int | None:
     return int(value)
 
 
-def _value(number, kind: str):
+def from_number(number, kind: str):
     if number is None:
         return None
     if kind == "duration":
@@ -89,12 +98,6 @@ def _value(number, kind: str):
     if kind == "money":
         return (Decimal(int(number)) / 100).quantize(CENT)
     return int(number)
-
-
-def _add(a, b):
-    if a is None:
-        return b
-    return a if b is None else a + b
 
 
 def digest(figure) -> str:
@@ -190,18 +193,72 @@ def roll_day(plan: Plan, day: dt.date) -> bool:
 
 
 def _write(slug: str, day: dt.date, fields, figures, groups) -> None:
+    # The day's month, if kept, was summed from the day as it was.
+    IndicatorDay.objects.filter(source=month_key(slug), day=day.replace(day=1)).delete()
+    _store(
+        slug,
+        day,
+        fields,
+        figures,
+        [
+            {
+                **{f"g{n}": key_text(value) for n, value in enumerate(keys)},
+                **{f"v{n}": number for n, number in enumerate(numbers)},
+            }
+            for keys, numbers in groups
+        ],
+    )
+
+
+def _store(slug: str, day: dt.date, fields, figures, rows) -> None:
     IndicatorDay.objects.filter(source=slug, day=day).delete()
     header = IndicatorDay.objects.create(
         source=slug, day=day, fields=list(fields), figures=figures, rolled_at=clock.now()
     )
-    IndicatorGroup.objects.bulk_create(
-        IndicatorGroup(
-            day=header,
-            **{f"g{n}": _key(value) for n, value in enumerate(keys)},
-            **{f"v{n}": number for n, number in enumerate(numbers)},
-        )
-        for keys, numbers in groups
-    )
+    IndicatorGroup.objects.bulk_create(IndicatorGroup(day=header, **row) for row in rows)
+
+
+def _matches(plan: Plan, fields, figures) -> bool:
+    wanted = [[figure.key, digest(figure)] for figure in plan.figures]
+    return [f[:2] for f in figures] == wanted and tuple(fields) == plan.fields
+
+
+def roll_month(plan: Plan, first: dt.date) -> bool:
+    """Keep a past month whose every day is kept (with the plan's fields and figures) as the
+    sum of its days per group, so a month reads about 30 times fewer rows; False if not (yet)
+    or already kept. Exact: the days' numbers are integers."""
+    first, last = month_span(first)
+    if last >= clock.today():
+        return False
+    slug = plan.source.slug
+    kept = IndicatorDay.objects.filter(source=month_key(slug), day=first)
+    if any(_matches(plan, f, g) for f, g in kept.values_list("fields", "figures")):
+        return False
+    days = IndicatorDay.objects.filter(source=slug, day__gte=first, day__lte=last)
+    headers = list(days.values_list("pk", "fields", "figures"))
+    if len(headers) != (last - first).days + 1:
+        return False
+    if not all(_matches(plan, fields, figures) for _, fields, figures in headers):
+        return False
+    kinds = [
+        next((kept[n][2] for _, _, kept in headers if kept[n][2]), "")
+        for n in range(len(plan.figures))
+    ]
+    figures = [[f.key, digest(f), kind] for f, kind in zip(plan.figures, kinds, strict=True)]
+    keys = [f"g{n}" for n in range(len(plan.fields))]
+    sums = {f"v{n}": Sum(f"v{n}") for n in range(len(plan.figures))}
+    rows = IndicatorGroup.objects.filter(day__in=[pk for pk, _, _ in headers])
+    _store(month_key(slug), first, plan.fields, figures, rows.values(*keys).annotate(**sums))
+    return True
+
+
+def roll_months(plan: Plan, start: dt.date, end: dt.date) -> int:
+    """`roll_month` for each month [start, end] reaches into; how many were kept."""
+    first, written = start.replace(day=1), 0
+    while first <= end:
+        written += roll_month(plan, first)
+        first = month_span(first)[1] + ONE_DAY
+    return written
 
 
 def roll_series(series, start: dt.date, end: dt.date) -> int:
@@ -213,18 +270,17 @@ def roll_series(series, start: dt.date, end: dt.date) -> int:
         return 0
     rows = series.daily(Scope(Period("", start, end)))
     for row in rows:
-        _write(series_key(series), row["day"], (), [["count", "", "count"]], [([], [row["count"]])])
+        _store(series_key(series), row["day"], (), [["count", "", "count"]], [{"v0": row["count"]}])
     return len(rows)
 
 
 def _kept(plan: Plan, start: dt.date, end: dt.date) -> set[dt.date]:
     """The days of [start, end] already kept with the plan's fields and figures."""
-    wanted = [[figure.key, digest(figure)] for figure in plan.figures]
     rows = IndicatorDay.objects.filter(source=plan.source.slug, day__gte=start, day__lte=end)
     return {
         day
         for day, fields, figures in rows.values_list("day", "fields", "figures")
-        if [f[:2] for f in figures] == wanted and tuple(fields) == plan.fields
+        if _matches(plan, fields, figures)
     }
 
 
@@ -233,15 +289,18 @@ def roll(
 ) -> dict:
     """Keep the settled days of [start, end] (default: the last RECENT_DAYS up to yesterday)
     not kept yet (all of them with `redo`). `progress(n)` is told of each day done.
+    Then each whole month they reach into whose days are all kept is kept as one sum.
     Returns {"days": days looked at, "sources": {slug: {"kept": written, "live": left live,
-    "before": already kept}}}."""
+    "before": already kept, "months": months kept}}}."""
     yesterday = clock.today() - ONE_DAY
     end = min(end or yesterday, yesterday)
     start = start or end - dt.timedelta(days=RECENT_DAYS - 1)
     todo = [(plan, set() if redo else _kept(plan, start, end)) for plan in plans(sections)]
     counts = {
         "days": max(0, (end - start).days + 1),
-        "sources": {p.source.slug: {"kept": 0, "live": 0, "before": len(k)} for p, k in todo},
+        "sources": {
+            p.source.slug: {"kept": 0, "live": 0, "before": len(k), "months": 0} for p, k in todo
+        },
     }
     if end < start:
         return counts
@@ -255,6 +314,8 @@ def roll(
         if progress:
             progress(1)
         day += ONE_DAY
+    for plan, _ in todo:
+        counts["sources"][plan.source.slug]["months"] = roll_months(plan, start, end)
     for section in sections:
         if section.series is not None and section.series.rolls:
             roll_series(section.series, start, end)
@@ -280,137 +341,10 @@ def forget(days) -> None:
         return
     which = Q()
     for slug, day in days:
-        which |= Q(source=slug, day=day)
+        which |= Q(source=slug, day=day) | Q(source=month_key(slug), day=day.replace(day=1))
     IndicatorDay.objects.filter(which).delete()
 
 
 def forget_series(series, since: dt.date) -> None:
     """Drop a rolling series' kept days from `since` on (something rewrote that past)."""
     IndicatorDay.objects.filter(source=series_key(series), day__gte=since).delete()
-
-
-# --- Reading -------------------------------------------------------------------------------
-
-
-def runs(start: dt.date, end: dt.date, kept: set) -> list[tuple[dt.date, dt.date]]:
-    """The stretches of [start, end] not in `kept`: what is still counted from the records."""
-    out, first = [], None
-    day = start
-    while day <= end:
-        if day in kept:
-            if first is not None:
-                out.append((first, day - ONE_DAY))
-                first = None
-        elif first is None:
-            first = day
-        day += ONE_DAY
-    if first is not None:
-        out.append((first, end))
-    return out
-
-
-def _filters(source, scope) -> list[tuple[str, object]] | None:
-    """(field, value) the scope narrows the kept groups by; None: the rollup cannot answer."""
-    filters = []
-    if scope.member is not None and source.member:
-        filters.append((source.member, scope.member.pk))
-    if scope.product is not None:
-        if source.product_filter is not None:
-            return None
-        if source.product:
-            filters.append((source.product, scope.product.pk))
-    if scope.channel and source.channel:
-        filters.append((source.channel, scope.channel))
-    return filters
-
-
-def read(source, figures, group: tuple, scope) -> tuple[dict, set]:
-    """The kept days of both periods as `indicators._grouped` answers them, and those days:
-    one read of the days' headers, then one SQL sum per column layout (usually one).
-    A day kept from other fields or figure definitions is left out (counted live)."""
-    if not source.settled_states:
-        return {}, set()
-    filters = _filters(source, scope)
-    start = scope.previous.start
-    end = min(scope.period.end, clock.today() - ONE_DAY)
-    if filters is None or end < start:
-        return {}, set()
-    wanted = {figure.key: digest(figure) for figure in figures}
-    needed = {*group, *(name for name, _ in filters)}
-    layouts: dict[tuple, dict] = {}
-    headers = IndicatorDay.objects.filter(source=source.slug, day__gte=start, day__lte=end)
-    for pk, day, fields, kept in headers.values_list("pk", "day", "fields", "figures"):
-        digests = {key: value for key, value, _ in kept}
-        if any(digests.get(key) != value for key, value in wanted.items()):
-            continue
-        if not needed <= set(fields):
-            continue
-        layout = layouts.setdefault(
-            (tuple(fields), tuple(key for key, _, _ in kept)), {"days": {}, "kinds": {}}
-        )
-        layout["days"][pk] = day
-        for key, _, kind in kept:
-            layout["kinds"][key] = layout["kinds"].get(key) or kind
-    out: dict = {}
-    for (fields, keys), layout in layouts.items():
-        _sum_layout(out, layout, fields, keys, wanted, group, filters, scope)
-    return out, {day for layout in layouts.values() for day in layout["days"].values()}
-
-
-def _sum_layout(out: dict, layout, fields, keys, wanted, group, filters, scope) -> None:
-    column = {name: f"g{n}" for n, name in enumerate(fields)}
-    value = {key: f"v{n}" for n, key in enumerate(keys)}
-    current = Q(day__day__gte=scope.period.start)
-    rows = (
-        IndicatorGroup.objects.filter(
-            day__in=list(layout["days"]),
-            **{column[name]: _key(number) for name, number in filters},
-        )
-        .annotate(period=Case(When(current, then=SQLValue("cur")), default=SQLValue("prev")))
-        .order_by()
-        .values("period", *(column[name] for name in group))
-        .annotate(**{f"sum_{n}": Sum(value[key]) for n, key in enumerate(wanted)})
-    )
-    for row in rows:
-        key = tuple(json.loads(row[column[name]]) for name in group)
-        entry = out.setdefault(key, {"group": dict(zip(group, key, strict=True)), "raw": {}})
-        for n, name in enumerate(wanted):
-            slot = f"{name}__{row['period']}"
-            number = _value(row[f"sum_{n}"], layout["kinds"].get(name, ""))
-            entry["raw"][slot] = _add(entry["raw"].get(slot), number)
-
-
-def read_series(series, scope) -> dict[dt.date, int]:
-    """{day: count} kept for a rolling series, for the unfiltered team view only."""
-    if not series.rolls or scope.member is not None or scope.product is not None:
-        return {}
-    if scope.channel:
-        return {}
-    rows = IndicatorGroup.objects.filter(
-        day__source=series_key(series),
-        day__day__gte=scope.period.start,
-        day__day__lte=min(scope.period.end, clock.today() - ONE_DAY),
-    )
-    return dict(rows.values_list("day__day", "v0"))
-
-
-def _kept_before(series, scope, first: dt.date, counts: dict) -> int | None:
-    """The kept figure of the day before `first` (None: not kept, or a filtered view)."""
-    before = first - ONE_DAY
-    if before in counts:
-        return counts[before]
-    if before < scope.period.start:
-        day = replace(scope, period=Period("", before, before))
-        return read_series(series, day).get(before)
-    return None
-
-
-def series_days(series, scope) -> list[dict]:
-    """A rolling `daily` series over the scope: kept days read, the others computed."""
-    counts = read_series(series, scope)
-    period = scope.period
-    for first, last in runs(period.start, period.end, set(counts)):
-        part = replace(scope, period=Period(period.key, first, last))
-        opening = _kept_before(series, scope, first, counts)
-        counts.update((row["day"], row["count"]) for row in series.daily(part, opening=opening))
-    return [{"day": day, "count": counts.get(day, 0)} for day in period.dates()]

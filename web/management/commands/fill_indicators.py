@@ -65,5 +65,5 @@ class Command(BaseCommand):
             self.stdout.write(
                 f"  {slug}: {done['kept']} consolidados, {done['before']} já estavam, "
                 f"{done['live']} com registros em aberto (contados dos registros até se "
-                "encerrarem)."
+                f"encerrarem); {done['months']} meses inteiros somados."
             )
