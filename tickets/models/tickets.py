@@ -206,10 +206,6 @@ class Ticket(WorkflowModel):
             ),
             # Indicadores: the tickets concluded in a period (issue 19).
             models.Index(fields=["resolved_at"], name="ticket_resolved_at"),
-            # Indicadores per SLA policy: the tickets of each policy opened / concluded in a
-            # period (SQLite reads the few policies first, then each one's range).
-            models.Index(fields=["sla_policy", "created_at"], name="ticket_policy_opened"),
-            models.Index(fields=["sla_policy", "resolved_at"], name="ticket_policy_resolved"),
             # T7/T8: the few tickets still to open on GitHub, out of the whole base.
             models.Index(
                 fields=["state"],
