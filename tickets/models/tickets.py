@@ -206,6 +206,9 @@ class Ticket(WorkflowModel):
             ),
             # Indicadores: the tickets concluded in a period (issue 19).
             models.Index(fields=["resolved_at"], name="ticket_resolved_at"),
+            # T8: the routine's open tickets untouched since the review day, among a base that
+            # is mostly concluded (by creation date alone SQLite read every older ticket).
+            models.Index(fields=["state", "created_at"], name="ticket_state_opened"),
             # T7/T8: the few tickets still to open on GitHub, out of the whole base.
             models.Index(
                 fields=["state"],
