@@ -54,11 +54,6 @@ class Source:
         low, high = Period("", start, end).span()
         return Q(**{f"{self.when}__gte": low, f"{self.when}__lt": high})
 
-    def scoped(self, scope: Scope):
-        """The rows of both periods (current and previous) within the member and product."""
-        rows = self.queryset().filter(self.in_range(scope.previous.start, scope.period.end))
-        return self.narrow(rows, scope)
-
     def narrow(self, rows, scope: Scope):
         if scope.member is not None and self.member:
             rows = rows.filter(**{self.member: scope.member})

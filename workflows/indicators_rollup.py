@@ -261,17 +261,41 @@ def roll_months(plan: Plan, start: dt.date, end: dt.date) -> int:
     return written
 
 
-def roll_series(series, start: dt.date, end: dt.date) -> int:
-    """Keep a rolling series' count of each day in [start, end] (past days only)."""
+def runs(start: dt.date, end: dt.date, kept: set) -> list[tuple[dt.date, dt.date]]:
+    """The stretches of [start, end] not in `kept`: what is still counted from the records."""
+    out, first = [], None
+    day = start
+    while day <= end:
+        if day in kept:
+            if first is not None:
+                out.append((first, day - ONE_DAY))
+                first = None
+        elif first is None:
+            first = day
+        day += ONE_DAY
+    if first is not None:
+        out.append((first, end))
+    return out
+
+
+def roll_series(series, start: dt.date, end: dt.date, *, redo=False) -> int:
+    """Keep a rolling series' count of each past day in [start, end] not kept yet (every one
+    with `redo`): a kept day only changes through `forget_series`."""
     from .indicators_period import Scope
 
     end = min(end, clock.today() - ONE_DAY)
     if end < start:
         return 0
-    rows = series.daily(Scope(Period("", start, end)))
-    for row in rows:
-        _store(series_key(series), row["day"], (), [["count", "", "count"]], [{"v0": row["count"]}])
-    return len(rows)
+    days = IndicatorDay.objects.filter(source=series_key(series), day__gte=start, day__lte=end)
+    kept = set() if redo else set(days.values_list("day", flat=True))
+    written = 0
+    for first, last in runs(start, end, kept):
+        for row in series.daily(Scope(Period("", first, last))):
+            _store(
+                series_key(series), row["day"], (), [["count", "", "count"]], [{"v0": row["count"]}]
+            )
+            written += 1
+    return written
 
 
 def _kept(plan: Plan, start: dt.date, end: dt.date) -> set[dt.date]:
@@ -318,7 +342,7 @@ def roll(
         counts["sources"][plan.source.slug]["months"] = roll_months(plan, start, end)
     for section in sections:
         if section.series is not None and section.series.rolls:
-            roll_series(section.series, start, end)
+            roll_series(section.series, start, end, redo=redo)
     return counts
 
 

@@ -20,28 +20,12 @@ from .indicators_rollup import (
     key_text,
     month_key,
     month_span,
+    runs,
     series_key,
 )
 from .models import IndicatorDay, IndicatorGroup
 
 # --- Reading -------------------------------------------------------------------------------
-
-
-def runs(start: dt.date, end: dt.date, kept: set) -> list[tuple[dt.date, dt.date]]:
-    """The stretches of [start, end] not in `kept`: what is still counted from the records."""
-    out, first = [], None
-    day = start
-    while day <= end:
-        if day in kept:
-            if first is not None:
-                out.append((first, day - ONE_DAY))
-                first = None
-        elif first is None:
-            first = day
-        day += ONE_DAY
-    if first is not None:
-        out.append((first, end))
-    return out
 
 
 def _filters(source, scope) -> list[tuple[str, object]] | None:
