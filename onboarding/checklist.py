@@ -5,11 +5,11 @@ from django.db import transaction
 from django.db.models import Count, Q
 
 from workflows import clock
-from workflows.agendamentos import conclude_agendamento, open_agendamento
+from workflows.agendamentos import agendamento_conclude, agendamento_open
 from workflows.engine import transition
 from workflows.models import AgendamentoKind, Ficha, Movimentacao
-from workflows.movimentacoes import log_movimentacao
-from workflows.orcamento import create_orcamento
+from workflows.movimentacoes import movimentacao_log
+from workflows.orcamento import orcamento_create
 from workflows.refusals import TransitionRefused
 from workflows.roles import AGENT, CENTRAL, MANAGER, SELLER, SUPPORT, has_role
 from workflows.validators import is_placeholder
@@ -20,7 +20,7 @@ Kind = OnboardingStep.Kind
 MANUAL_STEPS = (Kind.INTIMACAO, Kind.PRESENTATION)
 
 
-def start_onboarding(ficha: Ficha, *, registered_by=None) -> Onboarding:
+def onboarding_start(ficha: Ficha, *, registered_by=None) -> Onboarding:
     """G7: every new registration gets the checklist; idempotent (one per registration)."""
     with transaction.atomic():
         onboarding, created = Onboarding.objects.get_or_create(
@@ -34,7 +34,7 @@ def start_onboarding(ficha: Ficha, *, registered_by=None) -> Onboarding:
     return onboarding
 
 
-def start_missing_onboardings(*, since=None, progress=None, every: int = 1000) -> int:
+def onboarding_start_missing(*, since=None, progress=None, every: int = 1000) -> int:
     """G7 for imports: fichas written in bulk (not through `registration`) get their
     onboarding. Only fichas created on or after `since` (a date) unless it is None; merged
     fichas are skipped. Bulk inserts, a few queries per batch. Returns how many onboardings
@@ -82,7 +82,7 @@ def _require_in_progress(onboarding: Onboarding):
         raise TransitionRefused("Este onboarding já foi concluído.", "G7")
 
 
-def mark_step_done(onboarding: Onboarding, kind: str, *, actor, note: str) -> OnboardingStep:
+def onboarding_step_done(onboarding: Onboarding, kind: str, *, actor, note: str) -> OnboardingStep:
     """G7: enable intimação / present the system: done with a note saying what was done."""
     if kind not in MANUAL_STEPS:
         raise TransitionRefused(
@@ -92,16 +92,20 @@ def mark_step_done(onboarding: Onboarding, kind: str, *, actor, note: str) -> On
     return transition(_step(onboarding, kind), "mark_done", actor=actor, reason=note)
 
 
-def skip_step(onboarding: Onboarding, kind: str, *, actor, reason: str) -> OnboardingStep:
+def onboarding_step_skip(
+    onboarding: Onboarding, kind: str, *, actor, reason: str
+) -> OnboardingStep:
     """G7: a step may be skipped, only with a written reason."""
     return transition(_step(onboarding, kind), "skip", actor=actor, reason=reason)
 
 
-def reopen_step(onboarding: Onboarding, kind: str, *, actor, reason: str) -> OnboardingStep:
+def onboarding_step_reopen(
+    onboarding: Onboarding, kind: str, *, actor, reason: str
+) -> OnboardingStep:
     return transition(_step(onboarding, kind), "reopen", actor=actor, reason=reason)
 
 
-def log_onboarding_call(
+def onboarding_call_log(
     onboarding: Onboarding,
     *,
     actor,
@@ -114,7 +118,7 @@ def log_onboarding_call(
 ):
     """G7: each onboarding call attempt is a movimentação. The first attempt opens the
     `#onboarding 1º contato` agendamento (G6; it never reserves a sale, S2) through
-    `open_agendamento`, which logs that attempt; later attempts are logged inside it. A call
+    `agendamento_open`, which logs that attempt; later attempts are logged inside it. A call
     that reaches the client marks the step done and, if the caller owns the agendamento (or
     is a manager), concludes it (G2)."""
     _require_attendant(actor)
@@ -126,7 +130,7 @@ def log_onboarding_call(
             raise TransitionRefused("A ligação de onboarding já está registrada.", "G7")
         ag = onboarding.call_agendamento
         if ag is None:
-            ag = open_agendamento(
+            ag = agendamento_open(
                 onboarding.ficha,
                 owner=actor,
                 kind=AgendamentoKind.ONBOARDING,
@@ -140,7 +144,7 @@ def log_onboarding_call(
             Onboarding.objects.filter(pk=onboarding.pk).update(call_agendamento=ag)
             mov = ag.movimentacoes.get()
         else:
-            mov = log_movimentacao(
+            mov = movimentacao_log(
                 onboarding.ficha,
                 author=actor,
                 channel=channel,
@@ -156,7 +160,7 @@ def log_onboarding_call(
         if outcome != Movimentacao.Outcome.NO_ANSWER:
             transition(step, "mark_done", actor=actor, reason=mov.text, evidence=mov)
             if ag.is_live and (ag.owner_id == actor.pk or has_role(actor, MANAGER)):
-                conclude_agendamento(
+                agendamento_conclude(
                     ag,
                     actor=actor,
                     text="Concluindo agendamento: onboarding feito com o cliente.",
@@ -166,7 +170,7 @@ def log_onboarding_call(
     return mov
 
 
-def answer_upsell(
+def onboarding_upsell_answer(
     onboarding: Onboarding,
     *,
     actor,
@@ -197,7 +201,7 @@ def answer_upsell(
         onboarding = Onboarding.objects.select_for_update().get(pk=onboarding.pk)
         follow_up = None
         if yes and follow_up_product is not None:
-            follow_up = open_agendamento(
+            follow_up = agendamento_open(
                 onboarding.ficha,
                 owner=actor,
                 kind=AgendamentoKind.SALE_WITH_CONTACT,
@@ -209,7 +213,7 @@ def answer_upsell(
             )
         orcamento = None
         if yes and open_orcamento:
-            orcamento = create_orcamento(
+            orcamento = orcamento_create(
                 onboarding.ficha,
                 author=actor,
                 demand=f"Oportunidade no onboarding — {label} {details.strip()}",
@@ -242,7 +246,7 @@ def latest_answers(onboarding: Onboarding) -> dict[str, UpsellAnswer]:
     return latest
 
 
-def complete_onboarding(onboarding: Onboarding, *, actor) -> Onboarding:
+def onboarding_complete(onboarding: Onboarding, *, actor) -> Onboarding:
     """G7: completion needs every step done or explicitly skipped with a reason."""
     return transition(onboarding, "complete", actor=actor, reason="checklist completo")
 

@@ -14,14 +14,14 @@ from workflows.refusals import TransitionRefused
 from workflows.roles import ATTENDANTS
 
 from .checklist import (
-    answer_upsell,
-    complete_onboarding,
     latest_answers,
-    log_onboarding_call,
-    mark_step_done,
+    onboarding_call_log,
+    onboarding_complete,
     onboarding_queue,
-    reopen_step,
-    skip_step,
+    onboarding_step_done,
+    onboarding_step_reopen,
+    onboarding_step_skip,
+    onboarding_upsell_answer,
 )
 from .forms import CallForm, StepNoteForm, UpsellForm
 from .models import Onboarding, OnboardingStep, TrainingBooking, UpsellAnswer
@@ -115,7 +115,11 @@ def onboarding_action(request, pk, action):
     require_roles(request.user, ATTENDANTS, message="Seu perfil não atende clientes.")
     onboarding = get_object_or_404(Onboarding.objects.select_related("ficha"), pk=pk)
     user = request.user
-    step_services = {"feito": mark_step_done, "dispensar": skip_step, "reabrir": reopen_step}
+    step_services = {
+        "feito": onboarding_step_done,
+        "dispensar": onboarding_step_skip,
+        "reabrir": onboarding_step_reopen,
+    }
 
     def on_step(data):
         if data["kind"] not in OnboardingStep.Kind.values:
@@ -130,19 +134,19 @@ def onboarding_action(request, pk, action):
         form, key = CallForm(request.POST), "call"
 
         def perform(data):
-            log_onboarding_call(onboarding, actor=user, **data)
+            onboarding_call_log(onboarding, actor=user, **data)
 
     elif action == "upsell":
         form, key = UpsellForm(request.POST), "upsell"
 
         def perform(data):
-            answer_upsell(onboarding, actor=user, **data)
+            onboarding_upsell_answer(onboarding, actor=user, **data)
 
     else:
         form, key = Form(request.POST), "concluir"
 
         def perform(data):
-            complete_onboarding(onboarding, actor=user)
+            onboarding_complete(onboarding, actor=user)
 
     def page(refusal, status):
         forms = {"kind": key}

@@ -10,10 +10,10 @@ from workflows.businessdays import add_business_days
 from workflows.models import Ficha
 from workflows.validators import cpf_with_check_digits, format_document
 
-from .checklist import mark_step_done, start_onboarding
+from .checklist import onboarding_start, onboarding_step_done
 from .models import OnboardingStep, TrainingSlot
-from .registration import register_ficha
-from .training import book_training, publish_slot
+from .registration import ficha_register
+from .training import training_book, training_slot_publish
 
 DUPLICATE_DOCUMENT = cpf_with_check_digits("258147369")
 
@@ -31,7 +31,7 @@ def seed_demo() -> bool:
     slots = []
     for n, shift in [(1, "manha"), (1, "tarde"), (2, "manha"), (3, "tarde")]:
         slots.append(
-            publish_slot(
+            training_slot_publish(
                 actor=carla,
                 date=add_business_days(today, n),
                 shift=shift,
@@ -42,7 +42,7 @@ def seed_demo() -> bool:
     rafael = Ficha.objects.filter(email="rafael.monteiro@gmail.com").first()
     if rafael is not None and not Ficha.objects.filter(document=DUPLICATE_DOCUMENT).exists():
         # the same lawyer registered again, with his e-mail typed differently
-        register_ficha(
+        ficha_register(
             {
                 "name": "Rafael Monteiro",
                 "document": format_document(DUPLICATE_DOCUMENT),
@@ -60,14 +60,14 @@ def seed_demo() -> bool:
         )
     juliana = Ficha.objects.filter(email="juliana.castro@outlook.com").first()
     if juliana is not None:
-        onboarding = start_onboarding(juliana)
-        mark_step_done(
+        onboarding = onboarding_start(juliana)
+        onboarding_step_done(
             onboarding,
             OnboardingStep.Kind.INTIMACAO,
             actor=ana,
             note="Intimação habilitada para a OAB RJ 145.890",
         )
-        book_training(
+        training_book(
             slots[0],
             juliana,
             actor=ana,

@@ -15,7 +15,12 @@ from workflows.roles import CENTRAL_TEAM
 from workflows.templatetags.balcao import dmy_hm
 from workflows.validators import format_cep, format_phone
 
-from .duplicates import central_queue, choose_kept, dismiss_case, inform_client
+from .duplicates import (
+    central_queue,
+    duplicate_case_choose_kept,
+    duplicate_case_dismiss,
+    duplicate_case_inform_client,
+)
 from .forms import ChooseKeptForm, ContactForm, ReasonForm
 from .keys import KEY_LABELS
 from .merge import (
@@ -24,7 +29,7 @@ from .merge import (
     MERGE_FIELDS,
     choice_key,
     conflicting_fields,
-    merge_case,
+    duplicate_case_merge,
 )
 from .models import DuplicateCase
 
@@ -231,7 +236,7 @@ def case_inform(request, pk):
         pk,
         "inform",
         ContactForm(request.POST),
-        lambda case, d: inform_client(case, actor=request.user, **d),
+        lambda case, d: duplicate_case_inform_client(case, actor=request.user, **d),
         "Movimentação registrada.",
     )
 
@@ -243,7 +248,7 @@ def case_choose(request, pk):
 
     def perform(case, d):
         kept = case.ficha_a if d["kept"] == str(case.ficha_a_id) else case.ficha_b
-        choose_kept(case, actor=request.user, kept=kept, answer=d["answer"])
+        duplicate_case_choose_kept(case, actor=request.user, kept=kept, answer=d["answer"])
 
     return _case_action(
         request,
@@ -267,7 +272,7 @@ def case_merge(request, pk):
         if key.startswith("choice_")
     }
     try:
-        merge_case(case, actor=request.user, choices=choices)
+        duplicate_case_merge(case, actor=request.user, choices=choices)
     except TransitionRefused as refused:
         return _case_page(request, case, refusal=refused, status=refused.status_code)
     return go(request, reverse("onboarding:case", args=[case.pk]), "Fichas unificadas (G7).")
@@ -281,6 +286,6 @@ def case_dismiss(request, pk):
         pk,
         "dismiss",
         ReasonForm(request.POST),
-        lambda case, d: dismiss_case(case, actor=request.user, reason=d["reason"]),
+        lambda case, d: duplicate_case_dismiss(case, actor=request.user, reason=d["reason"]),
         "Caso descartado: não é duplicidade.",
     )

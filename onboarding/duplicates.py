@@ -1,7 +1,7 @@
 """G7: duplicate detection on the normalised keys, the central team's queue and its cases.
 
 Nothing here runs by itself: every code path that writes a ficha calls `ficha_keys_update`
-(or `detect_duplicates`) once its write has committed. Opening a case takes a key lock on the
+(or `ficha_detect_duplicates`) once its write has committed. Opening a case takes a key lock on the
 matched ficha, which a merge may hold while it waits for the writer's lock, so detection
 never runs inside the write's transaction. Every refusal is a `TransitionRefused` with a
 pt-BR message and rule IDs.
@@ -15,7 +15,7 @@ from django.db.models import Q
 from workflows import clock
 from workflows.engine import transition
 from workflows.models import Ficha, Movimentacao
-from workflows.movimentacoes import log_movimentacao
+from workflows.movimentacoes import movimentacao_log
 from workflows.refusals import TransitionRefused
 from workflows.roles import CENTRAL, MANAGER, has_role
 
@@ -56,7 +56,7 @@ def ficha_keys_update(
     detection found (none when nothing compared changed)."""
     changed = set(changed)
     if changed & COMPARED_FIELDS:
-        return detect_duplicates(ficha, source=source)
+        return ficha_detect_duplicates(ficha, source=source)
     if "name" in changed:
         refresh_name_words(ficha)
     return []
@@ -69,7 +69,7 @@ def _pair(x: int, y: int) -> tuple[int, int]:
     return (x, y) if x < y else (y, x)
 
 
-def open_case(ficha_a_id: int, ficha_b_id: int, matched: list[str], source: str):
+def duplicate_case_open(ficha_a_id: int, ficha_b_id: int, matched: list[str], source: str):
     """G7: idempotent — one case per pair; a live case learns new matching keys, a closed one
     (dismissed or merged) is never reopened. Returns (case, created)."""
     a, b = _pair(ficha_a_id, ficha_b_id)
@@ -94,7 +94,7 @@ def open_case(ficha_a_id: int, ficha_b_id: int, matched: list[str], source: str)
 MAX_SHARED_KEY = 20
 
 
-def detect_duplicates(ficha: Ficha, *, source: str = DuplicateCase.Source.EDIT):
+def ficha_detect_duplicates(ficha: Ficha, *, source: str = DuplicateCase.Source.EDIT):
     """G7: compare the ficha's normalised keys (CPF/CNPJ, e-mail, phone, OAB) with every
     other ficha not already merged; each match becomes a case in the central team's queue.
     Returns the cases that involve this ficha and are still open."""
@@ -118,13 +118,13 @@ def detect_duplicates(ficha: Ficha, *, source: str = DuplicateCase.Source.EDIT):
             matched[other_id].append(name)
     cases = []
     for other_id, names in matched.items():
-        case, _ = open_case(ficha.pk, other_id, names, source)
+        case, _ = duplicate_case_open(ficha.pk, other_id, names, source)
         if case.is_live:
             cases.append(case)
     return cases
 
 
-def scan_duplicates(*, progress=None, every: int = 1000) -> dict:
+def duplicates_scan(*, progress=None, every: int = 1000) -> dict:
     """G7: scan the whole base. One pass over `values_list` computes every ficha's keys in
     Python and groups fichas by key (no query per ficha or pair); the keys table is refreshed
     in bulk. In each group every ficha gets a case with the oldest one (idempotent; a merge
@@ -169,7 +169,7 @@ def scan_duplicates(*, progress=None, every: int = 1000) -> dict:
             pairs[(oldest, other)].add(name)
     created = 0
     for (a, b), matched in sorted(pairs.items()):
-        _, was_created = open_case(a, b, sorted(matched), DuplicateCase.Source.SCAN)
+        _, was_created = duplicate_case_open(a, b, sorted(matched), DuplicateCase.Source.SCAN)
         created += was_created
     if progress and done % every:
         progress(done, total)
@@ -206,7 +206,7 @@ def require_central(actor):
         )
 
 
-def inform_client(
+def duplicate_case_inform_client(
     case: DuplicateCase,
     *,
     actor,
@@ -221,7 +221,7 @@ def inform_client(
     moves it to “cliente informado”."""
     require_central(actor)
     with transaction.atomic():
-        mov = log_movimentacao(
+        mov = movimentacao_log(
             case.ficha_b,
             author=actor,
             channel=channel,
@@ -243,13 +243,15 @@ def inform_client(
     return case
 
 
-def choose_kept(case: DuplicateCase, *, actor, kept: Ficha, answer: str) -> DuplicateCase:
+def duplicate_case_choose_kept(
+    case: DuplicateCase, *, actor, kept: Ficha, answer: str
+) -> DuplicateCase:
     """G7: record which ficha the client wants to keep, with the client's answer."""
     require_central(actor)
     return transition(case, "choose_kept", actor=actor, reason=answer, kept=kept)
 
 
-def dismiss_case(case: DuplicateCase, *, actor, reason: str) -> DuplicateCase:
+def duplicate_case_dismiss(case: DuplicateCase, *, actor, reason: str) -> DuplicateCase:
     """G7: not a duplicate (e.g. two lawyers of one office sharing the office phone)."""
     require_central(actor)
     return transition(case, "dismiss", actor=actor, reason=reason)

@@ -14,7 +14,7 @@ from workflows.engine import transition
 from workflows.models import Agendamento, AgendamentoKind, Ficha
 from workflows.refusals import TransitionRefused
 
-from .duplicates import detect_duplicates, require_central
+from .duplicates import ficha_detect_duplicates, require_central
 from .models import DuplicateCase, MergeRecord, TrainingBooking
 
 # The address is chosen whole, from one ficha or the other (a street of one with the CEP of
@@ -145,7 +145,7 @@ def _move_generic_rows(kept: Ficha, discarded: Ficha, moved: dict) -> None:
             moved[f"{_label(model)}.{gfk.name}"] = ids
 
 
-def merge_case(
+def duplicate_case_merge(
     case: DuplicateCase, *, actor, choices: dict[str, str], reason: str = ""
 ) -> MergeRecord:
     """G7: the lossless merge, in ONE transaction. Locks both fichas in pk order, then the
@@ -237,7 +237,7 @@ def merge_case(
 def _detect_on_kept(pk: int) -> None:
     kept = Ficha.objects.filter(pk=pk).first()
     if kept is not None:
-        detect_duplicates(kept, source=DuplicateCase.Source.EDIT)
+        ficha_detect_duplicates(kept, source=DuplicateCase.Source.EDIT)
 
 
 def _reservation_clashes(kept: Ficha) -> list[str]:

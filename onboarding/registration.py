@@ -5,7 +5,7 @@ edit or a holder-confirmed change (S1) is compared again only when it changed a 
 field (CPF/CNPJ, e-mail, phone, OAB: `duplicates.COMPARED_FIELDS`). Nothing runs on a bare
 `Ficha.save()`: code that writes fichas another way calls `ficha_onboard` /
 `duplicates.ficha_keys_update` itself (the demo data does); for bulk imports and the Django
-admin's Ficha page, `start_onboardings` and `scan_duplicates` catch up.
+admin's Ficha page, `start_onboardings` and `duplicates_scan` catch up.
 """
 
 from django.core.exceptions import ValidationError
@@ -15,11 +15,11 @@ from workflows import clock
 from workflows.models import DataChangeRequest, Ficha
 from workflows.refusals import TransitionRefused
 from workflows.roles import AGENT, CENTRAL, MANAGER, SELLER, SUPPORT, has_role
-from workflows.third_party import decide_data_change
+from workflows.third_party import data_change_record_answer
 from workflows.validators import normalize_cep, normalize_document, normalize_phone, normalize_uf
 
-from .checklist import start_onboarding
-from .duplicates import detect_duplicates, ficha_keys_update, live_cases_of
+from .checklist import onboarding_start
+from .duplicates import ficha_detect_duplicates, ficha_keys_update, live_cases_of
 from .keys import NORMALIZERS
 from .models import DuplicateCase
 
@@ -85,11 +85,11 @@ def _clean_registration(data: dict) -> dict:
 def ficha_onboard(ficha: Ficha, *, registered_by=None) -> list[DuplicateCase]:
     """G7: what every new ficha gets, once its row is written: the onboarding checklist
     (idempotent) and a comparison with the whole base. Returns the live duplicate cases."""
-    start_onboarding(ficha, registered_by=registered_by)
-    return detect_duplicates(ficha, source=DuplicateCase.Source.REGISTRATION)
+    onboarding_start(ficha, registered_by=registered_by)
+    return ficha_detect_duplicates(ficha, source=DuplicateCase.Source.REGISTRATION)
 
 
-def register_ficha(data: dict, *, actor):
+def ficha_register(data: dict, *, actor):
     """G7: a new registration. The ficha and its onboarding are created in one transaction;
     then duplicate detection runs, and suspected duplicates go to the central team's queue,
     not to the creating agent. Returns (ficha, open duplicate cases)."""
@@ -105,22 +105,22 @@ def register_ficha(data: dict, *, actor):
     try:
         with transaction.atomic():
             ficha = Ficha.objects.create(**values, created_at=clock.now())
-            start_onboarding(ficha, registered_by=actor)
+            onboarding_start(ficha, registered_by=actor)
     except IntegrityError:  # the same CPF/CNPJ registered at the same instant
         raise RegistrationInvalid(
             {"document": "Outra ficha acabou de ser cadastrada com este CPF/CNPJ."}
         ) from None
-    detect_duplicates(ficha, source=DuplicateCase.Source.REGISTRATION)
+    ficha_detect_duplicates(ficha, source=DuplicateCase.Source.REGISTRATION)
     return ficha, live_cases_of(ficha)
 
 
 # S1: holder CPF/CNPJ, holder name, administrator e-mail and OAB change only with the holder's
-# validation (`propose_sensitive_change`, then `data_change_decide`); the phone and the
+# validation (`data_change_propose`, then `data_change_decide`); the phone and the
 # address are edited directly.
 DIRECT_EDIT_FIELDS = ("phone", *ADDRESS_FIELDS)
 
 
-def edit_ficha(ficha: Ficha, data: dict, *, actor) -> tuple[Ficha, list]:
+def ficha_edit(ficha: Ficha, data: dict, *, actor) -> tuple[Ficha, list]:
     """Edit the ficha's phone and address (the fields present in `data`) under its row lock
     (a merged ficha is frozen); every problem is refused at once, on its field, and nothing
     is saved. A new phone is compared with the base again once saved (G7); the address is no
@@ -174,9 +174,9 @@ def edit_ficha(ficha: Ficha, data: dict, *, actor) -> tuple[Ficha, list]:
 
 def data_change_decide(change: DataChangeRequest, *, confirm: bool) -> DataChangeRequest:
     """S1 + G7: the holder's answer to a third party's change (the sales domain's
-    `decide_data_change`). A confirmed change of a compared field (CPF/CNPJ, e-mail, OAB) is
+    `data_change_record_answer`). A confirmed change of a compared field (CPF/CNPJ, e-mail, OAB) is
     compared with the base once applied; a confirmed new name refreshes the name search."""
-    change = decide_data_change(change, confirm=confirm)
+    change = data_change_record_answer(change, confirm=confirm)
     if change.state == DataChangeRequest.State.CONFIRMED:
         ficha = Ficha.objects.get(pk=change.ficha_id)
         ficha_keys_update(ficha, changed={change.field})

@@ -11,7 +11,7 @@ from workflows.refusals import TransitionRefused
 from workflows.roles import ATTENDANTS, CENTRAL, MANAGER, has_role
 
 from .forms import EditForm, RegistrationForm
-from .registration import RegistrationInvalid, edit_ficha, register_ficha
+from .registration import RegistrationInvalid, ficha_edit, ficha_register
 
 
 @login_required
@@ -48,7 +48,7 @@ def register(request):
     form = RegistrationForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
         try:
-            ficha, cases = register_ficha(form.cleaned_data, actor=request.user)
+            ficha, cases = ficha_register(form.cleaned_data, actor=request.user)
         except RegistrationInvalid as invalid:
             return _registration_page(request, form, errors=invalid.errors, status=422)
         _flash_cases(request, cases)
@@ -68,7 +68,7 @@ def edit(request, pk):
     form = EditForm(request.POST or None, initial=initial)
     if request.method == "POST" and form.is_valid():
         try:
-            ficha, cases = edit_ficha(ficha, form.cleaned_data, actor=request.user)
+            ficha, cases = ficha_edit(ficha, form.cleaned_data, actor=request.user)
         except RegistrationInvalid as invalid:
             return _registration_page(request, form, ficha=ficha, errors=invalid.errors, status=422)
         except TransitionRefused as refused:

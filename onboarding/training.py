@@ -11,7 +11,7 @@ from django.utils import timezone
 from workflows import clock, timers
 from workflows.engine import transition
 from workflows.models import Ficha, Movimentacao
-from workflows.movimentacoes import log_movimentacao
+from workflows.movimentacoes import movimentacao_log
 from workflows.refusals import TransitionRefused
 from workflows.roles import AGENT, CENTRAL, MANAGER, SELLER, SUPPORT, has_role
 from workflows.validators import date_range_problem, is_placeholder
@@ -25,7 +25,7 @@ BOOKERS = (AGENT, SELLER, CENTRAL, MANAGER)
 ALREADY_BOOKED = "Este cliente já tem um treinamento agendado: remarque-o em vez de agendar outro."
 
 
-def publish_slot(*, actor, date, shift: str, attendant, capacity) -> TrainingSlot:
+def training_slot_publish(*, actor, date, shift: str, attendant, capacity) -> TrainingSlot:
     """G5: support publishes a slot (day, shift, attendant, capacity)."""
     if not has_role(actor, SUPPORT, MANAGER):
         raise TransitionRefused(
@@ -81,7 +81,7 @@ def reminder_due(slot: TrainingSlot):
     return timezone.make_aware(moment)
 
 
-def book_training(
+def training_book(
     slot: TrainingSlot,
     ficha: Ficha,
     *,
@@ -122,7 +122,7 @@ def book_training(
             f"Treinamento agendado para {slot.date:%d/%m/%Y}, {slot.get_shift_display().lower()} "
             f"({slot.hours}), com {who}"
         )
-        mov = log_movimentacao(
+        mov = movimentacao_log(
             ficha,
             author=actor,
             channel=channel,
@@ -156,7 +156,7 @@ def _training_step(ficha: Ficha, event: str, actor, reason: str, **data) -> None
         transition(step, event, actor=actor, reason=reason, **data)
 
 
-def cancel_booking(
+def training_booking_cancel(
     booking: TrainingBooking,
     *,
     actor,
@@ -170,7 +170,7 @@ def cancel_booking(
         TrainingSlot.objects.select_for_update().get(pk=booking.slot_id)
         booking = transition(booking, "cancel", actor=actor, reason=reason)
         timers.disarm(booking, "reminder")
-        log_movimentacao(
+        movimentacao_log(
             booking.ficha,
             author=actor,
             channel=channel,
@@ -185,7 +185,7 @@ def cancel_booking(
     return booking
 
 
-def rebook(
+def training_rebook(
     booking: TrainingBooking,
     new_slot: TrainingSlot,
     *,
@@ -207,7 +207,7 @@ def rebook(
             pk__in=[booking.slot_id, new_slot.pk]
         )
         list(locked.order_by("pk").values_list("pk", flat=True))
-        old = cancel_booking(
+        old = training_booking_cancel(
             booking,
             actor=actor,
             reason=f"remarcado para {new_slot.date:%d/%m/%Y}: {reason.strip()}",
@@ -215,7 +215,7 @@ def rebook(
             boleto_alert_given=boleto_alert_given,
             _rebooking=True,
         )
-        new = book_training(
+        new = training_book(
             new_slot,
             booking.ficha,
             actor=actor,
@@ -262,7 +262,7 @@ def send_training_reminder(booking: TrainingBooking) -> None:
     TrainingBooking.objects.filter(pk=booking.pk).update(reminded_at=clock.now())
 
 
-def mark_training_held(booking: TrainingBooking, *, actor) -> TrainingBooking:
+def training_mark_held(booking: TrainingBooking, *, actor) -> TrainingBooking:
     """G5: support records that the training took place (on or after its day: the machine's
     `training_day_reached`)."""
     with transaction.atomic():

@@ -25,11 +25,11 @@ from .forms import FICHA_TERM_LENGTH, BookingForm, CancelBookingForm, RebookForm
 from .models import TrainingBooking, TrainingSlot
 from .training import (
     BOOKERS,
-    book_training,
-    cancel_booking,
-    mark_training_held,
-    publish_slot,
-    rebook,
+    training_book,
+    training_booking_cancel,
+    training_mark_held,
+    training_rebook,
+    training_slot_publish,
     upcoming_slots,
 )
 
@@ -99,7 +99,7 @@ def slot_publish(request):
     return act_in_page(
         request,
         form,
-        perform=lambda data: publish_slot(actor=request.user, **data),
+        perform=lambda data: training_slot_publish(actor=request.user, **data),
         success="Horário de treinamento publicado.",
         redirect_to=reverse("onboarding:slots"),
         page=lambda refusal, status: _slots_page(
@@ -135,7 +135,7 @@ def slot_book(request, pk):
     def perform(data):
         data = dict(data)
         ficha = _find_ficha(data.pop("ficha"))
-        book_training(slot, ficha, actor=request.user, **data)
+        training_book(slot, ficha, actor=request.user, **data)
         return ficha
 
     return act_in_page(
@@ -160,15 +160,15 @@ def booking_action(request, pk, action):
     user = request.user
 
     def held(data):
-        mark_training_held(booking, actor=user)
+        training_mark_held(booking, actor=user)
 
     def cancel(data):
-        cancel_booking(booking, actor=user, **data)
+        training_booking_cancel(booking, actor=user, **data)
 
     def move(data):
         data = dict(data)
         new_slot = data.pop("slot")
-        rebook(booking, new_slot, actor=user, **data)
+        training_rebook(booking, new_slot, actor=user, **data)
         return new_slot
 
     form, key, perform, success = {

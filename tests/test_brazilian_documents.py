@@ -9,17 +9,17 @@ from django.core import mail
 from django.core.management import call_command
 from django.urls import reverse
 
-from onboarding.duplicates import choose_kept, inform_client
-from onboarding.merge import conflicting_fields, merge_case
+from onboarding.duplicates import duplicate_case_choose_kept, duplicate_case_inform_client
+from onboarding.merge import conflicting_fields, duplicate_case_merge
 from onboarding.models import DuplicateCase, FichaKeys
-from onboarding.registration import RegistrationInvalid, register_ficha
+from onboarding.registration import RegistrationInvalid, ficha_register
 from onboarding.search import search_fichas
 from tests.onboarding_fixtures import holder_confirms, register
 from tests.sales_fixtures import BITRIX, make_ficha
 from workflows.models import DataChangeRequest, Ficha, Movimentacao
 from workflows.refusals import TransitionRefused
 from workflows.roles import AGENT, CENTRAL, SELLER
-from workflows.third_party import propose_sensitive_change
+from workflows.third_party import data_change_propose
 from workflows.validators import cnpj_with_check_digits, cpf_with_check_digits
 
 pytestmark = pytest.mark.django_db
@@ -81,7 +81,7 @@ def test_G7_alphanumeric_cnpj_with_wrong_check_digits_is_refused_in_portuguese(
 def test_G7_the_same_alphanumeric_cnpj_typed_another_way_is_not_registered_twice(agent):
     existing = make_ficha(name="Lima & Ramos", document=ALNUM)
     with pytest.raises(RegistrationInvalid) as refused:
-        register_ficha({"name": "Lima e Ramos", "document": "12 ABC 345 01DE 35"}, actor=agent)
+        ficha_register({"name": "Lima e Ramos", "document": "12 ABC 345 01DE 35"}, actor=agent)
     assert existing.name in refused.value.errors["document"]
     assert list(Ficha.objects.all()) == [existing]
 
@@ -130,7 +130,7 @@ def test_search_page_finds_an_alphanumeric_cnpj_and_shows_it_punctuated(client, 
 def test_S1_holder_change_to_an_alphanumeric_cnpj(agent, django_capture_on_commit_callbacks):
     ficha = make_ficha(name="Lima & Ramos", document=CPF, email="adm@limaramos.adv.br")
     with django_capture_on_commit_callbacks(execute=True):
-        change = propose_sensitive_change(
+        change = data_change_propose(
             ficha, actor=agent, field="document", new_value=ALNUM_TYPED, third_party="Sócio Jorge"
         )
     assert change.new_value == ALNUM
@@ -147,7 +147,7 @@ def test_S1_holder_change_to_an_alphanumeric_cnpj(agent, django_capture_on_commi
 def test_S1_holder_change_refuses_a_wrong_or_taken_alphanumeric_cnpj(agent):
     ficha = make_ficha(document=CPF, email="adm@limaramos.adv.br")
     with pytest.raises(TransitionRefused, match="CPF ou CNPJ inválido") as refused:
-        propose_sensitive_change(
+        data_change_propose(
             ficha,
             actor=agent,
             field="document",
@@ -157,7 +157,7 @@ def test_S1_holder_change_refuses_a_wrong_or_taken_alphanumeric_cnpj(agent):
     assert "S1" in refused.value.rule_ids
     make_ficha(document=ALNUM)
     with pytest.raises(TransitionRefused, match="Outra ficha já tem este CPF/CNPJ"):
-        propose_sensitive_change(
+        data_change_propose(
             ficha, actor=agent, field="document", new_value=ALNUM_TYPED, third_party="Sócio Jorge"
         )
     assert not DataChangeRequest.objects.exists()
@@ -171,7 +171,7 @@ def test_G7_merge_keeps_the_alphanumeric_cnpj_of_the_kept_ficha(client, make_use
     client.force_login(central)
     page = client.get(reverse("onboarding:case", args=[case.pk])).content.decode()
     assert ALNUM_SHOWN in page  # the side-by-side page shows it as the client knows it
-    inform_client(
+    duplicate_case_inform_client(
         case,
         actor=central,
         channel=Movimentacao.Channel.PHONE,
@@ -180,9 +180,11 @@ def test_G7_merge_keeps_the_alphanumeric_cnpj_of_the_kept_ficha(client, make_use
         bitrix_link=BITRIX,
         boleto_alert_given=True,
     )
-    case = choose_kept(case, actor=central, kept=kept, answer="Quer manter a do CNPJ")
+    case = duplicate_case_choose_kept(
+        case, actor=central, kept=kept, answer="Quer manter a do CNPJ"
+    )
     choices = dict.fromkeys(conflicting_fields(kept, other), "kept")
-    merge_case(case, actor=central, choices=choices)
+    duplicate_case_merge(case, actor=central, choices=choices)
     kept.refresh_from_db()
     other.refresh_from_db()
     assert other.status == Ficha.Status.MERGED and other.merged_into == kept

@@ -13,7 +13,7 @@ from model_bakery import baker
 
 from onboarding.keys import normalize_phone_key
 from onboarding.models import FichaKeys
-from onboarding.registration import RegistrationInvalid, edit_ficha, register_ficha
+from onboarding.registration import RegistrationInvalid, ficha_edit, ficha_register
 from onboarding.search import search_fichas
 from tests.sales_fixtures import make_ficha
 from workflows.models import Ficha
@@ -100,7 +100,7 @@ def test_G7_edit_page_refuses_an_impossible_phone_and_changes_nothing(client, ag
 
 
 def test_G7_registration_stores_e164_and_the_ficha_page_shows_the_national_form(client, agent):
-    ficha, _ = register_ficha(
+    ficha, _ = ficha_register(
         {
             "name": "Ana Souza",
             "document": cpf_with_check_digits("529982247"),
@@ -118,7 +118,7 @@ def test_G7_registration_stores_e164_and_the_ficha_page_shows_the_national_form(
 
 def test_G7_edit_stores_e164_and_a_landline_is_shown_with_eight_digits(agent):
     ficha = make_ficha()
-    ficha, _ = edit_ficha(ficha, {"phone": "11 3456 7890"}, actor=agent)
+    ficha, _ = ficha_edit(ficha, {"phone": "11 3456 7890"}, actor=agent)
     assert ficha.phone == "+551134567890"
     rendered = Template("{% load brazil %}{{ f.phone|phone }}").render(Context({"f": ficha}))
     assert rendered == "(11) 3456-7890"
@@ -126,7 +126,7 @@ def test_G7_edit_stores_e164_and_a_landline_is_shown_with_eight_digits(agent):
 
 def test_G7_registration_refuses_together_a_bad_document_and_an_impossible_phone(agent):
     with pytest.raises(RegistrationInvalid) as refused:
-        register_ficha(
+        ficha_register(
             {"name": "Ana Souza", "document": "111.222.333-00", "phone": "(36) 3456-7890"},
             actor=agent,
         )

@@ -9,13 +9,13 @@ import pytest
 from django.core.exceptions import ValidationError
 from django.urls import reverse
 
-from onboarding.duplicates import choose_kept, inform_client
-from onboarding.merge import merge_case
+from onboarding.duplicates import duplicate_case_choose_kept, duplicate_case_inform_client
+from onboarding.merge import duplicate_case_merge
 from onboarding.models import DuplicateCase, MergeRecord
 from tests.onboarding_fixtures import register
 from tests.sales_fixtures import BITRIX, make_ficha
 from workflows.models import Ficha, Movimentacao
-from workflows.orcamento import create_orcamento, render_orcamento_html, set_item
+from workflows.orcamento import orcamento_create, orcamento_item_set, render_orcamento_html
 from workflows.refusals import TransitionRefused
 from workflows.roles import AGENT, CENTRAL, SELLER, SUPPORT
 from workflows.validators import (
@@ -210,8 +210,8 @@ def test_edit_page_refuses_a_bad_cep_on_its_field_and_saves_nothing(client, make
 def quote(make_user, products, clock):
     ana = make_user(AGENT, SELLER, first_name="Ana")
     ficha = make_ficha(name="Mariana Albuquerque Advocacia", **PAULISTA)
-    orc = create_orcamento(ficha, author=ana, demand="Escritório quer monitorar publicações")
-    set_item(orc, actor=ana, product=products["intimacao"], quantity=3)
+    orc = orcamento_create(ficha, author=ana, demand="Escritório quer monitorar publicações")
+    orcamento_item_set(orc, actor=ana, product=products["intimacao"], quantity=3)
     return orc, ana
 
 
@@ -244,7 +244,7 @@ def address_case(central, *, kept_address, new_address):
     old = register(name="Dra. Ana Souza", email="ana@adv.com.br", **kept_address)
     new = register(name="Dra. Ana Souza", email="ANA@adv.com.br", **new_address)
     case = DuplicateCase.objects.get()
-    inform_client(
+    duplicate_case_inform_client(
         case,
         actor=central,
         channel=Movimentacao.Channel.PHONE,
@@ -253,7 +253,7 @@ def address_case(central, *, kept_address, new_address):
         bitrix_link=BITRIX,
         boleto_alert_given=True,
     )
-    case = choose_kept(case, actor=central, kept=old, answer="Quer manter a antiga")
+    case = duplicate_case_choose_kept(case, actor=central, kept=old, answer="Quer manter a antiga")
     return old, new, case
 
 
@@ -267,8 +267,10 @@ def test_G7_merge_takes_the_discarded_fichas_whole_address_and_records_both(cent
         central, kept_address=PAULISTA, new_address=FARIA_LIMA | {"city": "São Paulo"}
     )
     with pytest.raises(TransitionRefused, match="“endereço”"):
-        merge_case(case, actor=central, choices={"email": "kept"})
-    record = merge_case(case, actor=central, choices={"email": "kept", "address": "discarded"})
+        duplicate_case_merge(case, actor=central, choices={"email": "kept"})
+    record = duplicate_case_merge(
+        case, actor=central, choices={"email": "kept", "address": "discarded"}
+    )
     old.refresh_from_db()
     assert {f: getattr(old, f) for f in FARIA_LIMA} == FARIA_LIMA
     # nothing lost: each differing address field with both fichas' values
@@ -330,10 +332,12 @@ def test_admin_takes_the_cep_with_its_hyphen(client, django_user_model, clock):
 
 
 def test_training_slots_page_shows_the_day_dd_mm_aaaa(client, make_user, clock):
-    from onboarding.training import publish_slot
+    from onboarding.training import training_slot_publish
 
     carla = make_user(SUPPORT, first_name="Carla")
-    publish_slot(actor=carla, date=dt.date(2027, 4, 22), shift="manha", attendant=carla, capacity=2)
+    training_slot_publish(
+        actor=carla, date=dt.date(2027, 4, 22), shift="manha", attendant=carla, capacity=2
+    )
     client.force_login(carla)
     page = client.get(reverse("onboarding:slots")).content.decode()
     assert '<td>22/04/2027 <span class="muted">quinta-feira</span></td>' in page

@@ -22,7 +22,7 @@ from workflows.models import (
     OrcamentoItem,
     Sale,
 )
-from workflows.overrides import record_override
+from workflows.overrides import override_record
 from workflows.roles import AGENT, SELLER, SUPPORT
 
 PAGE = reverse("indicators:page")
@@ -124,8 +124,8 @@ def build_data(clock, ana, bruno, gestor, products) -> dict:
     )
     # M1: two overrides by the manager in the period.
     with clock.frozen(at(2027, 4, 15, 11)):
-        record_override(ags["live"], manager=gestor, rule_id="S2", reason="cliente viajando")
-        record_override(ags["done"], manager=gestor, rule_id="M1", reason="troca de responsável")
+        override_record(ags["live"], manager=gestor, rule_id="S2", reason="cliente viajando")
+        override_record(ags["done"], manager=gestor, rule_id="M1", reason="troca de responsável")
     # Support: one ticket of ana's opened and concluded in the period, one breach.
     ticket = baker.make(
         Ticket,

@@ -126,7 +126,7 @@ def test_reopening_a_concluded_ticket_forgets_its_kept_days(clock, make_user, p3
     assert D(2027, 4, 15) in kept_days("chamados-concluidos")
     period = ind.resolve_period(SEVEN, clock.today())
     assert figures(ind.Scope(period))["chamados-concluidos"] == (1, 0)
-    desk.act(done, "reopen", actor=support, reason="voltou a falhar hoje")
+    desk.ticket_act(done, "reopen", actor=support, reason="voltou a falhar hoje")
     assert D(2027, 4, 14) not in kept_days("chamados-abertos")
     assert D(2027, 4, 15) not in kept_days("chamados-concluidos")
     assert figures(ind.Scope(period))["chamados-concluidos"] == (0, 0)

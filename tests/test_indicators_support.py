@@ -47,19 +47,19 @@ def test_T6_business_minutes_are_stamped_when_the_moments_happen(clock, carla, p
     ticket = new_ticket(carla, sla_policy=p3)
     assert ticket.response_business_minutes is None
     clock.freeze(at(2027, 4, 22, 10))
-    ticket = desk.act(ticket, "respond", actor=carla, reason="Estamos verificando o envio.")
+    ticket = desk.ticket_act(ticket, "respond", actor=carla, reason="Estamos verificando o envio.")
     assert Ticket.objects.get(pk=ticket.pk).response_business_minutes == 60 + 0 + 60
     clock.freeze(at(2027, 4, 22, 11, 30))
-    ticket = desk.act(ticket, "conclude", actor=carla, reason="Envio normalizado.")
+    ticket = desk.ticket_act(ticket, "conclude", actor=carla, reason="Envio normalizado.")
     saved = Ticket.objects.get(pk=ticket.pk)
     assert (saved.response_business_minutes, saved.resolution_business_minutes) == (120, 210)
     clock.freeze(at(2027, 4, 22, 15))
-    ticket = desk.act(ticket, "reopen", actor=carla, reason="Voltou a falhar.")
+    ticket = desk.ticket_act(ticket, "reopen", actor=carla, reason="Voltou a falhar.")
     saved = Ticket.objects.get(pk=ticket.pk)
     assert (saved.resolved_at, saved.resolution_business_minutes) == (None, None)
     assert saved.response_business_minutes == 120  # the first response stays as it was
     clock.freeze(at(2027, 4, 23, 9, 15))
-    desk.act(ticket, "conclude", actor=carla, reason="Corrigido de vez.")
+    desk.ticket_act(ticket, "conclude", actor=carla, reason="Corrigido de vez.")
     # 20/04 17–18 h, Tiradentes, 22/04 the whole 09–18 h, 23/04 09:00–09:15.
     assert Ticket.objects.get(pk=ticket.pk).resolution_business_minutes == 60 + 540 + 15
 

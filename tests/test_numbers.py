@@ -152,13 +152,13 @@ def test_services_write_amounts_through_brl(
     from workflows.models import Boleto
     from workflows.ownership import may_sell
     from workflows.roles import AGENT, SELLER
-    from workflows.selling import sell
+    from workflows.selling import ficha_sell
 
     seller = make_user(AGENT, SELLER)
     ficha.email = "adm@adv.br"
     ficha.save()
     with django_capture_on_commit_callbacks(execute=True):
-        sale = sell(ficha, products["integra"], seller, quantity=3, data_confirmed=True)
+        sale = ficha_sell(ficha, products["integra"], seller, quantity=3, data_confirmed=True)
     assert "total R$ 1.047,00)" in ficha.movimentacoes.get(reason="sale").text
     (copy,) = mail.outbox
     assert "Valor: R$ 1.047,00" in copy.body and sale.total == Decimal("1047.00")

@@ -15,7 +15,7 @@ from onboarding.models import (
     TrainingSlot,
     UpsellAnswer,
 )
-from onboarding.training import book_training, publish_slot
+from onboarding.training import training_book, training_slot_publish
 from tests.onboarding_fixtures import register
 from tests.sales_fixtures import BITRIX
 from workflows.models import AuditEntry, Ficha, Movimentacao, Timer
@@ -31,15 +31,15 @@ NUL = "Ana\x00Souza"
 def world(make_user, clock):
     """One of everything the onboarding pages write to; a user holding every role they need."""
     user = make_user(AGENT, SELLER, SUPPORT, CENTRAL, first_name="Carla")
-    slot = publish_slot(
+    slot = training_slot_publish(
         actor=user, date=dt.date(2027, 4, 22), shift="manha", attendant=user, capacity=3
     )
-    other_slot = publish_slot(
+    other_slot = training_slot_publish(
         actor=user, date=dt.date(2027, 4, 23), shift="manha", attendant=user, capacity=3
     )
     ficha = register(email="a@x.com.br", phone="(11) 98765-1234")
     register(email="A@x.com.br")
-    booking = book_training(
+    booking = training_book(
         slot, ficha, actor=user, channel="phone", text="Quer aprender", bitrix_link=BITRIX
     )
     return {
@@ -173,11 +173,11 @@ def test_G5_publish_slot_refuses_a_date_out_of_range_from_any_caller(world):
 
     for day in (dt.date(2101, 1, 3), dt.date(9999, 12, 31)):
         with pytest.raises(TransitionRefused, match="Data fora do intervalo"):
-            publish_slot(
+            training_slot_publish(
                 actor=world["user"], date=day, shift="tarde", attendant=world["user"], capacity=1
             )
     with pytest.raises(TransitionRefused, match="de 1 a 50 vagas"):
-        publish_slot(
+        training_slot_publish(
             actor=world["user"],
             date=dt.date(2027, 5, 3),
             shift="tarde",

@@ -4,13 +4,13 @@ import pytest
 from model_bakery import baker
 
 from onboarding.checklist import (
-    answer_upsell,
-    complete_onboarding,
-    log_onboarding_call,
-    mark_step_done,
-    reopen_step,
-    skip_step,
-    start_onboarding,
+    onboarding_call_log,
+    onboarding_complete,
+    onboarding_start,
+    onboarding_step_done,
+    onboarding_step_reopen,
+    onboarding_step_skip,
+    onboarding_upsell_answer,
 )
 from onboarding.models import Onboarding, OnboardingStep, UpsellAnswer
 from onboarding.registration import ficha_onboard
@@ -43,7 +43,7 @@ def call(onboarding, actor, products, outcome="talked", **kw):
         "bitrix_link": BITRIX if outcome == "talked" else "",
         **kw,
     }
-    return log_onboarding_call(onboarding, actor=actor, **fields)
+    return onboarding_call_log(onboarding, actor=actor, **fields)
 
 
 def test_G7_every_new_ficha_starts_one_onboarding_idempotently():
@@ -55,20 +55,20 @@ def test_G7_every_new_ficha_starts_one_onboarding_idempotently():
     assert list(onboarding.steps.values_list("kind", flat=True)) == OnboardingStep.ORDER
     assert set(states(onboarding).values()) == {"pending"}
     ficha_onboard(ficha)
-    assert start_onboarding(ficha) == onboarding
+    assert onboarding_start(ficha) == onboarding
     assert Onboarding.objects.count() == 1 and OnboardingStep.objects.count() == 5
 
 
 def test_G7_manual_steps_need_a_note_and_evidence_steps_need_evidence(ana):
-    onboarding = start_onboarding(make_ficha())
+    onboarding = onboarding_start(make_ficha())
     with pytest.raises(TransitionRefused, match="justificativa"):
-        mark_step_done(onboarding, Kind.INTIMACAO, actor=ana, note="...")
-    mark_step_done(onboarding, Kind.INTIMACAO, actor=ana, note="Intimação habilitada no CP")
+        onboarding_step_done(onboarding, Kind.INTIMACAO, actor=ana, note="...")
+    onboarding_step_done(onboarding, Kind.INTIMACAO, actor=ana, note="Intimação habilitada no CP")
     step = onboarding.steps.get(kind=Kind.INTIMACAO)
     assert (step.state, step.by, step.note) == ("done", ana, "Intimação habilitada no CP")
     for kind in (Kind.CALL, Kind.TRAINING, Kind.UPSELL):
         with pytest.raises(TransitionRefused, match="G7|própri"):
-            mark_step_done(onboarding, kind, actor=ana, note="feito sim")
+            onboarding_step_done(onboarding, kind, actor=ana, note="feito sim")
     assert states(onboarding)[Kind.CALL] == "pending"
 
 
@@ -113,8 +113,8 @@ def test_G7_upsell_records_each_answer_and_a_yes_may_open_a_sale_agendamento(ana
     ficha = register()
     onboarding = ficha.onboardings.get()
     with pytest.raises(TransitionRefused, match="Descreva a oportunidade"):
-        answer_upsell(onboarding, actor=ana, question="lawyers", yes=True, details="")
-    answer_upsell(
+        onboarding_upsell_answer(onboarding, actor=ana, question="lawyers", yes=True, details="")
+    onboarding_upsell_answer(
         onboarding,
         actor=ana,
         question="lawyers",
@@ -123,9 +123,11 @@ def test_G7_upsell_records_each_answer_and_a_yes_may_open_a_sale_agendamento(ana
         follow_up_product=products["intimacao"],
         bitrix_link=BITRIX,
     )
-    answer_upsell(onboarding, actor=ana, question="states", yes=False)
+    onboarding_upsell_answer(onboarding, actor=ana, question="states", yes=False)
     assert states(onboarding)[Kind.UPSELL] == "pending"
-    answer_upsell(onboarding, actor=ana, question="beneficiaries", yes=True, details="2 sócios")
+    onboarding_upsell_answer(
+        onboarding, actor=ana, question="beneficiaries", yes=True, details="2 sócios"
+    )
     assert states(onboarding)[Kind.UPSELL] == "done"
 
     lawyers = UpsellAnswer.objects.get(question="lawyers")
@@ -139,31 +141,37 @@ def test_G7_upsell_records_each_answer_and_a_yes_may_open_a_sale_agendamento(ana
 def test_G7_completion_needs_every_step_done_or_skipped_with_reason(ana, products):
     onboarding = register().onboardings.get()
     with pytest.raises(TransitionRefused, match="Pendente: Habilitar intimação"):
-        complete_onboarding(onboarding, actor=ana)
-    mark_step_done(onboarding, Kind.INTIMACAO, actor=ana, note="Intimação habilitada")
+        onboarding_complete(onboarding, actor=ana)
+    onboarding_step_done(onboarding, Kind.INTIMACAO, actor=ana, note="Intimação habilitada")
     call(onboarding, ana, products)
-    mark_step_done(onboarding, Kind.PRESENTATION, actor=ana, note="Apresentei o sistema")
+    onboarding_step_done(onboarding, Kind.PRESENTATION, actor=ana, note="Apresentei o sistema")
     with pytest.raises(TransitionRefused, match="justificativa"):
-        skip_step(onboarding, Kind.TRAINING, actor=ana, reason="  ")
-    skip_step(onboarding, Kind.TRAINING, actor=ana, reason="Cliente já conhece o sistema")
+        onboarding_step_skip(onboarding, Kind.TRAINING, actor=ana, reason="  ")
+    onboarding_step_skip(
+        onboarding, Kind.TRAINING, actor=ana, reason="Cliente já conhece o sistema"
+    )
     with pytest.raises(TransitionRefused, match="Pendente: Incluir mais produtos"):
-        complete_onboarding(onboarding, actor=ana)
+        onboarding_complete(onboarding, actor=ana)
     for question in ("lawyers", "states", "beneficiaries"):
-        answer_upsell(onboarding, actor=ana, question=question, yes=False)
-    complete_onboarding(onboarding, actor=ana)
+        onboarding_upsell_answer(onboarding, actor=ana, question=question, yes=False)
+    onboarding_complete(onboarding, actor=ana)
     onboarding.refresh_from_db()
     assert onboarding.state == "completed" and onboarding.completed_at is not None
     audit = AuditEntry.for_object(onboarding).get()
     assert (audit.event, audit.rule_ids) == ("complete", ["G7"])
     # a completed onboarding is frozen
     with pytest.raises(TransitionRefused, match="concluído"):
-        reopen_step(onboarding, Kind.TRAINING, actor=ana, reason="quer treinamento agora")
+        onboarding_step_reopen(
+            onboarding, Kind.TRAINING, actor=ana, reason="quer treinamento agora"
+        )
 
 
 def test_G7_skipped_step_may_be_reopened_while_in_progress(ana):
     onboarding = register().onboardings.get()
-    skip_step(onboarding, Kind.PRESENTATION, actor=ana, reason="Cliente sem tempo hoje")
-    reopen_step(onboarding, Kind.PRESENTATION, actor=ana, reason="Cliente pediu a apresentação")
+    onboarding_step_skip(onboarding, Kind.PRESENTATION, actor=ana, reason="Cliente sem tempo hoje")
+    onboarding_step_reopen(
+        onboarding, Kind.PRESENTATION, actor=ana, reason="Cliente pediu a apresentação"
+    )
     assert states(onboarding)[Kind.PRESENTATION] == "pending"
 
 
@@ -171,32 +179,34 @@ def test_G7_onboarding_needs_an_attendant_role(make_user, products):
     onboarding = register().onboardings.get()
     nobody = make_user()
     with pytest.raises(TransitionRefused):
-        mark_step_done(onboarding, Kind.INTIMACAO, actor=nobody, note="Intimação habilitada")
+        onboarding_step_done(onboarding, Kind.INTIMACAO, actor=nobody, note="Intimação habilitada")
     with pytest.raises(TransitionRefused):
         call(onboarding, nobody, products)
     with pytest.raises(TransitionRefused):
-        answer_upsell(onboarding, actor=nobody, question="states", yes=False)
+        onboarding_upsell_answer(onboarding, actor=nobody, question="states", yes=False)
     assert set(states(onboarding).values()) == {"pending"}
     support = make_user(SUPPORT)
-    mark_step_done(onboarding, Kind.INTIMACAO, actor=support, note="Intimação habilitada")
+    onboarding_step_done(onboarding, Kind.INTIMACAO, actor=support, note="Intimação habilitada")
 
 
 def test_G7_merge_moves_onboarding_progress_to_the_kept_ficha(make_user, products, ana):
-    from onboarding.duplicates import choose_kept, inform_client
-    from onboarding.merge import merge_case
+    from onboarding.duplicates import duplicate_case_choose_kept, duplicate_case_inform_client
+    from onboarding.merge import duplicate_case_merge
     from onboarding.models import DuplicateCase
     from workflows.roles import CENTRAL
 
     central = make_user(CENTRAL)
     old = register(email="x@adv.com.br")
     new = register(email="x@adv.com.br")
-    mark_step_done(new.onboardings.get(), Kind.INTIMACAO, actor=ana, note="Intimação habilitada")
+    onboarding_step_done(
+        new.onboardings.get(), Kind.INTIMACAO, actor=ana, note="Intimação habilitada"
+    )
     case = DuplicateCase.objects.get()
-    case = inform_client(
+    case = duplicate_case_inform_client(
         case, actor=central, channel="phone", outcome="talked", text="Avisei", bitrix_link=BITRIX
     )
-    case = choose_kept(case, actor=central, kept=old, answer="manter a antiga")
-    merge_case(case, actor=central, choices={})
+    case = duplicate_case_choose_kept(case, actor=central, kept=old, answer="manter a antiga")
+    duplicate_case_merge(case, actor=central, choices={})
     moved = Onboarding.objects.get(origin=new)
     assert moved.ficha == old and states(moved)[Kind.INTIMACAO] == "done"
     assert set(old.onboardings.all()) == {moved, Onboarding.objects.get(origin=old)}
@@ -206,7 +216,7 @@ def test_G7_merge_moves_onboarding_progress_to_the_kept_ficha(make_user, product
 def test_G7_upsell_yes_may_open_an_orcamento_with_the_opportunity(ana):
     ficha = register()
     onboarding = ficha.onboardings.get()
-    answer = answer_upsell(
+    answer = onboarding_upsell_answer(
         onboarding,
         actor=ana,
         question="states",
@@ -217,7 +227,9 @@ def test_G7_upsell_yes_may_open_an_orcamento_with_the_opportunity(ana):
     orcamento = answer.orcamento
     assert (orcamento.ficha, orcamento.author, orcamento.state) == (ficha, ana, "analysing")
     assert "Atua também em MG e RJ" in orcamento.demand
-    no = answer_upsell(onboarding, actor=ana, question="lawyers", yes=False, open_orcamento=True)
+    no = onboarding_upsell_answer(
+        onboarding, actor=ana, question="lawyers", yes=False, open_orcamento=True
+    )
     assert no.orcamento is None  # a "no" is no opportunity
 
 
@@ -238,7 +250,7 @@ def test_G7_two_first_call_attempts_at_once_open_one_onboarding_agendamento(make
     def attempt(agent):
         try:
             barrier.wait()
-            log_onboarding_call(
+            onboarding_call_log(
                 onboarding,
                 actor=agent,
                 product=product,

@@ -10,9 +10,9 @@ from django.core.management import call_command
 from onboarding.duplicates import (
     MAX_SHARED_KEY,
     central_queue,
-    detect_duplicates,
+    duplicates_scan,
+    ficha_detect_duplicates,
     ficha_keys_update,
-    scan_duplicates,
 )
 from onboarding.keys import (
     normalize_document_key,
@@ -21,7 +21,7 @@ from onboarding.keys import (
     normalize_phone_key,
 )
 from onboarding.models import DuplicateCase, FichaKeys
-from onboarding.registration import RegistrationInvalid, edit_ficha, register_ficha
+from onboarding.registration import RegistrationInvalid, ficha_edit, ficha_register
 from onboarding.search import search_fichas
 from tests.onboarding_fixtures import holder_confirms, register
 from tests.sales_fixtures import make_ficha
@@ -122,8 +122,8 @@ def test_G7_detection_on_edit_and_idempotent(make_user):
     holder_confirms(b, "email", "A@X.com.br", actor=agent)
     case = DuplicateCase.objects.get()
     assert (case.ficha_a, case.ficha_b, case.source) == (a, b, DuplicateCase.Source.EDIT)
-    edit_ficha(b, {"phone": "21999990000"}, actor=agent)
-    edit_ficha(b, {"phone": "21999990000"}, actor=agent)  # unchanged: nothing to compare
+    ficha_edit(b, {"phone": "21999990000"}, actor=agent)
+    ficha_edit(b, {"phone": "21999990000"}, actor=agent)  # unchanged: nothing to compare
     case.refresh_from_db()
     assert DuplicateCase.objects.count() == 1
     assert case.matched_keys == ["email", "phone"]
@@ -145,7 +145,7 @@ def test_G7_merged_ficha_is_not_matched(make_user):
 def test_G7_registration_routes_duplicate_to_central_not_to_agent(make_user):
     agent = make_user(AGENT)
     old = make_ficha(phone="(11) 98765-1234")
-    ficha, cases = register_ficha(
+    ficha, cases = ficha_register(
         {"name": "Dra. Ana Souza", "document": format_document(CPF_B), "phone": "11987651234"},
         actor=agent,
     )
@@ -169,7 +169,7 @@ def test_G7_registration_routes_duplicate_to_central_not_to_agent(make_user):
 )
 def test_G7_bad_registration_input_writes_nothing(make_user, data, field):
     with pytest.raises(RegistrationInvalid) as refused:
-        register_ficha(data, actor=make_user(AGENT))
+        ficha_register(data, actor=make_user(AGENT))
     assert field in refused.value.errors
     assert not Ficha.objects.exists()
 
@@ -177,7 +177,7 @@ def test_G7_bad_registration_input_writes_nothing(make_user, data, field):
 def test_G7_registration_with_existing_document_points_to_the_ficha(make_user):
     old = make_ficha(document=CPF_A, name="Dr. Carlos")
     with pytest.raises(RegistrationInvalid) as refused:
-        register_ficha(
+        ficha_register(
             {"name": "Carlos", "document": format_document(CPF_A)}, actor=make_user(AGENT)
         )
     assert "Dr. Carlos" in refused.value.errors["document"]
@@ -188,11 +188,11 @@ def test_G7_edit_runs_detection_and_refuses_merged_ficha(make_user):
     agent = make_user(CENTRAL)
     a = make_ficha(phone="(11) 3456-7890")
     b = make_ficha()
-    _, cases = edit_ficha(b, {"phone": " 11 3456 7890"}, actor=agent)
+    _, cases = ficha_edit(b, {"phone": " 11 3456 7890"}, actor=agent)
     assert [c.matched_keys for c in cases] == [["phone"]]
     Ficha.objects.filter(pk=a.pk).update(status=Ficha.Status.MERGED)
     with pytest.raises(TransitionRefused, match="unificada"):
-        edit_ficha(a, {"phone": "(11) 91234-5678"}, actor=agent)
+        ficha_edit(a, {"phone": "(11) 91234-5678"}, actor=agent)
     assert Ficha.objects.get(pk=a.pk).phone == "(11) 3456-7890"
 
 
@@ -200,12 +200,12 @@ def test_G7_edit_leaves_sensitive_data_to_the_holder_S1(make_user):
     ficha = make_ficha(email="a@x.com.br")
     agent = make_user(AGENT)
     with pytest.raises(TransitionRefused) as refused:
-        edit_ficha(ficha, {"email": "b@x.com.br", "phone": "(11) 3456-7890"}, actor=agent)
+        ficha_edit(ficha, {"email": "b@x.com.br", "phone": "(11) 3456-7890"}, actor=agent)
     assert refused.value.rule_ids == ("S1",)
     with pytest.raises(RegistrationInvalid):
-        edit_ficha(ficha, {"phone": "3456-7890"}, actor=agent)
+        ficha_edit(ficha, {"phone": "3456-7890"}, actor=agent)
     with pytest.raises(TransitionRefused, match="não edita"):
-        edit_ficha(ficha, {"phone": "(11) 3456-7890"}, actor=make_user())
+        ficha_edit(ficha, {"phone": "(11) 3456-7890"}, actor=make_user())
     ficha.refresh_from_db()
     assert (ficha.email, ficha.phone) == ("a@x.com.br", "")
 
@@ -221,7 +221,7 @@ def test_G7_scan_fills_the_queue_idempotently_with_progress():
     assert not DuplicateCase.objects.exists()
 
     seen = []
-    summary = scan_duplicates(progress=lambda done, total: seen.append((done, total)), every=2)
+    summary = duplicates_scan(progress=lambda done, total: seen.append((done, total)), every=2)
     assert seen == [(2, 5), (4, 5), (5, 5)]
     assert summary == {"fichas": 5, "pairs": 3, "created": 3, "shared": []}
     pairs = {(c.ficha_a_id, c.ficha_b_id): c.matched_keys for c in DuplicateCase.objects.all()}
@@ -230,7 +230,7 @@ def test_G7_scan_fills_the_queue_idempotently_with_progress():
     assert FichaKeys.objects.count() == 5
     assert all(c.source == DuplicateCase.Source.SCAN for c in DuplicateCase.objects.all())
 
-    assert scan_duplicates()["created"] == 0
+    assert duplicates_scan()["created"] == 0
     assert DuplicateCase.objects.count() == 3
 
 
@@ -238,7 +238,7 @@ def test_G7_scan_without_duplicates_costs_constant_queries(django_assert_max_num
     for n in range(30):
         make_ficha(email=f"cliente{n}@adv.com.br", phone=f"(11) 3456-{n:04d}")
     with django_assert_max_num_queries(8):
-        assert scan_duplicates()["pairs"] == 0
+        assert duplicates_scan()["pairs"] == 0
 
 
 def test_G7_scan_command_prints_progress_and_summary(django_assert_max_num_queries):
@@ -291,7 +291,7 @@ def undetected_pair(**shared):
 def test_G7_registration_starts_onboarding_and_detects(make_user):
     agent = make_user(AGENT)
     old = make_ficha(email="ana@adv.com.br")
-    ficha, cases = register_ficha(
+    ficha, cases = ficha_register(
         {"name": "Dra. Ana Souza", "document": CPF_B, "email": "Ana@Adv.com.br"}, actor=agent
     )
     onboarding = ficha.onboardings.get()
@@ -318,12 +318,14 @@ def test_G7_holder_change_of_a_name_only_runs_no_detection(make_user):
     assert not DuplicateCase.objects.exists()  # the shared e-mail was not compared
     assert list(search_fichas("prado")) == [second]  # the name search follows the new name
     assert list(search_fichas("souza")) == [first]
-    assert [c.matched_keys for c in detect_duplicates(second)] == [["email"]]  # it would match
+    assert [c.matched_keys for c in ficha_detect_duplicates(second)] == [
+        ["email"]
+    ]  # it would match
 
 
 def test_G7_edit_with_the_same_phone_runs_no_detection(make_user):
     first, second = undetected_pair()
-    _, cases = edit_ficha(second, {"phone": "(11) 3456-7890"}, actor=make_user(AGENT))
+    _, cases = ficha_edit(second, {"phone": "(11) 3456-7890"}, actor=make_user(AGENT))
     assert cases == [] and not DuplicateCase.objects.exists()
 
 
@@ -335,7 +337,7 @@ def test_G7_write_of_a_field_not_compared_costs_no_query(django_assert_num_queri
 
 def test_G7_edit_of_the_phone_detects(make_user):
     first, second = undetected_pair(phone="(21) 3456-7890")
-    _, cases = edit_ficha(second, {"phone": "21 3456 7890"}, actor=make_user(AGENT))
+    _, cases = ficha_edit(second, {"phone": "21 3456 7890"}, actor=make_user(AGENT))
     case = DuplicateCase.objects.get()
     assert cases == [case] and case.source == DuplicateCase.Source.EDIT
     assert case.matched_keys == ["email", "phone"]  # the e-mail was compared along with it
@@ -344,7 +346,7 @@ def test_G7_edit_of_the_phone_detects(make_user):
 def test_G7_holder_confirmed_change_of_a_compared_field_detects(client, make_user, clock):
     other = make_ficha(oab="SP 234.567")
     ficha = make_ficha(email="helena@prado.adv.br", oab="RJ 111.222")
-    change = third_party.propose_sensitive_change(
+    change = third_party.data_change_propose(
         ficha, actor=make_user(AGENT), field="oab", new_value="234567/SP", third_party="Sócio"
     )
     assert not DuplicateCase.objects.exists()
@@ -360,7 +362,7 @@ def test_G7_holder_confirmed_change_of_a_compared_field_detects(client, make_use
 def test_G7_holder_rejected_change_runs_no_detection(client, make_user, clock):
     make_ficha(oab="SP 234.567")
     ficha = make_ficha(email="helena@prado.adv.br", oab="RJ 111.222")
-    change = third_party.propose_sensitive_change(
+    change = third_party.data_change_propose(
         ficha, actor=make_user(AGENT), field="oab", new_value="234567/SP", third_party="Sócio"
     )
     client.post(f"/validar/{third_party.holder_token(change)}/", {"decision": "reject"})

@@ -10,19 +10,19 @@ from django.db import connection
 from model_bakery import baker
 
 from onboarding.duplicates import (
-    choose_kept,
-    detect_duplicates,
-    dismiss_case,
-    inform_client,
-    scan_duplicates,
+    duplicate_case_choose_kept,
+    duplicate_case_dismiss,
+    duplicate_case_inform_client,
+    duplicates_scan,
+    ficha_detect_duplicates,
 )
-from onboarding.merge import merge_case
+from onboarding.merge import duplicate_case_merge
 from onboarding.models import DuplicateCase, MergeRecord
-from onboarding.registration import edit_ficha
+from onboarding.registration import ficha_edit
 from tests.onboarding_fixtures import register
 from tests.sales_fixtures import BITRIX, make_ficha
 from workflows import timers
-from workflows.agendamentos import open_agendamento
+from workflows.agendamentos import agendamento_open
 from workflows.models import (
     AgendamentoKind,
     AuditEntry,
@@ -32,11 +32,11 @@ from workflows.models import (
     Sale,
     Timer,
 )
-from workflows.movimentacoes import log_movimentacao
-from workflows.overrides import record_override
+from workflows.movimentacoes import movimentacao_log
+from workflows.overrides import override_record
 from workflows.refusals import TransitionRefused
 from workflows.roles import AGENT, CENTRAL, MANAGER, SELLER, SUPPORT
-from workflows.selling import inactivate_manually
+from workflows.selling import ficha_inactivate
 
 pytestmark = pytest.mark.django_db
 
@@ -57,7 +57,7 @@ def seller(make_user):
 
 
 def told(case, central):
-    return inform_client(
+    return duplicate_case_inform_client(
         case,
         actor=central,
         channel=Movimentacao.Channel.PHONE,
@@ -77,7 +77,7 @@ def pair(**shared):
 def ready_case(central, kept_new=False):
     old, new, case = pair()
     case = told(case, central)
-    case = choose_kept(
+    case = duplicate_case_choose_kept(
         case, actor=central, kept=new if kept_new else old, answer="Cliente quer manter a antiga"
     )
     return old, new, case
@@ -109,7 +109,7 @@ def related_counts(ficha) -> dict[str, int]:
 
 def furnish(ficha, seller, products, gestor):
     """Give a ficha one or more rows of every kind the sales domain hangs on a ficha."""
-    log_movimentacao(
+    movimentacao_log(
         ficha,
         author=seller,
         channel="phone",
@@ -119,7 +119,7 @@ def furnish(ficha, seller, products, gestor):
         bitrix_link=BITRIX,
         boleto_alert_given=True,
     )
-    open_agendamento(
+    agendamento_open(
         ficha,
         owner=seller,
         kind=AgendamentoKind.SALE_WITH_CONTACT,
@@ -132,7 +132,7 @@ def furnish(ficha, seller, products, gestor):
     baker.make(Boleto, ficha=ficha, _quantity=2)
     baker.make(Sale, ficha=ficha, product=products["pesquisa"], seller=seller, total=10)
     ficha.products.add(products["pesquisa"])
-    record_override(ficha, manager=gestor, rule_id="S7", reason="dívida negociada com o gestor")
+    override_record(ficha, manager=gestor, rule_id="S7", reason="dívida negociada com o gestor")
     timers.arm(ficha, "lembrete", dt.datetime(2027, 5, 1, tzinfo=dt.UTC), "builtins.print")
     for model in ("workflows.DataChangeRequest", "workflows.Triage", "workflows.Orcamento"):
         baker.make(model, ficha=ficha)
@@ -143,13 +143,15 @@ def test_G7_full_flow_merge_moves_every_related_row(central, seller, gestor, pro
     furnish(old, seller, products, gestor)
     furnish(new, seller, products, gestor)
     new.products.add(products["integra"])
-    inactivate_manually(new, actor=seller, reason="cliente pediu para inativar")  # an audit row
+    ficha_inactivate(new, actor=seller, reason="cliente pediu para inativar")  # an audit row
     earlier = make_ficha(merged_into=new, status=Ficha.Status.MERGED)  # merged into it before
 
     case = told(case, central)
     assert case.state == DuplicateCase.State.CLIENT_INFORMED
     assert case.client_contact.ficha == new and case.client_contact.reason == "registration"
-    case = choose_kept(case, actor=central, kept=old, answer="Cliente quer manter a ficha antiga")
+    case = duplicate_case_choose_kept(
+        case, actor=central, kept=old, answer="Cliente quer manter a ficha antiga"
+    )
     assert (case.state, case.kept, case.discarded) == ("kept_chosen", old, new)
 
     before_old, before_new = related_counts(old), related_counts(new)
@@ -162,7 +164,7 @@ def test_G7_full_flow_merge_moves_every_related_row(central, seller, gestor, pro
         "bol": set(new.boletos.values_list("pk", flat=True)),
     }
 
-    record = merge_case(
+    record = duplicate_case_merge(
         case,
         actor=central,
         choices={"name": "kept", "email": "discarded", "phone": "discarded"},
@@ -222,7 +224,9 @@ def test_G7_timer_key_clash_keeps_both_timers(central, clock):
     due = clock.now() + dt.timedelta(days=3)
     timers.arm(old, "lembrete", due, "builtins.print")
     timers.arm(new, "lembrete", due, "builtins.print")
-    merge_case(case, actor=central, choices={"name": "kept", "email": "kept", "phone": "kept"})
+    duplicate_case_merge(
+        case, actor=central, choices={"name": "kept", "email": "kept", "phone": "kept"}
+    )
     keys = sorted(Timer.for_object(old).values_list("key", flat=True))
     assert keys == ["lembrete", f"lembrete@ficha{new.pk}"]
 
@@ -230,9 +234,11 @@ def test_G7_timer_key_clash_keeps_both_timers(central, clock):
 def test_G7_merge_needs_a_choice_for_every_conflicting_field(central):
     old, new, case = ready_case(central)
     with pytest.raises(TransitionRefused, match="telefone"):
-        merge_case(case, actor=central, choices={"name": "kept", "email": "kept"})
+        duplicate_case_merge(case, actor=central, choices={"name": "kept", "email": "kept"})
     with pytest.raises(TransitionRefused, match="nome"):
-        merge_case(case, actor=central, choices={"name": "x", "email": "kept", "phone": "kept"})
+        duplicate_case_merge(
+            case, actor=central, choices={"name": "x", "email": "kept", "phone": "kept"}
+        )
     assert Ficha.objects.get(pk=new.pk).status == Ficha.Status.ACTIVE
     assert not MergeRecord.objects.exists()
 
@@ -242,14 +248,14 @@ def test_G7_only_central_and_manager_may_merge(central, make_user, roles):
     old, new, case = ready_case(central)
     mov_count = Movimentacao.objects.filter(ficha=new).count()
     with pytest.raises(TransitionRefused, match="central"):
-        merge_case(
+        duplicate_case_merge(
             case,
             actor=make_user(*roles),
             choices={"name": "kept", "email": "kept", "phone": "kept"},
         )
     for action in (
-        lambda u: choose_kept(case, actor=u, kept=old, answer="manter a antiga"),
-        lambda u: dismiss_case(case, actor=u, reason="são pessoas diferentes"),
+        lambda u: duplicate_case_choose_kept(case, actor=u, kept=old, answer="manter a antiga"),
+        lambda u: duplicate_case_dismiss(case, actor=u, reason="são pessoas diferentes"),
         lambda u: told(case, u),
     ):
         with pytest.raises(TransitionRefused):
@@ -262,7 +268,9 @@ def test_G7_only_central_and_manager_may_merge(central, make_user, roles):
 
 def test_G7_manager_may_merge(central, gestor):
     old, new, case = ready_case(central, kept_new=True)
-    merge_case(case, actor=gestor, choices={"name": "kept", "email": "kept", "phone": "kept"})
+    duplicate_case_merge(
+        case, actor=gestor, choices={"name": "kept", "email": "kept", "phone": "kept"}
+    )
     old.refresh_from_db()
     assert (old.status, old.merged_into) == (Ficha.Status.MERGED, new)
 
@@ -270,20 +278,20 @@ def test_G7_manager_may_merge(central, gestor):
 def test_G7_merge_refused_before_client_is_told_and_ficha_chosen(central):
     old, new, case = pair()
     with pytest.raises(TransitionRefused, match="informe o cliente"):
-        merge_case(case, actor=central, choices={})
+        duplicate_case_merge(case, actor=central, choices={})
     with pytest.raises(TransitionRefused, match="Não é possível"):
-        choose_kept(case, actor=central, kept=old, answer="manter a antiga")
+        duplicate_case_choose_kept(case, actor=central, kept=old, answer="manter a antiga")
     stranger = make_ficha()
     case = told(case, central)
     with pytest.raises(TransitionRefused, match="uma das duas fichas"):
-        choose_kept(case, actor=central, kept=stranger, answer="manter a antiga")
+        duplicate_case_choose_kept(case, actor=central, kept=stranger, answer="manter a antiga")
     with pytest.raises(TransitionRefused, match="justificativa"):
-        choose_kept(case, actor=central, kept=old, answer="...")
+        duplicate_case_choose_kept(case, actor=central, kept=old, answer="...")
 
 
 def test_G7_failed_attempt_is_logged_and_case_stays_open(central):
     old, new, case = pair()
-    case = inform_client(
+    case = duplicate_case_inform_client(
         case,
         actor=central,
         channel="phone",
@@ -305,7 +313,7 @@ def test_G7_inform_client_bad_input_writes_nothing(central):
             **bad,
         }
         with pytest.raises(TransitionRefused):
-            inform_client(case, actor=central, **fields)
+            duplicate_case_inform_client(case, actor=central, **fields)
     assert not Movimentacao.objects.exists()
     case.refresh_from_db()
     assert case.state == DuplicateCase.State.OPEN
@@ -314,10 +322,12 @@ def test_G7_inform_client_bad_input_writes_nothing(central):
 def test_G7_dismiss_needs_a_reason_and_is_not_reopened(central):
     old, new, case = pair()
     with pytest.raises(TransitionRefused, match="justificativa"):
-        dismiss_case(case, actor=central, reason="   ")
-    case = dismiss_case(case, actor=central, reason="Dois advogados do mesmo escritório")
+        duplicate_case_dismiss(case, actor=central, reason="   ")
+    case = duplicate_case_dismiss(case, actor=central, reason="Dois advogados do mesmo escritório")
     assert case.state == DuplicateCase.State.DISMISSED
-    detect_duplicates(new)  # detection again: the dismissed case is not reopened nor duplicated
+    ficha_detect_duplicates(
+        new
+    )  # detection again: the dismissed case is not reopened nor duplicated
     assert list(DuplicateCase.objects.all()) == [case]
     case.refresh_from_db()
     assert case.state == DuplicateCase.State.DISMISSED
@@ -328,7 +338,7 @@ def test_G7_other_cases_of_the_merged_ficha_are_closed(central, django_capture_o
     third = register(phone="11987651234")  # same phone as `new` only
     other = DuplicateCase.objects.get(ficha_a=new, ficha_b=third)
     with django_capture_on_commit_callbacks(execute=True):
-        merge_case(
+        duplicate_case_merge(
             case, actor=central, choices={"name": "kept", "email": "kept", "phone": "discarded"}
         )
     other.refresh_from_db()
@@ -345,15 +355,19 @@ def test_G7_two_merges_of_overlapping_cases_at_once_only_one_wins(make_user):
     c = register(email="x@adv.com.br")
     ab = DuplicateCase.objects.get(ficha_a=a, ficha_b=b)
     bc = DuplicateCase.objects.get(ficha_a=b, ficha_b=c)
-    ab = choose_kept(told(ab, central), actor=central, kept=a, answer="manter a primeira")
-    bc = choose_kept(told(bc, central), actor=central, kept=c, answer="manter a terceira")
+    ab = duplicate_case_choose_kept(
+        told(ab, central), actor=central, kept=a, answer="manter a primeira"
+    )
+    bc = duplicate_case_choose_kept(
+        told(bc, central), actor=central, kept=c, answer="manter a terceira"
+    )
     barrier = threading.Barrier(2)
     outcomes = []
 
     def attempt(case):
         try:
             barrier.wait()
-            merge_case(case, actor=central, choices={})
+            duplicate_case_merge(case, actor=central, choices={})
             outcomes.append("won")
         except TransitionRefused:
             outcomes.append("refused")
@@ -383,7 +397,7 @@ def test_G7_merge_under_concurrent_edit_of_the_discarded_ficha(make_user):
     def merge():
         try:
             barrier.wait()
-            merge_case(
+            duplicate_case_merge(
                 case, actor=central, choices={"name": "kept", "email": "kept", "phone": "discarded"}
             )
             outcomes["merge"] = "won"
@@ -393,7 +407,7 @@ def test_G7_merge_under_concurrent_edit_of_the_discarded_ficha(make_user):
     def edit():
         try:
             barrier.wait()
-            edit_ficha(new, {"phone": "(11) 91111-2222"}, actor=central)
+            ficha_edit(new, {"phone": "(11) 91111-2222"}, actor=central)
             outcomes["edit"] = "won"
         except TransitionRefused:
             outcomes["edit"] = "refused"
@@ -429,7 +443,7 @@ def test_G7_S2_clashing_reservations_are_kept_and_flagged_for_the_manager(
         make_user(AGENT, SELLER, first_name="Bruno"),
     )
     for ficha, owner in [(old, ana), (new, bruno)]:
-        open_agendamento(
+        agendamento_open(
             ficha,
             owner=owner,
             kind=AgendamentoKind.SALE_WITH_CONTACT,
@@ -438,7 +452,7 @@ def test_G7_S2_clashing_reservations_are_kept_and_flagged_for_the_manager(
             text="Orçamento enviado",
             bitrix_link=BITRIX,
         )
-    record = merge_case(
+    record = duplicate_case_merge(
         case, actor=central, choices={"name": "kept", "email": "kept", "phone": "kept"}
     )
     assert old.agendamentos.filter(state="active").count() == 2
@@ -454,7 +468,7 @@ def test_G7_merge_detects_on_the_kept_ficha_only_after_commit(
     old, new, case = ready_case(central)
     third = make_ficha(phone="11987651234")  # stored, never compared: `new`'s phone
     with django_capture_on_commit_callbacks() as callbacks:
-        merge_case(
+        duplicate_case_merge(
             case, actor=central, choices={"name": "kept", "email": "kept", "phone": "discarded"}
         )
         assert not DuplicateCase.objects.filter(ficha_b=third).exists()  # not inside the merge
@@ -471,11 +485,13 @@ def test_G7_merge_detects_after_commit_even_when_the_kept_ficha_did_not_change(
     """The scan pairs a group with its oldest ficha; merging that one away leaves the rest
     of the group to the detection that follows the merge."""
     a, b, c = (make_ficha(email="grupo@adv.com.br") for _ in range(3))
-    scan_duplicates()
+    duplicates_scan()
     ab = DuplicateCase.objects.get(ficha_a=a, ficha_b=b)
-    ab = choose_kept(told(ab, central), actor=central, kept=b, answer="manter a segunda")
+    ab = duplicate_case_choose_kept(
+        told(ab, central), actor=central, kept=b, answer="manter a segunda"
+    )
     with django_capture_on_commit_callbacks(execute=True):
-        record = merge_case(ab, actor=central, choices={})
+        record = duplicate_case_merge(ab, actor=central, choices={})
     assert record.fields == {}  # nothing chosen, nothing saved on the kept ficha
     assert DuplicateCase.objects.get(ficha_a=a, ficha_b=c).state == "superseded"
     bc = DuplicateCase.objects.get(ficha_a=b, ficha_b=c)
@@ -498,10 +514,10 @@ def test_G5_G7_merge_of_two_fichas_each_with_a_live_training_is_refused(central,
         baker.make(TrainingBooking, slot=slot, ficha=ficha, booked_by=carla)
     choices = {"name": "kept", "email": "kept", "phone": "kept"}
     with pytest.raises(TransitionRefused, match="As duas fichas têm treinamento agendado"):
-        merge_case(case, actor=central, choices=choices)
+        duplicate_case_merge(case, actor=central, choices=choices)
     assert Ficha.objects.get(pk=new.pk).status == Ficha.Status.ACTIVE
     assert TrainingBooking.objects.filter(ficha=new).count() == 1
 
     TrainingBooking.objects.filter(ficha=new).update(state=TrainingBooking.State.CANCELLED)
-    merge_case(case, actor=central, choices=choices)
+    duplicate_case_merge(case, actor=central, choices=choices)
     assert TrainingBooking.objects.filter(ficha=old).count() == 2

@@ -10,11 +10,11 @@ from django.db import connection
 
 from onboarding.models import OnboardingStep, TrainingBooking, TrainingSlot
 from onboarding.training import (
-    book_training,
-    cancel_booking,
-    mark_training_held,
-    publish_slot,
-    rebook,
+    training_book,
+    training_booking_cancel,
+    training_mark_held,
+    training_rebook,
+    training_slot_publish,
 )
 from tests.conftest import at
 from tests.onboarding_fixtures import register
@@ -39,12 +39,14 @@ THURSDAY = D(2027, 4, 22)
 
 
 def slot(carla, day=THURSDAY, shift=MANHA, capacity=2):
-    return publish_slot(actor=carla, date=day, shift=shift, attendant=carla, capacity=capacity)
+    return training_slot_publish(
+        actor=carla, date=day, shift=shift, attendant=carla, capacity=capacity
+    )
 
 
 def book(slot, ficha, actor, **kw):
     fields = {"channel": "phone", "text": "Cliente quer aprender a usar", "bitrix_link": BITRIX}
-    return book_training(slot, ficha, actor=actor, **{**fields, **kw})
+    return training_book(slot, ficha, actor=actor, **{**fields, **kw})
 
 
 def test_G5_support_publishes_slots_with_day_shift_attendant_capacity(carla, clock):
@@ -74,17 +76,19 @@ def test_G5_bad_slot_input_is_refused_and_nothing_written(carla, ana, clock, fie
     if data["attendant"] == "seller":
         data["attendant"] = ana
     with pytest.raises(TransitionRefused, match=message):
-        publish_slot(actor=carla, **data)
+        training_slot_publish(actor=carla, **data)
     assert not TrainingSlot.objects.exists()
 
 
 def test_G5_only_support_or_manager_publish_and_no_duplicate_slot(carla, ana, make_user, clock):
     with pytest.raises(TransitionRefused, match="Só o suporte"):
-        publish_slot(actor=ana, date=D(2027, 4, 22), shift=MANHA, attendant=carla, capacity=1)
+        training_slot_publish(
+            actor=ana, date=D(2027, 4, 22), shift=MANHA, attendant=carla, capacity=1
+        )
     slot(carla)
     with pytest.raises(TransitionRefused, match="já tem um horário"):
         slot(carla)
-    publish_slot(
+    training_slot_publish(
         actor=make_user(MANAGER), date=D(2027, 4, 22), shift=TARDE, attendant=carla, capacity=1
     )
     assert TrainingSlot.objects.count() == 2
@@ -143,7 +147,7 @@ def test_G5_no_overbooking_and_one_live_booking_per_client(carla, ana, clock):
 def test_G5_two_bookings_of_the_last_seat_at_the_same_instant_only_one_wins(make_user):
     carla = make_user(SUPPORT)
     seller_a, seller_b = make_user(SELLER), make_user(SELLER)
-    s = publish_slot(
+    s = training_slot_publish(
         actor=carla,
         date=dt.date.today() + dt.timedelta(days=3),
         shift=MANHA,
@@ -213,8 +217,8 @@ def test_G5_cancel_frees_the_seat_stops_the_reminder_and_reopens_the_step(carla,
     ficha = register(email="c@x.com.br")
     booking = book(s, ficha, ana)
     with pytest.raises(TransitionRefused, match="justificativa"):
-        cancel_booking(booking, actor=ana, reason="...")
-    cancel_booking(booking, actor=ana, reason="Cliente viajou")
+        training_booking_cancel(booking, actor=ana, reason="...")
+    training_booking_cancel(booking, actor=ana, reason="Cliente viajou")
     booking.refresh_from_db()
     assert booking.state == "cancelled" and booking.cancelled_at == clock.now()
     assert Timer.for_object(booking).get().outcome == "cancelled"
@@ -234,12 +238,12 @@ def test_G5_rebook_moves_the_client_and_keeps_the_old_booking_when_full(carla, a
     old = book(s1, ficha, ana)
     book(s2, make_ficha(), ana)
     with pytest.raises(TransitionRefused, match="Não há mais vagas"):
-        rebook(old, s2, actor=ana, reason="Cliente prefere a tarde", bitrix_link=BITRIX)
+        training_rebook(old, s2, actor=ana, reason="Cliente prefere a tarde", bitrix_link=BITRIX)
     old.refresh_from_db()
     assert old.state == "booked"
 
     s3 = slot(carla, day=D(2027, 4, 26), capacity=1)
-    new = rebook(old, s3, actor=ana, reason="Cliente prefere segunda", bitrix_link=BITRIX)
+    new = training_rebook(old, s3, actor=ana, reason="Cliente prefere segunda", bitrix_link=BITRIX)
     old.refresh_from_db()
     assert (old.state, old.rebooked_as) == ("cancelled", new)
     assert (new.slot, new.ficha, new.state) == (s3, ficha, "booked")
@@ -252,11 +256,11 @@ def test_G5_rebook_moves_the_client_and_keeps_the_old_booking_when_full(carla, a
 def test_G5_support_records_the_training_took_place_on_its_day(carla, ana, clock):
     booking = book(slot(carla), make_ficha(email="c@x.com.br"), ana)
     with pytest.raises(TransitionRefused, match="ainda não aconteceu"):
-        mark_training_held(booking, actor=carla)
+        training_mark_held(booking, actor=carla)
     clock.freeze(at(2027, 4, 22, 12))
     with pytest.raises(TransitionRefused, match="Seu perfil"):
-        mark_training_held(booking, actor=ana)
-    mark_training_held(booking, actor=carla)
+        training_mark_held(booking, actor=ana)
+    training_mark_held(booking, actor=carla)
     booking.refresh_from_db()
     assert booking.state == "held"
     assert Timer.for_object(booking).get().outcome == "cancelled"

@@ -14,15 +14,15 @@ from workflows.engine import transition
 from workflows.formatting import brl
 from workflows.models import Agendamento, AuditEntry, Boleto, Orcamento, Sale
 from workflows.orcamento import (
-    accept_orcamento,
-    create_orcamento,
-    reject_orcamento,
-    remove_item,
+    orcamento_accept,
+    orcamento_create,
+    orcamento_item_remove,
+    orcamento_item_set,
+    orcamento_reject,
+    orcamento_send,
+    orcamento_step,
     render_orcamento_html,
     render_orcamento_pdf,
-    send_orcamento,
-    set_item,
-    step_orcamento,
 )
 from workflows.refusals import TransitionRefused
 from workflows.roles import AGENT, SELLER
@@ -44,17 +44,19 @@ def client_ficha(ficha):
 
 @pytest.fixture
 def orcamento(client_ficha, ana, products, clock):
-    orc = create_orcamento(
+    orc = orcamento_create(
         client_ficha, author=ana, demand="Escritório com 3 advogados em SP e RJ quer monitorar"
     )
-    set_item(orc, actor=ana, product=products["intimacao"], quantity=3)
-    set_item(orc, actor=ana, product=products["pesquisa"], quantity=7, discount=Decimal("4.30"))
+    orcamento_item_set(orc, actor=ana, product=products["intimacao"], quantity=3)
+    orcamento_item_set(
+        orc, actor=ana, product=products["pesquisa"], quantity=7, discount=Decimal("4.30")
+    )
     return orc
 
 
 def priced(orc, actor):
-    orc = step_orcamento(orc, "define_products", actor=actor)
-    return step_orcamento(orc, "set_prices", actor=actor)
+    orc = orcamento_step(orc, "define_products", actor=actor)
+    return orcamento_step(orc, "set_prices", actor=actor)
 
 
 def test_G8_brl_formatting_is_exact_to_the_centavo():
@@ -72,24 +74,24 @@ def test_G8_totals_are_exact(orcamento):
 
 
 def test_G8_steps_forward_and_back_before_sending(orcamento, ana, products):
-    orc = step_orcamento(orcamento, "define_products", actor=ana)
-    orc = step_orcamento(orc, "back_to_analysis", actor=ana)
+    orc = orcamento_step(orcamento, "define_products", actor=ana)
+    orc = orcamento_step(orc, "back_to_analysis", actor=ana)
     assert orc.state == "analysing"
     orc = priced(orc, ana)
     assert orc.state == "priced"
     assert {i.unit_price for i in orc.items.all()} == {Decimal("89.90"), Decimal("24.90")}
     with pytest.raises(TransitionRefused, match="volte um passo"):
-        set_item(orc, actor=ana, product=products["integra"], quantity=1)
-    orc = step_orcamento(orc, "back_to_products", actor=ana)
+        orcamento_item_set(orc, actor=ana, product=products["integra"], quantity=1)
+    orc = orcamento_step(orc, "back_to_products", actor=ana)
     assert set(orc.items.values_list("unit_price", flat=True)) == {None}
-    set_item(orc, actor=ana, product=products["integra"], quantity=1)
+    orcamento_item_set(orc, actor=ana, product=products["integra"], quantity=1)
     assert orc.items.count() == 3
 
 
 def test_G8_no_products_no_definition(client_ficha, ana):
-    orc = create_orcamento(client_ficha, author=ana, demand="Cliente quer entender planos")
+    orc = orcamento_create(client_ficha, author=ana, demand="Cliente quer entender planos")
     with pytest.raises(TransitionRefused) as refused:
-        step_orcamento(orc, "define_products", actor=ana)
+        orcamento_step(orc, "define_products", actor=ana)
     assert refused.value.rule_ids == ("G8",)
 
 
@@ -98,7 +100,7 @@ def test_G8_send_emails_the_pdf_and_opens_the_follow_up(
 ):
     orc = priced(orcamento, ana)
     with django_capture_on_commit_callbacks(execute=True):
-        orc = send_orcamento(orc, actor=ana, bitrix_link=BITRIX)
+        orc = orcamento_send(orc, actor=ana, bitrix_link=BITRIX)
     assert (orc.state, orc.valid_until) == ("sent", D(2027, 5, 4))
     (message,) = mail.outbox
     assert message.to == ["escritorio@adv.br"]
@@ -116,17 +118,17 @@ def test_G8_send_emails_the_pdf_and_opens_the_follow_up(
 
 
 def test_G8_illegal_back_step_after_sending_is_refused_with_rule(orcamento, ana, clock):
-    orc = send_orcamento(priced(orcamento, ana), actor=ana, bitrix_link=BITRIX)
+    orc = orcamento_send(priced(orcamento, ana), actor=ana, bitrix_link=BITRIX)
     for event in ("back_to_products", "back_to_analysis", "set_prices"):
         with pytest.raises(TransitionRefused) as refused:
-            step_orcamento(orc, event, actor=ana)
+            orcamento_step(orc, event, actor=ana)
         assert refused.value.rule_ids == ("G8",)
     assert Orcamento.objects.get(pk=orc.pk).state == "sent"
 
 
 def test_G8_accepted_items_become_sales_and_clear_the_agendamento(orcamento, ana, clock):
-    orc = send_orcamento(priced(orcamento, ana), actor=ana, bitrix_link=BITRIX)
-    sales = accept_orcamento(orc, actor=ana, data_confirmed=True)
+    orc = orcamento_send(priced(orcamento, ana), actor=ana, bitrix_link=BITRIX)
+    sales = orcamento_accept(orc, actor=ana, data_confirmed=True)
     assert sorted((s.product.code, s.quantity, s.total) for s in sales) == [
         ("intimacao", 3, Decimal("269.70")),
         ("pesquisa", 7, Decimal("170.00")),
@@ -138,15 +140,15 @@ def test_G8_accepted_items_become_sales_and_clear_the_agendamento(orcamento, ana
 
 
 def test_G8_rejection_needs_a_reason(orcamento, ana, clock):
-    orc = send_orcamento(priced(orcamento, ana), actor=ana, bitrix_link=BITRIX)
+    orc = orcamento_send(priced(orcamento, ana), actor=ana, bitrix_link=BITRIX)
     with pytest.raises(TransitionRefused, match="Escolha o motivo") as refused:
-        reject_orcamento(orc, actor=ana, kind="", details="Achou caro")
+        orcamento_reject(orc, actor=ana, kind="", details="Achou caro")
     assert refused.value.field == "kind"
     with pytest.raises(TransitionRefused, match="Descreva o motivo") as refused:
-        reject_orcamento(orc, actor=ana, kind=Orcamento.RejectionKind.OTHER, details=" … ")
+        orcamento_reject(orc, actor=ana, kind=Orcamento.RejectionKind.OTHER, details=" … ")
     assert refused.value.field == "details"
     assert Orcamento.objects.get(pk=orc.pk).state == "sent"  # nothing changed
-    orc = reject_orcamento(
+    orc = orcamento_reject(
         orc, actor=ana, kind=Orcamento.RejectionKind.PRICE, details=" Achou caro "
     )
     saved = Orcamento.objects.get(pk=orc.pk)
@@ -163,8 +165,8 @@ def test_G8_rejection_needs_a_reason(orcamento, ana, clock):
 
 
 def test_G8_rejection_reason_without_details(orcamento, ana, clock):
-    orc = send_orcamento(priced(orcamento, ana), actor=ana, bitrix_link=BITRIX)
-    orc = reject_orcamento(orc, actor=ana, kind=Orcamento.RejectionKind.COMPETITOR)
+    orc = orcamento_send(priced(orcamento, ana), actor=ana, bitrix_link=BITRIX)
+    orc = orcamento_reject(orc, actor=ana, kind=Orcamento.RejectionKind.COMPETITOR)
     saved = Orcamento.objects.get(pk=orc.pk)
     assert (saved.rejection_kind, saved.rejection_reason) == ("competitor", "")
 
@@ -172,7 +174,7 @@ def test_G8_rejection_reason_without_details(orcamento, ana, clock):
 def test_G8_reject_form_shows_errors_on_the_field_keeping_what_was_typed(
     client, orcamento, ana, clock
 ):
-    orc = send_orcamento(priced(orcamento, ana), actor=ana, bitrix_link=BITRIX)
+    orc = orcamento_send(priced(orcamento, ana), actor=ana, bitrix_link=BITRIX)
     client.force_login(ana)
     url = reverse("orcamento_reject", args=[orc.pk])
     page = client.get(reverse("orcamento_detail", args=[orc.pk])).content.decode()
@@ -196,7 +198,7 @@ def test_G8_reject_form_shows_errors_on_the_field_keeping_what_was_typed(
 
 
 def test_G8_sent_quote_expires_by_timer_after_its_validity(orcamento, ana, clock):
-    orc = send_orcamento(priced(orcamento, ana), actor=ana, bitrix_link=BITRIX)
+    orc = orcamento_send(priced(orcamento, ana), actor=ana, bitrix_link=BITRIX)
     clock.freeze(dt.datetime(2027, 5, 4, 23, 59, tzinfo=clock.now().tzinfo))
     timers.sweep()
     assert Orcamento.objects.get(pk=orc.pk).state == "sent"
@@ -212,9 +214,9 @@ def test_G8_sent_quote_expires_by_timer_after_its_validity(orcamento, ana, clock
 def test_G8_bad_items_are_refused_and_change_nothing(
     client_ficha, ana, products, quantity, discount, message
 ):
-    orc = create_orcamento(client_ficha, author=ana, demand="Cliente quer intimação")
+    orc = orcamento_create(client_ficha, author=ana, demand="Cliente quer intimação")
     with pytest.raises(TransitionRefused, match=message):
-        set_item(
+        orcamento_item_set(
             orc,
             actor=ana,
             product=products["intimacao"],
@@ -226,7 +228,7 @@ def test_G8_bad_items_are_refused_and_change_nothing(
 
 def test_G8_placeholder_demand_is_refused(client_ficha, ana):
     with pytest.raises(TransitionRefused) as refused:
-        create_orcamento(client_ficha, author=ana, demand="[...]")
+        orcamento_create(client_ficha, author=ana, demand="[...]")
     assert refused.value.rule_ids == ("G8",)
     assert not Orcamento.objects.exists()
 
@@ -234,28 +236,30 @@ def test_G8_placeholder_demand_is_refused(client_ficha, ana):
 def test_G8_only_the_author_or_a_manager_works_the_quote(orcamento, make_user, products):
     other = make_user(AGENT, SELLER)
     with pytest.raises(TransitionRefused, match="outro atendente"):
-        set_item(orcamento, actor=other, product=products["integra"], quantity=1)
+        orcamento_item_set(orcamento, actor=other, product=products["integra"], quantity=1)
     with pytest.raises(TransitionRefused):
-        remove_item(orcamento, actor=other, item_id=orcamento.items.first().pk)
+        orcamento_item_remove(orcamento, actor=other, item_id=orcamento.items.first().pk)
     assert orcamento.items.count() == 2
 
 
 def test_G8_quote_without_client_email_cannot_be_sent(ficha, ana, products, clock):
-    orc = create_orcamento(ficha, author=ana, demand="Cliente quer intimação")
-    set_item(orc, actor=ana, product=products["intimacao"], quantity=1)
+    orc = orcamento_create(ficha, author=ana, demand="Cliente quer intimação")
+    orcamento_item_set(orc, actor=ana, product=products["intimacao"], quantity=1)
     with pytest.raises(TransitionRefused, match="e-mail"):
-        send_orcamento(priced(orc, ana), actor=ana, bitrix_link=BITRIX)
+        orcamento_send(priced(orc, ana), actor=ana, bitrix_link=BITRIX)
     assert Orcamento.objects.get(pk=orc.pk).state == "priced"
 
 
 def test_S7_quote_discount_refused_on_waived_debt_recontract(client_ficha, ana, products, clock):
     transition(client_ficha, "inactivate_automatically", actor=None, reason="inadimplência")
     baker.make(Boleto, ficha=client_ficha, amount=Decimal("99"), due_date=D(2025, 1, 10))
-    orc = create_orcamento(client_ficha, author=ana, demand="Quer voltar com intimação")
-    set_item(orc, actor=ana, product=products["intimacao"], quantity=1, discount=Decimal("5"))
-    orc = step_orcamento(orc, "define_products", actor=ana)
+    orc = orcamento_create(client_ficha, author=ana, demand="Quer voltar com intimação")
+    orcamento_item_set(
+        orc, actor=ana, product=products["intimacao"], quantity=1, discount=Decimal("5")
+    )
+    orc = orcamento_step(orc, "define_products", actor=ana)
     with pytest.raises(TransitionRefused) as refused:
-        step_orcamento(orc, "set_prices", actor=ana)
+        orcamento_step(orc, "set_prices", actor=ana)
     assert refused.value.rule_ids == ("S7", "G8")
 
 
@@ -315,9 +319,9 @@ def test_G8_pages_build_step_send_and_download(
 @pytest.mark.parametrize("quantity", [100_001, 2**31, 4294967301, 2**63])
 def test_G8_huge_quantities_are_refused_before_the_database(client_ficha, ana, products, quantity):
     """PostgreSQL's 32-bit binding wrapped 4294967301 to 5: the service refuses first."""
-    orc = create_orcamento(client_ficha, author=ana, demand="Cliente quer intimação")
+    orc = orcamento_create(client_ficha, author=ana, demand="Cliente quer intimação")
     with pytest.raises(TransitionRefused, match="quantidade máxima é 100.000") as refused:
-        set_item(orc, actor=ana, product=products["intimacao"], quantity=quantity)
+        orcamento_item_set(orc, actor=ana, product=products["intimacao"], quantity=quantity)
     assert refused.value.problems[0].field == "quantity"
     assert not orc.items.exists()
 
@@ -329,10 +333,10 @@ def test_G8_a_sent_quote_at_the_largest_bounds_can_be_accepted(client_ficha, ana
     from workflows.validators import MAX_QUANTITY, MAX_UNIT_PRICE
 
     dear = Product.objects.create(code="caro", name="Plano caro", unit_price=MAX_UNIT_PRICE)
-    orc = create_orcamento(client_ficha, author=ana, demand="Escritório enorme, plano caro")
-    set_item(orc, actor=ana, product=dear, quantity=MAX_QUANTITY)
-    orc = send_orcamento(priced(orc, ana), actor=ana, bitrix_link=BITRIX)
-    (sale,) = accept_orcamento(orc, actor=ana, data_confirmed=True)
+    orc = orcamento_create(client_ficha, author=ana, demand="Escritório enorme, plano caro")
+    orcamento_item_set(orc, actor=ana, product=dear, quantity=MAX_QUANTITY)
+    orc = orcamento_send(priced(orc, ana), actor=ana, bitrix_link=BITRIX)
+    (sale,) = orcamento_accept(orc, actor=ana, data_confirmed=True)
     assert Sale.objects.get(pk=sale.pk).total == MAX_UNIT_PRICE * MAX_QUANTITY
 
 
@@ -342,15 +346,15 @@ def test_G8_an_item_worth_more_than_a_sale_can_hold_is_refused(client_ficha, ana
     from workflows.models import Product
 
     dear = Product.objects.create(code="carissimo", name="Plano", unit_price=Decimal("1000000"))
-    orc = create_orcamento(client_ficha, author=ana, demand="Escritório enorme, plano caro")
+    orc = orcamento_create(client_ficha, author=ana, demand="Escritório enorme, plano caro")
     with pytest.raises(TransitionRefused, match="máximo de uma venda"):
-        set_item(orc, actor=ana, product=dear, quantity=100_000)
-    set_item(orc, actor=ana, product=dear, quantity=1)
+        orcamento_item_set(orc, actor=ana, product=dear, quantity=100_000)
+    orcamento_item_set(orc, actor=ana, product=dear, quantity=1)
     Product.objects.filter(pk=dear.pk).update(unit_price=Decimal("99999999.99"))
     orc.items.update(quantity=1000)
-    orc = step_orcamento(orc, "define_products", actor=ana)
+    orc = orcamento_step(orc, "define_products", actor=ana)
     with pytest.raises(TransitionRefused, match="máximo de uma venda"):
-        step_orcamento(orc, "set_prices", actor=ana)
+        orcamento_step(orc, "set_prices", actor=ana)
     assert Orcamento.objects.get(pk=orc.pk).state == "products_defined"
 
 
@@ -370,7 +374,7 @@ def test_G8_the_item_form_refuses_unbounded_numbers_with_422(client_ficha, ana, 
     from django.test import Client
     from django.urls import reverse
 
-    orc = create_orcamento(client_ficha, author=ana, demand="Cliente quer intimação")
+    orc = orcamento_create(client_ficha, author=ana, demand="Cliente quer intimação")
     client = Client(raise_request_exception=False)
     client.force_login(ana)
     data = {"product": products["intimacao"].pk, "quantity": "1", "discount": "0", **typed}

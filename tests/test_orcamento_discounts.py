@@ -17,12 +17,12 @@ from workflows.engine import transition
 from workflows.models import Boleto, Orcamento, Product, Sale
 from workflows.models.orcamento import spread
 from workflows.orcamento import (
-    accept_orcamento,
-    create_orcamento,
+    orcamento_accept,
+    orcamento_create,
+    orcamento_item_set,
+    orcamento_send,
+    orcamento_step,
     render_orcamento_html,
-    send_orcamento,
-    set_item,
-    step_orcamento,
 )
 from workflows.refusals import TransitionRefused
 from workflows.roles import AGENT, SELLER
@@ -45,7 +45,7 @@ def client_ficha(ficha):
 
 @pytest.fixture
 def quote(client_ficha, ana, clock):
-    return create_orcamento(client_ficha, author=ana, demand="Escritório quer monitorar tudo")
+    return orcamento_create(client_ficha, author=ana, demand="Escritório quer monitorar tudo")
 
 
 @pytest.fixture
@@ -58,8 +58,8 @@ def thirds(db):
 
 
 def priced(orc, actor, **discount):
-    orc = step_orcamento(orc, "define_products", actor=actor)
-    return step_orcamento(orc, "set_prices", actor=actor, **discount)
+    orc = orcamento_step(orc, "define_products", actor=actor)
+    return orcamento_step(orc, "set_prices", actor=actor, **discount)
 
 
 def login(user):
@@ -84,8 +84,12 @@ def test_G8_spread_gives_the_left_over_centavos_to_the_largest_losses():
 def test_G8_item_percentages_round_half_up_to_the_centavo(quote, ana, products):
     # 3 × 89,90 = 269,70 × 12,5 % = 33,7125 → 33,71; 7 × 24,90 = 174,30 × 15 % = 26,145 → 26,15
     # (half up; banker's rounding would give 26,14).
-    set_item(quote, actor=ana, product=products["intimacao"], quantity=3, discount_percent="12.5")
-    set_item(quote, actor=ana, product=products["pesquisa"], quantity=7, discount_percent=15)
+    orcamento_item_set(
+        quote, actor=ana, product=products["intimacao"], quantity=3, discount_percent="12.5"
+    )
+    orcamento_item_set(
+        quote, actor=ana, product=products["pesquisa"], quantity=7, discount_percent=15
+    )
     pricing = quote.pricing()
     assert [line.item_discount for line in pricing.lines] == [D("33.71"), D("26.15")]
     assert pricing.total == D("384.14")
@@ -95,7 +99,7 @@ def test_G8_item_percentages_round_half_up_to_the_centavo(quote, ana, products):
 
 def test_G8_quote_percentage_spread_keeps_the_remainder(quote, ana, thirds):
     for product in thirds:
-        set_item(quote, actor=ana, product=product, quantity=1)
+        orcamento_item_set(quote, actor=ana, product=product, quantity=1)
     orc = priced(quote, ana, discount_percent=D("10"))
     pricing = orc.pricing()
     assert (pricing.subtotal, pricing.discount, pricing.total) == (
@@ -113,9 +117,13 @@ def test_G8_quote_percentage_spread_keeps_the_remainder(quote, ana, thirds):
 
 
 def test_G8_quote_amount_with_item_discounts_sums_to_the_total(quote, ana, products):
-    set_item(quote, actor=ana, product=products["intimacao"], quantity=1)
-    set_item(quote, actor=ana, product=products["pesquisa"], quantity=1, discount=D("4.90"))
-    set_item(quote, actor=ana, product=products["integra"], quantity=1, discount_percent=10)
+    orcamento_item_set(quote, actor=ana, product=products["intimacao"], quantity=1)
+    orcamento_item_set(
+        quote, actor=ana, product=products["pesquisa"], quantity=1, discount=D("4.90")
+    )
+    orcamento_item_set(
+        quote, actor=ana, product=products["integra"], quantity=1, discount_percent=10
+    )
     orc = priced(quote, ana, discount_amount=D("10.00"))
     pricing = orc.pricing()
     # items after their own discounts: 89,90 + 20,00 + 314,10 = 424,00
@@ -129,14 +137,14 @@ def test_G8_accepting_a_three_item_quote_sends_one_email_and_sales_match_the_quo
     quote, ana, thirds, clock, django_capture_on_commit_callbacks
 ):
     for product in thirds:
-        set_item(quote, actor=ana, product=product, quantity=1)
+        orcamento_item_set(quote, actor=ana, product=product, quantity=1)
     with django_capture_on_commit_callbacks(execute=True):
-        orc = send_orcamento(priced(quote, ana, discount_percent=10), actor=ana, bitrix_link=BITRIX)
+        orc = orcamento_send(priced(quote, ana, discount_percent=10), actor=ana, bitrix_link=BITRIX)
     assert "R$ 89,99" in mail.outbox[0].body
     mail.outbox.clear()
     Product.objects.filter(pk=thirds[0].pk).update(unit_price=D("50.00"))  # the quote is frozen
     with django_capture_on_commit_callbacks(execute=True):
-        sales = accept_orcamento(orc, actor=ana, data_confirmed=True)
+        sales = orcamento_accept(orc, actor=ana, data_confirmed=True)
     assert len(sales) == 3
     (message,) = mail.outbox
     assert message.to == ["escritorio@adv.br"]
@@ -153,7 +161,7 @@ def test_G8_accepting_a_three_item_quote_sends_one_email_and_sales_match_the_quo
 
 def test_G8_a_discount_in_percent_and_in_reais_at_once_is_refused(quote, ana, products):
     with pytest.raises(TransitionRefused, match="não os dois") as refused:
-        set_item(
+        orcamento_item_set(
             quote,
             actor=ana,
             product=products["intimacao"],
@@ -176,10 +184,10 @@ def test_G8_a_discount_in_percent_and_in_reais_at_once_is_refused(quote, ana, pr
 def test_G8_bad_quote_discounts_are_refused_and_change_nothing(
     quote, ana, products, discount, field, message
 ):
-    set_item(quote, actor=ana, product=products["intimacao"], quantity=1)
-    orc = step_orcamento(quote, "define_products", actor=ana)
+    orcamento_item_set(quote, actor=ana, product=products["intimacao"], quantity=1)
+    orc = orcamento_step(quote, "define_products", actor=ana)
     with pytest.raises(TransitionRefused, match=message) as refused:
-        step_orcamento(orc, "set_prices", actor=ana, **discount)
+        orcamento_step(orc, "set_prices", actor=ana, **discount)
     assert refused.value.problems[0].field == field
     orc.refresh_from_db()
     assert (orc.state, orc.discount_percent, orc.discount_amount) == ("products_defined", None, 0)
@@ -206,21 +214,23 @@ def waived_recontract(client_ficha, clock):
 def test_S7_every_kind_of_discount_refused_on_waived_debt_recontract(
     waived_recontract, ana, products, item_discount, quote_discount
 ):
-    orc = create_orcamento(waived_recontract, author=ana, demand="Quer voltar com intimação")
-    set_item(orc, actor=ana, product=products["intimacao"], quantity=1, **item_discount)
-    orc = step_orcamento(orc, "define_products", actor=ana)
+    orc = orcamento_create(waived_recontract, author=ana, demand="Quer voltar com intimação")
+    orcamento_item_set(orc, actor=ana, product=products["intimacao"], quantity=1, **item_discount)
+    orc = orcamento_step(orc, "define_products", actor=ana)
     with pytest.raises(TransitionRefused) as refused:
-        step_orcamento(orc, "set_prices", actor=ana, **quote_discount)
+        orcamento_step(orc, "set_prices", actor=ana, **quote_discount)
     assert refused.value.rule_ids == ("S7", "G8")
     orc.refresh_from_db()
     assert (orc.state, orc.discount_percent, orc.discount_amount) == ("products_defined", None, 0)
 
 
 def test_S7_campaign_quote_keeps_its_discounts(waived_recontract, ana, products):
-    orc = create_orcamento(
+    orc = orcamento_create(
         waived_recontract, author=ana, demand="Voltou pela campanha", from_campaign=True
     )
-    set_item(orc, actor=ana, product=products["intimacao"], quantity=1, discount_percent=10)
+    orcamento_item_set(
+        orc, actor=ana, product=products["intimacao"], quantity=1, discount_percent=10
+    )
     orc = priced(orc, ana, discount_amount=D("5"))
     assert (orc.state, orc.pricing().total) == ("priced", D("75.91"))  # 89,90 − 8,99 − 5,00
 
@@ -228,13 +238,13 @@ def test_S7_campaign_quote_keeps_its_discounts(waived_recontract, ana, products)
 def test_S7_quote_discount_share_is_refused_again_at_acceptance(client_ficha, ana, products, clock):
     """Priced while active; the ficha is then inactivated with old debt: the sale of each
     item carries its share of the quote's discount, and S7 refuses it."""
-    orc = create_orcamento(client_ficha, author=ana, demand="Escritório quer intimação")
-    set_item(orc, actor=ana, product=products["intimacao"], quantity=1)
-    orc = send_orcamento(priced(orc, ana, discount_percent=10), actor=ana, bitrix_link=BITRIX)
+    orc = orcamento_create(client_ficha, author=ana, demand="Escritório quer intimação")
+    orcamento_item_set(orc, actor=ana, product=products["intimacao"], quantity=1)
+    orc = orcamento_send(priced(orc, ana, discount_percent=10), actor=ana, bitrix_link=BITRIX)
     transition(client_ficha, "inactivate_automatically", actor=None, reason="inadimplência")
     baker.make(Boleto, ficha=client_ficha, amount=D("99"), due_date=dt.date(2025, 1, 10))
     with pytest.raises(TransitionRefused) as refused:
-        accept_orcamento(orc, actor=ana, data_confirmed=True)
+        orcamento_accept(orc, actor=ana, data_confirmed=True)
     assert "S7" in refused.value.rule_ids
     assert not Sale.objects.exists()
     assert Orcamento.objects.get(pk=orc.pk).state == "sent"
@@ -303,8 +313,8 @@ def test_G8_item_form_refuses_bad_numbers_on_the_field_keeping_what_was_typed(
 
 
 def test_G8_prices_form_shows_the_current_quote_discount(quote, ana, products, clock):
-    set_item(quote, actor=ana, product=products["intimacao"], quantity=1)
+    orcamento_item_set(quote, actor=ana, product=products["intimacao"], quantity=1)
     orc = priced(quote, ana, discount_percent=D("7.5"))
-    step_orcamento(orc, "back_to_products", actor=ana)
+    orcamento_step(orc, "back_to_products", actor=ana)
     page = login(ana).get(reverse("orcamento_detail", args=[quote.pk])).content.decode()
     assert 'id="form-valores"' in page and 'value="7,5"' in page

@@ -13,12 +13,12 @@ from django.test import Client
 from django.urls import URLPattern, URLResolver, get_resolver, reverse
 
 from tests.sales_fixtures import contact
-from workflows.agendamentos import open_agendamento
+from workflows.agendamentos import agendamento_open
 from workflows.models import Agendamento, AuditEntry, Ficha, Triage
 from workflows.ownership import may_sell
 from workflows.roles import AGENT, MANAGER, SELLER, SUPPORT
-from workflows.selling import inactivate_manually, record_inactivation_answer
-from workflows.triage import start_triage
+from workflows.selling import ficha_inactivate, ficha_inactivation_answer
+from workflows.triage import triage_start
 
 # URLs anyone may use: signing in and out, the holder's signed link (S1), GitHub's signed
 # webhook (T7). Their own tests cover them.
@@ -129,7 +129,7 @@ HX = {"HX-Request": "true"}
 def test_S2_M1_a_seller_posting_manager_actions_gets_403_and_nothing_moves(
     ficha, people, products, clock
 ):
-    ag = open_agendamento(
+    ag = agendamento_open(
         ficha,
         owner=people["ana"],
         kind="venda_com_contato",
@@ -148,14 +148,14 @@ def test_S2_M1_a_seller_posting_manager_actions_gets_403_and_nothing_moves(
 
 def test_S8_only_who_is_in_charge_closes_a_triage(ficha, people, products, clock, settings):
     settings.S8_OWNER_MINUTES = 5
-    open_agendamento(
+    agendamento_open(
         ficha,
         owner=people["ana"],
         kind="venda_com_contato",
         product=products["intimacao"],
         **contact(),
     )
-    triage = start_triage(
+    triage = triage_start(
         ficha,
         agent=people["carla"],
         product=products["intimacao"],
@@ -209,8 +209,8 @@ def test_M1_S5_a_managers_exception_releases_the_hold_and_the_decision_says_so(
     ficha, people, products, clock
 ):
     ana, bruno, gestor = people["ana"], people["bruno"], people["gestor"]
-    inactivate_manually(ficha, actor=ana, reason="cliente pediu para cancelar")
-    record_inactivation_answer(ficha, actor=ana, answer="não tenho interesse neste momento")
+    ficha_inactivate(ficha, actor=ana, reason="cliente pediu para cancelar")
+    ficha_inactivation_answer(ficha, actor=ana, answer="não tenho interesse neste momento")
     ficha.refresh_from_db()
     held = may_sell(ficha, products["intimacao"], bruno)
     assert not held and held.rule_ids == ("S5",) and held.route_to == ana
@@ -276,8 +276,8 @@ def test_M1_an_exception_with_a_nul_byte_or_over_long_reason_is_refused_unwritte
 ):
     from workflows.models import Override
 
-    inactivate_manually(ficha, actor=people["ana"], reason="cliente pediu para cancelar")
-    record_inactivation_answer(ficha, actor=people["ana"], answer="não tenho interesse agora")
+    ficha_inactivate(ficha, actor=people["ana"], reason="cliente pediu para cancelar")
+    ficha_inactivation_answer(ficha, actor=people["ana"], answer="não tenho interesse agora")
     url = reverse("add_override", args=[ContentType.objects.get_for_model(Ficha).pk, ficha.pk])
     response = as_user(people["gestor"]).post(url, {"rule_id": "S5", "reason": reason}, headers=HX)
     assert response.status_code == 422

@@ -198,13 +198,13 @@ def fuzzer(demo):
     """A user with every role, and records in the states whose forms would otherwise not show:
     an orçamento still being built and a triage in progress."""
     from workflows.models import Ficha, Product
-    from workflows.orcamento import create_orcamento
-    from workflows.triage import start_triage
+    from workflows.orcamento import orcamento_create
+    from workflows.triage import triage_start
 
     user = probe_user("probe_fuzzer", *ALL)
     ficha = Ficha.objects.filter(status="active").order_by("pk").first()
-    create_orcamento(ficha, author=user, demand="Cliente quer monitorar publicações em SP")
-    start_triage(
+    orcamento_create(ficha, author=user, demand="Cliente quer monitorar publicações em SP")
+    triage_start(
         ficha,
         agent=user,
         product=Product.objects.get(code="intimacao"),

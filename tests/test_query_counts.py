@@ -13,12 +13,12 @@ from django.urls import reverse
 from model_bakery import baker
 
 from tests.sales_fixtures import contact, make_ficha
-from workflows.agendamentos import open_agendamento
+from workflows.agendamentos import agendamento_open
 from workflows.auth import RolesBackend
 from workflows.models import Boleto, Ficha, Movimentacao
 from workflows.ownership import may_sell
 from workflows.roles import AGENT, MANAGER, SELLER, has_role, roles_of
-from workflows.selling import sell
+from workflows.selling import ficha_sell
 
 
 def queries(fn) -> int:
@@ -57,7 +57,7 @@ def grow(ficha, people, products, n):
             number=f"B{ficha.pk}-{n}-{i}",
         )
         other = make_ficha()
-        open_agendamento(
+        agendamento_open(
             other,
             owner=people["ana"],
             kind="venda_com_contato",
@@ -65,7 +65,7 @@ def grow(ficha, people, products, n):
             **contact(),
             boleto_alert_given=True,
         )
-        sell(
+        ficha_sell(
             other,
             products["integra"],
             people["bruno"],
@@ -76,7 +76,7 @@ def grow(ficha, people, products, n):
 
 def test_pages_and_decisions_do_not_grow_queries_with_the_data(people, products, clock):
     ficha = make_ficha(email="a@b.com.br", phone="+5511987650001")
-    open_agendamento(
+    agendamento_open(
         ficha,
         owner=people["bruno"],
         kind="venda_com_contato",
@@ -159,10 +159,10 @@ def test_T6_T8_sla_queue_and_routine_stay_bounded_as_tickets_grow(
 
 
 def test_ficha_page_costs_the_same_queries_whatever_the_fichas_status(people, clock):
-    from workflows.selling import inactivate_manually
+    from workflows.selling import ficha_inactivate
 
     active, inactive = make_ficha(), make_ficha()
-    inactivate_manually(inactive, actor=people["gestor"], reason="Cliente pediu para encerrar")
+    ficha_inactivate(inactive, actor=people["gestor"], reason="Cliente pediu para encerrar")
     ana = Client()
     ana.force_login(people["ana"])
     page = lambda f: ana.get(reverse("ficha_detail", args=[f.pk]))  # noqa: E731
@@ -175,7 +175,7 @@ def test_ficha_page_reads_the_owners_availability_with_their_agendamentos(people
     one, three = make_ficha(), make_ficha()
     for ficha, codes in ((one, ["intimacao"]), (three, ["intimacao", "pesquisa", "integra"])):
         for code in codes:
-            open_agendamento(
+            agendamento_open(
                 ficha,
                 owner=people["bruno"],
                 kind="venda_com_contato",
@@ -194,7 +194,7 @@ def test_lists_read_only_the_names_of_related_rows(people, products, django_asse
     from workflows.models import Agendamento, with_names
 
     ficha = make_ficha()
-    open_agendamento(
+    agendamento_open(
         ficha,
         owner=people["ana"],
         kind="venda_com_contato",
@@ -253,12 +253,12 @@ def test_ficha_page_reads_only_the_sections_the_ficha_has(people, products, cloc
     page()  # warm the per-process caches
     bare = queries(page)
     assert "Nenhuma venda registrada." in page().content.decode()
-    sell(ficha, products["integra"], people["ana"], data_confirmed=True)
+    ficha_sell(ficha, products["integra"], people["ana"], data_confirmed=True)
     assert queries(page) == bare + 1  # the sales section is read now
     assert "Nenhuma venda registrada." not in page().content.decode()
     assert f"{products['integra'].name} × 1" in page().content.decode()
     for _ in range(3):
-        sell(ficha, products["integra"], people["ana"], data_confirmed=True)
+        ficha_sell(ficha, products["integra"], people["ana"], data_confirmed=True)
     assert queries(page) == bare + 1
 
 
@@ -341,7 +341,7 @@ def test_S2_T8_home_and_routine_read_the_company_calendar_once(people, products,
     ana.force_login(people["ana"])
     support.force_login(make_user(SUPPORT, AGENT))
     assert calendar_reads(lambda: ana.get(reverse("home"))) == 0
-    open_agendamento(
+    agendamento_open(
         make_ficha(),
         owner=people["ana"],
         kind="venda_com_contato",

@@ -18,13 +18,13 @@ from django.test import Client
 
 from onboarding.models import TrainingBooking
 from onboarding.registration import data_change_decide
-from onboarding.training import book_training, publish_slot
+from onboarding.training import training_book, training_slot_publish
 from tests.sales_fixtures import BITRIX, make_ficha
 from workflows.models import DataChangeRequest, Ficha, Movimentacao, Product, Sale, Timer
 from workflows.refusals import TransitionRefused
 from workflows.roles import AGENT, SELLER, SUPPORT
-from workflows.selling import sell
-from workflows.third_party import holder_token, propose_sensitive_change
+from workflows.selling import ficha_sell
+from workflows.third_party import data_change_propose, holder_token
 
 ROUNDS = 4  # a race lost only some of the time before the fix still shows in a few rounds
 
@@ -62,14 +62,14 @@ def test_G5_one_client_booked_into_two_slots_at_once_holds_one_booking(make_user
     sellers = make_user(AGENT, SELLER), make_user(AGENT, SELLER)
     day = dt.date.today() + dt.timedelta(days=5)
     slots = [
-        publish_slot(actor=carla, date=day, shift="manha", attendant=who, capacity=ROUNDS)
+        training_slot_publish(actor=carla, date=day, shift="manha", attendant=who, capacity=ROUNDS)
         for who in (carla, bia)
     ]
     for _ in range(ROUNDS):
         client = make_ficha()
 
         def booking(slot, seller, client=client):
-            return lambda: book_training(
+            return lambda: training_book(
                 slot,
                 client,
                 actor=seller,
@@ -121,7 +121,7 @@ def product(db):
 
 
 def selling(ficha, product, seller, token):
-    return lambda: sell(ficha, product, seller, data_confirmed=True, request_token=token)
+    return lambda: ficha_sell(ficha, product, seller, data_confirmed=True, request_token=token)
 
 
 @pytest.mark.django_db(transaction=True)
@@ -157,7 +157,7 @@ def test_S1_a_token_reused_on_another_ficha_returns_the_first_sale_not_an_error(
 
 
 def proposing(ficha, agent, value, field="email"):
-    return lambda: propose_sensitive_change(
+    return lambda: data_change_propose(
         ficha, actor=agent, field=field, new_value=value, third_party="Sócio Jorge"
     )
 

@@ -9,10 +9,10 @@ from django.urls import reverse
 from model_bakery import baker
 
 from tests.sales_fixtures import BITRIX, contact, make_ficha
-from workflows.agendamentos import open_agendamento
+from workflows.agendamentos import agendamento_open
 from workflows.models import Agendamento, AgentProfile, Boleto, Movimentacao, Sale, Triage
 from workflows.roles import AGENT, MANAGER, SUPPORT_DEV
-from workflows.selling import sell
+from workflows.selling import ficha_sell
 
 HX = {"HX-Request": "true"}
 
@@ -40,7 +40,7 @@ def test_G4_ficha_page_alerts_open_boletos(ficha, ana, clock):
 
 
 def test_S2_ficha_page_explains_who_may_sell_with_rule_ids(ficha, ana, bruno, products, clock):
-    open_agendamento(
+    agendamento_open(
         ficha, owner=ana, kind="venda_com_contato", product=products["intimacao"], **contact()
     )
     page = ficha_page(as_user(bruno), ficha)
@@ -51,7 +51,7 @@ def test_S2_ficha_page_explains_who_may_sell_with_rule_ids(ficha, ana, bruno, pr
 
 
 def test_S2_only_the_owner_sees_renew_and_conclude(ficha, ana, bruno, products, clock):
-    ag = open_agendamento(
+    ag = agendamento_open(
         ficha, owner=ana, kind="venda_com_contato", product=products["intimacao"], **contact()
     )
     renew = reverse("agendamento_action", args=[ag.pk, "renovar"])
@@ -108,7 +108,7 @@ def test_G1_movimentacao_over_htmx_redirects_and_shows_on_the_timeline(ficha, an
 
 
 def test_S2_second_renewal_past_six_days_is_refused_on_the_page(ficha, ana, products, clock):
-    ag = open_agendamento(
+    ag = agendamento_open(
         ficha, owner=ana, kind="venda_com_contato", product=products["intimacao"], **contact()
     )
     client = as_user(ana)
@@ -151,7 +151,7 @@ def test_M1_console_is_for_managers_only(ana, gestor):
 def test_S2_console_lists_agendamentos_set_too_far_out_for_the_manager_to_validate(
     ficha, ana, gestor, products, clock
 ):
-    far = open_agendamento(
+    far = agendamento_open(
         ficha,
         owner=ana,
         kind="venda_com_contato",
@@ -176,7 +176,7 @@ def test_S2_console_lists_agendamentos_set_too_far_out_for_the_manager_to_valida
 def test_M1_manager_settles_a_flagged_commission_from_the_console(
     ficha, ana, bruno, gestor, products, clock
 ):
-    sale = sell(
+    sale = ficha_sell(
         ficha,
         products["pesquisa"],
         bruno,
@@ -201,7 +201,7 @@ def test_M1_manager_settles_a_flagged_commission_from_the_console(
 def test_M1_manager_extends_without_contact_agendamento_from_the_page(
     ficha, ana, gestor, products, clock
 ):
-    ag = open_agendamento(
+    ag = agendamento_open(
         ficha,
         owner=ana,
         kind="venda_sem_contato",
@@ -250,7 +250,7 @@ def test_S9_manager_opens_a_team_members_availability_form_and_sets_it(
 
 
 def test_S2_agent_home_lists_my_agendamentos_by_deadline(ficha, ana, products, clock):
-    open_agendamento(
+    agendamento_open(
         ficha, owner=ana, kind="venda_com_contato", product=products["intimacao"], **contact()
     )
     page = as_user(ana).get(reverse("home")).content.decode()
@@ -261,9 +261,9 @@ def test_S2_agent_home_lists_my_agendamentos_by_deadline(ficha, ana, products, c
 def test_M1_overrides_on_a_fichas_agendamentos_show_on_the_ficha(
     ficha, ana, gestor, products, clock
 ):
-    from workflows.agendamentos import extend_agendamento
+    from workflows.agendamentos import agendamento_extend
 
-    ag = open_agendamento(
+    ag = agendamento_open(
         ficha,
         owner=ana,
         kind="venda_sem_contato",
@@ -271,7 +271,7 @@ def test_M1_overrides_on_a_fichas_agendamentos_show_on_the_ficha(
         **contact(bitrix_link="", text="Liguei, não atendeu"),
         outcome="no_answer",
     )
-    extend_agendamento(
+    agendamento_extend(
         ag,
         manager=gestor,
         due_date=dt.date(2027, 4, 30),
@@ -314,7 +314,7 @@ def test_G1_ficha_action_forms_load_when_opened_and_change_nothing(
 def expire_agendamentos(n, owner, product, clock):
     """n expired agendamentos, the one for "Cliente 0" the latest to have expired."""
     for i in range(n):
-        ag = open_agendamento(
+        ag = agendamento_open(
             make_ficha(name=f"Cliente {i}"),
             owner=owner,
             kind="venda_com_contato",

@@ -15,12 +15,12 @@ from tests.conftest import at
 from tests.sales_fixtures import BITRIX, contact, make_ficha
 from workflows import timers
 from workflows.agendamentos import (
-    conclude_agendamento,
-    extend_agendamento,
-    open_agendamento,
-    renew_agendamento,
+    agendamento_conclude,
+    agendamento_extend,
+    agendamento_open,
+    agendamento_renew,
+    agendamento_validate,
     reserves_sale,
-    validate_agendamento,
 )
 from workflows.availability import set_availability
 from workflows.models import (
@@ -34,15 +34,15 @@ from workflows.models import (
     Sale,
     Timer,
 )
-from workflows.movimentacoes import log_movimentacao
+from workflows.movimentacoes import movimentacao_log
 from workflows.ownership import may_sell
 from workflows.refusals import TransitionRefused
 from workflows.roles import AGENT, MANAGER, SELLER
 from workflows.selling import (
-    inactivate_manually,
-    record_inactivation_answer,
-    sell,
-    settle_commission,
+    ficha_inactivate,
+    ficha_inactivation_answer,
+    ficha_sell,
+    sale_settle_commission,
 )
 
 D = dt.date
@@ -64,11 +64,11 @@ def log(ficha, author, **overrides):
         "bitrix_link": BITRIX,
         **overrides,
     }
-    return log_movimentacao(ficha, author=author, **fields)
+    return movimentacao_log(ficha, author=author, **fields)
 
 
 def sale_of(ficha, product, seller, **kw):
-    return sell(ficha, product, seller, data_confirmed=True, **kw)
+    return ficha_sell(ficha, product, seller, data_confirmed=True, **kw)
 
 
 # --- G1 ---------------------------------------------------------------------------------
@@ -104,13 +104,13 @@ def test_G1_unknown_channel_is_refused(ficha, ana):
 
 
 def test_G2_concluding_needs_a_movimentacao_that_says_what_was_done(ficha, ana, products, clock):
-    ag = open_agendamento(ficha, owner=ana, kind=WITH, product=products["intimacao"], **contact())
+    ag = agendamento_open(ficha, owner=ana, kind=WITH, product=products["intimacao"], **contact())
     with pytest.raises(TransitionRefused) as refused:
-        conclude_agendamento(ag, actor=ana, text="[...]")
+        agendamento_conclude(ag, actor=ana, text="[...]")
     assert refused.value.rule_ids == ("G2",)
     assert Agendamento.objects.get(pk=ag.pk).state == "active"
 
-    conclude_agendamento(ag, actor=ana, text="concluindo agendamento, abri ficha errada")
+    agendamento_conclude(ag, actor=ana, text="concluindo agendamento, abri ficha errada")
     ag.refresh_from_db()
     assert ag.state == "concluded"
     assert ag.movimentacoes.filter(text="concluindo agendamento, abri ficha errada").exists()
@@ -118,10 +118,10 @@ def test_G2_concluding_needs_a_movimentacao_that_says_what_was_done(ficha, ana, 
 
 
 def test_G2_only_owner_or_manager_concludes(ficha, ana, bruno, gestor, products):
-    ag = open_agendamento(ficha, owner=ana, kind=WITH, product=products["intimacao"], **contact())
+    ag = agendamento_open(ficha, owner=ana, kind=WITH, product=products["intimacao"], **contact())
     with pytest.raises(TransitionRefused, match="Só o responsável"):
-        conclude_agendamento(ag, actor=bruno, text="cliente já resolveu comigo")
-    conclude_agendamento(ag, actor=gestor, text="gestor concluiu: cliente desistiu")
+        agendamento_conclude(ag, actor=bruno, text="cliente já resolveu comigo")
+    agendamento_conclude(ag, actor=gestor, text="gestor concluiu: cliente desistiu")
     assert Agendamento.objects.get(pk=ag.pk).state == "concluded"
 
 
@@ -167,12 +167,12 @@ def test_G3_first_interaction_of_a_tratativa_needs_the_link(ficha, ana, products
     with pytest.raises(TransitionRefused, match="primeira interação"):
         log(ficha, ana, bitrix_link="")
     with pytest.raises(TransitionRefused) as refused:
-        open_agendamento(
+        agendamento_open(
             ficha, owner=ana, kind=WITH, product=products["intimacao"], **contact(bitrix_link="")
         )
     assert refused.value.rule_ids == ("G3",)
     assert not Agendamento.objects.exists()
-    ag = open_agendamento(ficha, owner=ana, kind=WITH, product=products["intimacao"], **contact())
+    ag = agendamento_open(ficha, owner=ana, kind=WITH, product=products["intimacao"], **contact())
     later = log(ficha, ana, bitrix_link="", agendamento=ag, text="Retorno: cliente analisando")
     assert later.bitrix_link == ""
 
@@ -213,7 +213,7 @@ def test_G6_only_the_five_agendamento_types_exist(ficha, ana, products):
         "#suporte",
     ]
     with pytest.raises(TransitionRefused) as refused:
-        open_agendamento(
+        agendamento_open(
             ficha, owner=ana, kind="#ligar depois", product=products["intimacao"], **contact()
         )
     assert refused.value.rule_ids == ("G6",)
@@ -223,7 +223,7 @@ def test_G6_only_the_five_agendamento_types_exist(ficha, ana, products):
 
 
 def test_S2_with_contact_is_due_in_two_business_days_over_tiradentes(ficha, ana, products, clock):
-    ag = open_agendamento(ficha, owner=ana, kind=WITH, product=products["intimacao"], **contact())
+    ag = agendamento_open(ficha, owner=ana, kind=WITH, product=products["intimacao"], **contact())
     assert ag.due_date == D(2027, 4, 22)  # Tue 20 (1), Wed 21 Tiradentes, Thu 22 (2)
     assert ag.summary == "#venda em andamento"
     assert ag.movimentacoes.get().text.startswith("#venda em andamento")
@@ -233,36 +233,36 @@ def test_S2_with_contact_is_due_in_two_business_days_over_tiradentes(ficha, ana,
 
 def test_S2_deadlines_skip_sao_paulo_city_and_state_holidays(ficha, ana, products, clock):
     clock.freeze(at(2027, 1, 22, 10, 0))  # Fri; Mon 25/01 is the city's anniversary
-    ag = open_agendamento(ficha, owner=ana, kind=WITH, product=products["intimacao"], **contact())
+    ag = agendamento_open(ficha, owner=ana, kind=WITH, product=products["intimacao"], **contact())
     assert ag.due_date == D(2027, 1, 27)  # Tue 26 (1), Wed 27 (2)
     clock.freeze(at(2027, 7, 8, 10, 0))  # Thu; Fri 09/07 is the state's holiday
     other = make_ficha()
-    ag = open_agendamento(other, owner=ana, kind=WITH, product=products["intimacao"], **contact())
+    ag = agendamento_open(other, owner=ana, kind=WITH, product=products["intimacao"], **contact())
     assert ag.due_date == D(2027, 7, 13)  # Mon 12 (1), Tue 13 (2)
 
 
 def test_S2_with_contact_renewal_caps_at_six_business_days(ficha, ana, products, clock):
-    ag = open_agendamento(ficha, owner=ana, kind=WITH, product=products["intimacao"], **contact())
+    ag = agendamento_open(ficha, owner=ana, kind=WITH, product=products["intimacao"], **contact())
     clock.freeze(at(2027, 4, 22, 10))
-    ag = renew_agendamento(ag, actor=ana)
+    ag = agendamento_renew(ag, actor=ana)
     assert (ag.state, ag.due_date) == ("renewed", D(2027, 4, 28))  # 6 business days from 19/04
     with pytest.raises(TransitionRefused):
-        renew_agendamento(ag, actor=ana)  # only once
+        agendamento_renew(ag, actor=ana)  # only once
     assert Agendamento.objects.get(pk=ag.pk).due_date == D(2027, 4, 28)
     assert Timer.for_object(ag).get().due_at == at(2027, 4, 29, 0, 0)
 
 
 def test_S2_renewal_after_the_deadline_is_refused(ficha, ana, products, clock):
-    ag = open_agendamento(ficha, owner=ana, kind=WITH, product=products["intimacao"], **contact())
+    ag = agendamento_open(ficha, owner=ana, kind=WITH, product=products["intimacao"], **contact())
     clock.freeze(at(2027, 4, 23, 8))
     with pytest.raises(TransitionRefused, match="já venceu"):
-        renew_agendamento(ag, actor=ana)
+        agendamento_renew(ag, actor=ana)
 
 
 def test_S2_without_contact_has_no_renewal_and_only_a_manager_extends(
     ficha, ana, gestor, products, clock
 ):
-    ag = open_agendamento(
+    ag = agendamento_open(
         ficha,
         owner=ana,
         kind=WITHOUT,
@@ -272,19 +272,19 @@ def test_S2_without_contact_has_no_renewal_and_only_a_manager_extends(
     )
     assert ag.summary == "# Tentativa – contato suporte/retorno dúvida"
     with pytest.raises(TransitionRefused) as refused:
-        renew_agendamento(ag, actor=ana)
+        agendamento_renew(ag, actor=ana)
     assert refused.value.rule_ids == ("S2", "M1")
     with pytest.raises(TransitionRefused, match="perfil"):
-        extend_agendamento(ag, manager=ana, due_date=D(2027, 4, 30), reason="cliente viajando")
+        agendamento_extend(ag, manager=ana, due_date=D(2027, 4, 30), reason="cliente viajando")
     with pytest.raises(TransitionRefused, match="justificativa"):
-        extend_agendamento(ag, manager=gestor, due_date=D(2027, 4, 30), reason="...")
-    ag = extend_agendamento(ag, manager=gestor, due_date=D(2027, 4, 30), reason="cliente viajando")
+        agendamento_extend(ag, manager=gestor, due_date=D(2027, 4, 30), reason="...")
+    ag = agendamento_extend(ag, manager=gestor, due_date=D(2027, 4, 30), reason="cliente viajando")
     assert ag.due_date == D(2027, 4, 30)
     assert Override.for_object(ag).get().rule_id == "S2"
 
 
 def test_S2_without_contact_never_reserves_a_sale(ficha, ana, bruno, products, clock):
-    open_agendamento(
+    agendamento_open(
         ficha,
         owner=ana,
         kind=WITHOUT,
@@ -296,7 +296,7 @@ def test_S2_without_contact_never_reserves_a_sale(ficha, ana, bruno, products, c
 
 
 def test_S2_expiry_is_driven_by_the_timer_not_by_a_page(ficha, ana, bruno, products, clock):
-    ag = open_agendamento(ficha, owner=ana, kind=WITH, product=products["intimacao"], **contact())
+    ag = agendamento_open(ficha, owner=ana, kind=WITH, product=products["intimacao"], **contact())
     assert not may_sell(ficha, products["intimacao"], bruno)
     clock.freeze(at(2027, 4, 22, 23, 59))
     assert timers.sweep() == 0
@@ -312,7 +312,7 @@ def test_S2_expiry_is_driven_by_the_timer_not_by_a_page(ficha, ana, bruno, produ
 def test_S2_more_than_seven_days_out_reserves_nothing_unless_a_manager_validates(
     ficha, ana, bruno, gestor, products, clock
 ):
-    ag = open_agendamento(
+    ag = agendamento_open(
         ficha,
         owner=ana,
         kind=WITH,
@@ -322,14 +322,14 @@ def test_S2_more_than_seven_days_out_reserves_nothing_unless_a_manager_validates
     )
     assert not reserves_sale(ag)  # 8 days out
     assert may_sell(ficha, products["intimacao"], bruno).allowed
-    ag = validate_agendamento(ag, manager=gestor, reason="cliente pediu retorno após viagem")
+    ag = agendamento_validate(ag, manager=gestor, reason="cliente pediu retorno após viagem")
     assert ag.manager_validated and ag.due_date == D(2027, 4, 27)
     assert reserves_sale(ag)
     assert may_sell(ficha, products["intimacao"], bruno).route_to == ana
 
 
 def test_S2_seven_days_out_still_reserves(ficha, ana, products, clock):
-    ag = open_agendamento(
+    ag = agendamento_open(
         ficha,
         owner=ana,
         kind=WITH,
@@ -343,14 +343,14 @@ def test_S2_seven_days_out_still_reserves(ficha, ana, products, clock):
 def test_S2_onboarding_and_inactivation_agendamentos_never_reserve(
     ficha, ana, bruno, products, clock
 ):
-    onboarding = open_agendamento(
+    onboarding = agendamento_open(
         ficha,
         owner=ana,
         kind=AgendamentoKind.ONBOARDING,
         product=products["intimacao"],
         **contact(),
     )
-    inactivation = open_agendamento(
+    inactivation = agendamento_open(
         make_ficha(),
         owner=ana,
         kind=WITH,
@@ -364,12 +364,12 @@ def test_S2_onboarding_and_inactivation_agendamentos_never_reserve(
 
 def test_S2_agendamento_needs_a_product(ficha, ana):
     with pytest.raises(TransitionRefused, match="produto/serviço") as refused:
-        open_agendamento(ficha, owner=ana, kind=WITH, product=None, **contact())
+        agendamento_open(ficha, owner=ana, kind=WITH, product=None, **contact())
     assert refused.value.rule_ids == ("S2",)
 
 
 def test_S2_live_agendamento_routes_the_sale_to_its_owner(ficha, ana, bruno, products, clock):
-    open_agendamento(ficha, owner=ana, kind=WITH, product=products["intimacao"], **contact())
+    agendamento_open(ficha, owner=ana, kind=WITH, product=products["intimacao"], **contact())
     decision = may_sell(ficha, products["intimacao"], bruno)
     assert (decision.allowed, decision.route_to, decision.rule_ids) == (False, ana, ("S2",))
     assert "22/04/2027" in decision.reason
@@ -392,7 +392,7 @@ def test_S2_two_agents_racing_to_reserve_the_same_client_only_one_wins(make_user
     def take(agent):
         try:
             barrier.wait()
-            open_agendamento(client, owner=agent, kind=WITH, product=product, **contact())
+            agendamento_open(client, owner=agent, kind=WITH, product=product, **contact())
             outcomes.append("won")
         except TransitionRefused as refused:
             outcomes.append(refused.rule_ids)
@@ -414,7 +414,7 @@ def test_S2_two_agents_racing_to_reserve_the_same_client_only_one_wins(make_user
 def test_S3_another_service_is_free_and_the_agendamento_stays_with_its_owner(
     ficha, ana, bruno, products, clock
 ):
-    ag = open_agendamento(ficha, owner=ana, kind=WITH, product=products["intimacao"], **contact())
+    ag = agendamento_open(ficha, owner=ana, kind=WITH, product=products["intimacao"], **contact())
     decision = may_sell(ficha, products["pesquisa"], bruno)
     assert decision.allowed and decision.rule_ids == ("S3",)
     sale_of(ficha, products["pesquisa"], bruno)
@@ -428,7 +428,7 @@ def test_S3_another_service_is_free_and_the_agendamento_stays_with_its_owner(
 def test_S4_sale_concludes_the_sellers_agendamento_with_a_movimentacao(
     ficha, ana, bruno, products, clock
 ):
-    ag = open_agendamento(ficha, owner=ana, kind=WITH, product=products["intimacao"], **contact())
+    ag = agendamento_open(ficha, owner=ana, kind=WITH, product=products["intimacao"], **contact())
     sale = sale_of(ficha, products["intimacao"], ana)
     ag.refresh_from_db()
     assert ag.state == "concluded"
@@ -444,7 +444,7 @@ def test_S4_sale_concludes_the_sellers_agendamento_with_a_movimentacao(
 
 @pytest.fixture
 def inactivated_by_ana(ficha, ana, clock):
-    inactivate_manually(ficha, actor=ana, reason="Sem uso há 6 meses, cliente pediu pausa")
+    ficha_inactivate(ficha, actor=ana, reason="Sem uso há 6 meses, cliente pediu pausa")
     return ficha
 
 
@@ -452,7 +452,7 @@ def test_S5_answered_manual_inactivation_holds_for_15_days_to_the_inactivator(
     inactivated_by_ana, ana, bruno, products, clock
 ):
     ficha = inactivated_by_ana
-    record_inactivation_answer(ficha, actor=ana, answer="Não tenho interesse neste momento")
+    ficha_inactivation_answer(ficha, actor=ana, answer="Não tenho interesse neste momento")
     clock.freeze(at(2027, 5, 4, 18))  # day 15 after 19/04
     decision = may_sell(ficha, products["intimacao"], bruno)
     assert (decision.allowed, decision.route_to, decision.rule_ids) == (False, ana, ("S5",))
@@ -474,7 +474,7 @@ def test_S5_without_the_clients_answer_anyone_may_recontract(
 
 def test_S5_inactivation_answer_must_be_written(inactivated_by_ana, ana):
     with pytest.raises(TransitionRefused) as refused:
-        record_inactivation_answer(inactivated_by_ana, actor=ana, answer="...")
+        ficha_inactivation_answer(inactivated_by_ana, actor=ana, answer="...")
     assert refused.value.rule_ids == ("S5",)
 
 
@@ -527,11 +527,11 @@ def test_S7_debt_older_than_one_year_is_waived_and_no_discount_without_campaign(
 
 
 def test_S7_manager_override_lets_newer_debt_recontract(auto_inactive, bruno, gestor, products):
-    from workflows.overrides import record_override
+    from workflows.overrides import override_record
 
     baker.make(Boleto, ficha=auto_inactive, amount=Decimal("50"), due_date=D(2027, 3, 1))
     assert not may_sell(auto_inactive, products["intimacao"], bruno)
-    record_override(auto_inactive, manager=gestor, rule_id="S7", reason="acordo de parcelamento")
+    override_record(auto_inactive, manager=gestor, rule_id="S7", reason="acordo de parcelamento")
     assert may_sell(auto_inactive, products["intimacao"], bruno).allowed
 
 
@@ -541,7 +541,7 @@ def test_S7_manager_override_lets_newer_debt_recontract(auto_inactive, bruno, ge
 def test_S9_owner_on_vacation_another_seller_closes_and_gets_the_commission(
     ficha, ana, bruno, products, clock
 ):
-    open_agendamento(ficha, owner=ana, kind=WITH, product=products["intimacao"], **contact())
+    agendamento_open(ficha, owner=ana, kind=WITH, product=products["intimacao"], **contact())
     set_availability(ana, "vacation", D(2027, 4, 19), D(2027, 4, 30))
     sale = sale_of(ficha, products["intimacao"], bruno)
     assert (sale.commission_to, sale.commission_rule) == (bruno, "S9")
@@ -551,14 +551,14 @@ def test_S9_owner_on_vacation_another_seller_closes_and_gets_the_commission(
 def test_S9_owner_absent_the_commission_goes_to_who_led_the_tratativa(
     ficha, ana, bruno, products, clock
 ):
-    open_agendamento(ficha, owner=ana, kind=WITH, product=products["intimacao"], **contact())
+    agendamento_open(ficha, owner=ana, kind=WITH, product=products["intimacao"], **contact())
     set_availability(ana, "absent")
     sale = sale_of(ficha, products["intimacao"], bruno)
     assert (sale.seller, sale.commission_to, sale.commission_rule) == (bruno, ana, "S9")
 
 
 def test_S9_vacation_ended_owner_holds_again(ficha, ana, bruno, products, clock):
-    open_agendamento(ficha, owner=ana, kind=WITH, product=products["intimacao"], **contact())
+    agendamento_open(ficha, owner=ana, kind=WITH, product=products["intimacao"], **contact())
     set_availability(ana, "vacation", D(2027, 4, 1), D(2027, 4, 16))
     assert may_sell(ficha, products["intimacao"], bruno).route_to == ana
 
@@ -568,9 +568,9 @@ def test_S9_vacation_ended_owner_holds_again(ficha, ana, bruno, products, clock)
 
 def test_S1_third_party_contracts_once_data_is_confirmed(ficha, bruno, products, clock):
     with pytest.raises(TransitionRefused) as refused:
-        sell(ficha, products["pesquisa"], bruno)
+        ficha_sell(ficha, products["pesquisa"], bruno)
     assert refused.value.rule_ids == ("S1",)
-    sale = sell(
+    sale = ficha_sell(
         ficha,
         products["pesquisa"],
         bruno,
@@ -597,23 +597,25 @@ def test_M1_contested_commission_is_settled_by_a_manager_with_reason(
     sale = sale_of(ficha, products["pesquisa"], bruno, commission_flag="repasse do 1º passo")
     assert sale.state == "to_settle"
     with pytest.raises(TransitionRefused):
-        settle_commission(sale, manager=bruno, commission_to=bruno, reason="é minha")
+        sale_settle_commission(sale, manager=bruno, commission_to=bruno, reason="é minha")
     with pytest.raises(TransitionRefused, match="justificativa"):
-        settle_commission(sale, manager=gestor, commission_to=ana, reason="")
-    sale = settle_commission(sale, manager=gestor, commission_to=ana, reason="Ana fez a tratativa")
+        sale_settle_commission(sale, manager=gestor, commission_to=ana, reason="")
+    sale = sale_settle_commission(
+        sale, manager=gestor, commission_to=ana, reason="Ana fez a tratativa"
+    )
     assert (sale.state, sale.commission_to) == ("settled", ana)
     assert Override.for_object(sale).get().reason == "Ana fez a tratativa"
 
 
 def test_G7_a_merged_ficha_takes_no_new_movimentacao_or_agendamento(ficha, ana, products, clock):
-    from workflows.movimentacoes import log_movimentacao
+    from workflows.movimentacoes import movimentacao_log
 
     kept = make_ficha(name="Dra. Mantida")
     Ficha.objects.filter(pk=ficha.pk).update(status=Ficha.Status.MERGED, merged_into=kept)
     with pytest.raises(TransitionRefused) as refused:
-        log_movimentacao(ficha, author=ana, reason="follow_up", outcome="talked", **contact())
+        movimentacao_log(ficha, author=ana, reason="follow_up", outcome="talked", **contact())
     assert refused.value.rule_ids == ("G7",) and f"nº {kept.pk}" in refused.value.message
     with pytest.raises(TransitionRefused):
-        open_agendamento(ficha, owner=ana, kind=WITH, product=products["intimacao"], **contact())
+        agendamento_open(ficha, owner=ana, kind=WITH, product=products["intimacao"], **contact())
     assert not Movimentacao.objects.filter(ficha=ficha).exists()
     assert not Agendamento.objects.filter(ficha=ficha).exists()

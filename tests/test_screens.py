@@ -6,12 +6,12 @@ from django.urls import reverse
 
 from workflows.models import Ficha
 from workflows.roles import AGENT, MANAGER, SELLER
-from workflows.selling import inactivate_manually
+from workflows.selling import ficha_inactivate
 
 
 def test_M1_S5_history_reads_as_the_users_say_it(ficha, make_user, clock):
     ana = make_user(AGENT, SELLER, username="ana", first_name="Ana", last_name="Souza")
-    inactivate_manually(ficha, actor=ana, reason="cliente pediu para cancelar")
+    ficha_inactivate(ficha, actor=ana, reason="cliente pediu para cancelar")
     client = Client()
     client.force_login(make_user(MANAGER))
     ct = ContentType.objects.get_for_model(Ficha)

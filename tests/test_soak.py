@@ -15,14 +15,14 @@ from django.contrib.contenttypes.models import ContentType
 from django.db import connection
 
 from onboarding.models import TrainingBooking
-from onboarding.training import book_training, cancel_booking, publish_slot
+from onboarding.training import training_book, training_booking_cancel, training_slot_publish
 from tests.sales_fixtures import contact, make_ficha
-from workflows.agendamentos import open_agendamento, renew_agendamento
+from workflows.agendamentos import agendamento_open, agendamento_renew
 from workflows.businessdays import add_business_days
 from workflows.models import Agendamento, AgendamentoKind, AuditEntry, Sale
 from workflows.refusals import TransitionRefused
 from workflows.roles import AGENT, SELLER, SUPPORT
-from workflows.selling import sell
+from workflows.selling import ficha_sell
 
 SECONDS = float(os.environ.get("SOAK_SECONDS", "8"))
 AGENTS = 4
@@ -35,7 +35,7 @@ def test_S2_S1_G5_agents_racing_on_the_same_clients_and_slot(make_user, products
     agents = [make_user(AGENT, SELLER, first_name=f"Agente {n}") for n in range(AGENTS)]
     support = make_user(AGENT, SUPPORT)
     fichas = [make_ficha(name=f"Dra. Disputada {n}") for n in range(3)]
-    slot = publish_slot(
+    slot = training_slot_publish(
         actor=support,
         date=add_business_days(clock.today(), 2),
         shift="manha",
@@ -55,11 +55,11 @@ def test_S2_S1_G5_agents_racing_on_the_same_clients_and_slot(make_user, products
                 attempts[action] += 1
                 try:
                     if action == "reserve":
-                        open_agendamento(
+                        agendamento_open(
                             ficha, owner=agent, kind=WITH, product=product, **contact()
                         )
                     elif action == "sell":
-                        sell(
+                        ficha_sell(
                             ficha,
                             product,
                             agent,
@@ -70,13 +70,15 @@ def test_S2_S1_G5_agents_racing_on_the_same_clients_and_slot(make_user, products
                     elif action == "renew":
                         mine = Agendamento.objects.filter(owner=agent, state="active").first()
                         if mine:
-                            renew_agendamento(mine, actor=agent)
+                            agendamento_renew(mine, actor=agent)
                     elif action == "book":
-                        book_training(slot, ficha, actor=agent, **contact())
+                        training_book(slot, ficha, actor=agent, **contact())
                     else:
                         booking = TrainingBooking.objects.filter(state="booked").first()
                         if booking:
-                            cancel_booking(booking, actor=agent, reason="Cliente pediu outra data")
+                            training_booking_cancel(
+                                booking, actor=agent, reason="Cliente pediu outra data"
+                            )
                 except TransitionRefused:
                     attempts["refused"] += 1
         except Exception as error:  # anything but a clean refusal is a failure

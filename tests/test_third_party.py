@@ -12,8 +12,8 @@ from workflows import timers
 from workflows.models import DataChangeRequest, Ficha
 from workflows.refusals import TransitionRefused
 from workflows.roles import AGENT, SELLER
-from workflows.selling import sell
-from workflows.third_party import holder_token, propose_sensitive_change
+from workflows.selling import ficha_sell
+from workflows.third_party import data_change_propose, holder_token
 
 
 @pytest.fixture
@@ -28,7 +28,7 @@ def titular(db):
 
 def propose(ficha, agent, **kw):
     fields = {"field": "email", "new_value": "novo@escritorio.com.br", "third_party": "Sócio Jorge"}
-    return propose_sensitive_change(ficha, actor=agent, **{**fields, **kw})
+    return data_change_propose(ficha, actor=agent, **{**fields, **kw})
 
 
 def link_in(message) -> str:
@@ -101,7 +101,7 @@ def test_S1_contract_copy_goes_to_contractor_and_administrator(
     titular, agent, products, clock, django_capture_on_commit_callbacks
 ):
     with django_capture_on_commit_callbacks(execute=True):
-        sell(
+        ficha_sell(
             titular,
             products["pesquisa"],
             agent,

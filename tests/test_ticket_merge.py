@@ -67,7 +67,7 @@ def pair(support, clock):
         github_issue_url="https://github.com/webplanet/g3stor/issues/45",
         github_issue_state="open",
     )
-    comment = desk.add_note(
+    comment = desk.ticket_note_add(
         newer, kind=TicketNote.Kind.GITHUB_COMMENT, text="Corrigido", external_id="901"
     )
     TicketNoteRevision.objects.create(note=comment, change="edited", text="Investigando")
@@ -239,7 +239,7 @@ def test_T4_merging_into_itself_a_merged_or_a_concluded_ticket_is_refused(pair, 
     assert "nele mesmo" in refused(newer, newer, support).message
     assert "Escreva por que" in refused(newer, older, support, reason="...").message
     assert before == snapshot(older, newer)
-    desk.act(older, "conclude", actor=support, reason="Resolvido")
+    desk.ticket_act(older, "conclude", actor=support, reason="Resolvido")
     problem = refused(newer, Ticket.objects.get(pk=older.pk), support)
     assert "reabra-o antes" in problem.message and problem.status_code == 422
     third = new_ticket(support)
@@ -348,7 +348,7 @@ def test_T4_the_same_clients_open_tickets_are_offered_and_a_concluded_older_one_
     client = login(support)
     page = client.get(reverse("tickets:merge", args=[newer.pk])).content.decode()
     assert f"#{older.pk} Intimações de SP · Aberto" in page and "Outro assunto" not in page
-    desk.act(older, "conclude", actor=support, reason="Resolvido")
+    desk.ticket_act(older, "conclude", actor=support, reason="Resolvido")
     picked = client.post(reverse("tickets:merge", args=[newer.pk]), {"number": str(older.pk)})
     assert picked["Location"] == reverse("tickets:merge_confirm", args=[older.pk, newer.pk])
 

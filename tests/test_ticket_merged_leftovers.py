@@ -153,7 +153,7 @@ def test_T4_merged_ticket_refuses_editing_its_notes(merged, support):  # noqa: F
     refusal = conversation.note_edit_refusal(note, support)
     assert refusal.status_code == 422 and refusal.rule_ids == ("T4",)
     with pytest.raises(TransitionRefused):
-        conversation.note_edit(note, actor=support, text="Outro texto")
+        conversation.ticket_note_edit(note, actor=support, text="Outro texto")
     url = reverse("tickets:note_edit", args=[note.pk])
     client = login(support)
     assert client.get(url).status_code == 422
@@ -174,7 +174,7 @@ def test_T4_unmerged_tickets_still_take_notes_in_any_state(merged, support):  # 
     _, kept = merged
     note = conversation.ticket_note(kept, actor=support, text="Robô do TJSP reiniciado.")
     assert note.ticket == kept
-    desk.act(kept, "conclude", actor=support, reason="Intimações voltaram")
+    desk.ticket_act(kept, "conclude", actor=support, reason="Intimações voltaram")
     kept = Ticket.objects.get(pk=kept.pk)
     assert conversation.ticket_note(kept, actor=support, text="Cliente confirmou.").pk
     page = login(support).get(reverse("tickets:detail", args=[kept.pk])).content.decode()

@@ -66,7 +66,7 @@ def emailed(clock):
         "Bom dia, as intimações de SP pararam de chegar desde ontem.",
         message_id="<pedido-1@example.com>",
     )
-    assert mailbox.import_message(raw) == "new_ticket"
+    assert mailbox.mailbox_import_message(raw) == "new_ticket"
     return Ticket.objects.get()
 
 
@@ -105,7 +105,7 @@ def test_T1_the_clients_answer_to_our_reply_threads_back(
     emailed, carla, clock, django_capture_on_commit_callbacks
 ):
     clock.advance(dt.timedelta(minutes=5))
-    desk.act(emailed, "analyse", actor=carla, reason="olhando os logs")
+    desk.ticket_act(emailed, "analyse", actor=carla, reason="olhando os logs")
     clock.advance(dt.timedelta(minutes=5))
     with django_capture_on_commit_callbacks(execute=True):
         note = conversation.ticket_reply(
@@ -120,7 +120,7 @@ def test_T1_the_clients_answer_to_our_reply_threads_back(
         in_reply_to=note.external_id,
     )
     clock.advance(dt.timedelta(minutes=5))
-    assert mailbox.import_message(answer) == "reply"
+    assert mailbox.mailbox_import_message(answer) == "reply"
     emailed.refresh_from_db()
     assert emailed.state == "em_analise"  # the client answered (T4)
     kinds = [i["kind"] for i in conversation.thread(emailed)]
@@ -194,7 +194,7 @@ def test_T4_every_problem_of_a_submit_at_once_and_files_bounded(emailed, carla, 
 
 
 def test_T4_a_concluded_ticket_is_not_answered_before_it_is_reopened(emailed, carla):
-    desk.act(emailed, "conclude", actor=carla, reason="resolvido por telefone")
+    desk.ticket_act(emailed, "conclude", actor=carla, reason="resolvido por telefone")
     with pytest.raises(TransitionRefused) as refused:
         conversation.ticket_reply(emailed, actor=carla, text="Mais uma informação")
     assert refused.value.status_code == 422 and "Concluído" in refused.value.message
@@ -217,7 +217,7 @@ def test_T1_quote_of_the_clients_message_and_the_reply_answers_it(
         "Hoje também não chegou nada.\n\nEm 19/04/2027, Suporte escreveu:\n> resposta antiga",
         message_id="<pedido-2@example.com>",
     )
-    assert mailbox.import_message(later) == "reply"
+    assert mailbox.mailbox_import_message(later) == "reply"
     first, _ = conversation.quote(emailed, conversation.DESCRIPTION)
     assert first.startswith(
         "Em 19/04/2027 09:00, Dra. Marina Lopes <marina@example.com> escreveu:\n> Bom dia"
@@ -303,7 +303,7 @@ def test_T4_pages_of_the_conversation_refuse_roles_outside_support_with_403(emai
 def test_T4_reply_and_wait_from_the_page_moves_the_ticket(
     emailed, carla, django_capture_on_commit_callbacks
 ):
-    desk.act(emailed, "analyse", actor=carla, reason="olhando os logs")
+    desk.ticket_act(emailed, "analyse", actor=carla, reason="olhando os logs")
     page = login(carla).get(reverse("tickets:detail", args=[emailed.pk])).content.decode()
     assert ">Responder e aguardar o cliente</button>" in page
     assert ">Responder e concluir</button>" in page
@@ -391,7 +391,7 @@ def test_T6_a_client_without_email_gets_a_return_recorded_in_the_editor_not_emai
 def test_T6_the_actions_card_sends_a_return_to_the_reply_editor_not_a_second_form(emailed, carla):
     """T6: one path for a return to the client: the Ações card draws the machine's respond,
     ask_client and conclude (what actions_for allows) as links to the reply editor."""
-    desk.act(emailed, "analyse", actor=carla, reason="olhando os logs")
+    desk.ticket_act(emailed, "analyse", actor=carla, reason="olhando os logs")
     page = login(carla).get(reverse("tickets:detail", args=[emailed.pk])).content.decode()
     card = page.split("<h2>Ações</h2>", 1)[1]
     for event in ("respond", "ask_client", "conclude"):
@@ -399,15 +399,15 @@ def test_T6_the_actions_card_sends_a_return_to_the_reply_editor_not_a_second_for
     assert card.count('href="#responder"') == 3
     assert "Dar retorno ao cliente</a>" in card and "Concluir</a>" in card
     assert reverse("tickets:action", args=[emailed.pk, "assign"]) in card
-    desk.act(emailed, "conclude", actor=carla, reason="Corrigido: as intimações voltaram.")
+    desk.ticket_act(emailed, "conclude", actor=carla, reason="Corrigido: as intimações voltaram.")
     page = login(carla).get(reverse("tickets:detail", args=[emailed.pk])).content.decode()
     assert 'href="#responder"' not in page.split("<h2>Ações</h2>", 1)[1]  # the machine says no
 
 
 def test_T6_a_return_through_desk_act_is_the_same_reply_as_the_editors(emailed, carla, clock):
-    """T6: `desk.act` with a client-facing event goes through the one reply path: the same
+    """T6: `desk.ticket_act` with a client-facing event goes through the one reply path: the same
     threaded e-mail, the same reply note, the audit folded into it."""
-    desk.act(emailed, "respond", actor=carla, reason="Estamos reenviando as intimações.")
+    desk.ticket_act(emailed, "respond", actor=carla, reason="Estamos reenviando as intimações.")
     [message] = mail.outbox
     assert message.subject == f"Re: [#{emailed.pk}] Intimações não chegam"
     assert message.from_email == FROM and message.to == ["marina@example.com"]
@@ -468,7 +468,7 @@ def test_T1_T4_a_reply_already_emailed_cannot_be_edited_and_says_so(
     with django_capture_on_commit_callbacks(execute=True):
         reply = conversation.ticket_reply(emailed, actor=carla, text="Reenviamos as intimações.")
     with pytest.raises(TransitionRefused) as refused:
-        conversation.note_edit(reply, actor=carla, text="Outro texto")
+        conversation.ticket_note_edit(reply, actor=carla, text="Outro texto")
     assert refused.value.status_code == 422 and refused.value.rule_ids == ("T1", "T4")
     response = login(carla).post(reverse("tickets:note_edit", args=[reply.pk]), {"text": "x"})
     assert response.status_code == 422

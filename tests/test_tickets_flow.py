@@ -36,11 +36,11 @@ def test_T4_ticket_walks_every_state_and_each_change_keeps_who_when_why(ticket, 
         ("client_replied", "mandou o número 0001234-55"),
     ]
     for event, reason in steps:
-        desk.act(ticket, event, actor=support, reason=reason)
+        desk.ticket_act(ticket, event, actor=support, reason=reason)
     Ticket.objects.filter(pk=ticket.pk).update(github_issue_number=7)
-    desk.act(ticket, "develop", actor=support, reason="erro no robô do TJSP")
-    desk.act(ticket, "conclude", actor=support, reason="corrigido, avisei a cliente")
-    desk.act(ticket, "reopen", actor=support, reason="voltou a falhar hoje")
+    desk.ticket_act(ticket, "develop", actor=support, reason="erro no robô do TJSP")
+    desk.ticket_act(ticket, "conclude", actor=support, reason="corrigido, avisei a cliente")
+    desk.ticket_act(ticket, "reopen", actor=support, reason="voltou a falhar hoje")
 
     ticket.refresh_from_db()
     assert ticket.state == "em_analise"
@@ -61,7 +61,7 @@ def test_T4_ticket_walks_every_state_and_each_change_keeps_who_when_why(ticket, 
 def test_T4_change_without_a_reason_is_refused_and_nothing_is_written(ticket, support):
     for placeholder in ["", "   ", "...", "…"]:
         with pytest.raises(TransitionRefused) as refused:
-            desk.act(ticket, "analyse", actor=support, reason=placeholder)
+            desk.ticket_act(ticket, "analyse", actor=support, reason=placeholder)
         assert "T4" in refused.value.rule_ids
     ticket.refresh_from_db()
     assert (ticket.state, ticket.version) == ("aberto", 0)
@@ -70,18 +70,18 @@ def test_T4_change_without_a_reason_is_refused_and_nothing_is_written(ticket, su
 
 def test_T4_events_outside_their_state_are_refused(ticket, support):
     with pytest.raises(TransitionRefused, match="quando está “Aberto”"):
-        desk.act(ticket, "reopen", actor=support, reason="reabrindo sem motivo real")
+        desk.ticket_act(ticket, "reopen", actor=support, reason="reabrindo sem motivo real")
     with pytest.raises(TransitionRefused):
-        desk.act(ticket, "client_replied", actor=support, reason="cliente respondeu")
-    desk.act(ticket, "conclude", actor=support, reason="resolvido no primeiro contato")
+        desk.ticket_act(ticket, "client_replied", actor=support, reason="cliente respondeu")
+    desk.ticket_act(ticket, "conclude", actor=support, reason="resolvido no primeiro contato")
     with pytest.raises(TransitionRefused):
-        desk.act(ticket, "respond", actor=support, reason="atualização de status")
+        desk.ticket_act(ticket, "respond", actor=support, reason="atualização de status")
     assert Ticket.objects.get(pk=ticket.pk).state == "concluido"
 
 
 def test_T7_development_needs_a_github_issue(ticket, support):
     with pytest.raises(TransitionRefused) as refused:
-        desk.act(ticket, "develop", actor=support, reason="precisa de correção")
+        desk.ticket_act(ticket, "develop", actor=support, reason="precisa de correção")
     assert refused.value.rule_ids == ("T7",)
     assert Ticket.objects.get(pk=ticket.pk).state == "aberto"
 
@@ -89,23 +89,23 @@ def test_T7_development_needs_a_github_issue(ticket, support):
 def test_T4_roles_are_enforced_on_the_server(ticket, make_user):
     for outsider in [make_user(AGENT), make_user(SELLER)]:
         with pytest.raises(TransitionRefused, match="Seu perfil não permite"):
-            desk.act(ticket, "analyse", actor=outsider, reason="tentando analisar")
+            desk.ticket_act(ticket, "analyse", actor=outsider, reason="tentando analisar")
     dev = make_user(SUPPORT_DEV)
     with pytest.raises(TransitionRefused, match="Seu perfil não permite"):
-        desk.act(ticket, "assign", actor=dev, reason="pegando para mim", assignee=dev)
+        desk.ticket_act(ticket, "assign", actor=dev, reason="pegando para mim", assignee=dev)
     # GitHub-driven events are the system's (the webhook), not a person's.
     with pytest.raises(TransitionRefused):
-        desk.act(ticket, "dev_reopened", actor=make_user(MANAGER), reason="forçando")
-    desk.act(ticket, "analyse", actor=dev, reason="dev olhando o erro")
+        desk.ticket_act(ticket, "dev_reopened", actor=make_user(MANAGER), reason="forçando")
+    desk.ticket_act(ticket, "analyse", actor=dev, reason="dev olhando o erro")
     assert Ticket.objects.get(pk=ticket.pk).state == "em_analise"
 
 
 def test_T4_assign_changes_the_assignee_only_to_support_people(ticket, support, make_user):
     seller = make_user(SELLER)
     with pytest.raises(TransitionRefused, match="alguém do suporte"):
-        desk.act(ticket, "assign", actor=support, reason="passando adiante", assignee=seller)
+        desk.ticket_act(ticket, "assign", actor=support, reason="passando adiante", assignee=seller)
     dev = make_user(SUPPORT_DEV)
-    desk.act(ticket, "assign", actor=support, reason="precisa de olho técnico", assignee=dev)
+    desk.ticket_act(ticket, "assign", actor=support, reason="precisa de olho técnico", assignee=dev)
     ticket.refresh_from_db()
     assert ticket.assignee == dev
     entry = AuditEntry.for_object(ticket).get()
@@ -157,7 +157,7 @@ def test_T2_create_form_refuses_bad_input_in_pt_br_and_writes_nothing(support):
 
 
 def test_T4_detail_shows_history_and_only_the_actions_of_the_user(ticket, support, make_user):
-    desk.act(ticket, "analyse", actor=support, reason="verificando os logs")
+    desk.ticket_act(ticket, "analyse", actor=support, reason="verificando os logs")
     page = login(support).get(reverse("tickets:detail", args=[ticket.pk])).content.decode()
     assert "verificando os logs" in page and "Aberto → Em análise" in page
     assert "Carla" in page

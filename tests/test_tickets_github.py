@@ -35,7 +35,7 @@ def ticket(support, clock):
 def test_T7_open_on_github_creates_the_issue_keeps_the_link_and_moves_to_development(
     fake_github, ticket, support
 ):
-    github_sync.open_on_github(ticket, actor=support, reason="bug no exportador de PDF")
+    github_sync.ticket_open_on_github(ticket, actor=support, reason="bug no exportador de PDF")
 
     [request] = fake_github.requests
     assert request["path"] == "/repos/webplanet/g3stor/issues"
@@ -57,7 +57,7 @@ def test_T7_open_on_github_creates_the_issue_keeps_the_link_and_moves_to_develop
     )
     assert entry.rule_ids == ["T4", "T7"]
     with pytest.raises(TransitionRefused):
-        github_sync.open_on_github(ticket, actor=support, reason="de novo")
+        github_sync.ticket_open_on_github(ticket, actor=support, reason="de novo")
     assert len(fake_github.requests) == 1
 
 
@@ -67,7 +67,7 @@ def test_T7_github_down_or_rate_limited_keeps_the_ticket_and_a_timer_retries(
 ):
     fake_github.mode = mode
     with pytest.raises(github_sync.GithubQueued):
-        github_sync.open_on_github(ticket, actor=support, reason="precisa de correção")
+        github_sync.ticket_open_on_github(ticket, actor=support, reason="precisa de correção")
     ticket.refresh_from_db()
     assert (ticket.state, ticket.github_issue_number, ticket.github_pending) == (
         "aberto",
@@ -86,7 +86,7 @@ def test_T7_github_down_or_rate_limited_keeps_the_ticket_and_a_timer_retries(
     assert Ticket.objects.get(pk=ticket.pk).state == "aberto"
 
     # Someone moves the ticket meanwhile; the retry follows it. GitHub is back.
-    desk.act(ticket, "analyse", actor=support, reason="enquanto o GitHub volta")
+    desk.ticket_act(ticket, "analyse", actor=support, reason="enquanto o GitHub volta")
     fake_github.mode = "ok"
     clock.advance(dt.timedelta(minutes=2))
     assert timers.sweep() == 1
@@ -107,12 +107,12 @@ def test_T7_a_retry_after_a_lost_response_adopts_the_issue_instead_of_a_second_o
 ):
     fake_github.mode = "lost_response"  # GitHub creates the issue, the answer never arrives
     with pytest.raises(github_sync.GithubQueued):
-        github_sync.open_on_github(ticket, actor=support, reason="precisa de correção")
+        github_sync.ticket_open_on_github(ticket, actor=support, reason="precisa de correção")
     [created] = fake_github.issues
     assert f"<!-- balcao-chamado-{ticket.pk} -->" in created["body"]
     other = new_ticket(support, subject="Outro chamado")
     fake_github.mode = "ok"
-    github_sync.open_on_github(other, actor=support, reason="outro bug")  # a newer issue
+    github_sync.ticket_open_on_github(other, actor=support, reason="outro bug")  # a newer issue
 
     clock.advance(dt.timedelta(minutes=1))
     assert timers.sweep() == 1
@@ -133,7 +133,7 @@ def test_T7_github_unreachable_is_retried(fake_github, ticket, support, settings
         free_port = sock.getsockname()[1]
     settings.GITHUB_API_URL = f"http://127.0.0.1:{free_port}"
     with pytest.raises(github_sync.GithubQueued):
-        github_sync.open_on_github(ticket, actor=support, reason="precisa de correção")
+        github_sync.ticket_open_on_github(ticket, actor=support, reason="precisa de correção")
     assert Ticket.objects.get(pk=ticket.pk).github_pending
 
 
@@ -142,7 +142,7 @@ def test_T7_refused_by_github_says_why_in_pt_br_and_writes_nothing(
 ):
     settings.GITHUB_TOKEN = "token-errado"
     with pytest.raises(TransitionRefused, match="token do GitHub inválido"):
-        github_sync.open_on_github(ticket, actor=support, reason="precisa de correção")
+        github_sync.ticket_open_on_github(ticket, actor=support, reason="precisa de correção")
     ticket.refresh_from_db()
     assert (ticket.state, ticket.github_pending) == ("aberto", False)
     assert not Timer.for_object(ticket).filter(key="github_retry").exists()
@@ -150,7 +150,7 @@ def test_T7_refused_by_github_says_why_in_pt_br_and_writes_nothing(
 
 def test_T7_only_support_roles_may_open_on_github(fake_github, ticket, make_user):
     with pytest.raises(TransitionRefused, match="Seu perfil"):
-        github_sync.open_on_github(ticket, actor=make_user(SELLER), reason="quero abrir")
+        github_sync.ticket_open_on_github(ticket, actor=make_user(SELLER), reason="quero abrir")
     assert fake_github.requests == []
 
 
@@ -182,7 +182,7 @@ def linked_ticket(support, number=42):
         github_issue_url=f"https://github.com/webplanet/g3stor/issues/{number}",
         github_issue_state="open",
     )
-    desk.act(ticket, "develop", actor=support, reason="bug confirmado")
+    desk.ticket_act(ticket, "develop", actor=support, reason="bug confirmado")
     return Ticket.objects.get(pk=ticket.pk)
 
 
@@ -218,7 +218,7 @@ def test_T7_signed_issue_closed_and_reopened_move_the_ticket(fake_github, suppor
     assert (closed.event, closed.actor) == ("dev_finished", None)
     assert "fechada no GitHub por @dev-joao" in closed.reason
 
-    desk.act(ticket, "conclude", actor=support, reason="corrigido, avisei o cliente")
+    desk.ticket_act(ticket, "conclude", actor=support, reason="corrigido, avisei o cliente")
     assert deliver(issue_payload("reopened")).status_code == 200
     ticket.refresh_from_db()
     assert (ticket.state, ticket.github_issue_state) == ("em_desenvolvimento", "open")
@@ -284,7 +284,7 @@ def test_T7_comments_show_in_the_ticket_history(fake_github, support):
 def test_T7_the_issue_opened_here_is_found_by_its_repository_and_number(
     fake_github, ticket, support
 ):
-    github_sync.open_on_github(ticket, actor=support, reason="bug no exportador")
+    github_sync.ticket_open_on_github(ticket, actor=support, reason="bug no exportador")
     assert github_sync.linked_ticket("webplanet/g3stor", 42) == ticket
     assert github_sync.linked_ticket("WebPlanet/G3stor", 42) == ticket  # GitHub ignores case
     assert github_sync.linked_ticket("webplanet/g3stor-novo", 42) is None
@@ -302,7 +302,7 @@ def test_T7_other_repository_unknown_issue_and_ping_change_nothing(fake_github, 
 
 def test_T7_close_while_ticket_waits_for_the_client_is_noted_not_lost(fake_github, support):
     ticket = linked_ticket(support)
-    desk.act(ticket, "ask_client", actor=support, reason="pedi um exemplo do erro")
+    desk.ticket_act(ticket, "ask_client", actor=support, reason="pedi um exemplo do erro")
     deliver(issue_payload("closed"))
     ticket.refresh_from_db()
     assert (ticket.state, ticket.github_issue_state) == ("aguardando_cliente", "closed")
@@ -330,7 +330,7 @@ def test_T7_a_second_click_while_the_issue_is_being_created_opens_no_second_issu
 ):
     Ticket.objects.filter(pk=ticket.pk).update(github_pending=True)  # first click in flight
     with pytest.raises(TransitionRefused, match="já está sendo criada"):
-        github_sync.open_on_github(ticket, actor=support, reason="clique duplo")
+        github_sync.ticket_open_on_github(ticket, actor=support, reason="clique duplo")
     assert fake_github.requests == []
 
 
@@ -339,7 +339,7 @@ def test_T7_retry_refused_by_github_releases_the_ticket_for_a_new_try(
 ):
     fake_github.mode = "down"
     with pytest.raises(github_sync.GithubQueued):
-        github_sync.open_on_github(ticket, actor=support, reason="precisa de correção")
+        github_sync.ticket_open_on_github(ticket, actor=support, reason="precisa de correção")
     fake_github.mode = "ok"
     settings.GITHUB_TOKEN = "token-revogado"
     clock.advance(dt.timedelta(minutes=1))
@@ -348,5 +348,5 @@ def test_T7_retry_refused_by_github_releases_the_ticket_for_a_new_try(
     assert (ticket.state, ticket.github_pending) == ("aberto", False)
     assert "token do GitHub inválido" in ticket.github_error
     settings.GITHUB_TOKEN = "test-token"
-    github_sync.open_on_github(ticket, actor=support, reason="token corrigido")
+    github_sync.ticket_open_on_github(ticket, actor=support, reason="token corrigido")
     assert Ticket.objects.get(pk=ticket.pk).state == "em_desenvolvimento"

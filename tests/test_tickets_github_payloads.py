@@ -231,7 +231,7 @@ def test_T7_a_deleted_issue_leaves_a_note_and_marks_the_link_without_moving_the_
     assert "apagada no GitHub" in page_of(ticket, support)
     assert deliver("issues.reopened") == "ignored issue reopened: issue deleted"
     # The ticket's own workflow goes on.
-    desk.act(ticket, "conclude", actor=support, reason="resolvido sem a issue")
+    desk.ticket_act(ticket, "conclude", actor=support, reason="resolvido sem a issue")
     assert Ticket.objects.get(pk=ticket.pk).state == "concluido"
 
 

@@ -30,9 +30,9 @@ def test_T6_support_home_shows_their_tickets_nearest_to_breach_and_the_views(mak
     later = new_ticket(carla, subject="Pode esperar")
     clock.advance(dt.timedelta(minutes=30))
     for ticket in (later, new_ticket(carla, subject="Vence primeiro", urgency=4, impact=3)):
-        desk.act(ticket, "assign", actor=carla, reason="comigo", assignee=carla)
+        desk.ticket_act(ticket, "assign", actor=carla, reason="comigo", assignee=carla)
     theirs = new_ticket(carla, subject="Do Davi")
-    desk.act(theirs, "assign", actor=carla, reason="dele", assignee=other)
+    desk.ticket_act(theirs, "assign", actor=carla, reason="dele", assignee=other)
     clock.freeze(at(2027, 4, 19, 9, 50))
     page = login(carla).get(reverse("home")).content.decode()
     assert "Meus chamados e o SLA" in page
@@ -50,14 +50,14 @@ def test_T7_support_dev_home_shows_their_github_tickets_with_state_and_last_comm
     dev = make_user(SUPPORT_DEV, first_name="Diego")
     carla = make_user(SUPPORT, first_name="Carla")
     linked = new_ticket(carla, subject="Exportador trava")
-    desk.act(linked, "assign", actor=carla, reason="dev olha", assignee=dev)
+    desk.ticket_act(linked, "assign", actor=carla, reason="dev olha", assignee=dev)
     Ticket.objects.filter(pk=linked.pk).update(
         github_issue_number=42,
         github_issue_url="https://github.com/webplanet/g3stor/issues/42",
         github_issue_state="closed",
     )
     for text, minutes in (("Vou olhar amanhã", 0), ("Corrigido na 3.2", 5)):
-        desk.add_note(
+        desk.ticket_note_add(
             linked,
             kind=TicketNote.Kind.GITHUB_COMMENT,
             text=text,
@@ -79,15 +79,15 @@ def test_T8_an_item_with_pendencias_needs_a_written_reason(make_user, clock):
     carla = make_user(SUPPORT, AGENT, first_name="Carla")
     new_ticket(carla, channel="email")  # item 1 has one e-mail ticket open
     with pytest.raises(TransitionRefused) as refused:
-        routine.mark_done(carla, RoutineItem.EMAIL)
+        routine.routine_item_mark(carla, RoutineItem.EMAIL)
     assert refused.value.rule_ids == ("T8",) and "1 pendência" in refused.value.message
     with pytest.raises(TransitionRefused):
-        routine.mark_done(carla, RoutineItem.EMAIL, reason="...")
+        routine.routine_item_mark(carla, RoutineItem.EMAIL, reason="...")
     assert not RoutineCheck.objects.exists()
-    check = routine.mark_done(carla, RoutineItem.EMAIL, reason="Cliente responde só amanhã")
+    check = routine.routine_item_mark(carla, RoutineItem.EMAIL, reason="Cliente responde só amanhã")
     assert (check.count_at_check, check.reason) == (1, "Cliente responde só amanhã")
     # An item at zero needs nothing.
-    assert routine.mark_done(carla, RoutineItem.ROMANEIOS).reason == ""
+    assert routine.routine_item_mark(carla, RoutineItem.ROMANEIOS).reason == ""
 
 
 def test_T8_the_routine_page_refuses_without_reason_keeping_the_row_and_the_team_sees_it(

@@ -46,11 +46,11 @@ def desk_tickets(people, clock):
     hours, so each is due at 13:00)."""
     carla = people["carla"]
     mine = new_ticket(carla, subject="Meu chamado", channel="phone")
-    desk.act(mine, "assign", actor=carla, reason="é comigo", assignee=carla)
+    desk.ticket_act(mine, "assign", actor=carla, reason="é comigo", assignee=carla)
     free = new_ticket(carla, subject="Sem dono", channel="chat", urgency=Level.CRITICAL)
     waiting = new_ticket(carla, subject="Esperando cliente")
-    desk.act(waiting, "analyse", actor=carla, reason="olhando")
-    desk.act(waiting, "ask_client", actor=carla, reason="Mande o print do erro, por favor")
+    desk.ticket_act(waiting, "analyse", actor=carla, reason="olhando")
+    desk.ticket_act(waiting, "ask_client", actor=carla, reason="Mande o print do erro, por favor")
     github = new_ticket(carla, subject="Bug no exportador", channel="whatsapp")
     Ticket.objects.filter(pk=github.pk).update(
         github_issue_number=42,
@@ -58,7 +58,7 @@ def desk_tickets(people, clock):
         github_issue_state="open",
     )
     done = new_ticket(carla, subject="Resolvido")
-    desk.act(done, "conclude", actor=carla, reason="Corrigido, avisei a cliente")
+    desk.ticket_act(done, "conclude", actor=carla, reason="Corrigido, avisei a cliente")
     return {"mine": mine, "free": free, "waiting": waiting, "github": github, "done": done}
 
 
@@ -289,7 +289,9 @@ def test_T6_the_list_costs_the_same_queries_however_many_rows(people, clock):
     before = count()
     for i in range(12):
         ticket = new_ticket(people["carla"], subject=f"Outro {i}", ficha=make_ficha())
-        desk.act(ticket, "assign", actor=people["carla"], reason="meu", assignee=people["davi"])
+        desk.ticket_act(
+            ticket, "assign", actor=people["carla"], reason="meu", assignee=people["davi"]
+        )
     assert count() == before
 
 

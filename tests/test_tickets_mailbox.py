@@ -156,8 +156,8 @@ def test_T1_replies_thread_by_in_reply_to_and_by_ticket_tag(imap):
     mailbox.poll()
     ticket = Ticket.objects.get()
     support = _support_user()
-    desk.act(ticket, "analyse", actor=support, reason="olhando")
-    desk.act(ticket, "ask_client", actor=support, reason="Qual o número do processo?")
+    desk.ticket_act(ticket, "analyse", actor=support, reason="olhando")
+    desk.ticket_act(ticket, "ask_client", actor=support, reason="Qual o número do processo?")
 
     imap(
         client_email(
@@ -182,14 +182,14 @@ def test_T1_support_answer_goes_out_with_the_tag_and_the_client_reply_threads_on
     mailbox.poll()
     ticket = Ticket.objects.get()
     support = _support_user()
-    desk.act(ticket, "respond", actor=support, reason="Estamos verificando o robô do TJSP.")
+    desk.ticket_act(ticket, "respond", actor=support, reason="Estamos verificando o robô do TJSP.")
     [sent] = mailoutbox
     assert sent.subject == f"Re: {ticket.tag} Intimações não chegam"
     assert sent.to == ["marina@lopesadv.com.br"]
     assert sent.extra_headers["In-Reply-To"] == "<pedido@lopesadv.com.br>"
     assert sent.body == "Estamos verificando o robô do TJSP."
 
-    desk.act(ticket, "conclude", actor=support, reason="Corrigido, já chegaram.")
+    desk.ticket_act(ticket, "conclude", actor=support, reason="Corrigido, já chegaram.")
     ours = mailoutbox[-1].extra_headers["Message-ID"]
     imap(client_email(subject="Re: obrigado", body="Voltou a falhar hoje.", References=ours))
     mailbox.poll()

@@ -5,7 +5,7 @@ downloads with a correct Content-Disposition for any file name.
 The corpus (tests/tickets_support/mail_corpus/, see its README) holds messages shaped by Gmail,
 Outlook, Apple Mail / iPhone, Thunderbird, Postfix bounces, a scanner and others, some of them
 real samples from mail-parser's test corpus. Messages are imported with
-`mailbox.import_message`; the IMAP round trip of the same corpus is in test_tickets_mailbox.py.
+`mailbox.mailbox_import_message`; the IMAP round trip of the same corpus is in test_tickets_mailbox.py.
 """
 
 import email
@@ -91,7 +91,7 @@ def corpus(name: str) -> bytes:
 
 
 def receive(raw: bytes) -> str:
-    return mailbox.import_message(raw, folder="INBOX", uid=1, uidvalidity=1)
+    return mailbox.mailbox_import_message(raw, folder="INBOX", uid=1, uidvalidity=1)
 
 
 def test_T1_every_corpus_message_has_its_expectation():

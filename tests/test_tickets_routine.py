@@ -163,10 +163,10 @@ def test_T8_marking_done_is_per_agent_day_and_item(support, make_user, clock):
 
 def test_T8_manager_sees_who_completed_what_per_day(support, make_user, clock):
     bruno = make_user(SUPPORT, first_name="Bruno")
-    routine.mark_done(support, RoutineItem.EMAIL)
-    routine.mark_done(support, RoutineItem.WAITING_CLIENTS)
+    routine.routine_item_mark(support, RoutineItem.EMAIL)
+    routine.routine_item_mark(support, RoutineItem.WAITING_CLIENTS)
     clock.advance(dt.timedelta(days=1))
-    routine.mark_done(bruno, RoutineItem.EMAIL)
+    routine.routine_item_mark(bruno, RoutineItem.EMAIL)
 
     report = {row["user"]: row for row in routine.team_report(dt.date(2027, 4, 19))}
     assert report[support]["done"] == 2 and report[bruno]["done"] == 0

@@ -143,7 +143,7 @@ def test_T6_status_update_counts_as_response_and_rearms_the_next_update(
     old_due = old.due_at.isoformat()
 
     clock.freeze(at(2027, 4, 22, 11))
-    desk.act(ticket, "respond", actor=support, reason="Estamos verificando, retorno amanhã.")
+    desk.ticket_act(ticket, "respond", actor=support, reason="Estamos verificando, retorno amanhã.")
     ticket.refresh_from_db()
     assert ticket.first_response_at == ticket.last_response_at == at(2027, 4, 22, 11)
     # Next update: 540 business minutes → Friday 11:00.
@@ -162,15 +162,15 @@ def test_T6_status_update_counts_as_response_and_rearms_the_next_update(
 
 def test_T6_waiting_for_the_client_stops_the_response_clock_until_they_reply(support, clock, p3):
     ticket = new_ticket(support, sla_policy=p3)
-    desk.act(ticket, "analyse", actor=support, reason="olhando")
-    desk.act(ticket, "ask_client", actor=support, reason="pedi o print do erro")
+    desk.ticket_act(ticket, "analyse", actor=support, reason="olhando")
+    desk.ticket_act(ticket, "ask_client", actor=support, reason="pedi o print do erro")
     ticket.refresh_from_db()
     assert ticket.response_due_at is None
     assert Timer.for_object(ticket).get(key="sla_response_breach").outcome == "cancelled"
     assert ticket not in [row["ticket"] for row in selectors.waiting_queue()[0]]
 
     clock.freeze(at(2027, 4, 20, 10))
-    desk.act(ticket, "client_replied", actor=support, reason="mandou o print")
+    desk.ticket_act(ticket, "client_replied", actor=support, reason="mandou o print")
     ticket.refresh_from_db()
     assert ticket.response_due_at == at(2027, 4, 22, 10)  # +540 min, over Tiradentes
     assert Timer.for_object(ticket).get(key="sla_response_breach").fired_at is None
@@ -178,11 +178,11 @@ def test_T6_waiting_for_the_client_stops_the_response_clock_until_they_reply(sup
 
 def test_T6_concluding_disarms_every_sla_timer_and_reopening_rearms(support, clock, p3):
     ticket = new_ticket(support, sla_policy=p3)
-    desk.act(ticket, "conclude", actor=support, reason="resolvido por telefone")
+    desk.ticket_act(ticket, "conclude", actor=support, reason="resolvido por telefone")
     assert set(Timer.for_object(ticket).values_list("outcome", flat=True)) == {"cancelled"}
     clock.advance(dt.timedelta(days=30))
     assert timers.sweep() == 0
-    desk.act(ticket, "reopen", actor=support, reason="cliente disse que voltou")
+    desk.ticket_act(ticket, "reopen", actor=support, reason="cliente disse que voltou")
     ticket.refresh_from_db()
     assert ticket.resolved_at is None and ticket.response_due_at > clock.now()
     assert Timer.for_object(ticket).filter(fired_at__isnull=True).count() == 4
@@ -202,8 +202,8 @@ def test_T6_queue_orders_waiting_clients_by_time_to_breach(support, clock, make_
     critical = new_ticket(support, subject="Sistema fora do ar", urgency=4, impact=4)  # P1: 30
     medium = new_ticket(support, subject="Erro no boleto", urgency=2, impact=2)  # P3: 240
     waiting = new_ticket(support, subject="Aguardando print", urgency=4, impact=4)
-    desk.act(waiting, "analyse", actor=support, reason="olhando")
-    desk.act(waiting, "ask_client", actor=support, reason="pedi o print")
+    desk.ticket_act(waiting, "analyse", actor=support, reason="olhando")
+    desk.ticket_act(waiting, "ask_client", actor=support, reason="pedi o print")
 
     order = [row["ticket"] for row in selectors.waiting_queue()[0]]
     assert order == [critical, medium, low]

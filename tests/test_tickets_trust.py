@@ -1,7 +1,7 @@
 """T1: mail intake you can trust — only the ticket's client touches its ticket, Message-IDs are
 per sender, the raw message is bounded, attachment names are safe, short mails import.
 
-Messages are imported with `mailbox.import_message` (what the IMAP poller calls per message);
+Messages are imported with `mailbox.mailbox_import_message` (what the IMAP poller calls per message);
 the IMAP round trip itself is covered in test_tickets_mailbox.py.
 """
 
@@ -45,7 +45,7 @@ def mail(subject="Intimações não chegam", body="Desde ontem não recebo nada.
 
 
 def receive(raw) -> str:
-    return mailbox.import_message(raw, folder="INBOX", uid=1, uidvalidity=1)
+    return mailbox.mailbox_import_message(raw, folder="INBOX", uid=1, uidvalidity=1)
 
 
 @pytest.fixture
@@ -58,7 +58,7 @@ def concluded(support, clock):
     """Marina's ticket (opened by her e-mail), answered and concluded."""
     assert receive(mail(message_id="<pedido@lopesadv.com.br>")) == "new_ticket"
     ticket = Ticket.objects.get()
-    desk.act(ticket, "conclude", actor=support, reason="Corrigido, já chegaram.")
+    desk.ticket_act(ticket, "conclude", actor=support, reason="Corrigido, já chegaram.")
     return Ticket.objects.get(pk=ticket.pk)
 
 
@@ -112,8 +112,8 @@ def test_T1_spoofed_tag_mail_leaves_the_other_clients_ticket_untouched(
 def test_T1_the_clients_own_address_or_the_fichas_still_threads(support, clock):
     ficha = make_ficha(name="Lopes Advocacia", email="socio@lopesadv.com.br")
     ticket = new_ticket(support, ficha=ficha, requester_email="marina@lopesadv.com.br")
-    desk.act(ticket, "analyse", actor=support, reason="olhando")
-    desk.act(ticket, "ask_client", actor=support, reason="Qual o processo?")
+    desk.ticket_act(ticket, "analyse", actor=support, reason="olhando")
+    desk.ticket_act(ticket, "ask_client", actor=support, reason="Qual o processo?")
     assert receive(mail(subject=f"Re: {ticket.tag}", body="É o 0001234-55.")) == "reply"
     partner = "Sócio <SOCIO@lopesadv.com.br>"  # the ficha's e-mail, any case
     assert receive(mail(subject=f"Re: {ticket.tag}", body="Também no TJRJ.", sender=partner))

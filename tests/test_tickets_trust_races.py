@@ -71,17 +71,21 @@ def test_T7_the_same_change_delivered_twice_at_once_is_applied_once(fake_github,
 
 def test_T1_the_same_email_imported_twice_at_once_is_imported_once(clock):
     raw = mail(message_id="<uma-vez@lopesadv.com.br>")
-    results = together(lambda: mailbox.import_message(raw), lambda: mailbox.import_message(raw))
+    results = together(
+        lambda: mailbox.mailbox_import_message(raw), lambda: mailbox.mailbox_import_message(raw)
+    )
     assert sorted(results) == ["duplicate", "new_ticket"]
     assert Ticket.objects.count() == 1 and InboundEmail.objects.count() == 1
 
 
 def test_T1_two_clicks_on_vincular_at_once_link_once(make_user, clock):
     support = make_user(SUPPORT)
-    assert mailbox.import_message(mail(message_id="<pedido@lopesadv.com.br>")) == "new_ticket"
+    assert (
+        mailbox.mailbox_import_message(mail(message_id="<pedido@lopesadv.com.br>")) == "new_ticket"
+    )
     original = Ticket.objects.get()
-    desk.act(original, "conclude", actor=support, reason="Resolvido.")
-    mailbox.import_message(mail(subject=f"Re: {original.tag}", sender=STRANGER))
+    desk.ticket_act(original, "conclude", actor=support, reason="Resolvido.")
+    mailbox.mailbox_import_message(mail(subject=f"Re: {original.tag}", sender=STRANGER))
     suspect = Ticket.objects.get(suspected_reply_to=original)
 
     def click():

@@ -140,11 +140,11 @@ def test_G5_reminder_whose_attendant_mail_fails_reminds_the_client_only_once(
 ):
     carla = make_user(SUPPORT, first_name="Carla", email="carla@empresa.com.br")
     ana = make_user(AGENT, SELLER)
-    slot = training.publish_slot(
+    slot = training.training_slot_publish(
         actor=carla, date=dt.date(2027, 4, 23), shift="tarde", attendant=carla, capacity=2
     )
     ficha = make_ficha(email="bia@adv.com.br")
-    booking = training.book_training(
+    booking = training.training_book(
         slot, ficha, actor=ana, channel="phone", text="Cliente quer aprender", bitrix_link=BITRIX
     )
     real_send = training.send_mail
@@ -271,7 +271,7 @@ def test_G5_a_cancelled_booking_leaves_no_failed_reminder(make_user, clock):
     slot = TrainingSlot.objects.create(
         date=dt.date(2027, 4, 23), shift="manha", attendant=carla, capacity=1, published_by=carla
     )
-    booking = training.book_training(
+    booking = training.training_book(
         slot,
         make_ficha(),
         actor=make_user(SELLER),
@@ -281,7 +281,9 @@ def test_G5_a_cancelled_booking_leaves_no_failed_reminder(make_user, clock):
     )
     timer = Timer.for_object(booking).get(key="reminder")
     Timer.objects.filter(pk=timer.pk).update(outcome="failed", fired_at=clock.now())
-    training.cancel_booking(booking, actor=make_user(SELLER), reason="cliente desistiu do curso")
+    training.training_booking_cancel(
+        booking, actor=make_user(SELLER), reason="cliente desistiu do curso"
+    )
     assert not timers.failed().exists()
 
 

@@ -10,17 +10,17 @@ from django.db import connection
 from tests.conftest import at
 from tests.sales_fixtures import BITRIX, contact, make_ficha
 from workflows import timers
-from workflows.agendamentos import open_agendamento
+from workflows.agendamentos import agendamento_open
 from workflows.availability import set_availability
 from workflows.models import Agendamento, AuditEntry, Movimentacao, Triage
 from workflows.refusals import TransitionRefused
 from workflows.roles import AGENT, MANAGER, SELLER, SUPPORT
 from workflows.triage import (
-    accept_triage,
-    hand_to_comercial,
-    send_price,
-    start_triage,
+    triage_accept,
+    triage_hand_to_comercial,
     triage_sell,
+    triage_send_price,
+    triage_start,
     waiting_offers,
 )
 
@@ -35,12 +35,12 @@ def carla(make_user):
 @pytest.fixture
 def reserved(ficha, ana, products, clock):
     """Ana holds a live `com contato` agendamento about intimação on the ficha."""
-    return open_agendamento(ficha, owner=ana, kind=WITH, product=products["intimacao"], **contact())
+    return agendamento_open(ficha, owner=ana, kind=WITH, product=products["intimacao"], **contact())
 
 
 def start(ficha, agent, product, **kw):
     fields = {"channel": "chat", "text": "Quer contratar intimação", "bitrix_link": BITRIX}
-    return start_triage(ficha, agent=agent, product=product, **{**fields, **kw})
+    return triage_start(ficha, agent=agent, product=product, **{**fields, **kw})
 
 
 def test_S8_first_step_offers_the_client_to_the_agendamento_owner(
@@ -60,8 +60,8 @@ def test_S8_owner_accepts_and_sells_commission_is_theirs(
 ):
     triage = start(ficha, carla, products["intimacao"])
     with pytest.raises(TransitionRefused, match="dono do agendamento"):
-        accept_triage(triage, actor=carla)
-    triage = accept_triage(triage, actor=ana)
+        triage_accept(triage, actor=carla)
+    triage = triage_accept(triage, actor=ana)
     assert (triage.state, triage.attendant) == ("handed_off", ana)
     sale = triage_sell(triage, actor=ana, data_confirmed=True)
     assert (sale.commission_to, sale.state) == (ana, "assigned")
@@ -83,8 +83,8 @@ def test_S8_owner_silent_another_seller_closes_and_the_commission_is_flagged(
     assert triage.state == "offered_to_team"
     assert list(waiting_offers(bruno)[1]) == [triage]
     with pytest.raises(TransitionRefused):
-        accept_triage(triage, actor=carla)  # support is not comercial
-    triage = accept_triage(triage, actor=bruno)
+        triage_accept(triage, actor=carla)  # support is not comercial
+    triage = triage_accept(triage, actor=bruno)
     sale = triage_sell(triage, actor=bruno, data_confirmed=True)
     assert (sale.seller, sale.state) == (bruno, "to_settle")
     assert "Comissão a definir pelo gestor" in sale.commission_reason
@@ -110,7 +110,7 @@ def test_S8_no_seller_available_the_client_waits_in_the_queue_and_the_manager_se
 
 
 def test_S8_without_contact_agendamento_does_not_stop_the_flow(ficha, ana, carla, products, clock):
-    open_agendamento(
+    agendamento_open(
         ficha,
         owner=ana,
         kind="venda_sem_contato",
@@ -139,9 +139,11 @@ def test_S8_second_step_price_by_email_opens_a_two_business_day_follow_up(
     ficha.save()
     triage = start(ficha, carla, products["pesquisa"])
     with pytest.raises(TransitionRefused):
-        send_price(triage, actor=carla, via="email", price_text="...")
+        triage_send_price(triage, actor=carla, via="email", price_text="...")
     with django_capture_on_commit_callbacks(execute=True):
-        triage = send_price(triage, actor=carla, via="email", price_text="2 pesquisas: R$ 49,80")
+        triage = triage_send_price(
+            triage, actor=carla, via="email", price_text="2 pesquisas: R$ 49,80"
+        )
     assert triage.state == "price_sent"
     follow_up = triage.follow_up
     assert (follow_up.kind, follow_up.owner, follow_up.due_date) == (
@@ -157,7 +159,7 @@ def test_S8_second_step_price_by_chat_is_a_movimentacao_and_the_sale_can_follow(
     ficha, carla, products, clock
 ):
     triage = start(ficha, carla, products["pesquisa"])
-    send_price(triage, actor=carla, via="chat", price_text="R$ 24,90 por pesquisa")
+    triage_send_price(triage, actor=carla, via="chat", price_text="R$ 24,90 por pesquisa")
     assert ficha.movimentacoes.filter(text__contains="pelo chat: R$ 24,90").exists()
     triage_sell(Triage.objects.get(pk=triage.pk), actor=carla, data_confirmed=True)
     assert Triage.objects.get(pk=triage.pk).state == "sold"
@@ -167,11 +169,11 @@ def test_S8_third_step_only_prices_goes_to_comercial_who_takes_it(
     ficha, bruno, carla, products, clock
 ):
     triage = start(ficha, carla, products["integra"])
-    triage = hand_to_comercial(triage, actor=carla, context="Só quer saber preço do Integra")
+    triage = triage_hand_to_comercial(triage, actor=carla, context="Só quer saber preço do Integra")
     assert (triage.state, triage.passo) == ("to_comercial", "3º passo")
     assert "Só quer saber preço" in triage.context
     assert list(waiting_offers(bruno)[1]) == [triage]
-    triage = accept_triage(triage, actor=bruno)
+    triage = triage_accept(triage, actor=bruno)
     assert (triage.state, triage.attendant) == ("handed_off", bruno)
 
 
@@ -186,7 +188,7 @@ def test_S8_every_step_writes_a_movimentacao_and_an_audit_row(
 ):
     before = Movimentacao.objects.count()
     triage = start(ficha, carla, products["intimacao"])
-    triage = accept_triage(triage, actor=ana)
+    triage = triage_accept(triage, actor=ana)
     triage_sell(triage, actor=ana, data_confirmed=True)
     events = list(AuditEntry.for_object(triage).values_list("event", flat=True))
     assert events == ["route_to_owner", "owner_accepts", "record_sale"]
@@ -200,8 +202,8 @@ def test_S8_two_sellers_racing_for_a_waiting_client_only_one_wins(make_user):
     product = Product.objects.create(code="x", name="Intimação", unit_price=10)
     client = make_ficha()
     owner, support = make_user(AGENT, SELLER), make_user(AGENT, SUPPORT)
-    open_agendamento(client, owner=owner, kind=WITH, product=product, **contact())
-    triage = start_triage(
+    agendamento_open(client, owner=owner, kind=WITH, product=product, **contact())
+    triage = triage_start(
         client,
         agent=support,
         product=product,
@@ -219,7 +221,7 @@ def test_S8_two_sellers_racing_for_a_waiting_client_only_one_wins(make_user):
     def take(seller):
         try:
             barrier.wait()
-            accept_triage(Triage.objects.get(pk=triage.pk), actor=seller)
+            triage_accept(Triage.objects.get(pk=triage.pk), actor=seller)
             outcomes.append("won")
         except TransitionRefused:
             outcomes.append("refused")
@@ -311,7 +313,7 @@ def test_S8_G3_price_by_email_reuses_the_link_given_at_the_start_on_a_running_cl
     ficha.email = "cliente@adv.br"
     ficha.save()
     triage = start(ficha, carla, products["pesquisa"])
-    triage = send_price(triage, actor=carla, via="email", price_text="2 pesquisas: R$ 49,80")
+    triage = triage_send_price(triage, actor=carla, via="email", price_text="2 pesquisas: R$ 49,80")
     assert triage.state == "price_sent"
     opening = Movimentacao.objects.filter(ficha=ficha).order_by("at", "pk").last()
     assert opening.bitrix_link == BITRIX  # the follow-up's movimentação carries the link (G3)

@@ -7,7 +7,7 @@ from django.test import Client
 from django.urls import reverse
 
 from workflows.models import Boleto, Ficha, Override
-from workflows.overrides import record_override
+from workflows.overrides import override_record
 from workflows.refusals import TransitionRefused
 from workflows.roles import AGENT, MANAGER, SELLER, SUPPORT
 from workflows.validators import is_valid_cnpj, is_valid_cpf
@@ -94,12 +94,12 @@ def test_ficha_page_shows_overdue_boleto(client, demo, make_user):
 def held_ficha(make_user):
     """A ficha under the S5 hold (inactivated by an agent, the client answered): the one
     kind of record where a manager's exception changes something."""
-    from workflows.selling import inactivate_manually, record_inactivation_answer
+    from workflows.selling import ficha_inactivate, ficha_inactivation_answer
 
     ficha = Ficha.objects.filter(status="active").first()
     agent = make_user(AGENT)
-    inactivate_manually(ficha, actor=agent, reason="cliente pediu")
-    record_inactivation_answer(ficha, actor=agent, answer="não tenho interesse agora")
+    ficha_inactivate(ficha, actor=agent, reason="cliente pediu")
+    ficha_inactivation_answer(ficha, actor=agent, answer="não tenho interesse agora")
     return ficha
 
 
@@ -144,10 +144,10 @@ def test_M1_override_refused_for_non_manager_and_for_placeholder_reason(client, 
 def test_M1_record_override_service_checks_role_and_reason(make_user, demo):
     ficha = Ficha.objects.first()
     with pytest.raises(TransitionRefused) as refused:
-        record_override(ficha, manager=make_user(AGENT), rule_id="S2", reason="motivo claro")
+        override_record(ficha, manager=make_user(AGENT), rule_id="S2", reason="motivo claro")
     assert refused.value.rule_ids == ("M1",)
     with pytest.raises(TransitionRefused):
-        record_override(ficha, manager=make_user(MANAGER), rule_id="S2", reason="[...]")
+        override_record(ficha, manager=make_user(MANAGER), rule_id="S2", reason="[...]")
     assert not Override.objects.exists()
 
 

@@ -74,7 +74,7 @@ def ticket_reply(
     email: bool = True,
 ) -> TicketNote:
     """Give the client a return from the reply editor, with `event` (respond, ask_client or
-    conclude) in the same action: `desk.reply`, the one path, e-mailed (`email`) or, for a
+    conclude) in the same action: `desk.ticket_send_reply`, the one path, e-mailed (`email`) or, for a
     client without an e-mail address, recorded as told another way. `answering`: the message
     answered (DESCRIPTION or a client e-mail's note id), else the client's last message.
     Refuses (every problem at once): the role or state (the machine), no client e-mail to
@@ -103,7 +103,7 @@ def ticket_reply(
     if problems:
         raise TransitionRefused.combine(problems)
     parent = _parent_id(ticket, answering) if email else ""
-    return desk.reply(
+    return desk.ticket_send_reply(
         ticket, event, actor=actor, text=text.strip(), uploads=uploads, parent=parent, email=email
     )
 
@@ -143,7 +143,9 @@ def ticket_note(ticket: Ticket, *, actor, text: str, files=()) -> TicketNote:
         refusal = thread_refusal(Ticket.objects.select_for_update().get(pk=ticket.pk))
         if refusal is not None:
             raise refusal
-        note = desk.add_note(ticket, kind=TicketNote.Kind.INTERNAL, text=text.strip(), author=actor)
+        note = desk.ticket_note_add(
+            ticket, kind=TicketNote.Kind.INTERNAL, text=text.strip(), author=actor
+        )
         desk.keep_files(note, uploads)
     return note
 
@@ -166,7 +168,7 @@ def note_edit_refusal(note: TicketNote, actor) -> TransitionRefused | None:
     return thread_refusal(note.ticket)
 
 
-def note_edit(note: TicketNote, *, actor, text: str) -> TicketNote:
+def ticket_note_edit(note: TicketNote, *, actor, text: str) -> TicketNote:
     """T4: the author of an internal note changes its text; the text it had is kept as a
     revision (who, when), so the note shows "editada" with its earlier versions."""
     refusal = note_edit_refusal(note, actor)

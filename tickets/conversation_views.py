@@ -138,7 +138,9 @@ def note_edit(request, pk):
     return act(
         request,
         NoteEditForm(posted(request), initial={"text": note.text}),
-        perform=lambda data: conversation.note_edit(note, actor=request.user, text=data["text"]),
+        perform=lambda data: conversation.ticket_note_edit(
+            note, actor=request.user, text=data["text"]
+        ),
         success="Nota interna editada; a versão anterior fica no histórico.",
         # Not `back`: the page is already at the ticket's URL, and a redirect that differs
         # only by its #fragment would scroll instead of showing the edited note.

@@ -27,7 +27,7 @@ def seed() -> None:
     fichas = list(Ficha.objects.order_by("pk")[:4])
     ficha = fichas[0] if fichas else None
 
-    down = desk.create_ticket(
+    down = desk.ticket_create(
         actor=carla,
         ficha=ficha,
         requester=ficha.name if ficha else "Escritório Almeida",
@@ -40,8 +40,8 @@ def seed() -> None:
         assignee=diego or carla,
         needs_development=True,
     )
-    desk.act(down, "analyse", actor=carla, reason="Conferindo o robô de captura do TJSP.")
-    waiting = desk.create_ticket(
+    desk.ticket_act(down, "analyse", actor=carla, reason="Conferindo o robô de captura do TJSP.")
+    waiting = desk.ticket_create(
         actor=carla,
         ficha=fichas[1] if len(fichas) > 1 else None,
         requester="Dr. Rafael Monteiro",
@@ -53,11 +53,11 @@ def seed() -> None:
         impact=Level.MEDIUM,
         assignee=carla,
     )
-    desk.act(waiting, "analyse", actor=carla, reason="Reproduzindo o relatório.")
-    desk.act(
+    desk.ticket_act(waiting, "analyse", actor=carla, reason="Reproduzindo o relatório.")
+    desk.ticket_act(
         waiting, "ask_client", actor=carla, reason="Pedi o período e o filtro usados no relatório."
     )
-    desk.create_ticket(
+    desk.ticket_create(
         actor=carla,
         requester="Escritório Almeida",
         channel=Ticket.Channel.WHATSAPP,
@@ -100,4 +100,4 @@ def seed() -> None:
     RomaneioItem.objects.create(
         romaneio=romaneio, product="Piso vinílico Carvalho", quantity=42, unit="m2"
     )
-    routine.mark_done(carla, RoutineItem.EMAIL)
+    routine.routine_item_mark(carla, RoutineItem.EMAIL)

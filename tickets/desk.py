@@ -1,5 +1,5 @@
 """Support desk (T1, T2, T4, T6, T8): open tickets, move them through `TicketFlow`, keep their
-notes, give the client a return (`reply`: the one path, e-mailed or told another way), and
+notes, give the client a return (`ticket_send_reply`: the one path, e-mailed or told another way), and
 the desk's queries (stale tickets, support people).
 
 State changes go through `workflows.engine.transition` only; each one re-arms the SLA timers
@@ -54,7 +54,7 @@ def policy_for(urgency: int, impact: int) -> SlaPolicy:
     return policy
 
 
-def create_ticket(*, actor, sla_policy=None, **fields) -> Ticket:
+def ticket_create(*, actor, sla_policy=None, **fields) -> Ticket:
     """T2: open a ticket; the SLA clock starts now (first response and resolution)."""
     now = clock.now()
     policy = sla_policy or policy_for(
@@ -74,14 +74,16 @@ def create_ticket(*, actor, sla_policy=None, **fields) -> Ticket:
     return ticket
 
 
-def act(ticket: Ticket, event: str, *, actor, reason: str = "", **data) -> Ticket:
+def ticket_act(ticket: Ticket, event: str, *, actor, reason: str = "", **data) -> Ticket:
     """T4: one audited ticket transition, then the SLA timers follow the new deadlines (T6).
     A client-facing event by a person (T6: respond, ask_client, conclude) is a return to the
-    client: `reply`, with the reason as what the client was told (e-mailed when the ticket
+    client: `ticket_send_reply`, with the reason as what the client was told (e-mailed when the ticket
     has the client's address)."""
     if event in CLIENT_FACING and actor is not None:
         email = bool(ticket.requester_email)
-        return reply(ticket, event, actor=actor, text=(reason or "").strip(), email=email).ticket
+        return ticket_send_reply(
+            ticket, event, actor=actor, text=(reason or "").strip(), email=email
+        ).ticket
     with transaction.atomic():
         ticket = _move(ticket, event, actor=actor, reason=(reason or "").strip(), **data)
     return ticket
@@ -106,7 +108,7 @@ class Upload:
     content: bytes
 
 
-def reply(
+def ticket_send_reply(
     ticket: Ticket, event: str, *, actor, text: str, uploads=(), parent: str = "", email=True
 ) -> TicketNote:
     """T1/T6: the one way a return reaches the client: the machine's `event` (respond,
@@ -217,7 +219,9 @@ def follow_github_retry(ticket: Ticket) -> None:
         timers.arm(ticket, timer.key, timer.due_at, timer.handler, armed_state=ticket.state)
 
 
-def add_note(ticket, *, kind, text, author=None, external_author="", external_id="", at=None):
+def ticket_note_add(
+    ticket, *, kind, text, author=None, external_author="", external_id="", at=None
+):
     return TicketNote.objects.create(
         ticket=ticket,
         kind=kind,

@@ -17,7 +17,7 @@ from workflows.engine import require
 from workflows.refusals import TransitionRefused
 
 from .conf import get as from_conf
-from .desk import act, add_note
+from .desk import ticket_act, ticket_note_add
 from .models import GithubDelivery, Ticket, TicketNote, TicketNoteRevision
 
 log = logging.getLogger(__name__)
@@ -54,7 +54,7 @@ def _retry_delay_minutes(attempts: int) -> int:
     return min(2 ** max(attempts - 1, 0), 60)
 
 
-def open_on_github(ticket: Ticket, *, actor, reason: str = "") -> Ticket:
+def ticket_open_on_github(ticket: Ticket, *, actor, reason: str = "") -> Ticket:
     """T7: create the issue, keep its link and move the ticket to em desenvolvimento.
 
     GitHub down or rate-limited: the ticket keeps its state, is flagged pending and a
@@ -95,7 +95,7 @@ def _create_issue(ticket: Ticket, *, actor, reason: str) -> Ticket:
             ticket.refresh_from_db()
             timers.arm(ticket, GITHUB_RETRY_KEY, retry_at, GITHUB_RETRY_HANDLER)
             if attempts == 1:
-                add_note(
+                ticket_note_add(
                     ticket,
                     kind=TicketNote.Kind.GITHUB,
                     author=actor,
@@ -108,7 +108,7 @@ def _create_issue(ticket: Ticket, *, actor, reason: str) -> Ticket:
         Ticket.objects.filter(pk=ticket.pk).update(github_pending=False)
         if ticket.github_attempts:  # a timer retry: say why on the ticket
             Ticket.objects.filter(pk=ticket.pk).update(github_error=str(error)[:300])
-            add_note(
+            ticket_note_add(
                 ticket, kind=TicketNote.Kind.GITHUB, text=f"O GitHub recusou a issue: {error}."
             )
         raise TransitionRefused(f"O GitHub recusou a issue: {error}.", "T7") from None
@@ -124,9 +124,9 @@ def _create_issue(ticket: Ticket, *, actor, reason: str) -> Ticket:
         timers.disarm(ticket, GITHUB_RETRY_KEY)
     # The link is kept even if the ticket moved meanwhile (e.g. waiting for the client).
     try:
-        ticket = act(ticket, "develop", actor=actor, reason=reason)
+        ticket = ticket_act(ticket, "develop", actor=actor, reason=reason)
     except TransitionRefused as refused:
-        add_note(
+        ticket_note_add(
             ticket,
             kind=TicketNote.Kind.GITHUB,
             author=actor,
@@ -147,7 +147,7 @@ def github_retry(ticket: Ticket) -> None:
         log.warning("GitHub refused the issue of ticket %s: %s", ticket.pk, refused)
 
 
-def handle_github_event(delivery_id: str, event: str, payload) -> str:
+def github_event_handle(delivery_id: str, event: str, payload) -> str:
     """T7: apply one verified webhook delivery once; returns what happened (for the log).
 
     `issues` closed/reopened moves the ticket (system events), transferred/deleted leaves a
@@ -249,9 +249,9 @@ def _issue_closed_or_reopened(ticket, parsed):
     verb = "fechada" if action == "closed" else "reaberta"
     reason = f"Issue #{ticket.github_issue_number} {verb} no GitHub por @{who[:100]}."
     try:
-        act(ticket, event_name, actor=None, reason=reason)
+        ticket_act(ticket, event_name, actor=None, reason=reason)
     except TransitionRefused:
-        add_note(
+        ticket_note_add(
             ticket,
             kind=TicketNote.Kind.GITHUB,
             text=f"{reason} O chamado estava “{ticket.state_label}” e não mudou.",
@@ -285,7 +285,7 @@ def _issue_gone(ticket: Ticket, parsed: dict) -> str:
             f"O chamado continua “{ticket.state_label}” e segue a nova issue."
         )
     Ticket.objects.filter(pk=ticket.pk).update(**fields)
-    add_note(ticket, kind=TicketNote.Kind.GITHUB, text=text)
+    ticket_note_add(ticket, kind=TicketNote.Kind.GITHUB, text=text)
     return f"issue {parsed['action']}; ticket kept {ticket.state}"
 
 
@@ -307,7 +307,7 @@ def _apply_comment(ticket: Ticket, parsed: dict) -> str:
         if action == "deleted":
             return "no note for this comment"
         # created, or an edit of a comment whose creation never reached us: shown as it is now
-        note = add_note(
+        note = ticket_note_add(
             ticket,
             kind=TicketNote.Kind.GITHUB_COMMENT,
             text=body,

@@ -189,7 +189,7 @@ def _back_params(url: str) -> QueryDict:
 @login_required
 @require_POST
 def bulk(request):
-    """T4: the bulk assign / state change: `desk.act` (the one transition path) per ticket;
+    """T4: the bulk assign / state change: `desk.ticket_act` (the one transition path) per ticket;
     what the machine refused is listed per ticket, with its rules."""
     require_roles(request.user, SUPPORT_ALL)
     back = safe_next(request, reverse("tickets:list"))
@@ -203,7 +203,7 @@ def bulk(request):
     done, refused = [], []
     for ticket in form.cleaned_data["t"].order_by("pk"):
         try:
-            desk.act(ticket, event, actor=request.user, reason=reason, **data)
+            desk.ticket_act(ticket, event, actor=request.user, reason=reason, **data)
         except TransitionRefused as refusal:
             refused.append((ticket, refusal))
         else:

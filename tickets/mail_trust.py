@@ -39,7 +39,7 @@ def client_answered(ticket: Ticket, *, actor=None, reason: str = "") -> None:
     }.get(ticket.state)
     if event:
         try:
-            desk.act(ticket, event[0], actor=actor, reason=reason or event[1])
+            desk.ticket_act(ticket, event[0], actor=actor, reason=reason or event[1])
         except TransitionRefused as refused:  # keep the e-mail even if the flow says no
             log.warning("ticket %s not moved by e-mail: %s", ticket.pk, refused)
 
@@ -55,7 +55,7 @@ def ticket_link_reply(ticket: Ticket, *, actor) -> Ticket:
         original = Ticket.objects.select_for_update().get(pk=ticket.suspected_reply_to_id)
         emails = list(ticket.emails.order_by("received_at", "pk"))
         # First the transition (its guard still sees the e-mails), then they move.
-        ticket = desk.act(
+        ticket = desk.ticket_act(
             ticket,
             "link_reply",
             actor=actor,
@@ -63,7 +63,7 @@ def ticket_link_reply(ticket: Ticket, *, actor) -> Ticket:
         )
         who = actor.get_full_name() or actor.username
         for inbound in emails:
-            desk.add_note(
+            desk.ticket_note_add(
                 original,
                 kind=TicketNote.Kind.EMAIL_IN,
                 text=_text_of(ticket, inbound),
@@ -72,7 +72,7 @@ def ticket_link_reply(ticket: Ticket, *, actor) -> Ticket:
             )
         ticket.attachments.update(ticket=original)
         ticket.emails.update(ticket=original)
-        desk.add_note(
+        desk.ticket_note_add(
             original,
             kind=TicketNote.Kind.INTERNAL,
             author=actor,

@@ -80,7 +80,7 @@ def poll() -> str:
         for uid in sorted(u for u in map(int, found) if u > state.last_uid):
             _typ, fetched = box.client.uid("FETCH", str(uid), "(BODY.PEEK[])")
             raw = next((part[1] for part in fetched if isinstance(part, tuple)), b"")
-            outcome = import_message(raw, folder=folder, uid=uid, uidvalidity=uidvalidity)
+            outcome = mailbox_import_message(raw, folder=folder, uid=uid, uidvalidity=uidvalidity)
             counts[outcome] += 1
             # T1: read ones are \Seen; one kept raw and skipped is \Flagged (and left
             # unread) so that a person sees it in their mail client too.
@@ -100,7 +100,7 @@ def poll() -> str:
     return ", ".join(f"{k}={v}" for k, v in counts.items())
 
 
-def import_message(raw: bytes, *, folder="INBOX", uid=0, uidvalidity=0) -> str:
+def mailbox_import_message(raw: bytes, *, folder="INBOX", uid=0, uidvalidity=0) -> str:
     """Import one raw message; returns new_ticket, reply, duplicate or failed."""
     message_id = _message_id(raw)
     sender = _sender(raw)
@@ -225,7 +225,7 @@ def _import(raw, message_id, key, sender, folder, uid, uidvalidity) -> str:
         ticket = _new_ticket(from_name, from_email, subject, body or empty, suspected)
         inbound.outcome = InboundEmail.Outcome.NEW_TICKET
     else:
-        desk.add_note(
+        desk.ticket_note_add(
             ticket,
             kind=TicketNote.Kind.EMAIL_IN,
             text=body or empty,
@@ -237,7 +237,7 @@ def _import(raw, message_id, key, sender, folder, uid, uidvalidity) -> str:
     inbound.ticket = ticket
     inbound.save()
     if truncated:
-        desk.add_note(
+        desk.ticket_note_add(
             ticket,
             kind=TicketNote.Kind.INTERNAL,
             text=f"E-mail de {from_email} com {_mb(len(raw))} MB, acima do limite de "
@@ -262,7 +262,7 @@ def _new_ticket(from_name, from_email, subject, body, suspected) -> Ticket:
     max_subject = Ticket._meta.get_field("subject").max_length
     if is_placeholder(body):  # "ok", "1": a real message, too short for a description
         body = f"Mensagem curta do cliente: “{body}”"
-    ticket = desk.create_ticket(
+    ticket = desk.ticket_create(
         actor=None,
         channel=Ticket.Channel.EMAIL,
         requester=(from_name or from_email)[:160],
@@ -275,7 +275,7 @@ def _new_ticket(from_name, from_email, subject, body, suspected) -> Ticket:
         suspected_reply_to=suspected,
     )
     if suspected is not None:
-        desk.add_note(
+        desk.ticket_note_add(
             ticket,
             kind=TicketNote.Kind.INTERNAL,
             text=f"Possível resposta ao chamado {suspected.tag}: o remetente {from_email} não é "
@@ -342,7 +342,7 @@ def _fitting(files: list[mime.File]) -> tuple[list[mime.File], list[mime.File]]:
 
 def _keep_attachments(files, refused, inbound: InboundEmail, ticket: Ticket) -> None:
     for item in refused:
-        desk.add_note(
+        desk.ticket_note_add(
             ticket,
             kind=TicketNote.Kind.INTERNAL,
             text=f"Anexo “{safe_filename(_clean(item.name))}” ({len(item.content)} bytes) "

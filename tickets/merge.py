@@ -211,7 +211,7 @@ def ticket_merge(source: Ticket, target: Ticket, *, actor, reason: str) -> Ticke
         moved = summary(source, target)
         who = actor.get_full_name() or actor.username
         note = f"Chamado #{source.pk} mesclado em #{target.pk} por {who}: {reason}"
-        source = desk.act(source, EVENT, actor=actor, reason=note, into=target)
+        source = desk.ticket_act(source, EVENT, actor=actor, reason=note, into=target)
         _move_thread(source, target)
         _move_links(source, target)
         # The merged ticket leaves the backlog of every day it was open: those kept days of
@@ -219,8 +219,8 @@ def ticket_merge(source: Ticket, target: Ticket, *, actor, reason: str) -> Ticke
         rollup.forget_series(BACKLOG, since=clock.localdate(source.created_at))
         text = f"{note}\nVeio do #{source.pk} para o #{target.pk}: {moved.text}."
         text = "\n".join([text, *moved.warnings])
-        desk.add_note(target, kind=TicketNote.Kind.INTERNAL, author=actor, text=text)
-        desk.add_note(source, kind=TicketNote.Kind.INTERNAL, author=actor, text=text)
+        desk.ticket_note_add(target, kind=TicketNote.Kind.INTERNAL, author=actor, text=text)
+        desk.ticket_note_add(source, kind=TicketNote.Kind.INTERNAL, author=actor, text=text)
     return target
 
 

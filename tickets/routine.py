@@ -63,13 +63,13 @@ def to_review_between(start: dt.datetime, end: dt.datetime):
     )
 
 
-def open_from_movimentacao(mov: Movimentacao, *, actor) -> Ticket:
+def ticket_open_from_movimentacao(mov: Movimentacao, *, actor) -> Ticket:
     """T2: one click turns an unresolved attendance into a ticket (once)."""
     with transaction.atomic():
         mov = Movimentacao.objects.select_for_update().get(pk=mov.pk)
         if mov.tickets.exists():
             raise TransitionRefused("Este atendimento já tem chamado aberto.", "T2")
-        return desk.create_ticket(
+        return desk.ticket_create(
             actor=actor,
             ficha=mov.ficha,
             requester=mov.ficha.name,
@@ -206,7 +206,9 @@ def to_open_on_github():
     )
 
 
-def mark_done(user, item: int, *, done: bool = True, reason: str = "") -> RoutineCheck | None:
+def routine_item_mark(
+    user, item: int, *, done: bool = True, reason: str = ""
+) -> RoutineCheck | None:
     """T8: mark (or unmark) one item of today's routine; the live count is kept with it. An
     item whose count is not zero is marked done only with a written reason (kept, shown to
     the managers)."""

@@ -34,7 +34,9 @@ def mark(request, item):
     require_roles(request.user, {SUPPORT})
     typed = request.POST.get("motivo", "").replace("\x00", "")
     try:
-        routine.mark_done(request.user, item, done=request.POST.get("feito") != "0", reason=typed)
+        routine.routine_item_mark(
+            request.user, item, done=request.POST.get("feito") != "0", reason=typed
+        )
     except TransitionRefused as refused:
         rows = routine.checklist(request.user)
         for row in rows:
@@ -93,7 +95,7 @@ def open_from_review(request, pk):
     require_roles(request.user, SUPPORT_STAFF)
     mov = get_object_or_404(Movimentacao, pk=pk)
     try:
-        ticket = routine.open_from_movimentacao(mov, actor=request.user)
+        ticket = routine.ticket_open_from_movimentacao(mov, actor=request.user)
     except TransitionRefused as refused:
         messages.error(request, refused.message)
         return redirect("tickets:review")

@@ -86,7 +86,7 @@ def ticket_create(request):
     return act(
         request,
         forms.TicketForm(posted(request), initial=request.GET or None),
-        perform=lambda data: desk.create_ticket(actor=request.user, **data),
+        perform=lambda data: desk.ticket_create(actor=request.user, **data),
         success=lambda ticket: f"Chamado {ticket.tag} aberto.",
         redirect_to=lambda ticket: reverse("tickets:detail", args=[ticket.pk]),
         title="Abrir chamado",
@@ -193,7 +193,7 @@ def ticket_action(request, pk, event):
     return act(
         request,
         form_class(posted(request), reason_label=reason_label),
-        perform=lambda data: desk.act(ticket, event, actor=request.user, **data),
+        perform=lambda data: desk.ticket_act(ticket, event, actor=request.user, **data),
         success=f"{label}: feito.",
         redirect_to=back,
         title=title,
@@ -220,7 +220,7 @@ def github_open(request, pk):
     detail_url = reverse("tickets:detail", args=[pk])
     if request.method == "POST" and form.is_valid():
         try:
-            ticket = github_sync.open_on_github(
+            ticket = github_sync.ticket_open_on_github(
                 ticket, actor=request.user, reason=form.cleaned_data["reason"]
             )
         except github_sync.GithubQueued as queued:
@@ -267,7 +267,7 @@ def github_webhook(request):
     except (ValueError, RecursionError):
         return HttpResponse("JSON inválido", status=400)
     try:
-        outcome = github_sync.handle_github_event(delivery, event, payload)
+        outcome = github_sync.github_event_handle(delivery, event, payload)
     except github.BadPayload as bad:  # signed, but not what GitHub sends: nothing written
         return HttpResponse(f"conteúdo inválido: {bad}", status=400, content_type="text/plain")
     return HttpResponse(outcome, content_type="text/plain")

@@ -214,7 +214,7 @@ def settle_commission(request, pk):
     return act(
         request,
         form,
-        perform=lambda d: selling.settle_commission(sale, manager=request.user, **d),
+        perform=lambda d: selling.sale_settle_commission(sale, manager=request.user, **d),
         success="Comissão definida.",
         redirect_to=reverse("manager_console"),
         title=f"Comissão: {sale}",

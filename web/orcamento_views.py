@@ -39,7 +39,7 @@ def create(request, pk):
     return act(
         request,
         forms.OrcamentoForm(posted(request)),
-        perform=lambda data: quotes.create_orcamento(ficha, author=request.user, **data),
+        perform=lambda data: quotes.orcamento_create(ficha, author=request.user, **data),
         success="Orçamento criado: inclua os produtos.",
         redirect_to=lambda orcamento: reverse("orcamento_detail", args=[orcamento.pk]),
         title="Novo orçamento",
@@ -104,7 +104,7 @@ def _orcamento_action(request, pk, form, perform, *, success, title, submit, for
 @require_POST
 def set_item(request, pk):
     def perform(orcamento, data):
-        quotes.set_item(orcamento, actor=request.user, **data)
+        quotes.orcamento_item_set(orcamento, actor=request.user, **data)
 
     return _orcamento_action(
         request,
@@ -125,7 +125,7 @@ def remove_item(request, pk, item_id):
         request,
         pk,
         forms.ConfirmForm(request.POST),
-        lambda o, d: quotes.remove_item(o, actor=request.user, item_id=item_id),
+        lambda o, d: quotes.orcamento_item_remove(o, actor=request.user, item_id=item_id),
         success="Item removido.",
         title="Remover produto",
         submit="Remover",
@@ -146,7 +146,7 @@ def step(request, pk, event):
         request,
         pk,
         form,
-        lambda o, d: quotes.step_orcamento(o, event, actor=request.user, **d),
+        lambda o, d: quotes.orcamento_step(o, event, actor=request.user, **d),
         success="Orçamento atualizado.",
         title="Orçamento",
         submit=submit,
@@ -161,7 +161,7 @@ def send(request, pk):
         request,
         pk,
         forms.SendQuoteForm(request.POST),
-        lambda o, d: quotes.send_orcamento(o, actor=request.user, **d),
+        lambda o, d: quotes.orcamento_send(o, actor=request.user, **d),
         success="Orçamento enviado por e-mail com o PDF; agendamento de retorno aberto.",
         title="Enviar orçamento",
         submit="Enviar ao cliente",
@@ -176,7 +176,7 @@ def accept(request, pk):
         request,
         pk,
         forms.AcceptQuoteForm(request.POST),
-        lambda o, d: quotes.accept_orcamento(o, actor=request.user, **d),
+        lambda o, d: quotes.orcamento_accept(o, actor=request.user, **d),
         success="Orçamento aceito: vendas registradas.",
         title="Aceite do cliente",
         submit="Registrar aceite",
@@ -191,7 +191,7 @@ def reject(request, pk):
         request,
         pk,
         forms.RejectQuoteForm(request.POST),
-        lambda o, d: quotes.reject_orcamento(o, actor=request.user, **d),
+        lambda o, d: quotes.orcamento_reject(o, actor=request.user, **d),
         success="Recusa registrada.",
         title="Recusa do cliente",
         submit="Registrar recusa",

@@ -236,7 +236,7 @@ def add_movimentacao(request, pk):
         request,
         pk,
         forms.MovimentacaoForm,
-        lambda ficha, d: movimentacoes.log_movimentacao(ficha, author=request.user, **d),
+        lambda ficha, d: movimentacoes.movimentacao_log(ficha, author=request.user, **d),
         success="Movimentação registrada.",
         title="Registrar movimentação",
         submit="Registrar",
@@ -251,7 +251,7 @@ def add_agendamento(request, pk):
         request,
         pk,
         forms.AgendamentoForm,
-        lambda ficha, d: agendamentos.open_agendamento(ficha, owner=request.user, **d),
+        lambda ficha, d: agendamentos.agendamento_open(ficha, owner=request.user, **d),
         success="Agendamento aberto.",
         title="Abrir agendamento",
         submit="Abrir agendamento",
@@ -264,7 +264,7 @@ def add_agendamento(request, pk):
 def add_sale(request, pk):
     def perform(ficha, d):
         d["discount"] = d["discount"] or 0
-        selling.sell(ficha, d.pop("product"), request.user, **d)
+        selling.ficha_sell(ficha, d.pop("product"), request.user, **d)
 
     return _ficha_action(
         request,
@@ -285,7 +285,7 @@ def propose_change(request, pk):
         request,
         pk,
         forms.SensitiveChangeForm,
-        lambda ficha, d: third_party.propose_sensitive_change(ficha, actor=request.user, **d),
+        lambda ficha, d: third_party.data_change_propose(ficha, actor=request.user, **d),
         success="Pedido registrado: o titular recebeu um link para confirmar (72 horas).",
         title="Alteração de dado sensível pedida por terceiro",
         submit="Enviar para o titular validar",
@@ -300,7 +300,7 @@ def inactivate(request, pk):
         request,
         pk,
         forms.ReasonForm,
-        lambda ficha, d: selling.inactivate_manually(ficha, actor=request.user, **d),
+        lambda ficha, d: selling.ficha_inactivate(ficha, actor=request.user, **d),
         success="Cliente inativado. Registre a resposta dele à mensagem quando vier.",
         title="Inativar manualmente",
         submit="Inativar",
@@ -316,7 +316,7 @@ def inactivation_answer(request, pk):
         request,
         pk,
         forms.AnswerForm,
-        lambda ficha, d: selling.record_inactivation_answer(ficha, actor=request.user, **d),
+        lambda ficha, d: selling.ficha_inactivation_answer(ficha, actor=request.user, **d),
         success="Resposta do cliente registrada: a recontratação fica com você por 15 dias.",
         title="Resposta à inativação",
         submit="Registrar resposta",
@@ -329,32 +329,32 @@ AGENDAMENTO_ACTIONS = {
     # event: (form, service call, success message)
     "renew": (
         forms.ConfirmForm,
-        lambda ag, user, d: agendamentos.renew_agendamento(ag, actor=user),
+        lambda ag, user, d: agendamentos.agendamento_renew(ag, actor=user),
         "Agendamento renovado por mais 4 dias úteis.",
     ),
     "conclude": (
         forms.ConcludeForm,
-        lambda ag, user, d: agendamentos.conclude_agendamento(ag, actor=user, **d),
+        lambda ag, user, d: agendamentos.agendamento_conclude(ag, actor=user, **d),
         "Agendamento concluído.",
     ),
     "extend": (
         forms.ExtendForm,
-        lambda ag, user, d: agendamentos.extend_agendamento(ag, manager=user, **d),
+        lambda ag, user, d: agendamentos.agendamento_extend(ag, manager=user, **d),
         "Prazo estendido pelo gestor.",
     ),
     "validate": (
         forms.ReasonForm,
-        lambda ag, user, d: agendamentos.validate_agendamento(ag, manager=user, **d),
+        lambda ag, user, d: agendamentos.agendamento_validate(ag, manager=user, **d),
         "Agendamento validado pelo gestor.",
     ),
     "reassign": (
         forms.ReassignForm,
-        lambda ag, user, d: agendamentos.reassign_agendamento(ag, manager=user, **d),
+        lambda ag, user, d: agendamentos.agendamento_reassign(ag, manager=user, **d),
         "Agendamento passado para outro atendente.",
     ),
     "cancel": (
         forms.ReasonForm,
-        lambda ag, user, d: agendamentos.cancel_agendamento(ag, manager=user, **d),
+        lambda ag, user, d: agendamentos.agendamento_cancel(ag, manager=user, **d),
         "Agendamento cancelado.",
     ),
 }

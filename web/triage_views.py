@@ -11,12 +11,12 @@ from workflows.models import AuditEntry, Ficha, Triage
 from workflows.roles import ATTENDANTS
 from workflows.statemachines import TriageFlow
 from workflows.triage import (
-    accept_triage,
-    close_triage,
-    hand_to_comercial,
-    send_price,
-    start_triage,
+    triage_accept,
+    triage_close,
+    triage_hand_to_comercial,
     triage_sell,
+    triage_send_price,
+    triage_start,
     waiting_offers,
 )
 
@@ -33,7 +33,7 @@ def start(request, pk):
     return act(
         request,
         forms.TriageStartForm(posted(request)),
-        perform=lambda data: start_triage(ficha, agent=request.user, **data),
+        perform=lambda data: triage_start(ficha, agent=request.user, **data),
         success="Atendimento iniciado.",
         redirect_to=lambda triage: reverse("triage_detail", args=[triage.pk]),
         title="Cliente entrou em contato",
@@ -108,7 +108,7 @@ def accept(request, pk):
         pk,
         ("owner_accepts", "seller_takes"),
         forms.ConfirmForm(request.POST),
-        lambda t, d: accept_triage(t, actor=request.user),
+        lambda t, d: triage_accept(t, actor=request.user),
         success="Você assumiu o cliente.",
         title="Assumir cliente",
         submit="Assumir",
@@ -144,7 +144,7 @@ def price(request, pk):
         pk,
         ("send_price",),
         forms.PriceForm(request.POST),
-        lambda t, d: send_price(t, actor=request.user, **d),
+        lambda t, d: triage_send_price(t, actor=request.user, **d),
         success="Preço registrado.",
         title="Enviar preço",
         submit="Enviar preço",
@@ -160,7 +160,7 @@ def comercial(request, pk):
         pk,
         ("hand_to_comercial",),
         forms.ComercialForm(request.POST),
-        lambda t, d: hand_to_comercial(t, actor=request.user, **d),
+        lambda t, d: triage_hand_to_comercial(t, actor=request.user, **d),
         success="Repassado ao comercial.",
         title="Repassar ao comercial",
         submit="Repassar",
@@ -176,7 +176,7 @@ def close(request, pk):
         pk,
         ("close",),
         forms.ReasonForm(request.POST),
-        lambda t, d: close_triage(t, actor=request.user, **d),
+        lambda t, d: triage_close(t, actor=request.user, **d),
         success="Atendimento encerrado.",
         title="Encerrar sem venda",
         submit="Encerrar",

@@ -14,7 +14,7 @@ from workflows import roles, selectors
 from workflows.action_views import require_roles
 from workflows.availability import availability
 from workflows.models import AgentProfile, Ficha, Override
-from workflows.ownership import exceptions_offered, grant_exception
+from workflows.ownership import exceptions_offered, override_grant
 from workflows.refusals import INPUT, TransitionRefused
 from workflows.selectors import audit_rows, describe
 from workflows.third_party import change_from_token
@@ -115,7 +115,7 @@ def add_override(request, ct, pk):
                 "M1",
                 kind=INPUT,
             )
-        grant_exception(obj, manager=request.user, **form.cleaned_data)
+        override_grant(obj, manager=request.user, **form.cleaned_data)
     except TransitionRefused as refused:
         context = _history_context(request, content_type, obj)
         context["error"] = refused

@@ -15,8 +15,8 @@ from .models import (
     Movimentacao,
     Product,
 )
-from .movimentacoes import log_movimentacao
-from .overrides import record_override
+from .movimentacoes import movimentacao_log
+from .overrides import override_record
 from .refusals import INPUT, TransitionRefused
 from .roles import ATTENDANTS, has_role
 from .selectors import live_agendamentos
@@ -77,7 +77,7 @@ def _arm_expiry(ag: Agendamento) -> None:
     timers.arm(ag, "expiry", expires_at(ag), EXPIRY_HANDLER)
 
 
-def open_agendamento(
+def agendamento_open(
     ficha: Ficha,
     *,
     owner,
@@ -127,7 +127,7 @@ def open_agendamento(
             due_date=max(due, scheduled_for) if kind not in _S2_KINDS else due,
             summary=SUMMARIES[kind],
         )
-        log_movimentacao(
+        movimentacao_log(
             ficha,
             author=owner,
             channel=channel,
@@ -158,7 +158,7 @@ _S2_KINDS = (
 )
 
 
-def renew_agendamento(ag: Agendamento, *, actor) -> Agendamento:
+def agendamento_renew(ag: Agendamento, *, actor) -> Agendamento:
     """S2: `com contato` renews once by 4 business days, never past 6 from creation."""
     with transaction.atomic():
         ag = transition(ag, "renew", actor=actor, reason="renovação por mais 4 dias úteis")
@@ -166,34 +166,34 @@ def renew_agendamento(ag: Agendamento, *, actor) -> Agendamento:
     return ag
 
 
-def extend_agendamento(ag: Agendamento, *, manager, due_date: dt.date, reason: str):
+def agendamento_extend(ag: Agendamento, *, manager, due_date: dt.date, reason: str):
     """M1: a manager extends an agendamento (the only way past S2's limits)."""
     _check_date(due_date, "due_date")
     with transaction.atomic():
         ag = transition(ag, "extend", actor=manager, reason=reason, due_date=due_date)
-        record_override(ag, manager=manager, rule_id="S2", reason=reason, due_date=str(due_date))
+        override_record(ag, manager=manager, rule_id="S2", reason=reason, due_date=str(due_date))
         _arm_expiry(ag)
     return ag
 
 
-def validate_agendamento(ag: Agendamento, *, manager, reason: str) -> Agendamento:
+def agendamento_validate(ag: Agendamento, *, manager, reason: str) -> Agendamento:
     """M1: a manager validates an agendamento set more than 7 days out, so it reserves (S2)."""
     with transaction.atomic():
         ag = transition(ag, "validate", actor=manager, reason=reason)
-        record_override(ag, manager=manager, rule_id="S2", reason=reason, validated=True)
+        override_record(ag, manager=manager, rule_id="S2", reason=reason, validated=True)
         _arm_expiry(ag)
     return ag
 
 
-def reassign_agendamento(ag: Agendamento, *, manager, owner, reason: str) -> Agendamento:
+def agendamento_reassign(ag: Agendamento, *, manager, owner, reason: str) -> Agendamento:
     """M1: a manager hands an agendamento to another attendant."""
     with transaction.atomic():
         ag = transition(ag, "reassign", actor=manager, reason=reason, owner=owner)
-        record_override(ag, manager=manager, rule_id="M1", reason=reason, owner=owner.pk)
+        override_record(ag, manager=manager, rule_id="M1", reason=reason, owner=owner.pk)
     return ag
 
 
-def cancel_agendamento(ag: Agendamento, *, manager, reason: str) -> Agendamento:
+def agendamento_cancel(ag: Agendamento, *, manager, reason: str) -> Agendamento:
     """M1: a manager cancels an agendamento (e.g. opened on the wrong ficha)."""
     with transaction.atomic():
         ag = transition(ag, "cancel", actor=manager, reason=reason)
@@ -201,7 +201,7 @@ def cancel_agendamento(ag: Agendamento, *, manager, reason: str) -> Agendamento:
     return ag
 
 
-def conclude_agendamento(ag: Agendamento, *, actor, text: str, channel="phone", by_sale=None):
+def agendamento_conclude(ag: Agendamento, *, actor, text: str, channel="phone", by_sale=None):
     """G2: concluding writes a movimentação that says what was done."""
     with transaction.atomic():
         ag = transition(ag, "conclude", actor=actor, reason=text, text=text, by_sale=by_sale)

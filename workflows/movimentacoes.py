@@ -62,7 +62,7 @@ def refuse_if_merged(ficha: Ficha) -> None:
         )
 
 
-def log_movimentacao(
+def movimentacao_log(
     ficha: Ficha,
     *,
     author,

@@ -10,7 +10,7 @@ from django.template.loader import render_to_string
 from django.utils import timezone
 
 from . import clock, timers
-from .agendamentos import conclude_agendamento, open_agendamento
+from .agendamentos import agendamento_conclude, agendamento_open
 from .engine import require, require_guard, transition
 from .formatting import brl, number, person_name
 from .models import (
@@ -27,7 +27,7 @@ from .models.orcamento import MAX_PERCENT, QuotePricing, cents, discount_of
 from .ownership import debt_split
 from .refusals import TransitionRefused, refuse_all
 from .roles import ATTENDANTS, has_role
-from .selling import sell, send_contract_copy
+from .selling import ficha_sell, sale_send_contract_copy
 from .validators import (
     MAX_AMOUNT,
     MAX_QUANTITY,
@@ -36,7 +36,7 @@ from .validators import (
 )
 
 
-def create_orcamento(ficha: Ficha, *, author, demand: str, from_campaign=False) -> Orcamento:
+def orcamento_create(ficha: Ficha, *, author, demand: str, from_campaign=False) -> Orcamento:
     """G8: a quote starts with the analysis of the client's demand."""
     if not has_role(author, *ATTENDANTS):
         raise TransitionRefused("Seu perfil não faz orçamentos.", "G8")
@@ -51,7 +51,7 @@ def create_orcamento(ficha: Ficha, *, author, demand: str, from_campaign=False) 
     )
 
 
-def set_item(
+def orcamento_item_set(
     orcamento: Orcamento,
     *,
     actor,
@@ -150,7 +150,7 @@ def _check_item_total(gross: Decimal) -> None:
         )
 
 
-def remove_item(orcamento: Orcamento, *, actor, item_id: int) -> None:
+def orcamento_item_remove(orcamento: Orcamento, *, actor, item_id: int) -> None:
     require_guard(orcamento, "is_author", actor=actor)
     with transaction.atomic():
         orcamento = Orcamento.objects.select_for_update().get(pk=orcamento.pk)
@@ -160,7 +160,7 @@ def remove_item(orcamento: Orcamento, *, actor, item_id: int) -> None:
         _store_pricing(orcamento)
 
 
-def step_orcamento(
+def orcamento_step(
     orcamento: Orcamento, event: str, *, actor, discount_percent=None, discount_amount=None
 ) -> Orcamento:
     """Forward and back steps before sending (define products, set prices, go back).
@@ -245,7 +245,7 @@ def render_orcamento_pdf(orcamento: Orcamento) -> bytes:
     return HTML(string=render_orcamento_html(orcamento)).write_pdf()
 
 
-def send_orcamento(orcamento: Orcamento, *, actor, bitrix_link: str = "") -> Orcamento:
+def orcamento_send(orcamento: Orcamento, *, actor, bitrix_link: str = "") -> Orcamento:
     """G8: e-mail the PDF to the client and open the `#venda/tratativas com contato` follow-up
     (S2 deadline); the quote's validity is a timer."""
     require(orcamento, "send_quote", actor=actor)
@@ -257,7 +257,7 @@ def send_orcamento(orcamento: Orcamento, *, actor, bitrix_link: str = "") -> Orc
         orcamento = transition(orcamento, "send_quote", actor=actor, valid_until=valid_until)
         pricing = orcamento.pricing()
         main_line = max(pricing.lines, key=lambda line: line.total)
-        follow_up = open_agendamento(
+        follow_up = agendamento_open(
             ficha,
             owner=orcamento.author,
             kind=AgendamentoKind.SALE_WITH_CONTACT,
@@ -288,19 +288,19 @@ def send_orcamento(orcamento: Orcamento, *, actor, bitrix_link: str = "") -> Orc
     return orcamento
 
 
-def accept_orcamento(
+def orcamento_accept(
     orcamento: Orcamento, *, actor, data_confirmed=False, boleto_charge_noted=False
 ) -> list[Sale]:
     """G8: accepted, every item becomes a sale at the quoted price, its discount being its own
     plus its share of the whole quote's (S7 is checked again on each); S4 clears the
     follow-up agendamento. The client gets ONE copy of the contract (S1) listing every item:
-    each sale is recorded with `send_copy=False` (one `sell` per item used to send one
+    each sale is recorded with `send_copy=False` (one `ficha_sell` per item used to send one
     e-mail per item)."""
     require(orcamento, "accept", actor=actor)
     with transaction.atomic():
         orcamento = transition(orcamento, "accept", actor=actor, reason="cliente aceitou")
         sales = [
-            sell(
+            ficha_sell(
                 orcamento.ficha,
                 line.item.product,
                 orcamento.author,
@@ -317,14 +317,14 @@ def accept_orcamento(
             for line in orcamento.pricing().lines
         ]
         transaction.on_commit(
-            lambda: send_contract_copy(sales, title=f"orçamento {orcamento.number}")
+            lambda: sale_send_contract_copy(sales, title=f"orçamento {orcamento.number}")
         )
         _close_follow_up(orcamento, actor, f"Orçamento {orcamento.number} aceito.")
         timers.disarm(orcamento, "validity")
     return sales
 
 
-def reject_orcamento(orcamento: Orcamento, *, actor, kind: str, details: str = "") -> Orcamento:
+def orcamento_reject(orcamento: Orcamento, *, actor, kind: str, details: str = "") -> Orcamento:
     """G8: the client refused, for one of the reasons of `Orcamento.RejectionKind`; the
     details are free text, required when the reason is "outro"."""
     require(orcamento, "reject", actor=actor)
@@ -352,7 +352,7 @@ def reject_orcamento(orcamento: Orcamento, *, actor, kind: str, details: str = "
 def _close_follow_up(orcamento: Orcamento, actor, text: str) -> None:
     follow_up = orcamento.follow_up
     if follow_up is not None and follow_up.state in Agendamento.LIVE:
-        conclude_agendamento(follow_up, actor=actor, text=text, channel="email")
+        agendamento_conclude(follow_up, actor=actor, text=text, channel="email")
 
 
 # G8 timer handler: a sent quote past its validity expires.

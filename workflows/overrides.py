@@ -16,7 +16,7 @@ from .validators import (
 )
 
 
-def record_override(obj, *, manager, rule_id: str, reason: str, **details) -> Override:
+def override_record(obj, *, manager, rule_id: str, reason: str, **details) -> Override:
     """M1: only a manager, only with a written reason; logged on the record's history."""
     if not has_role(manager, MANAGER):
         raise TransitionRefused(

@@ -14,7 +14,7 @@ from .models import (
     Product,
     Triage,
 )
-from .overrides import exception_text, manager_exception, record_override
+from .overrides import exception_text, manager_exception, override_record
 from .refusals import Decision, TransitionRefused
 from .roles import ATTENDANTS, MANAGER, has_role
 
@@ -67,14 +67,14 @@ def exceptions_offered(obj) -> list[tuple[str, str]]:
     return offered
 
 
-def grant_exception(obj, *, manager, rule_id: str, reason: str) -> Override:
+def override_grant(obj, *, manager, rule_id: str, reason: str) -> Override:
     """M1 from a record's history: only a rule the exception changes something for."""
     offered = dict(exceptions_offered(obj))
     if has_role(manager, MANAGER) and rule_id not in offered:
         raise TransitionRefused(
             "Escolha uma das regras que a exceção pode liberar neste registro.", "M1"
         )
-    return record_override(obj, manager=manager, rule_id=rule_id, reason=reason)
+    return override_record(obj, manager=manager, rule_id=rule_id, reason=reason)
 
 
 def _absent_owner_decision(owner, day, rule_for_hold, hold_reason) -> Decision | None:

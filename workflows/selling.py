@@ -7,7 +7,7 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone
 
 from . import clock
-from .agendamentos import conclude_agendamento
+from .agendamentos import agendamento_conclude
 from .engine import transition
 from .formatting import brl, number, person_name
 from .models import (
@@ -19,13 +19,13 @@ from .models import (
     Sale,
     Triage,
 )
-from .overrides import record_override
+from .overrides import override_record
 from .ownership import handoff_allows, may_sell
 from .refusals import INPUT, Decision, TransitionRefused, refuse_all
 from .validators import MAX_QUANTITY, MAX_SALE_TOTAL, is_placeholder
 
 
-def sell(
+def ficha_sell(
     ficha: Ficha,
     product: Product,
     seller,
@@ -193,9 +193,9 @@ def sell(
             boleto_alert_given=open_boletos.exists(),
         )
         if send_copy:
-            transaction.on_commit(lambda: send_contract_copy([sale]))
+            transaction.on_commit(lambda: sale_send_contract_copy([sale]))
         for ag in ficha.agendamentos.filter(product=product, state__in=Agendamento.LIVE):
-            conclude_agendamento(
+            agendamento_conclude(
                 ag,
                 actor=seller,
                 text=f"Concluído pela venda de {product} (S4).",
@@ -212,28 +212,28 @@ def _sale_of_token(request_token: str | None) -> Sale | None:
     return Sale.objects.filter(request_token=request_token).first()
 
 
-def settle_commission(sale: Sale, *, manager, commission_to, reason: str) -> Sale:
+def sale_settle_commission(sale: Sale, *, manager, commission_to, reason: str) -> Sale:
     """M1: a manager settles a contested commission (S8 hand-offs, S9)."""
     with transaction.atomic():
         sale = transition(sale, "settle", actor=manager, reason=reason, commission_to=commission_to)
-        record_override(
+        override_record(
             sale, manager=manager, rule_id="M1", reason=reason, commission_to=commission_to.pk
         )
     return sale
 
 
-def inactivate_manually(ficha: Ficha, *, actor, reason: str) -> Ficha:
+def ficha_inactivate(ficha: Ficha, *, actor, reason: str) -> Ficha:
     return transition(ficha, "inactivate_manually", actor=actor, reason=reason)
 
 
-def record_inactivation_answer(ficha: Ficha, *, actor, answer: str) -> Ficha:
+def ficha_inactivation_answer(ficha: Ficha, *, actor, answer: str) -> Ficha:
     """S5 reading: the 15-day hold applies only once the client's answer is recorded."""
     return transition(
         ficha, "record_inactivation_answer", actor=actor, reason=answer, answer=answer
     )
 
 
-def send_contract_copy(sales: list[Sale], *, title: str = "") -> int:
+def sale_send_contract_copy(sales: list[Sale], *, title: str = "") -> int:
     """S1: one copy of what was contracted goes to the contractor and the administrator —
     one e-mail however many sales one contracting made (an accepted quote's items)."""
     first = sales[0]

@@ -55,7 +55,7 @@ def _clean_sensitive(field: str, value: str) -> str:
     return value
 
 
-def propose_sensitive_change(ficha: Ficha, *, field: str, new_value: str, actor, third_party: str):
+def data_change_propose(ficha: Ficha, *, field: str, new_value: str, actor, third_party: str):
     """S1: a third party's change of data that shifts responsibility waits for the holder, who
     gets a signed link that expires in 72 h; nothing on the ficha changes until then."""
     if field not in DataChangeRequest.SENSITIVE_FIELDS:
@@ -158,7 +158,7 @@ def _mail_holder(change: DataChangeRequest) -> None:
     )
 
 
-def decide_data_change(change: DataChangeRequest, *, confirm: bool) -> DataChangeRequest:
+def data_change_record_answer(change: DataChangeRequest, *, confirm: bool) -> DataChangeRequest:
     """S1: the holder's answer; confirming applies the change to the ficha. A change a newer
     one superseded, or a CPF/CNPJ another ficha has meanwhile, is refused and writes nothing."""
     with transaction.atomic():

@@ -7,7 +7,7 @@ from django.core.mail import send_mail
 from django.db import transaction
 
 from . import clock, timers
-from .agendamentos import live_reservation, open_agendamento
+from .agendamentos import agendamento_open, live_reservation
 from .availability import availability
 from .engine import require, transition
 from .formatting import person_name
@@ -20,11 +20,11 @@ from .models import (
     Sale,
     Triage,
 )
-from .movimentacoes import log_movimentacao
+from .movimentacoes import movimentacao_log
 from .refusals import TransitionRefused
 from .roles import ATTENDANTS, MANAGER, SELLER, has_role
 from .selectors import offers_for
-from .selling import sell
+from .selling import ficha_sell
 from .validators import (
     is_placeholder,
 )
@@ -45,7 +45,7 @@ def _triage_note(triage: Triage, author, text: str, outcome=Movimentacao.Outcome
     )
 
 
-def start_triage(
+def triage_start(
     ficha: Ficha,
     *,
     agent,
@@ -63,7 +63,7 @@ def start_triage(
     if is_placeholder(text):
         raise TransitionRefused("Descreva o que o cliente pediu.", "G1")
     with transaction.atomic():
-        first = log_movimentacao(
+        first = movimentacao_log(
             ficha,
             author=agent,
             channel=channel,
@@ -134,7 +134,7 @@ def owner_offer_expired(triage: Triage) -> None:
     )
 
 
-def accept_triage(triage: Triage, *, actor) -> Triage:
+def triage_accept(triage: Triage, *, actor) -> Triage:
     """The owner accepts the offer, or a seller takes a waiting client; only one wins."""
     with transaction.atomic():
         event = "owner_accepts" if triage.state == Triage.State.OFFERED_TO_OWNER else "seller_takes"
@@ -149,7 +149,7 @@ def triage_sell(triage: Triage, *, actor, **sale_fields) -> Sale:
     commission when someone other than the agendamento's owner closes it."""
     require(triage, "record_sale", actor=actor)
     with transaction.atomic():
-        sale = sell(
+        sale = ficha_sell(
             triage.ficha,
             triage.product,
             actor,
@@ -161,7 +161,7 @@ def triage_sell(triage: Triage, *, actor, **sale_fields) -> Sale:
     return sale
 
 
-def send_price(triage: Triage, *, actor, via: str, price_text: str) -> Triage:
+def triage_send_price(triage: Triage, *, actor, via: str, price_text: str) -> Triage:
     """2º passo: the price may go by chat or by e-mail; by e-mail it opens a follow-up
     `#venda/tratativas com contato` agendamento (answer awaited up to 2 business days, S2)."""
     require(triage, "send_price", actor=actor)
@@ -175,7 +175,7 @@ def send_price(triage: Triage, *, actor, via: str, price_text: str) -> Triage:
             return triage
         if not triage.ficha.email:
             raise TransitionRefused("A ficha não tem e-mail: informe o preço pelo chat.", "S8")
-        follow_up = open_agendamento(
+        follow_up = agendamento_open(
             triage.ficha,
             owner=actor,
             kind=AgendamentoKind.SALE_WITH_CONTACT,
@@ -213,7 +213,7 @@ def _first_link(triage: Triage) -> str:
     return first.order_by("at", "pk").values_list("bitrix_link", flat=True).first() or ""
 
 
-def hand_to_comercial(triage: Triage, *, actor, context: str) -> Triage:
+def triage_hand_to_comercial(triage: Triage, *, actor, context: str) -> Triage:
     """3º passo: the client only asks prices without a decision → comercial persuades."""
     require(triage, "hand_to_comercial", actor=actor)
     if is_placeholder(context):
@@ -226,7 +226,7 @@ def hand_to_comercial(triage: Triage, *, actor, context: str) -> Triage:
     return triage
 
 
-def close_triage(triage: Triage, *, actor, reason: str) -> Triage:
+def triage_close(triage: Triage, *, actor, reason: str) -> Triage:
     with transaction.atomic():
         triage = transition(triage, "close", actor=actor, reason=reason)
         _triage_note(

@@ -12,7 +12,7 @@ from tests.browser.conftest import screenshot
 from tests.onboarding_fixtures import register
 from tests.sales_fixtures import BITRIX
 from workflows.models import Boleto, Ficha
-from workflows.movimentacoes import log_movimentacao
+from workflows.movimentacoes import movimentacao_log
 from workflows.roles import AGENT, CENTRAL, SELLER
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
@@ -28,7 +28,7 @@ def test_journey_central_merges_a_duplicate_G7(session, make_user, clock):
     old = register(name="Dra. Ana Souza", email="ana@adv.com.br", phone="(11) 3456-7890")
     new = register(name="Ana Souza", email="ANA@adv.com.br", phone="(11) 98765-1234")
     case = DuplicateCase.objects.get()  # detected on registration: the same e-mail (any case)
-    log_movimentacao(
+    movimentacao_log(
         new,
         author=ana,
         channel="phone",

@@ -79,7 +79,7 @@ def demo(make_user, clock):
     call_command("demo_data", stdout=io.StringIO())
     clock.freeze(at(2027, 4, 19, 10, 0))
     rafael = Ficha.objects.get(name="Dr. Rafael Monteiro")  # Ana's live agendamento
-    triage.start_triage(
+    triage.triage_start(
         rafael,
         agent=users["carla"],
         product=Product.objects.get(code="acompanhamento"),

@@ -62,14 +62,14 @@ def test_failed_timer_shows_on_the_console_and_the_manager_retries_it(
 ):
     carla = people["carla"]
     ficha = make_ficha(name="Dra. Lembrete Souza", email="lembrete@souzaadv.com.br")
-    slot = training.publish_slot(
+    slot = training.training_slot_publish(
         actor=carla,
         date=add_business_days(clock.today(), 2),
         shift="manha",
         attendant=carla,
         capacity=3,
     )
-    booking = training.book_training(
+    booking = training.training_book(
         slot,
         ficha,
         actor=people["ana"],
@@ -174,7 +174,7 @@ uids = iter(range(1, 1000))
 
 def receive(raw) -> str:
     """What the IMAP poller does with each new message of the support mailbox."""
-    return mailbox.import_message(raw, folder="INBOX", uid=next(uids), uidvalidity=1)
+    return mailbox.mailbox_import_message(raw, folder="INBOX", uid=next(uids), uidvalidity=1)
 
 
 def test_T1_possible_reply_from_another_sender_is_linked_to_the_original_ticket(
@@ -185,8 +185,8 @@ def test_T1_possible_reply_from_another_sender_is_linked_to_the_original_ticket(
         "new_ticket"
     )
     original = Ticket.objects.get()
-    desk.act(original, "analyse", actor=carla, reason="Verificando os robôs do TJSP")
-    desk.act(original, "ask_client", actor=carla, reason="Pedi o número de um processo")
+    desk.ticket_act(original, "analyse", actor=carla, reason="Verificando os robôs do TJSP")
+    desk.ticket_act(original, "ask_client", actor=carla, reason="Pedi o número de um processo")
     clock.advance(dt.timedelta(minutes=20))
 
     # Someone else from the office answers, with the ticket's tag: a new ticket, the
@@ -403,7 +403,7 @@ def test_S1_holder_reads_a_correct_pt_br_answer_after_confirming(
     people, clock, chromium, live_server
 ):
     ficha = make_ficha(name="Dra. Concorda Reis", email="concorda@reisadv.com.br", oab="SP 1.234")
-    third_party.propose_sensitive_change(
+    third_party.data_change_propose(
         ficha, field="oab", new_value="SP 5.678", actor=people["ana"], third_party="Sócio novo"
     )
     context, holder = anonymous(chromium)
@@ -435,7 +435,7 @@ def test_G5_second_training_booking_of_one_ficha_is_refused(session, people, clo
     carla = people["carla"]
     ficha = make_ficha(name="Dra. Treino Alves", email="treino@alvesadv.com.br")
     first_slot, second_slot = (
-        training.publish_slot(
+        training.training_slot_publish(
             actor=carla,
             date=add_business_days(clock.today(), days),
             shift="tarde",

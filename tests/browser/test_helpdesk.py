@@ -24,7 +24,7 @@ def helpdesk(make_user, clock):
     carla = make_user(SUPPORT, AGENT, username="carla", first_name="Carla")
     davi = make_user(SUPPORT, username="davi", first_name="Davi")
     mine = new_ticket(carla, subject="Relatório não exporta", requester="Escritório Almeida")
-    desk.act(mine, "assign", actor=carla, reason="é comigo", assignee=carla)
+    desk.ticket_act(mine, "assign", actor=carla, reason="é comigo", assignee=carla)
     urgent = new_ticket(
         carla,
         subject="Intimações do TJSP não chegam",
@@ -137,13 +137,13 @@ def test_journey_new_ticket_picks_the_client_by_typing_and_sees_their_open_ticke
 def test_journey_support_dev_home_shows_their_github_tickets_T7(session, helpdesk, make_user):
     diego = make_user(SUPPORT_DEV, username="diego", first_name="Diego")
     ticket = helpdesk["mine"]
-    desk.act(ticket, "assign", actor=helpdesk["carla"], reason="dev olha", assignee=diego)
+    desk.ticket_act(ticket, "assign", actor=helpdesk["carla"], reason="dev olha", assignee=diego)
     Ticket.objects.filter(pk=ticket.pk).update(
         github_issue_number=42,
         github_issue_url="https://github.com/webplanet/g3stor/issues/42",
         github_issue_state="open",
     )
-    desk.add_note(
+    desk.ticket_note_add(
         ticket,
         kind=TicketNote.Kind.GITHUB_COMMENT,
         text="Reproduzi: falta índice na exportação",

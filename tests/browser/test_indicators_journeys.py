@@ -23,7 +23,7 @@ from tests.tickets_support.helpers import new_ticket
 from tickets import desk
 from tickets.models import SlaPolicy, Ticket
 from workflows.models import Agendamento, Orcamento
-from workflows.orcamento import create_orcamento, send_orcamento, set_item, step_orcamento
+from workflows.orcamento import orcamento_create, orcamento_item_set, orcamento_send, orcamento_step
 from workflows.roles import AGENT, SUPPORT
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
@@ -65,7 +65,7 @@ def backlog_tickets(make_user, gestor, clock):
 
     def move(ticket, event, when, reason):
         clock.freeze(when)
-        return desk.act(ticket, event, actor=carla, reason=reason)
+        return desk.ticket_act(ticket, event, actor=carla, reason=reason)
 
     a = opened(at(2027, 4, 9, 10), "A: aberto antes do período")
     b = opened(at(2027, 4, 12, 10), "B: concluído no fim da noite")
@@ -156,11 +156,11 @@ def sent_orcamento(author, products, name):
     """An orçamento sent to the client through the G8 services (its PDF e-mailed, the
     follow-up agendamento opened)."""
     ficha = make_ficha(name=name, email="escritorio@adv.br")
-    orcamento = create_orcamento(ficha, author=author, demand="Monitorar publicações de 3 OABs")
-    set_item(orcamento, actor=author, product=products["intimacao"], quantity=3)
-    orcamento = step_orcamento(orcamento, "define_products", actor=author)
-    orcamento = step_orcamento(orcamento, "set_prices", actor=author)
-    orcamento = send_orcamento(orcamento, actor=author, bitrix_link=BITRIX)
+    orcamento = orcamento_create(ficha, author=author, demand="Monitorar publicações de 3 OABs")
+    orcamento_item_set(orcamento, actor=author, product=products["intimacao"], quantity=3)
+    orcamento = orcamento_step(orcamento, "define_products", actor=author)
+    orcamento = orcamento_step(orcamento, "set_prices", actor=author)
+    orcamento = orcamento_send(orcamento, actor=author, bitrix_link=BITRIX)
     assert orcamento.state == Orcamento.State.SENT
     return orcamento
 

@@ -3,9 +3,9 @@ no horizontal scroll, no console errors, every form field labelled, keyboard rea
 
 import pytest
 
-from onboarding.duplicates import choose_kept, inform_client
+from onboarding.duplicates import duplicate_case_choose_kept, duplicate_case_inform_client
 from onboarding.models import DuplicateCase
-from onboarding.training import book_training, publish_slot
+from onboarding.training import training_book, training_slot_publish
 from tests.browser.conftest import screenshot
 from tests.conftest import at
 from tests.onboarding_fixtures import register
@@ -13,12 +13,12 @@ from tests.sales_fixtures import BITRIX, contact, make_ficha
 from tests.tickets_support.helpers import new_ticket
 from tickets import desk, routine, textura
 from tickets.models import InboundEmail, Level, Romaneio, RomaneioItem, RoutineItem, Ticket
-from workflows.agendamentos import open_agendamento
+from workflows.agendamentos import agendamento_open
 from workflows.businessdays import add_business_days
-from workflows.movimentacoes import log_movimentacao
-from workflows.orcamento import create_orcamento, set_item
+from workflows.movimentacoes import movimentacao_log
+from workflows.orcamento import orcamento_create, orcamento_item_set
 from workflows.roles import AGENT, MANAGER, SELLER, SUPPORT, SUPPORT_DEV
-from workflows.triage import start_triage
+from workflows.triage import triage_start
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
@@ -71,10 +71,10 @@ def world(make_user, products, clock):
     carla = make_user(AGENT, SUPPORT, username="carla", first_name="Carla")
     make_user(MANAGER, AGENT, username="gabriel", first_name="Gabriel")
     ficha = make_ficha(name="Dra. Página Teste", email="pagina@adv.br", phone="+5511987650000")
-    open_agendamento(
+    agendamento_open(
         ficha, owner=ana, kind="venda_com_contato", product=products["intimacao"], **contact()
     )
-    triage = start_triage(
+    triage = triage_start(
         ficha,
         agent=carla,
         product=products["intimacao"],
@@ -82,8 +82,8 @@ def world(make_user, products, clock):
         text="Quer contratar",
         bitrix_link=BITRIX,
     )
-    quote = create_orcamento(ficha, author=ana, demand="Monitorar publicações de 3 advogados")
-    set_item(quote, actor=ana, product=products["intimacao"], quantity=3)
+    quote = orcamento_create(ficha, author=ana, demand="Monitorar publicações de 3 advogados")
+    orcamento_item_set(quote, actor=ana, product=products["intimacao"], quantity=3)
     return {"ficha": ficha, "triage": triage, "quote": quote}
 
 
@@ -129,7 +129,7 @@ def support_world(make_user, clock):
     ficha = register(name="Dra. Página Suporte", email="suporte@adv.br", phone="+5511987650001")
     register(name="Página Suporte", email="SUPORTE@adv.br")  # a duplicate for the central
     gabriel = make_user(MANAGER, AGENT, username="gabriel", first_name="Gabriel")
-    case = inform_client(  # so the case page shows the merge choices
+    case = duplicate_case_inform_client(  # so the case page shows the merge choices
         DuplicateCase.objects.get(),
         actor=gabriel,
         channel="phone",
@@ -137,9 +137,9 @@ def support_world(make_user, clock):
         text="Expliquei que há duas fichas",
         bitrix_link=BITRIX,
     )
-    choose_kept(case, actor=gabriel, kept=ficha, answer="Manter a antiga")
+    duplicate_case_choose_kept(case, actor=gabriel, kept=ficha, answer="Manter a antiga")
     clock.freeze(at(2027, 4, 16, 15, 0))  # Friday: an unresolved attendance to review
-    log_movimentacao(
+    movimentacao_log(
         ficha,
         author=carla,
         channel="phone",
@@ -158,14 +158,14 @@ def support_world(make_user, clock):
         impact=Level.HIGH,
         assignee=carla,
     )
-    desk.act(ticket, "analyse", actor=carla, reason="Conferindo o robô do TJSP")
+    desk.ticket_act(ticket, "analyse", actor=carla, reason="Conferindo o robô do TJSP")
     linked = new_ticket(carla, subject="Relatório trava ao exportar", needs_development=True)
     Ticket.objects.filter(pk=linked.pk).update(
         github_issue_number=42,
         github_issue_url="https://github.com/webplanet/g3stor/issues/42",
         github_issue_state="open",
     )
-    desk.act(linked, "develop", actor=carla, reason="bug confirmado no exportador")
+    desk.ticket_act(linked, "develop", actor=carla, reason="bug confirmado no exportador")
     InboundEmail.objects.create(
         message_id="<quebrado@cliente.com.br>",
         folder="INBOX",
@@ -196,15 +196,15 @@ def support_world(make_user, clock):
         created_by=carla,
     )
     RomaneioItem.objects.create(romaneio=romaneio, product="Piso vinílico", quantity=42, unit="m2")
-    routine.mark_done(carla, RoutineItem.EMAIL, reason="O e-mail aguarda o TI do cliente")
-    slot = publish_slot(
+    routine.routine_item_mark(carla, RoutineItem.EMAIL, reason="O e-mail aguarda o TI do cliente")
+    slot = training_slot_publish(
         actor=carla,
         date=add_business_days(clock.today(), 1),
         shift="manha",
         attendant=carla,
         capacity=3,
     )
-    book_training(
+    training_book(
         slot,
         ficha,
         actor=carla,

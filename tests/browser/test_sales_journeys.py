@@ -9,16 +9,16 @@ from playwright.sync_api import expect
 
 from tests.browser.conftest import open_ficha, screenshot, start_triage
 from tests.sales_fixtures import BITRIX, contact, make_ficha
-from workflows.agendamentos import open_agendamento
+from workflows.agendamentos import agendamento_open
 from workflows.models import Agendamento, Orcamento, Sale, Triage
-from workflows.selling import sell
+from workflows.selling import ficha_sell
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
 
 def test_journey_agent_triage_through_the_three_passos(session, team, products, clock):
     reserved = make_ficha(name="Dr. Reservado Silva")
-    open_agendamento(
+    agendamento_open(
         reserved,
         owner=team["ana"],
         kind="venda_com_contato",
@@ -135,7 +135,7 @@ def test_journey_agent_builds_downloads_and_sends_an_orcamento(
 
 def test_journey_manager_overrides_settles_and_sees_the_trail(session, team, products, clock):
     late = make_ficha(name="Dr. Atrasado Reis")
-    ag = open_agendamento(
+    ag = agendamento_open(
         late,
         owner=team["bruno"],
         kind="venda_sem_contato",
@@ -144,7 +144,7 @@ def test_journey_manager_overrides_settles_and_sees_the_trail(session, team, pro
         outcome="no_answer",
     )
     sold = make_ficha(name="Dra. Vendida Alves")
-    sell(
+    ficha_sell(
         sold,
         products["pesquisa"],
         team["bruno"],

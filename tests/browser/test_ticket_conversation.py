@@ -39,7 +39,9 @@ def receive(msg: EmailMessage) -> str:
     msg["From"] = msg["From"] or CLIENT
     msg["To"] = "suporte@webplanet.test"
     msg["Message-ID"] = msg["Message-ID"] or f"<{uuid.uuid4().hex}@mail.example>"
-    return mailbox.import_message(msg.as_bytes(), folder="INBOX", uid=next(uids), uidvalidity=1)
+    return mailbox.mailbox_import_message(
+        msg.as_bytes(), folder="INBOX", uid=next(uids), uidvalidity=1
+    )
 
 
 def first_email(subject, text) -> Ticket:
@@ -124,7 +126,7 @@ def test_journey_internal_note_stays_internal_and_reply_and_wait_moves_the_ticke
 ):
     carla_user = make_user(SUPPORT, username="carla", first_name="Carla")
     ticket = first_email("Relatório trava", "O relatório de prazos trava ao exportar.")
-    desk.act(ticket, "analyse", actor=carla_user, reason="Reproduzindo o erro")
+    desk.ticket_act(ticket, "analyse", actor=carla_user, reason="Reproduzindo o erro")
     clock.advance(dt.timedelta(minutes=10))
 
     carla = session("carla")
@@ -197,7 +199,7 @@ def test_journey_inline_images_show_in_the_thread_and_in_the_original_frame_T1(
     as in the e-mail's body) and inside the sandboxed original, from this server only."""
     make_user(SUPPORT, username="carla", first_name="Carla")
     raw = (CORPUS / "outlook_related_cid_image.eml").read_bytes()
-    assert mailbox.import_message(raw, folder="INBOX", uid=next(uids), uidvalidity=1) == (
+    assert mailbox.mailbox_import_message(raw, folder="INBOX", uid=next(uids), uidvalidity=1) == (
         "new_ticket"
     )
     ticket = Ticket.objects.get()
@@ -224,7 +226,7 @@ def test_journey_the_author_edits_an_internal_note_and_its_earlier_text_stays_T4
     carla_user = make_user(SUPPORT, username="carla", first_name="Carla")
     make_user(SUPPORT, username="diego", first_name="Diego")
     ticket = first_email("Boleto duplicado", "Recebi dois boletos do mesmo mês.")
-    desk.act(ticket, "analyse", actor=carla_user, reason="Conferindo no financeiro")
+    desk.ticket_act(ticket, "analyse", actor=carla_user, reason="Conferindo no financeiro")
     carla = session("carla")
     page = carla.go(f"/suporte/chamados/{ticket.pk}/")
     editor = page.locator("#form-resposta")

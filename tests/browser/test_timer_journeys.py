@@ -19,17 +19,17 @@ from playwright.sync_api import expect
 from tests.browser.conftest import screenshot, start_triage
 from tests.sales_fixtures import contact, make_ficha
 from workflows import timers
-from workflows.agendamentos import expires_at, open_agendamento
+from workflows.agendamentos import agendamento_open, expires_at
 from workflows.businessdays import add_business_days
 from workflows.models import Agendamento, AgendamentoKind, Sale, Triage
-from workflows.selling import inactivate_manually, record_inactivation_answer
+from workflows.selling import ficha_inactivate, ficha_inactivation_answer
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
 
 def reserve_for(owner, ficha, product):
     """A live `#venda/tratativas com contato` agendamento: it reserves the sale (S2)."""
-    return open_agendamento(
+    return agendamento_open(
         ficha, owner=owner, kind=AgendamentoKind.SALE_WITH_CONTACT, product=product, **contact()
     )
 
@@ -182,8 +182,8 @@ def test_S8_2o_passo_price_by_chat_and_by_email(session, team, products, clock):
 
 def test_S5_hold_lifted_by_a_manager_exception(session, team, products, clock):
     ficha = make_ficha(name="Dra. Inativa Moura", email="inativa@adv.br")
-    inactivate_manually(ficha, actor=team["ana"], reason="Escritório pediu pausa no contrato")
-    record_inactivation_answer(ficha, actor=team["ana"], answer="Não tenho interesse neste momento")
+    ficha_inactivate(ficha, actor=team["ana"], reason="Escritório pediu pausa no contrato")
+    ficha_inactivation_answer(ficha, actor=team["ana"], answer="Não tenho interesse neste momento")
     clock.advance(dt.timedelta(days=3))  # inside the 15-day hold
 
     bruno = session("bruno")

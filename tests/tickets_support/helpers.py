@@ -13,4 +13,4 @@ def new_ticket(actor, **fields) -> Ticket:
         "requester_email": "marina@example.com",
     }
     data.update(fields)
-    return desk.create_ticket(actor=actor, **data)
+    return desk.ticket_create(actor=actor, **data)

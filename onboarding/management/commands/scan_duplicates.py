@@ -2,7 +2,7 @@
 
 from django.core.management.base import BaseCommand
 
-from onboarding.duplicates import scan_duplicates
+from onboarding.duplicates import duplicates_scan
 from onboarding.keys import KEY_LABELS
 
 
@@ -18,7 +18,7 @@ class Command(BaseCommand):
         def progress(done, total):
             self.stdout.write(f"{done}/{total} fichas verificadas")
 
-        summary = scan_duplicates(progress=progress, every=max(1, every))
+        summary = duplicates_scan(progress=progress, every=max(1, every))
         for name, value, count in summary["shared"][:20]:
             self.stdout.write(
                 f"Ignorado: {KEY_LABELS[name]} {value} aparece em {count} fichas "

@@ -1,10 +1,10 @@
-"""G7: start the onboarding of fichas imported in bulk (written around `register_ficha`)."""
+"""G7: start the onboarding of fichas imported in bulk (written around `ficha_register`)."""
 
 import datetime as dt
 
 from django.core.management.base import BaseCommand, CommandError
 
-from onboarding.checklist import start_missing_onboardings
+from onboarding.checklist import onboarding_start_missing
 
 
 class Command(BaseCommand):
@@ -26,5 +26,5 @@ class Command(BaseCommand):
         def progress(done, total):
             self.stdout.write(f"{done}/{total} fichas")
 
-        started = start_missing_onboardings(since=day, progress=progress, every=max(1, every))
+        started = onboarding_start_missing(since=day, progress=progress, every=max(1, every))
         self.stdout.write(self.style.SUCCESS(f"Concluído: {started} onboardings iniciados."))

@@ -105,7 +105,7 @@ class Command(BaseCommand):
         def triage_start():
             try:
                 with transaction.atomic():
-                    triage.start_triage(
+                    triage.triage_start(
                         pick(),
                         agent=agent,
                         product=product,

@@ -260,7 +260,7 @@ class Command(BaseCommand):
         now = clock.now()
         rafael, juliana, fonseca, paulo, beatriz, cardoso, lucas = (fichas[i] for i in range(1, 8))
 
-        agendamentos.open_agendamento(
+        agendamentos.agendamento_open(
             rafael,
             owner=ana,
             kind=AgendamentoKind.SALE_WITH_CONTACT,
@@ -270,7 +270,7 @@ class Command(BaseCommand):
             bitrix_link=bitrix + "5120/",
             boleto_alert_given=True,  # G4: Rafael has a boleto to pay this month
         )
-        agendamentos.open_agendamento(
+        agendamentos.agendamento_open(
             juliana,
             owner=bruno,
             kind=AgendamentoKind.SALE_WITHOUT_CONTACT,
@@ -279,7 +279,7 @@ class Command(BaseCommand):
             outcome=Movimentacao.Outcome.NO_ANSWER,
             text="Tentativa de oferecer advogado adicional, cliente não atendeu",
         )
-        movimentacoes.log_movimentacao(
+        movimentacoes.movimentacao_log(
             paulo,
             author=carla,
             channel=Movimentacao.Channel.CHAT,
@@ -288,7 +288,7 @@ class Command(BaseCommand):
             text="Dúvida sobre como cadastrar processos do TJSP: expliquei o passo a passo",
             bitrix_link=f"https://{settings.BITRIX_PORTAL_HOST}/online/?IM_DIALOG=chat981",
         )
-        movimentacoes.log_movimentacao(
+        movimentacoes.movimentacao_log(
             beatriz,
             author=carla,
             channel=Movimentacao.Channel.PHONE,
@@ -297,14 +297,14 @@ class Command(BaseCommand):
             text="Tentativa de retorno sobre erro na intimação, cliente não atendeu",
         )
         with clock.frozen(now - dt.timedelta(days=5)):
-            selling.inactivate_manually(
+            selling.ficha_inactivate(
                 cardoso, actor=ana, reason="Escritório pediu pausa: sem movimento no trimestre"
             )
-            selling.record_inactivation_answer(
+            selling.ficha_inactivation_answer(
                 cardoso, actor=ana, answer="Não temos interesse neste momento, obrigado."
             )
         transition(fonseca, "inactivate_automatically", actor=None, reason="inadimplência")
-        selling.sell(
+        selling.ficha_sell(
             lucas,
             products["pesquisa"],
             bruno,
@@ -314,17 +314,17 @@ class Command(BaseCommand):
         )
         availability.set_availability(gabriel, "available")
         mariana = fichas[0]
-        quote = orcamento.create_orcamento(
+        quote = orcamento.orcamento_create(
             mariana,
             author=ana,
             demand="Escritório com 4 advogados atuando em SP e MG quer monitorar publicações "
             "e acompanhar os processos dos dois estados.",
         )
-        orcamento.set_item(quote, actor=ana, product=products["intimacao"], quantity=1)
-        orcamento.set_item(quote, actor=ana, product=products["advogado"], quantity=3)
-        orcamento.set_item(
+        orcamento.orcamento_item_set(quote, actor=ana, product=products["intimacao"], quantity=1)
+        orcamento.orcamento_item_set(quote, actor=ana, product=products["advogado"], quantity=3)
+        orcamento.orcamento_item_set(
             quote, actor=ana, product=products["estado"], quantity=1, discount=Decimal("9.90")
         )
         for step in ("define_products", "set_prices"):
-            quote = orcamento.step_orcamento(quote, step, actor=ana)
-        orcamento.send_orcamento(quote, actor=ana, bitrix_link=bitrix + "5133/")
+            quote = orcamento.orcamento_step(quote, step, actor=ana)
+        orcamento.orcamento_send(quote, actor=ana, bitrix_link=bitrix + "5133/")
