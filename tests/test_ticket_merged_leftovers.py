@@ -104,6 +104,11 @@ def test_T4_merged_ticket_refuses_notes(merged, support):  # noqa: F811
     body = response.content.decode()
     assert kept_message(kept) in body and 'title="Regra T4"' in body
     assert 'id="form-resposta"' not in body  # the refusal is told, no editor offered
+    # Nothing typed is lost: the text comes back read-only, to be copied to the kept ticket.
+    assert 'id="texto-nao-salvo"' in body and "Mais uma informação</textarea>" in body
+    page = login(support).get(reverse("tickets:detail", args=[source.pk])).content.decode()
+    assert kept_message(kept) in page and 'id="form-resposta"' not in page
+    assert 'id="texto-nao-salvo"' not in page
     response = login(support).post(
         url, {"text": "Mais uma informação", "enviar": "note"}, headers=HX
     )
@@ -140,7 +145,7 @@ def test_T4_merged_ticket_page_offers_no_note_form(merged, support):  # noqa: F8
     source, kept = merged
     client = login(support)
     page = client.get(reverse("tickets:detail", args=[source.pk])).content.decode()
-    assert 'id="form-resposta"' not in page and 'id="responder"' not in page
+    assert 'id="form-resposta"' not in page and kept_message(kept) in page  # why, not a form
     assert 'value="note"' not in page and ">Citar</a>" not in page
     kept_page = client.get(reverse("tickets:detail", args=[kept.pk])).content.decode()
     assert 'id="form-resposta"' in kept_page and 'value="note"' in kept_page

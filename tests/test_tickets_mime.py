@@ -5,7 +5,8 @@ downloads with a correct Content-Disposition for any file name.
 The corpus (tests/tickets_support/mail_corpus/, see its README) holds messages shaped by Gmail,
 Outlook, Apple Mail / iPhone, Thunderbird, Postfix bounces, a scanner and others, some of them
 real samples from mail-parser's test corpus. Messages are imported with
-`mailbox.mailbox_import_message`; the IMAP round trip of the same corpus is in test_tickets_mailbox.py.
+`mailbox.mailbox_import_message`; the IMAP round trip of the same corpus is in
+test_tickets_mailbox.py.
 """
 
 import email

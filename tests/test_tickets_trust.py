@@ -1,8 +1,8 @@
 """T1: mail intake you can trust — only the ticket's client touches its ticket, Message-IDs are
 per sender, the raw message is bounded, attachment names are safe, short mails import.
 
-Messages are imported with `mailbox.mailbox_import_message` (what the IMAP poller calls per message);
-the IMAP round trip itself is covered in test_tickets_mailbox.py.
+Messages are imported with `mailbox.mailbox_import_message` (what the IMAP poller calls per
+message); the IMAP round trip itself is covered in test_tickets_mailbox.py.
 """
 
 import uuid

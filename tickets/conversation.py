@@ -74,9 +74,9 @@ def ticket_reply(
     email: bool = True,
 ) -> TicketNote:
     """Give the client a return from the reply editor, with `event` (respond, ask_client or
-    conclude) in the same action: `desk.ticket_send_reply`, the one path, e-mailed (`email`) or, for a
-    client without an e-mail address, recorded as told another way. `answering`: the message
-    answered (DESCRIPTION or a client e-mail's note id), else the client's last message.
+    conclude) in the same action: `desk.ticket_send_reply`, the one path, e-mailed (`email`)
+    or, for a client without an e-mail address, recorded as told another way. `answering`:
+    the message answered (DESCRIPTION or a client e-mail's note id), else the client's last message.
     Refuses (every problem at once): the role or state (the machine), no client e-mail to
     send to, a placeholder or too long text, files over the limits."""
     if event not in REPLY_EVENTS:

@@ -1,6 +1,6 @@
 """Support desk (T1, T2, T4, T6, T8): open tickets, move them through `TicketFlow`, keep their
-notes, give the client a return (`ticket_send_reply`: the one path, e-mailed or told another way), and
-the desk's queries (stale tickets, support people).
+notes, give the client a return (`ticket_send_reply`: the one path, e-mailed or told another
+way), and the desk's queries (stale tickets, support people).
 
 State changes go through `workflows.engine.transition` only; each one re-arms the SLA timers
 (`tickets.sla_alerts`) and keeps a pending GitHub retry (`tickets.github_sync`) armed.
@@ -77,8 +77,8 @@ def ticket_create(*, actor, sla_policy=None, **fields) -> Ticket:
 def ticket_act(ticket: Ticket, event: str, *, actor, reason: str = "", **data) -> Ticket:
     """T4: one audited ticket transition, then the SLA timers follow the new deadlines (T6).
     A client-facing event by a person (T6: respond, ask_client, conclude) is a return to the
-    client: `ticket_send_reply`, with the reason as what the client was told (e-mailed when the ticket
-    has the client's address)."""
+    client: `ticket_send_reply`, with the reason as what the client was told (e-mailed when the
+    ticket has the client's address)."""
     if event in CLIENT_FACING and actor is not None:
         email = bool(ticket.requester_email)
         return ticket_send_reply(

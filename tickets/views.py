@@ -124,6 +124,9 @@ def detail_context(request, ticket, reply_form, refusal=None) -> dict:
     ]
     # T4: the same decisions as the services (none on a merged ticket: write on the kept one).
     may_note = conversation.note_refusal(ticket, request.user) is None
+    editor = bool(reply_buttons or may_note)
+    if not editor and refusal is None:
+        refusal = conversation.thread_refusal(ticket)  # why there is no editor (T4)
     return {
         "ticket": ticket,
         "history": history_of(ticket, request.user),
@@ -133,7 +136,7 @@ def detail_context(request, ticket, reply_form, refusal=None) -> dict:
         "reply_refusal": refusal,
         "reply_buttons": reply_buttons,
         "may_note": may_note,
-        "editor": bool(reply_buttons or may_note),  # the reply editor and its "Citar" links
+        "editor": editor,  # the reply editor and its "Citar" links
         "response_left": sla.describe_remaining(now, ticket.response_due_at, ticket.sla_policy),
         "resolution_left": sla.describe_remaining(now, ticket.resolution_due_at, ticket.sla_policy),
         "alerts": ticket.alerts.all(),
