@@ -1,4 +1,5 @@
 from django import template
+from django.utils.html import format_html
 
 from workflows.formatting import brl as format_brl
 
@@ -48,3 +49,16 @@ def person(user, default="—"):
     if isinstance(user, str):
         return user
     return user.get_full_name() or user.username
+
+
+@register.filter
+def change(value):
+    """An indicator's change against the period before (▲/▼ %), coloured by better or worse,
+    the verdict said for screen readers: one call per cell of the Indicadores tables."""
+    return format_html(
+        '<span class="ind-change ind-{}" title="{}">{}<span class="sr-only"> ({})</span></span>',
+        value.verdict,
+        value.verdict_label,
+        value.change,
+        value.verdict_label,
+    )
