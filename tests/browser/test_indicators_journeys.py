@@ -6,6 +6,9 @@
 2. Orçamentos (G8): the seller refuses a sent orçamento with a reason ("Outro" needs details),
    another seller refuses one for "Preço"; the manager sees the refusals per reason and follows
    each figure to exactly the orçamentos behind it.
+3. The nightly rollup (the django-q2 schedule's job) runs with the manager's page open: the
+   figures read the same from the kept days; a ticket reopened from its page is counted live
+   again.
 """
 
 import datetime as dt
@@ -22,7 +25,8 @@ from tests.test_indicators_orcamentos import quote
 from tests.tickets_support.helpers import new_ticket
 from tickets import desk
 from tickets.models import SlaPolicy, Ticket
-from workflows.models import Agendamento, Orcamento
+from web.indicators_sections import roll_recent
+from workflows.models import Agendamento, IndicatorDay, Orcamento
 from workflows.orcamento import orcamento_create, orcamento_item_set, orcamento_send, orcamento_step
 from workflows.roles import AGENT, SUPPORT
 
@@ -285,3 +289,65 @@ def test_sellers_refuse_with_a_reason_and_the_manager_follows_the_refusals(sessi
         expect(page.get_by_text(f"Recusado: {reason}")).to_be_visible()
     assert ana.console_errors == [] and bruno.console_errors == []
     assert gestor.console_errors == []
+
+
+# --- 3. The nightly rollup while the page is open, then a reopened ticket --------------------
+
+
+def concluded_tile(page):
+    tile = page.locator("#secao-suporte .ind-tile").filter(
+        has=page.locator(".ind-label", has_text=re.compile(r"^\s*Chamados concluídos\s*$"))
+    )
+    return tile.locator(".ind-figure")
+
+
+def test_nightly_rollup_keeps_the_figures_and_a_reopened_ticket_is_counted_again(
+    session, backlog_tickets, clock
+):
+    """The django-q2 schedule's job (`roll_recent`) runs at 02:30 with the manager's page
+    open: reloaded, every figure and the backlog chart read the same from the kept days. Then
+    support reopens a ticket concluded in the period from its page: its kept day is forgotten
+    and the page counts it live again (one concluded ticket less)."""
+    url = f"/indicadores/?periodo=personalizado&de={PERIOD['de']}&ate={PERIOD['ate']}"
+    gestor = session("gestor")
+    page = gestor.go(url)
+    before = page.locator("#secao-suporte").inner_text()
+    concluded = int(concluded_tile(page).inner_text())
+    b = Ticket.objects.get(subject__startswith="B:")
+    assert (
+        concluded
+        == Ticket.objects.filter(
+            state=Ticket.State.DONE,
+            resolved_at__gte=at(2027, 4, 12),
+            resolved_at__lt=at(2027, 4, 17),
+        ).count()
+    )
+    assert concluded >= 1 and b.state == Ticket.State.DONE
+
+    clock.freeze(at(2027, 4, 20, 2, 30))  # the schedule's hour
+    roll_recent()
+    kept = set(IndicatorDay.objects.filter(source="chamados-concluidos").values_list("day"))
+    assert (dt.date(2027, 4, 14),) in kept  # B's day (concluded 14/04 23:50, São Paulo)
+    page.reload()
+    assert page.locator("#secao-suporte").inner_text() == before
+
+    # Carla reopens B from its page (the same clock: the nightly run has just happened).
+    carla = session("carla")
+    ticket_page = carla.go(f"/suporte/chamados/{b.pk}/")
+    ticket_page.get_by_role("link", name="Reabrir").click()
+    form = ticket_page.locator("#form-reopen")
+    form.get_by_label("Por que reabrir").fill("O envio voltou a falhar.")
+    form.get_by_role("button", name="Reabrir").click()
+    expect(ticket_page.get_by_text("Reabrir: feito.")).to_be_visible()
+    assert not IndicatorDay.objects.filter(
+        source="chamados-concluidos", day=dt.date(2027, 4, 14)
+    ).exists()
+
+    page.reload()
+    expect(concluded_tile(page)).to_have_text(str(concluded - 1))
+    # The backlog chart: B was concluded at the end of 14, 15 and 16/04, so those days stay.
+    titles = [t.strip() for t in page.locator("#secao-suporte rect title").all_text_contents()]
+    assert titles[-len(EXPECTED_BACKLOG) :] == [
+        f"{day:%d/%m/%Y}: {n} chamado{'s' if n != 1 else ''}" for day, n in EXPECTED_BACKLOG
+    ]
+    assert gestor.console_errors == [] and carla.console_errors == []
