@@ -289,3 +289,28 @@ def test_a_whole_kept_month_is_read_as_one_sum(clock, data):
     assert figures(last_month) == live[0]
     rollup.roll(SECTIONS, D(2027, 4, 1), D(2027, 4, 30))
     assert kept_days(rollup.month_key("agendamentos")) == {D(2027, 3, 1), D(2027, 4, 1)}
+
+
+def test_a_renamed_agent_is_one_row_with_the_current_name(clock, data, ana):  # noqa: F811
+    """Names are read current, after the groups: an agent renamed after her days were kept is
+    one row (kept days and today's together), not one per name."""
+    period = ind.resolve_period(SEVEN, clock.today())
+    before = {
+        k: v
+        for k, v in figures(ind.Scope(period)).items()
+        if k[0] == "agendamentos-por-responsavel"
+    }
+    rollup.roll(SECTIONS, D(2027, 4, 1), D(2027, 4, 18))
+    ana.first_name = "Ana Paula"
+    ana.save(update_fields=["first_name"])
+    after = {
+        k: v
+        for k, v in figures(ind.Scope(period)).items()
+        if k[0] == "agendamentos-por-responsavel"
+    }
+    renamed = {
+        (slug, key, label.replace("Ana", "Ana Paula", 1) if key == ana.pk else label): v
+        for (slug, key, label), v in before.items()
+    }
+    assert after == renamed
+    assert sum(1 for _, key, _ in after if key == ana.pk) == 1

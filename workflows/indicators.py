@@ -57,43 +57,62 @@ def _measures(figures) -> dict:
     return {figure.key: figure.measure() for figure in figures}
 
 
-def _grouped(source: Source, figures, group: tuple, scope: Scope) -> dict:
-    """{group values: {"group": values dict, "raw": {key__cur/key__prev: number}}}: every
+def _grouped(source: Source, figures, group: tuple, scope: Scope, names=None) -> dict:
+    """{group key: {"group": values dict, "raw": {key__cur/key__prev: number}}}: every
     figure of one source over both periods, per group. The days the daily rollup keeps are
     read from it (`indicators_rollup_read.read`); the others in ONE query, where the period is a
-    GROUP BY on a CASE over the dated field, so each figure is one aggregate, not two."""
-    out, kept = rollup.read(source, figures, group, scope)
-    stretches = rollup.runs(scope.previous.start, scope.period.end, kept)
-    if not stretches:
-        return out
-    dated = Q()
-    for first, last in stretches:
-        dated |= source.in_range(first, last)
-    current = source.in_range(scope.period.start, scope.period.end)
-    bucket = Case(When(current, then=SQLValue("cur")), default=SQLValue("prev"))
+    GROUP BY on a CASE over the dated field, so each figure is one aggregate, not two.
+
+    A related row's fields in the group (`owner__first_name` beside `owner`) are not part of
+    the key: they are read afterwards, current, by `names` (a `Names` shared by every source
+    of the page, so each model is read once; without one, read now)."""
     own, related = split_group(group)
-    query = (
-        source.narrow(source.queryset().filter(dated), scope)
-        .order_by()
-        .annotate(**{PERIOD_KEY: bucket})
-        .values(PERIOD_KEY, *own)
-        .annotate(**_measures(figures))
-    )
-    for row in _with_related(source, list(query), related):
-        key = tuple(row[name] for name in group)
-        entry = out.setdefault(key, {"group": {name: row[name] for name in group}, "raw": {}})
-        period = row[PERIOD_KEY]
-        for figure in figures:
-            name = f"{figure.key}__{period}"
-            entry["raw"][name] = add_numbers(entry["raw"].get(name), figure.read(row[figure.key]))
+    kept, covered = rollup.read(source, figures, group, scope)
+    out = _rekey(kept.values(), own)  # a renamed agent's kept days: one entry, not two
+    stretches = rollup.runs(scope.previous.start, scope.period.end, covered)
+    if stretches:
+        dated = Q()
+        for first, last in stretches:
+            dated |= source.in_range(first, last)
+        current = source.in_range(scope.period.start, scope.period.end)
+        bucket = Case(When(current, then=SQLValue("cur")), default=SQLValue("prev"))
+        query = (
+            source.narrow(source.queryset().filter(dated), scope)
+            .order_by()
+            .annotate(**{PERIOD_KEY: bucket})
+            .values(PERIOD_KEY, *own)
+            .annotate(**_measures(figures))
+        )
+        for row in query:
+            key = tuple(row[name] for name in own)
+            entry = out.setdefault(key, {"group": {name: row[name] for name in own}, "raw": {}})
+            period = row[PERIOD_KEY]
+            for figure in figures:
+                name = f"{figure.key}__{period}"
+                number = figure.read(row[figure.key])
+                entry["raw"][name] = add_numbers(entry["raw"].get(name), number)
+    reader = names if names is not None else Names()
+    reader.want(source, out.values(), related)
+    if names is None:
+        reader.read()
+    return out
+
+
+def _rekey(entries, own: tuple) -> dict:
+    out: dict = {}
+    for entry in entries:
+        key = tuple(entry["group"][name] for name in own)
+        target = out.setdefault(key, {"group": entry["group"], "raw": {}})
+        for name, number in entry["raw"].items():
+            target["raw"][name] = add_numbers(target["raw"].get(name), number)
     return out
 
 
 def split_group(group: tuple) -> tuple[tuple, dict]:
     """The group's own fields, and {foreign key: its fields} for the fields of a related row
     whose key is grouped too (`sla_policy__name` beside `sla_policy`): those are read once per
-    id after the grouped query instead of joined into it (a join let SQLite's planner read
-    the tickets' date range once per SLA policy)."""
+    model after the grouped queries instead of joined into them (a join let SQLite's planner
+    read the tickets' date range once per SLA policy)."""
     own, related = [], {}
     for name in group:
         prefix, _, rest = name.partition("__")
@@ -104,19 +123,34 @@ def split_group(group: tuple) -> tuple[tuple, dict]:
     return tuple(own), related
 
 
-def _with_related(source: Source, rows: list[dict], related: dict) -> list[dict]:
-    """The grouped rows with their related rows' fields, one query per foreign key."""
-    for key, fields in related.items():
-        ids = {row[key] for row in rows} - {None}
-        model = source.queryset().model._meta.get_field(key).related_model
-        found = {
-            values.pop("pk"): values
-            for values in model._default_manager.filter(pk__in=ids).values("pk", *fields)
-        }
-        for row in rows:
-            values = found.get(row[key], {})
-            row.update((f"{key}__{field}", values.get(field)) for field in fields)
-    return rows
+class Names:
+    """The related rows' fields of grouped entries (agents' names, SLA policies' targets),
+    gathered over every source of a page and read with one query per model."""
+
+    def __init__(self):
+        self.wanted = []  # (model, foreign key, fields, entries)
+
+    def want(self, source: Source, entries, related: dict) -> None:
+        for key, fields in related.items():
+            model = source.queryset().model._meta.get_field(key).related_model
+            self.wanted.append((model, key, fields, list(entries)))
+
+    def read(self) -> None:
+        asked: dict = {}
+        for model, key, fields, entries in self.wanted:
+            ids, wanted_fields = asked.setdefault(model, (set(), set()))
+            ids.update(entry["group"][key] for entry in entries)
+            wanted_fields.update(fields)
+        found = {}
+        for model, (ids, fields) in asked.items():
+            ids.discard(None)
+            rows = model._default_manager.filter(pk__in=ids).values("pk", *sorted(fields))
+            found[model] = {row.pop("pk"): row for row in rows} if ids else {}
+        for model, key, fields, entries in self.wanted:
+            for entry in entries:
+                values = found[model].get(entry["group"][key], {})
+                entry["group"].update((f"{key}__{field}", values.get(field)) for field in fields)
+        self.wanted = []
 
 
 def _totals(grouped: dict, figures) -> dict:
@@ -295,9 +329,13 @@ def compute(sections, scope: Scope, *, team: bool) -> list[dict]:
             entry["tables"].append(breakdown)
     raw: dict = {}
     tables: dict[int, list[dict]] = {}
+    names = Names()
     for entry in plans.values():
         figures = list(entry["figures"].values())
-        grouped = _grouped(entry["source"], figures, tuple(entry["group"]), scope)
+        entry["grouped"] = _grouped(entry["source"], figures, tuple(entry["group"]), scope, names)
+    names.read()  # the agents, products and policies of every source: one query per model
+    for entry in plans.values():
+        grouped = entry["grouped"]
         raw.update(_totals(grouped, list(entry["tiles"].values())))
         for breakdown in entry["tables"]:
             tables[id(breakdown)] = _rows_of(breakdown, _regroup(grouped, breakdown.group), index)
