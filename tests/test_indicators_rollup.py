@@ -7,7 +7,9 @@ import io
 import pytest
 from django.core.management import call_command
 from django.core.management.base import CommandError
+from django.db import connection
 from django.db.models import F
+from django.test.utils import CaptureQueriesContext
 from django_q.models import Schedule
 
 from tests.conftest import at
@@ -205,6 +207,27 @@ def test_the_page_reads_kept_days(client, gestor, clock, data):
     assert IndicatorDay.objects.filter(source="agendamentos").count() == 18
 
 
+def test_kept_days_read_once_are_not_read_again_until_they_change(client, gestor, clock, data):
+    """Under the same stamp the page gives the kept answer again without reading the days;
+    a day kept or forgotten since changes the stamp and is read."""
+    client.force_login(gestor)
+    rollup.roll(SECTIONS, D(2027, 4, 1), D(2027, 4, 17))
+    live = numbers_of(client.get(PAGE, SEVEN))
+    with CaptureQueriesContext(connection) as first:
+        assert numbers_of(client.get(PAGE, SEVEN)) == live
+    headers = '"workflows_indicatorday"."figures"'  # what `read` asks of the kept days
+    assert not any(headers in q["sql"] for q in first.captured_queries)
+    rollup.roll(SECTIONS, D(2027, 4, 18), D(2027, 4, 18))  # one more day kept: a new stamp
+    with CaptureQueriesContext(connection) as second:
+        assert numbers_of(client.get(PAGE, SEVEN)) == live
+    assert any(headers in q["sql"] for q in second.captured_queries)
+    assert len(second.captured_queries) > len(first.captured_queries)
+    rollup.forget([("agendamentos", D(2027, 4, 18))])
+    stamp = rollup_read.stamp()
+    assert numbers_of(client.get(PAGE, SEVEN)) == live  # counted from the records again
+    assert rollup_read.stamp() == stamp
+
+
 def test_the_nightly_schedule_exists():
     schedule = Schedule.objects.get(name=ROLLUP_SCHEDULE)
     assert schedule.func == "web.indicators_sections.roll_recent"
@@ -275,13 +298,16 @@ def test_a_whole_kept_month_is_read_as_one_sum(clock, data):
         day__source=rollup.month_key("agendamentos"), day__day=D(2027, 3, 1)
     )
     march.update(v0=F("v0") + 10)
+    rollup_read.forget_reads()  # kept rows never change in place: this test changes them
     assert figures(last_month)["agendamentos"] == (5, 11)  # March read from its month
     march.update(v0=F("v0") - 10)
+    rollup_read.forget_reads()
     month_rows = IndicatorGroup.objects.filter(
         day__source=rollup.month_key("agendamentos"), day__day=D(2027, 4, 1)
     )
     assert month_rows.count() == 2  # ana's and bruno's agendamentos (one kind, one product)
     month_rows.filter(g0=f"{data['done'].owner_id}").update(v0=10)
+    rollup_read.forget_reads()
     assert figures(last_month)["agendamentos"] == (14, 1)  # read from the month
     assert figures(partial)["agendamentos"] == live[1]["agendamentos"]  # from its days
     rollup.forget([("agendamentos", D(2027, 4, 14))])

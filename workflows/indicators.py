@@ -57,7 +57,7 @@ def _measures(figures) -> dict:
     return {figure.key: figure.measure() for figure in figures}
 
 
-def _grouped(source: Source, figures, group: tuple, scope: Scope, names=None) -> dict:
+def _grouped(source: Source, figures, group: tuple, scope: Scope, names=None, stamp=None) -> dict:
     """{group key: {"group": values dict, "raw": {key__cur/key__prev: number}}}: every
     figure of one source over both periods, per group. The days the daily rollup keeps are
     read from it (`indicators_rollup_read.read`); the others in ONE query, where the period is a
@@ -65,9 +65,10 @@ def _grouped(source: Source, figures, group: tuple, scope: Scope, names=None) ->
 
     A related row's fields in the group (`owner__first_name` beside `owner`) are not part of
     the key: they are read afterwards, current, by `names` (a `Names` shared by every source
-    of the page, so each model is read once; without one, read now)."""
+    of the page, so each model is read once; without one, read now). `stamp`: the page's
+    `indicators_rollup_read.stamp()`, so kept days read before are not read again."""
     own, related = split_group(group)
-    kept, covered = rollup.read(source, figures, group, scope)
+    kept, covered = rollup.read(source, figures, own, scope, stamp)
     out = _rekey(kept.values(), own)  # a renamed agent's kept days: one entry, not two
     stretches = rollup.runs(scope.previous.start, scope.period.end, covered)
     if stretches:
@@ -330,9 +331,11 @@ def compute(sections, scope: Scope, *, team: bool) -> list[dict]:
     raw: dict = {}
     tables: dict[int, list[dict]] = {}
     names = Names()
+    stamp = rollup.stamp() if any(e["source"].settled_states for e in plans.values()) else None
     for entry in plans.values():
         figures = list(entry["figures"].values())
-        entry["grouped"] = _grouped(entry["source"], figures, tuple(entry["group"]), scope, names)
+        group = tuple(entry["group"])
+        entry["grouped"] = _grouped(entry["source"], figures, group, scope, names, stamp)
     names.read()  # the agents, products and policies of every source: one query per model
     for entry in plans.values():
         grouped = entry["grouped"]

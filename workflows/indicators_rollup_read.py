@@ -4,10 +4,13 @@ series' kept days. Writing and forgetting: `workflows.indicators_rollup`.
 """
 
 import datetime as dt
+import functools
 import json
+import threading
+from collections import OrderedDict
 from dataclasses import replace
 
-from django.db.models import BigIntegerField, Case, F, Q, Sum, When
+from django.db.models import BigIntegerField, Case, Count, F, Max, Q, Sum, When
 from django.db.models import Value as SQLValue
 
 from . import clock
@@ -43,11 +46,32 @@ def _filters(source, scope) -> list[tuple[str, object]] | None:
     return filters
 
 
-def read(source, figures, group: tuple, scope) -> tuple[dict, set]:
+# What `read` answered, per process, under the stamp of the kept days it read from.
+_READS: OrderedDict = OrderedDict()
+_READS_LOCK = threading.Lock()
+READS_KEPT = 256
+
+
+def stamp() -> tuple:
+    """What the kept days are, in one cheap read. Headers (and their groups) are only ever
+    created and deleted, never changed, and their ids are never reused (AUTOINCREMENT on
+    SQLite, an identity on PostgreSQL): the same count, largest and sum of ids is the same
+    rows, so an answer read under one stamp holds until the stamp changes."""
+    found = IndicatorDay.objects.aggregate(n=Count("id"), top=Max("id"), ids=Sum("id"))
+    return found["n"], found["top"], found["ids"]
+
+
+def forget_reads() -> None:
+    with _READS_LOCK:
+        _READS.clear()
+
+
+def read(source, figures, group: tuple, scope, stamp=None) -> tuple[dict, set]:
     """The kept days of both periods as `indicators._grouped` answers them, and those days:
     one read of the headers, then one SQL sum per column layout (usually one). A whole month
     kept is read instead of its days. A day or month kept from other fields or figure
-    definitions is left out (counted live)."""
+    definitions is left out (counted live). With the page's `stamp()`, an answer read
+    before under the same stamp is given again (a copy) instead."""
     if not source.settled_states:
         return {}, set()
     filters = _filters(source, scope)
@@ -56,8 +80,30 @@ def read(source, figures, group: tuple, scope) -> tuple[dict, set]:
     if filters is None or end < start:
         return {}, set()
     wanted = {figure.key: digest(figure) for figure in figures}
-    needed = {*group, *(name for name, _ in filters)}
     spans = ((scope.previous.start, scope.previous.end), (scope.period.start, end))
+    if stamp is None:
+        return _read(source, wanted, group, filters, spans, scope)
+    key = (stamp, source.slug, tuple(sorted(wanted.items())), group, tuple(filters), spans)
+    with _READS_LOCK:
+        found = _READS.get(key)
+        if found is not None:
+            _READS.move_to_end(key)
+    if found is None:
+        out, covered = _read(source, wanted, group, filters, spans, scope)
+        found = (out, frozenset(covered))
+        with _READS_LOCK:
+            _READS[key] = found
+            while len(_READS) > READS_KEPT:
+                _READS.popitem(last=False)
+    out, covered = found
+    copy = {k: {"group": dict(e["group"]), "raw": dict(e["raw"])} for k, e in out.items()}
+    return copy, set(covered)
+
+
+def _read(source, wanted: dict, group: tuple, filters, spans, scope) -> tuple[dict, set]:
+    start = spans[0][0]
+    end = spans[1][1]
+    needed = {*group, *(name for name, _ in filters)}
     headers = IndicatorDay.objects.filter(
         source__in=[source.slug, month_key(source.slug)],
         day__gte=start.replace(day=1),
@@ -129,8 +175,11 @@ def _with_months(days: dict, months: list, spans) -> tuple[list, set]:
 def _sum_layout(out: dict, layout, fields, keys, wanted, group, filters, scope) -> None:
     column = {name: f"g{n}" for n, name in enumerate(fields)}
     value = {key: f"v{n}" for n, key in enumerate(keys)}
-    # A month of the current period may start before it: its rows are marked current.
-    current = Q(day__day__gte=scope.period.start) | Q(day__in=layout["current"])
+    # A month of the current period may start before it: its rows are marked current. By the
+    # headers' ids, so the sum reads the groups alone (no join with the days).
+    start = scope.period.start
+    marked = set(layout["current"])
+    current = Q(day__in=[pk for pk, day in layout["days"].items() if day >= start or pk in marked])
     if layout["minus"]:  # the days outside a month read in its place
         sign = Case(
             When(day__in=layout["minus"], then=SQLValue(-1)),
@@ -150,8 +199,9 @@ def _sum_layout(out: dict, layout, fields, keys, wanted, group, filters, scope) 
         .values("period", *(column[name] for name in group))
         .annotate(**sums)
     )
+    loads = functools.cache(json.loads)  # a group's values repeat over its rows
     for row in rows:
-        key = tuple(json.loads(row[column[name]]) for name in group)
+        key = tuple(loads(row[column[name]]) for name in group)
         entry = out.setdefault(key, {"group": dict(zip(group, key, strict=True)), "raw": {}})
         for n, name in enumerate(wanted):
             slot = f"{name}__{row['period']}"

@@ -195,14 +195,17 @@ AGENDAMENTOS = Source(
 )
 
 AG_OPENED = Figure("agendamentos", "Agendamentos abertos", AGENDAMENTOS, better=0)
+# The state first: the databases then look for the sale only for concluded agendamentos
+# (Q(**kwargs) would sort `by_sale` before `state`).
+CONCLUDED = Q(state=A.CONCLUDED)
 AG_SOLD = Figure(
-    "agendamentos-venda", "Concluídos com venda", AGENDAMENTOS, Q(state=A.CONCLUDED, by_sale=True)
+    "agendamentos-venda", "Concluídos com venda", AGENDAMENTOS, CONCLUDED & Q(by_sale=True)
 )
 AG_CONCLUDED_OTHER = Figure(
     "agendamentos-concluidos",
     "Concluídos sem venda",
     AGENDAMENTOS,
-    Q(state=A.CONCLUDED, by_sale=False),
+    CONCLUDED & Q(by_sale=False),
     better=0,
 )
 AG_EXPIRED = Figure(

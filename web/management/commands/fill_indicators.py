@@ -63,7 +63,15 @@ class Command(BaseCommand):
         self.stdout.write(f"{counts['days']} dias de {start:%d/%m/%Y} a {end:%d/%m/%Y}.")
         for slug, done in counts["sources"].items():
             self.stdout.write(
-                f"  {slug}: {done['kept']} consolidados, {done['before']} já estavam, "
+                f"  {slug}: {_n(done['kept'], 'consolidado', 'consolidados')}, "
+                f"{_n(done['before'], 'já estava', 'já estavam')}, "
                 f"{done['live']} com registros em aberto (contados dos registros até se "
-                f"encerrarem); {done['months']} meses inteiros somados."
+                f"encerrarem); {_n(done['months'], 'mês inteiro somado', MONTHS)}."
             )
+
+
+MONTHS = "meses inteiros somados"
+
+
+def _n(count: int, one: str, many: str) -> str:
+    return f"{count} {one if count == 1 else many}"
