@@ -1,5 +1,5 @@
 """The ticket's conversation (T1, T4, T6, T7): one thread per ticket, replies to the client and
-internal notes written on the ticket page, and who else is on the ticket right now.
+internal notes written on the ticket page (who else is on it right now: `tickets.presence`).
 
 - `thread(ticket)`: in order, the client's messages (the description first, then each e-mail
   received), our replies, internal notes, state changes and GitHub comments, with who and when.
@@ -12,15 +12,12 @@ internal notes written on the ticket page, and who else is on the ticket right n
 - `ticket_note`: an internal note, never e-mailed.
 - T4: nothing more is written on a merged ticket (a note, a reply, an edit): its thread lives
   on the kept one. The machine's `thread_open` decides (`thread_refusal`); the page asks it too.
-- Presence (collision warning): Django's cache only (locmem or Redis), one short-lived key per
-  ticket, user and what they do (viewing, replying).
 """
 
 import logging
 import mimetypes
 from collections import defaultdict
 
-from django.core.cache import cache
 from django.db import transaction
 from django.db.models import F, Prefetch
 from django.template.defaultfilters import filesizeformat
@@ -56,8 +53,6 @@ MAX_QUOTE = 3_000  # characters of the quoted message
 DESCRIPTION = "descricao"  # the quotable key of the ticket's first message
 MAX_INLINE_IMAGE_BYTES = 2 * 1024 * 1024  # an inline image shown in the thread and the frame
 INLINE_IMAGE_TYPE = r"^image/[a-z0-9][a-z0-9.+-]{0,60}$"  # mime.SIMPLE_TYPE, images only
-PRESENCE_SECONDS = 30  # a view lasts this long without a poll (the page polls every 10 s)
-REPLYING_SECONDS = 20  # "is replying" lasts this long after the last keystroke
 
 
 # --- Writes -----------------------------------------------------------------------------------
@@ -389,31 +384,3 @@ def _note_item(note: TicketNote, html: dict, images: dict) -> dict:
     else:
         item.update(kind="github", label=note.get_kind_display())
     return item
-
-
-# --- Presence (collision warning) -------------------------------------------------------------
-
-
-def _presence_key(ticket_id: int, user_id: int, what: str) -> str:
-    return f"ticket-presence:{ticket_id}:{user_id}:{what}"
-
-
-def presence_mark(ticket_id: int, user, *, replying: bool = False) -> None:
-    """The user is on the ticket's page (and typing a reply, `replying`) now."""
-    cache.set(_presence_key(ticket_id, user.pk, "viewing"), 1, PRESENCE_SECONDS)
-    if replying:
-        cache.set(_presence_key(ticket_id, user.pk, "replying"), 1, REPLYING_SECONDS)
-
-
-def presence_of(ticket_id: int, user) -> list[dict]:
-    """Who else is on the ticket now: [{"name", "replying"}], those replying first."""
-    people = [p for p in desk.support_people() if p.pk != user.pk]
-    keys = [_presence_key(ticket_id, p.pk, w) for p in people for w in ("viewing", "replying")]
-    found = cache.get_many(keys) if keys else {}
-    present = []
-    for person in people:
-        replying = _presence_key(ticket_id, person.pk, "replying") in found
-        if replying or _presence_key(ticket_id, person.pk, "viewing") in found:
-            name = person.get_full_name() or person.username
-            present.append({"name": name, "replying": replying})
-    return sorted(present, key=lambda p: (not p["replying"], p["name"]))

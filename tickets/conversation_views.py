@@ -25,6 +25,7 @@ from workflows.roles import SUPPORT_ALL
 from . import conversation
 from .conversation_forms import NOTE, NoteEditForm, ReplyForm
 from .models import Ticket, TicketNote, TicketNoteAttachment
+from .presence import presence_mark, presence_of
 from .views import detail_context, download
 
 REPLY_FORM = "tickets/_reply_form.html"
@@ -111,8 +112,8 @@ def presence(request, pk):
     ticket = get_object_or_404(Ticket.objects.only("pk"), pk=pk)
     if request.method == "POST":
         replying = request.GET.get("respondendo") == "1"
-        conversation.presence_mark(ticket.pk, request.user, replying=replying)
-    present = conversation.presence_of(ticket.pk, request.user)
+        presence_mark(ticket.pk, request.user, replying=replying)
+    present = presence_of(ticket.pk, request.user)
     return render(request, "tickets/_presence.html", {"present": present})
 
 
