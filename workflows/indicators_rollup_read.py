@@ -6,8 +6,6 @@ series' kept days. Writing and forgetting: `workflows.indicators_rollup`.
 import datetime as dt
 import functools
 import json
-import threading
-from collections import OrderedDict
 from dataclasses import replace
 
 from django.db.models import BigIntegerField, Case, Count, F, Max, Q, Sum, When
@@ -46,12 +44,6 @@ def _filters(source, scope) -> list[tuple[str, object]] | None:
     return filters
 
 
-# What `read` answered, per process, under the stamp of the kept days it read from.
-_READS: OrderedDict = OrderedDict()
-_READS_LOCK = threading.Lock()
-READS_KEPT = 256
-
-
 def stamp() -> tuple:
     """What the kept days are, in one cheap read. Headers (and their groups) are only ever
     created and deleted, never changed, and their ids are never reused (AUTOINCREMENT on
@@ -62,8 +54,7 @@ def stamp() -> tuple:
 
 
 def forget_reads() -> None:
-    with _READS_LOCK:
-        _READS.clear()
+    _read_kept.cache_clear()
 
 
 def read(source, figures, group: tuple, scope, stamp=None) -> tuple[dict, set]:
@@ -82,25 +73,20 @@ def read(source, figures, group: tuple, scope, stamp=None) -> tuple[dict, set]:
     wanted = {figure.key: digest(figure) for figure in figures}
     spans = ((scope.previous.start, scope.previous.end), (scope.period.start, end))
     if stamp is None:
-        return _read(source, wanted, group, filters, spans, scope)
-    key = (stamp, source.slug, tuple(sorted(wanted.items())), group, tuple(filters), spans)
-    with _READS_LOCK:
-        found = _READS.get(key)
-        if found is not None:
-            _READS.move_to_end(key)
-    if found is None:
-        out, covered = _read(source, wanted, group, filters, spans, scope)
-        found = (out, frozenset(covered))
-        with _READS_LOCK:
-            _READS[key] = found
-            while len(_READS) > READS_KEPT:
-                _READS.popitem(last=False)
-    out, covered = found
+        return _read(source, wanted, group, filters, spans)
+    out, covered = _read_kept(stamp, source, tuple(wanted.items()), group, tuple(filters), spans)
     copy = {k: {"group": dict(e["group"]), "raw": dict(e["raw"])} for k, e in out.items()}
     return copy, set(covered)
 
 
-def _read(source, wanted: dict, group: tuple, filters, spans, scope) -> tuple[dict, set]:
+@functools.lru_cache(maxsize=256)
+def _read_kept(stamp, source, wanted: tuple, group, filters: tuple, spans) -> tuple:
+    """`_read`, kept per process under the stamp of the kept days it read from."""
+    out, covered = _read(source, dict(wanted), group, filters, spans)
+    return out, frozenset(covered)
+
+
+def _read(source, wanted: dict, group: tuple, filters, spans) -> tuple[dict, set]:
     start = spans[0][0]
     end = spans[1][1]
     needed = {*group, *(name for name, _ in filters)}
@@ -138,7 +124,7 @@ def _read(source, wanted: dict, group: tuple, filters, spans, scope) -> tuple[di
             layout["kinds"][key] = layout["kinds"].get(key) or kind
     out: dict = {}
     for (fields, keys), layout in layouts.items():
-        _sum_layout(out, layout, fields, keys, wanted, group, filters, scope)
+        _sum_layout(out, layout, fields, keys, wanted, group, filters)
     return out, covered
 
 
@@ -167,19 +153,17 @@ def _with_months(days: dict, months: list, spans) -> tuple[list, set]:
         covered.update(inside)
     for day, (pk, fields, kept) in days.items():
         if day not in covered and any(low <= day <= high for low, high in spans):
-            rows.append((pk, day, fields, kept, 1, False))
+            rows.append((pk, day, fields, kept, 1, day >= spans[1][0]))
             covered.add(day)
     return rows, covered
 
 
-def _sum_layout(out: dict, layout, fields, keys, wanted, group, filters, scope) -> None:
+def _sum_layout(out: dict, layout, fields, keys, wanted, group, filters) -> None:
     column = {name: f"g{n}" for n, name in enumerate(fields)}
     value = {key: f"v{n}" for n, key in enumerate(keys)}
-    # A month of the current period may start before it: its rows are marked current. By the
-    # headers' ids, so the sum reads the groups alone (no join with the days).
-    start = scope.period.start
-    marked = set(layout["current"])
-    current = Q(day__in=[pk for pk, day in layout["days"].items() if day >= start or pk in marked])
+    # The current period's rows, by their headers' ids (a month of it may start before it):
+    # the sum reads the groups alone, no join with the days.
+    current = Q(day__in=layout["current"])
     if layout["minus"]:  # the days outside a month read in its place
         sign = Case(
             When(day__in=layout["minus"], then=SQLValue(-1)),

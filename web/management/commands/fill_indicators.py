@@ -10,6 +10,7 @@ import sys
 
 from django.core.management.base import BaseCommand, CommandError
 from django.db.models import Min
+from django.template.defaultfilters import pluralize
 from tqdm import tqdm
 
 from web.indicators_sections import SECTIONS
@@ -62,16 +63,10 @@ class Command(BaseCommand):
             counts = rollup.roll(SECTIONS, start, end, redo=refazer, progress=bar.update)
         self.stdout.write(f"{counts['days']} dias de {start:%d/%m/%Y} a {end:%d/%m/%Y}.")
         for slug, done in counts["sources"].items():
+            kept, before, months = done["kept"], done["before"], done["months"]
             self.stdout.write(
-                f"  {slug}: {_n(done['kept'], 'consolidado', 'consolidados')}, "
-                f"{_n(done['before'], 'já estava', 'já estavam')}, "
-                f"{done['live']} com registros em aberto (contados dos registros até se "
-                f"encerrarem); {_n(done['months'], 'mês inteiro somado', MONTHS)}."
+                f"  {slug}: {kept} consolidado{pluralize(kept)}, {before} já estava"
+                f"{pluralize(before, 'm')}, {done['live']} com registros em aberto (contados dos "
+                f"registros até se encerrarem); {months} m{pluralize(months, 'ês,eses')} "
+                f"inteiro{pluralize(months)} somado{pluralize(months)}."
             )
-
-
-MONTHS = "meses inteiros somados"
-
-
-def _n(count: int, one: str, many: str) -> str:
-    return f"{count} {one if count == 1 else many}"
