@@ -42,6 +42,15 @@ def test_generate_data_builds_the_scaled_base_with_search_keys_and_the_benchmark
     assert old.exists() and not old.exclude(state=Ticket.State.DONE).exists()
     assert not Ticket.objects.filter(state=Ticket.State.DONE, resolved_at=None).exists()
     assert not Ticket.objects.filter(state=Ticket.State.MERGED).exists()  # nothing to merge into
+    # Rows are written in the order the app would have created them: ids follow time.
+    for model, when, count in [
+        (Ficha, "created_at", 300),
+        (Movimentacao, "at", 3000),
+        (Agendamento, "created_at", 600),
+        (Ticket, "created_at", 150),
+    ]:
+        dates = list(model.objects.order_by("-pk").values_list(when, flat=True)[:count])
+        assert dates == sorted(dates, reverse=True), model.__name__
     # Indicadores' rollup is filled for the settled past days, as the nightly schedule does.
     assert IndicatorDay.objects.filter(source="agendamentos").count() > 300
 

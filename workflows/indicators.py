@@ -133,7 +133,7 @@ class Names:
 
     def want(self, source: Source, entries, related: dict) -> None:
         for key, fields in related.items():
-            model = source.queryset().model._meta.get_field(key).related_model
+            model = source.model._meta.get_field(key).related_model
             self.wanted.append((model, key, fields, list(entries)))
 
     def read(self) -> None:

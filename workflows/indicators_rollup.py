@@ -44,7 +44,7 @@ _DIGESTS: dict[int, tuple] = {}
 
 
 def register(source) -> None:
-    SOURCES.setdefault(source.queryset().model, []).append(source)
+    SOURCES.setdefault(source.model, []).append(source)
 
 
 def series_key(series) -> str:

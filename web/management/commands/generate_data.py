@@ -135,6 +135,12 @@ class Command(BaseCommand):
             self._progress(label, 0, 0)
         return list(range(first_id, first_id + total))
 
+    def _in_time_order(self, total, low, high) -> list[int]:
+        """`total` random ages in [low, high), oldest first: rows are inserted in the order the
+        app would have created them, so ids and table pages follow time as in production (in
+        random order, every date range read pages all over a table)."""
+        return sorted((self.rng.randrange(low, high) for _ in range(total)), reverse=True)
+
     def _agents(self, n):
         groups = list(Group.objects.filter(name__in=["agent", "seller"]))
         agents = []
@@ -152,6 +158,7 @@ class Command(BaseCommand):
 
     def _fichas(self, total):
         offset = Ficha.objects.count()
+        ages = self._in_time_order(total, 1, 2000)  # days
 
         def make(i):
             n = offset + i
@@ -162,7 +169,7 @@ class Command(BaseCommand):
                 email=f"cliente{n}@exemplo.adv.br",
                 phone=f"+55119{70_000_000 + n:08d}",
                 oab=f"SP {100_000 + n}",
-                created_at=self.now - dt.timedelta(days=self.rng.randrange(1, 2000)),
+                created_at=self.now - dt.timedelta(days=ages[i]),
             )
 
         ids = self._bulk("fichas", Ficha, total, make)
@@ -190,12 +197,13 @@ class Command(BaseCommand):
         channels = Movimentacao.Channel.values
         reasons = Movimentacao.Reason.values
         outcomes = Movimentacao.Outcome.values
+        ages = self._in_time_order(total, 1, 2_000_000)  # minutes
 
         def make(i):
             return Movimentacao(
                 ficha_id=self.rng.choice(fichas),
                 author=self.rng.choice(self.agents),
-                at=self.now - dt.timedelta(minutes=self.rng.randrange(1, 2_000_000)),
+                at=self.now - dt.timedelta(minutes=ages[i]),
                 channel=self.rng.choice(channels),
                 reason=self.rng.choice(reasons),
                 outcome=self.rng.choice(outcomes),
@@ -209,6 +217,7 @@ class Command(BaseCommand):
         today = clock.today()
         kinds = AgendamentoKind.values
         due_dates = {}
+        ages = self._in_time_order(total, 0, 730)  # days
 
         def due_for(created, renewed):
             key = (created, renewed)
@@ -217,7 +226,7 @@ class Command(BaseCommand):
             return due_dates[key]
 
         def make(i):
-            created = today - dt.timedelta(days=self.rng.randrange(0, 730))
+            created = today - dt.timedelta(days=ages[i])
             renewed = self.rng.random() < 0.2
             due = due_for(created, renewed)
             if due >= today:
@@ -289,9 +298,10 @@ class Command(BaseCommand):
         final = (Ticket.State.DONE, Ticket.State.MERGED)
         waiting = [s for s in Ticket.State.values if s not in final]
         settled = self.now - dt.timedelta(days=21)  # a helpdesk concludes what is three weeks old
+        ages = self._in_time_order(total, 10, 200_000)  # minutes
 
         def make(i):
-            opened = self.now - dt.timedelta(minutes=self.rng.randrange(10, 200_000))
+            opened = self.now - dt.timedelta(minutes=ages[i])
             done = opened < settled or self.rng.random() < 0.25
             answered = min(self.now, opened + dt.timedelta(minutes=self.rng.randrange(5, 600)))
             worked = dt.timedelta(minutes=self.rng.randrange(30, 14_400))
