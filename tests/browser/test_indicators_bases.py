@@ -72,8 +72,6 @@ def test_manager_reads_every_figure_its_change_and_its_records(
     page.locator(f'a.ind-figure[href="{href}"]').click()
     page.wait_for_url(f"**{href.split('?')[0]}**")
     expect(page.locator("h1")).to_contain_text(label)
-    expect(
-        page.get_by_text(re.compile(rf"· {number.replace('.', '')} registros?\."))
-    ).to_be_visible()
+    expect(page.get_by_text(re.compile(rf"· {number} registros?\."))).to_be_visible()
     assert page.evaluate("document.documentElement.scrollWidth") <= width, "horizontal scroll"
     assert s.console_errors == []
