@@ -245,6 +245,71 @@ def test_ficha_sections_in_sql_agree_with_their_querysets(db, django_assert_num_
     assert sections_present(FICHA_SECTIONS_SQL, merged.pk) == {"merged_from"}
 
 
+def test_S2_S9_live_agendamentos_in_sql_agree_with_the_orm(people, products, make_user):
+    """The ficha's live agendamentos, read in SQL in one query (`live_agendamentos`), are the
+    rows, order, owner names, owner availability and product names the ORM reads, whatever
+    the agendamentos' states and whether the owner ever saved an availability."""
+    from workflows.availability import availability, set_availability
+    from workflows.models import Agendamento, AgentProfile
+    from workflows.selectors import live_agendamentos
+
+    away, unnamed = make_user(AGENT, SELLER, first_name="Dora"), make_user(AGENT, SELLER)
+    set_availability(away, "vacation", dt.date(2026, 12, 1), dt.date(2026, 12, 31))
+    set_availability(people["bruno"], "absent")
+    owners = [people["ana"], people["bruno"], away, unnamed]
+    ficha, other = make_ficha(), make_ficha()
+    for i, state in enumerate(Agendamento.State.values * 4):
+        baker.make(
+            Agendamento,
+            ficha=ficha if i % 3 else other,
+            owner=owners[i % len(owners)],
+            product=list(products.values())[i % len(products)],
+            state=state,
+            due_date=dt.date(2026, 12, 20) - dt.timedelta(days=i % 4),
+        )
+    profiles, seen = AgentProfile.objects.count(), set()
+    for f in (ficha, other, make_ficha()):
+        expected = list(
+            Agendamento.objects.filter(ficha=f, state__in=Agendamento.LIVE).select_related(
+                "owner__agent_profile", "product"
+            )
+        )
+        with CaptureQueriesContext(connection) as captured:
+            live = live_agendamentos(f)
+            read = [
+                (
+                    ag.pk,
+                    ag.state,
+                    ag.due_date,
+                    ag.ficha.pk,
+                    ag.owner.get_full_name() or ag.owner.username,
+                    availability(ag.owner, dt.date(2026, 12, 10)),
+                    str(ag.product),
+                    ag.product_id,
+                )
+                for ag in live
+            ]
+        assert len(captured) == 1
+        assert read == [
+            (
+                ag.pk,
+                ag.state,
+                ag.due_date,
+                f.pk,
+                ag.owner.get_full_name() or ag.owner.username,
+                availability(ag.owner, dt.date(2026, 12, 10)),
+                str(ag.product),
+                ag.product_id,
+            )
+            for ag in expected
+        ]
+        assert [ag.created_at for ag in live] == [ag.created_at for ag in expected]
+        seen |= {(name, status) for *_, name, status, _, _ in read}
+    assert {status for _, status in seen} == {"vacation", "absent", "available"}
+    assert unnamed.username in {name for name, _ in seen}
+    assert AgentProfile.objects.count() == profiles  # reading saves no availability
+
+
 def test_ficha_page_reads_only_the_sections_the_ficha_has(people, products, clock):
     ficha = make_ficha()
     ana = Client()

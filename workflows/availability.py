@@ -12,7 +12,7 @@ from .roles import SELLER
 
 def availability(user, day: dt.date | None = None) -> str:
     """S9: the user's situation on `day`; no query when the profile came with the user
-    (`select_related("owner__agent_profile")`)."""
+    (`select_related("agent_profile")`, or an agendamento's owner from `live_agendamentos`)."""
     try:
         profile = user.agent_profile
     except AgentProfile.DoesNotExist:
