@@ -13,6 +13,7 @@ from django.urls import reverse
 from model_bakery import baker
 
 from tests.sales_fixtures import contact, make_ficha
+from tests.tickets_support.helpers import make_waiting_tickets
 from workflows.agendamentos import agendamento_open
 from workflows.auth import RolesBackend
 from workflows.models import Boleto, Ficha, Movimentacao
@@ -105,21 +106,6 @@ def test_pages_and_decisions_do_not_grow_queries_with_the_data(people, products,
     grow(ficha, people, products, 12)
     after = {name: queries(fn) for name, fn in probes.items()}
     assert after == before
-
-
-def make_waiting_tickets(n, policy, clock):
-    from tickets.models import Ticket
-
-    for i in range(n):
-        baker.make(
-            Ticket,
-            ficha=make_ficha(),
-            sla_policy=policy,
-            state=Ticket.State.OPEN,
-            response_due_at=clock.now() + dt.timedelta(hours=i % 9 - 4),
-            resolution_due_at=clock.now() + dt.timedelta(days=2),
-            response_since=clock.now() - dt.timedelta(hours=5),
-        )
 
 
 def test_T6_T8_sla_queue_and_routine_stay_bounded_as_tickets_grow(
@@ -245,6 +231,273 @@ def test_ficha_sections_in_sql_agree_with_their_querysets(db, django_assert_num_
     assert sections_present(FICHA_SECTIONS_SQL, merged.pk) == {"merged_from"}
 
 
+def test_ficha_page_reads_in_sql_agree_with_the_orm(people, products, make_user, clock):
+    """The ficha page's reads written in SQL (the ficha with who inactivated it, its boletos,
+    the products on sale, its latest movimentações with authors and products) are the rows,
+    order and names the ORM reads, in one query each."""
+    from tickets import selectors as ticket_selectors
+    from tickets.models import RoutineCheck
+    from workflows import selectors
+    from workflows.models import Product, with_names
+
+    ficha, other = make_ficha(), make_ficha()
+    Ficha.objects.filter(pk=ficha.pk).update(inactivated_by=people["gestor"])
+    Product.objects.filter(code="pesquisa").update(active=False)
+    for i in range(6):
+        for f in (ficha, other):
+            baker.make(
+                Boleto,
+                ficha=f,
+                amount=Decimal("10.55") * (i + 1),
+                due_date=dt.date(2027, 5, 9 - i % 3),
+                number=f"B{f.pk}-{i}",
+            )
+            baker.make(
+                Movimentacao,
+                ficha=f,
+                author=(people["ana"], None, people["bruno"])[i % 3],
+                product=(products["intimacao"], None)[i % 2],
+                at=clock.now() - dt.timedelta(hours=i % 4),
+                channel="phone",
+                reason="usage",
+                outcome="talked",
+                text=f"Contato {i}",
+            )
+
+    def one_query(fn):
+        with CaptureQueriesContext(connection) as captured:
+            rows = fn()
+        assert len(captured) == 1
+        return rows
+
+    def person(user):
+        return user and (user.get_full_name() or user.username)
+
+    read = one_query(lambda: selectors.ficha_for_page(ficha.pk))
+    assert person(read.inactivated_by) == "Gestor" and read.name == ficha.name
+    assert read.status == ficha.status and read.version == Ficha.objects.get(pk=ficha.pk).version
+    assert one_query(lambda: selectors.ficha_for_page(0)) is None
+    boletos = one_query(lambda: selectors.ficha_boletos(ficha))
+    expected = Boleto.objects.filter(ficha=ficha).order_by("due_date", "pk")
+    assert [(b.pk, b.amount, b.due_date) for b in boletos] == [
+        (b.pk, b.amount, b.due_date) for b in expected
+    ]
+    assert all(isinstance(b.amount, Decimal) for b in boletos) and len(boletos) == 6
+    on_sale = one_query(selectors.active_products)
+    assert [p.pk for p in on_sale] == [p.pk for p in Product.objects.filter(active=True)]
+    assert "pesquisa" not in {p.code for p in on_sale} and on_sale
+    for limit in (4, 50):
+        rows = one_query(lambda limit=limit: selectors.ficha_movimentacoes(ficha, limit=limit))
+        expected = with_names(Movimentacao.objects.filter(ficha=ficha), "author", "product")
+        assert [(m.pk, person(m.author), m.product and str(m.product)) for m in rows] == [
+            (m.pk, person(m.author), m.product and str(m.product))
+            for m in expected.order_by("-at", "-pk")[:limit]
+        ]
+    assert None in {m.author for m in rows} and None in {m.product for m in rows}
+
+    ana, today = people["ana"], clock.today()
+    for item in (1, 3):
+        baker.make(RoutineCheck, user=ana, day=today, item=item)
+    baker.make(RoutineCheck, user=ana, day=today - dt.timedelta(days=1), item=2)
+    baker.make(RoutineCheck, user=people["bruno"], day=today, item=4)
+    checks = one_query(lambda: ticket_selectors.routine_checks(ana, today))
+    assert sorted(c.pk for c in checks) == sorted(
+        RoutineCheck.objects.filter(user=ana, day=today).values_list("pk", flat=True)
+    )
+    assert {c.item for c in checks} == {1, 3}
+
+
+def test_S2_S8_home_lists_in_sql_agree_with_the_orm(people, products, clock):
+    """The home's lists written in SQL (its live and recently expired agendamentos, the
+    clients offered to the seller and the team queue) are the rows, order and names the ORM
+    reads, in one query each."""
+    from workflows import selectors
+    from workflows.models import Agendamento, Triage, with_names
+
+    ana, bruno = people["ana"], people["bruno"]
+    today = clock.today()
+    product_list = list(products.values())
+    for i, state in enumerate(Agendamento.State.values * 4):
+        baker.make(
+            Agendamento,
+            ficha=make_ficha(name=f"Cliente {i}"),
+            owner=(ana, bruno)[i % 2],
+            product=product_list[i % len(product_list)],
+            state=state,
+            due_date=today - dt.timedelta(days=i % 11 - 3),
+        )
+    for i, state in enumerate(Triage.State.values * 3):
+        baker.make(
+            Triage,
+            ficha=make_ficha(name=f"Cliente na fila {i}"),
+            product=product_list[i % len(product_list)],
+            started_by=(ana, bruno)[i % 2],
+            offered_to=(ana, bruno, None)[i % 3],
+            started_at=clock.now() - dt.timedelta(minutes=i * 7 % 17),
+            state=state,
+        )
+
+    def shown(rows, *names):
+        return [
+            (row.pk, *(str(getattr(row, name)) for name in names), row.ficha.name) for row in rows
+        ]
+
+    def one_query(fn):
+        with CaptureQueriesContext(connection) as captured:
+            rows = fn()
+        assert len(captured) == 1
+        return rows
+
+    live = Agendamento.objects.filter(owner=ana, state__in=Agendamento.LIVE)
+    expected = with_names(live, "ficha", "product", "owner").order_by("due_date", "pk")
+    for limit in (3, 50):
+        rows = one_query(lambda limit=limit: selectors.live_agendamentos_owned_by(ana, limit=limit))
+        assert shown(rows, "product", "owner") == shown(expected[:limit], "product", "owner")
+    assert len(rows) == live.count() > 3
+    since = today - dt.timedelta(days=4)
+    expired = Agendamento.objects.filter(owner=ana, state="expired", due_date__gte=since)
+    rows = one_query(lambda: selectors.expired_agendamentos_owned_by(ana, since))
+    assert shown(rows, "product", "owner") == shown(
+        expired.order_by("due_date", "pk"), "product", "owner"
+    )
+    assert 0 < len(rows) < Agendamento.objects.filter(owner=ana, state="expired").count()
+
+    wait = ("started_at", "pk")
+    offered = Triage.objects.filter(state=Triage.State.OFFERED_TO_OWNER, offered_to=ana)
+    queue = Triage.objects.filter(state__in=selectors.TEAM_QUEUE_STATES)
+    for team in (False, True):
+        mine, team_queue = one_query(lambda team=team: selectors.offers_for(ana, team=team))
+        assert shown(mine, "product", "started_by") == shown(
+            offered.order_by(*wait), "product", "started_by"
+        )
+        assert shown(team_queue, "product", "started_by") == (
+            shown(queue.order_by(*wait), "product", "started_by") if team else []
+        )
+    assert mine and team_queue
+
+
+def test_S2_S8_M1_console_lists_in_sql_agree_with_the_orm(people, products, clock):
+    """The console's lists written in SQL are the rows, order and names of the querysets they
+    stand for, on the console (first rows) and on every page of "ver todos"."""
+    from django.core.paginator import Paginator
+
+    from workflows import selectors, timers
+    from workflows.models import Agendamento, Override, Sale, Timer, Triage, with_names
+
+    ana, bruno, gestor = people["ana"], people["bruno"], people["gestor"]
+    today, product_list = clock.today(), list(products.values())
+    for i in range(14):
+        ficha = make_ficha(name=f"Cliente {i}")
+        baker.make(
+            Agendamento,
+            ficha=ficha,
+            owner=(ana, bruno)[i % 2],
+            product=product_list[i % 3],
+            state=Agendamento.State.values[i % 5],
+            kind=("venda_com_contato", "venda_sem_contato")[i % 3 == 0],
+            scheduled_for=today + dt.timedelta(days=10 + i % 4),
+            due_date=today + dt.timedelta(days=(i % 7) - 3),
+            manager_validated=i % 4 == 0,
+        )
+        baker.make(
+            Triage,
+            ficha=ficha,
+            product=product_list[i % 3],
+            started_by=(ana, bruno)[i % 2],
+            state=Triage.State.values[i % len(Triage.State.values)],
+            started_at=clock.now() - dt.timedelta(minutes=i * 7 % 11),
+        )
+        baker.make(
+            Sale,
+            ficha=ficha,
+            product=product_list[i % 3],
+            seller=(ana, bruno)[i % 2],
+            state=Sale.State.values[i % len(Sale.State.values)],
+            at=clock.now() - dt.timedelta(hours=i % 5),
+        )
+        baker.make(
+            Override,
+            ficha=ficha,
+            manager=gestor,
+            at=clock.now() - dt.timedelta(hours=i % 6),
+            target=ficha,
+            rule_id="S5",
+        )
+        baker.make(
+            Timer,
+            target=ficha,
+            key=f"k{i}",
+            due_at=clock.now(),
+            outcome=("failed", "fired")[i % 2],
+            fired_at=clock.now() - dt.timedelta(minutes=i % 4),
+        )
+
+    def shown(rows, *names):
+        return [(row.pk, *(str(getattr(row, name)) for name in names)) for row in rows]
+
+    since = today - dt.timedelta(days=2)
+    expected = {
+        "waiting": (
+            selectors.waiting_for_seller(),
+            with_names(
+                Triage.objects.filter(state__in=selectors.TEAM_QUEUE_STATES),
+                "ficha",
+                "product",
+                "started_by",
+            ).order_by("started_at", "pk"),
+            ("ficha", "product", "started_by"),
+        ),
+        "to settle": (
+            selectors.commissions_to_settle(),
+            with_names(Sale.objects.filter(state="to_settle"), "ficha", "product", "seller"),
+            ("ficha", "product", "seller"),
+        ),
+        "expired": (
+            selectors.expired_since(since),
+            with_names(
+                Agendamento.objects.filter(state="expired", due_date__gte=since),
+                "ficha",
+                "product",
+                "owner",
+            ).order_by("-due_date", "-pk"),
+            ("ficha", "product", "owner"),
+        ),
+        "overrides": (
+            selectors.recent_overrides(),
+            Override.objects.select_related("manager", "content_type").order_by("-at", "-pk"),
+            ("manager", "content_type"),
+        ),
+        "failed timers": (
+            timers.failed(),
+            Timer.objects.filter(outcome="failed")
+            .select_related("content_type")
+            .order_by("-fired_at", "-pk"),
+            ("content_type",),
+        ),
+    }
+    for name, (raw, orm, names) in expected.items():
+        assert 0 < orm.count() == raw.count(), name
+        assert shown(raw[:3], *names) == shown(orm[:3], *names), name
+        for number in (1, 2):
+            page, orm_page = Paginator(raw, 3).get_page(number), Paginator(orm, 3).get_page(number)
+            assert shown(page, *names) == shown(orm_page, *names), (name, number)
+        assert shown(raw, *names) == shown(orm, *names), name
+    far = with_names(
+        Agendamento.objects.filter(
+            state__in=Agendamento.LIVE, kind="venda_com_contato", awaiting_validation=True
+        ),
+        "ficha",
+        "product",
+        "owner",
+    )
+    with CaptureQueriesContext(connection) as captured:
+        rows = selectors.awaiting_validation(limit=2)
+    assert len(captured) == 1
+    names = ("ficha", "product", "owner")
+    assert shown(rows, *names) == shown(far[:2], *names) and rows
+    assert shown(selectors.awaiting_validation(limit=50), *names) == shown(far, *names)
+
+
 def test_S2_S9_live_agendamentos_in_sql_agree_with_the_orm(people, products, make_user):
     """The ficha's live agendamentos, read in SQL in one query (`live_agendamentos`), are the
     rows, order, owner names, owner availability and product names the ORM reads, whatever
@@ -327,27 +580,6 @@ def test_ficha_page_reads_only_the_sections_the_ficha_has(people, products, cloc
     assert queries(page) == bare + 1
 
 
-def test_capped_counts_counts_each_queryset_up_to_the_cap_in_one_query(
-    db, clock, monkeypatch, django_assert_num_queries
-):
-    from tickets import selectors
-    from tickets.models import SlaPolicy, Ticket
-
-    make_waiting_tickets(9, SlaPolicy.objects.get(priority="P3"), clock)  # 5 past due
-    monkeypatch.setattr(selectors, "COUNT_CAP", 6)
-    counts = (
-        ("all", lambda v: Ticket.objects.all()),
-        ("breached", lambda v: Ticket.objects.filter(next_breach_at__lte=v.now)),
-        ("none", lambda v: Ticket.objects.filter(subject="não existe")),
-    )
-    with django_assert_num_queries(1):
-        n = selectors.capped_counts(counts, selectors.Now(clock.now()))
-    assert n == {"all": 7, "breached": 5, "none": 0}
-    clock.advance(dt.timedelta(days=30))
-    assert selectors.capped_counts(counts, selectors.Now(clock.now()))["breached"] == 7
-    assert [selectors.capped_label(v) for v in n.values()] == ["6+", "5", "0"]
-
-
 def test_signed_in_user_is_read_with_their_roles_in_one_query(make_user, django_assert_num_queries):
     manager = make_user(MANAGER, AGENT)
     nobody = make_user()
@@ -358,6 +590,25 @@ def test_signed_in_user_is_read_with_their_roles_in_one_query(make_user, django_
         assert has_role(user, MANAGER) and not has_role(user, SELLER)
     with django_assert_num_queries(1):
         assert roles_of(backend.get_user(nobody.pk)) == frozenset()
+
+
+def test_S9_signed_in_user_is_read_with_their_availability(make_user, django_assert_num_queries):
+    from workflows.availability import availability, set_availability
+    from workflows.models import AgentProfile
+
+    away, never_set, back = make_user(SELLER), make_user(SELLER), make_user(SELLER)
+    set_availability(away, "vacation", dt.date(2027, 4, 1), dt.date(2027, 4, 30))
+    set_availability(back, "absent")
+    set_availability(back, "available")
+    backend, profiles = RolesBackend(), AgentProfile.objects.count()
+    for user, expected in ((away, "vacation"), (never_set, "available"), (back, "available")):
+        with django_assert_num_queries(1):
+            read = backend.get_user(user.pk)
+            assert availability(read, dt.date(2027, 4, 19)) == expected
+        assert availability(read, dt.date(2027, 5, 3)) == "available"
+    assert AgentProfile.objects.count() == profiles  # reading saves no availability
+    set_availability(never_set, "absent")
+    assert availability(backend.get_user(never_set.pk)) == "absent"
 
 
 def test_an_inactive_or_missing_user_is_not_signed_in(make_user):

@@ -211,7 +211,7 @@ def test_the_manager_retries_a_failed_timer_and_it_fires_once(failed_timer, make
     assert "o prazo disparou" in response.content.decode()
     assert Errand.objects.get(pk=errand.pk).state == "expired"
     timer.refresh_from_db()
-    assert timer.outcome == "fired" and not timers.failed().exists()
+    assert timer.outcome == "fired" and timers.failed().count() == 0
     again = client.post(url, {"prazo": timer.pk})
     assert again.status_code == 422 and "nada a tentar de novo" in again.content.decode()
     assert calls.count(errand.pk) == timers.MAX_ATTEMPTS + 1
@@ -262,7 +262,7 @@ def test_other_console_lists_refuse_a_post(make_user, client):
 def test_disarming_a_failed_timer_takes_it_off_the_list(failed_timer):
     errand, timer = failed_timer
     timers.disarm(errand, "expiry")
-    assert not timers.failed().exists()
+    assert timers.failed().count() == 0
     assert Timer.objects.get(pk=timer.pk).outcome == "cancelled"
 
 
@@ -284,7 +284,7 @@ def test_G5_a_cancelled_booking_leaves_no_failed_reminder(make_user, clock):
     training.training_booking_cancel(
         booking, actor=make_user(SELLER), reason="cliente desistiu do curso"
     )
-    assert not timers.failed().exists()
+    assert timers.failed().count() == 0
 
 
 def test_the_admin_retries_the_selected_failed_timers(failed_timer, admin_client):

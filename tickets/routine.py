@@ -4,6 +4,7 @@ import datetime as dt
 from typing import NamedTuple
 
 from django.contrib.auth import get_user_model
+from django.contrib.contenttypes.models import ContentType
 from django.db import IntegrityError, transaction
 from django.db.models import Q
 from django.urls import reverse
@@ -11,12 +12,13 @@ from django.urls import reverse
 from workflows import clock
 from workflows.businessdays import add_business_days
 from workflows.models import Movimentacao, with_names
+from workflows.raw_reads import sql_words
 from workflows.refusals import INPUT, TransitionRefused
 from workflows.roles import SUPPORT
 from workflows.validators import MAX_TEXT, is_placeholder
 
 from . import desk, selectors, textura
-from .models import Architect, InboundEmail, RoutineCheck, RoutineItem, Ticket
+from .models import Architect, InboundEmail, Romaneio, RoutineCheck, RoutineItem, Ticket
 
 ARCHITECT_STALE_DAYS = 180
 
@@ -85,7 +87,7 @@ def ticket_open_from_movimentacao(mov: Movimentacao, *, actor) -> Ticket:
 
 
 class RoutineValues(NamedTuple):
-    """What the routine's counts look up (ROUTINE_COUNTS, selectors.capped_counts)."""
+    """What the routine's counts look up (ROUTINE_COUNTS_SQL, selectors.capped_sql_counts)."""
 
     now: dt.datetime
     architects_before: dt.datetime
@@ -94,6 +96,9 @@ class RoutineValues(NamedTuple):
     stale_since: dt.datetime
 
 
+# What each count of the routine counts: the rows of the list its item links to.
+# ROUTINE_COUNTS_SQL counts the same rows, written in SQL (selectors.capped_sql_counts says
+# why); tests/test_capped_counts.py holds each to its queryset here, row for row.
 ROUTINE_COUNTS = (
     (
         "email_tickets",
@@ -115,6 +120,69 @@ ROUTINE_COUNTS = (
 )
 
 
+def _routine_counts_sql():
+    words = sql_words
+    M = Movimentacao
+    unresolved = (
+        f"(m.outcome IN ({words([M.Outcome.PENDING, M.Outcome.NO_ANSWER, M.Outcome.FORWARDED])})"
+        f" OR (m.outcome = '{M.Outcome.TALKED}'"
+        f" AND m.reason IN ({words([M.Reason.ERROR_RETURN, M.Reason.COMPLAINT])})))"
+    )
+    active = words(Ticket.ACTIVE)
+    return (
+        (
+            "email_tickets",
+            "SELECT 1 FROM tickets_ticket"
+            f" WHERE channel = '{Ticket.Channel.EMAIL}' AND state = '{Ticket.State.OPEN}'",
+            lambda v: [],
+        ),
+        (
+            "failed_emails",
+            f"SELECT 1 FROM tickets_inboundemail WHERE outcome = '{InboundEmail.Outcome.FAILED}'",
+            lambda v: [],
+        ),
+        (
+            "yesterday",  # to_review_between
+            "SELECT 1 FROM workflows_movimentacao m WHERE m.at >= %s AND m.at < %s"
+            " AND EXISTS (SELECT 1 FROM auth_user_groups ug JOIN auth_group g"
+            " ON g.id = ug.group_id WHERE ug.user_id = m.author_id AND g.name = %s)"
+            f" AND {unresolved}"
+            " AND NOT EXISTS (SELECT 1 FROM tickets_ticket t"
+            " WHERE t.source_movimentacao_id = m.id)",
+            lambda v: [v.review_start, v.review_end, SUPPORT],
+        ),
+        (
+            "architects",
+            "SELECT 1 FROM tickets_architect WHERE active = %s AND updated_at < %s",
+            lambda v: [True, v.architects_before],
+        ),
+        (
+            "stale",  # desk.stale_tickets
+            f"SELECT 1 FROM tickets_ticket t WHERE t.state IN ({active}) AND t.created_at < %s"
+            " AND NOT EXISTS (SELECT 1 FROM workflows_auditentry a"
+            " WHERE a.content_type_id = %s AND a.object_id = CAST(t.id AS VARCHAR)"
+            " AND a.at >= %s)",
+            lambda v: [v.stale_since, ContentType.objects.get_for_model(Ticket).pk, v.stale_since],
+        ),
+        (
+            "romaneios",  # textura.pending_romaneios
+            f"SELECT 1 FROM tickets_romaneio WHERE state = '{Romaneio.State.PENDING}'",
+            lambda v: [],
+        ),
+        (
+            "github",  # to_open_on_github
+            f"SELECT 1 FROM tickets_ticket WHERE state IN ({active})"
+            # as the partial index ticket_to_open_on_github says it, so SQLite reads it
+            " AND github_issue_number IS NULL AND (needs_development OR github_pending)",
+            lambda v: [],
+        ),
+        *selectors.WAITING_COUNTS_SQL,
+    )
+
+
+ROUTINE_COUNTS_SQL = _routine_counts_sql()
+
+
 def checklist(user, today: dt.date | None = None) -> list[dict]:
     """T8: the seven items with live counts and links; done marks for `user` today."""
     today = today or clock.today()
@@ -126,8 +194,8 @@ def checklist(user, today: dt.date | None = None) -> list[dict]:
     # T4: desk.stale_since() is the end of the last business day, the review day's end: the
     # company calendar is read once for both (tests/test_routine_calendar.py)
     stale_since = review_end if today == clock.today() else desk.stale_since()
-    counted = selectors.capped_counts(
-        ROUTINE_COUNTS,
+    counted = selectors.capped_sql_counts(
+        ROUTINE_COUNTS_SQL,
         RoutineValues(
             now,
             now - dt.timedelta(days=ARCHITECT_STALE_DAYS),

@@ -22,6 +22,7 @@ from workflows import (
     movimentacoes,
     overrides,
     ownership,
+    raw_reads,
     selectors,
     selling,
     third_party,
@@ -118,29 +119,23 @@ FICHA_SECTIONS = (
 SECTION_LIMITS = {"sales": 20, "orcamentos": 20, "onboarding": 1}  # rows shown
 
 
-def _sql_words(values) -> str:
-    """State names as a SQL list (code constants, plain words: nothing to quote)."""
-    if not all(value.isidentifier() and value.islower() for value in values):
-        raise ValueError(f"Not plain state names: {values}")
-    return ", ".join(f"'{value}'" for value in values)
-
-
 def _sections_sql():
     from onboarding.models import DuplicateCase
 
     closed_triages = (Triage.State.SOLD, Triage.State.CLOSED, Triage.State.PRICE_SENT)
+    words = raw_reads.sql_words
     return {
         "pending_changes": "SELECT 1 FROM workflows_datachangerequest"
         " WHERE ficha_id = %s AND state = 'pending'",
         "duplicate_cases": "SELECT 1 FROM onboarding_duplicatecase WHERE"
-        f" (ficha_a_id = %s OR ficha_b_id = %s) AND state IN ({_sql_words(DuplicateCase.LIVE)})",
+        f" (ficha_a_id = %s OR ficha_b_id = %s) AND state IN ({words(DuplicateCase.LIVE)})",
         "sales": "SELECT 1 FROM workflows_sale WHERE ficha_id = %s",
         "overrides": "SELECT 1 FROM workflows_override WHERE ficha_id = %s",
         "onboarding": "SELECT 1 FROM onboarding_onboarding WHERE ficha_id = %s",
         "merged_from": "SELECT 1 FROM workflows_ficha WHERE merged_into_id = %s",
         "orcamentos": "SELECT 1 FROM workflows_orcamento WHERE ficha_id = %s",
         "open_triages": "SELECT 1 FROM workflows_triage"
-        f" WHERE ficha_id = %s AND state NOT IN ({_sql_words(closed_triages)})",
+        f" WHERE ficha_id = %s AND state NOT IN ({words(closed_triages)})",
     }
 
 

@@ -6,6 +6,7 @@ from . import clock
 from .models import (
     AgentProfile,
 )
+from .raw_reads import columns_as, related_from
 from .refusals import TransitionRefused
 from .roles import SELLER
 
@@ -48,3 +49,26 @@ def sellers_available(exclude=None):
     if exclude is not None:
         users = users.exclude(pk=exclude.pk)
     return [u for u in users if availability(u, day) == AgentProfile.Status.AVAILABLE]
+
+
+# S9: a user's availability read in the same query as the user (workflows/raw_reads.py).
+_PROFILE = ("id", "user_id", "status", "vacation_from", "vacation_until")
+
+
+def availability_join(alias: str, user_column: str) -> tuple[str, str]:
+    """S9: the columns and the LEFT JOIN that read a user's availability in the same query
+    (`attach_availability`)."""
+    return (
+        columns_as(alias, _PROFILE),
+        f" LEFT JOIN {AgentProfile._meta.db_table} {alias} ON {alias}.user_id = {user_column}",
+    )
+
+
+def attach_availability(user, row, alias: str) -> None:
+    """S9: the availability read with `availability_join`, where `availability` reads it."""
+    if getattr(row, f"{alias}__id") is None:
+        # None saved: what `availability` reads for a missing one (available), without asking
+        # the database again. Never saved from here.
+        user.agent_profile = AgentProfile(user=user)
+    else:
+        user.agent_profile = related_from(AgentProfile, row, alias, _PROFILE)

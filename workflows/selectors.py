@@ -1,17 +1,17 @@
 """Reads of the sales domain: what the ficha page, the agent's home and the manager's console
-show. Each function returns a queryset (or its rows) over an index of the model it reads;
-lists are bounded and read only the names of related rows (`with_names`)."""
+show. Each function returns a queryset, or the rows of a read written in SQL where a page
+makes it on every request (workflows/raw_reads.py); each reads an index of its model; lists
+are bounded and read only the names of related rows (`with_names`, `raw_reads.names_sql`)."""
 
 import datetime as dt
 
 from django.contrib.auth import get_user_model
 from django.db import connection
-from django.db.models import Q
 
+from .availability import attach_availability, availability_join
 from .models import (
     Agendamento,
     AgendamentoKind,
-    AgentProfile,
     AuditEntry,
     Boleto,
     Ficha,
@@ -21,89 +21,80 @@ from .models import (
     Sale,
     Triage,
     WorkflowModel,
-    with_names,
 )
+from .raw_reads import RawList, attach_names, names_sql, placeholders, with_content_types
 from .roles import ATTENDANTS
 
 # --- The ficha page ---------------------------------------------------------------------------
 
 
+def _ficha_sql() -> str:
+    columns, joins = names_sql(Ficha, ("inactivated_by",))
+    return f"SELECT {columns} FROM {Ficha._meta.db_table} t{joins} WHERE t.id = %s"
+
+
+FICHA_SQL = _ficha_sql()
+
+
 def ficha_for_page(pk) -> Ficha | None:
-    """The ficha with who inactivated it (the page says so), or None."""
-    try:  # get(), not filter().first(): no ORDER BY to build for a primary-key read
-        return Ficha.objects.select_related("inactivated_by").get(pk=pk)
-    except Ficha.DoesNotExist:
-        return None
+    """The ficha with the name of who inactivated it (the page says so), or None."""
+    found = attach_names(Ficha.objects.raw(FICHA_SQL, [pk]), ("inactivated_by",))
+    return found[0] if found else None
 
 
-def ficha_boletos(ficha: Ficha):
-    return Boleto.objects.filter(ficha=ficha).order_by("due_date", "pk")
+BOLETOS_SQL = f"SELECT * FROM {Boleto._meta.db_table} WHERE ficha_id = %s ORDER BY due_date, id"
 
 
-def active_products():
-    return Product.objects.filter(active=True)
+def ficha_boletos(ficha: Ficha) -> list[Boleto]:
+    return list(Boleto.objects.raw(BOLETOS_SQL, [ficha.pk]))
 
 
-def ficha_movimentacoes(ficha: Ficha, *, limit: int):
-    """The ficha's latest movimentações, newest first (index ficha, -at)."""
-    rows = with_names(Movimentacao.objects.filter(ficha=ficha), "author", "product")
-    return rows.order_by("-at", "-pk")[:limit]
+ACTIVE_PRODUCTS_SQL = f"SELECT * FROM {Product._meta.db_table} WHERE active = %s ORDER BY name"
 
 
-# S2/S9: the ficha's live agendamentos are read by every sale decision (`may_sell`) and every
-# ficha page. Written in SQL, as `sections_present` is: built through the ORM (a filter,
-# select_related owner → availability and product, the model's ordering) this one read cost
-# ~3,200 Python calls to build and compile, five times the rest of a decision's work; as a raw
-# query, ~550. The owner, the owner's availability and the product come in the same query,
-# with only what the pages and rules read of them (the other fields load if asked for).
-_LIVE_OWNER = ("id", "username", "first_name", "last_name")
-_LIVE_PROFILE = ("id", "user_id", "status", "vacation_from", "vacation_until")
-_LIVE_PRODUCT = ("id", "code", "name")
+def active_products() -> list[Product]:
+    return list(Product.objects.raw(ACTIVE_PRODUCTS_SQL, [True]))
+
+
+def _movimentacoes_sql() -> str:
+    columns, joins = names_sql(Movimentacao, ("author", "product"))
+    return (
+        f"SELECT {columns} FROM {Movimentacao._meta.db_table} t{joins}"
+        " WHERE t.ficha_id = %s ORDER BY t.at DESC, t.id DESC LIMIT %s"
+    )
+
+
+MOVIMENTACOES_SQL = _movimentacoes_sql()
+
+
+def ficha_movimentacoes(ficha: Ficha, *, limit: int) -> list[Movimentacao]:
+    """The ficha's latest movimentações, newest first (index ficha, -at), with the authors'
+    and products' names."""
+    rows = Movimentacao.objects.raw(MOVIMENTACOES_SQL, [ficha.pk, limit])
+    return attach_names(rows, ("author", "product"))
 
 
 def _live_agendamentos_sql() -> str:
-    def columns(alias, names):
-        return ", ".join(f"{alias}.{name} AS {alias}__{name}" for name in names)
-
+    columns, joins = names_sql(Agendamento, ("owner", "product"))
+    profile_columns, profile_join = availability_join("p", "t.owner_id")
     return (
-        f"SELECT a.*, {columns('o', _LIVE_OWNER)}, {columns('p', _LIVE_PROFILE)}, "
-        f"{columns('pr', _LIVE_PRODUCT)}"
-        f" FROM {Agendamento._meta.db_table} a"
-        f" JOIN {get_user_model()._meta.db_table} o ON o.id = a.owner_id"
-        f" LEFT JOIN {AgentProfile._meta.db_table} p ON p.user_id = a.owner_id"
-        f" JOIN {Product._meta.db_table} pr ON pr.id = a.product_id"
-        f" WHERE a.ficha_id = %s AND a.state IN ({', '.join(['%s'] * len(Agendamento.LIVE))})"
-        " ORDER BY a.due_date, a.id"  # Agendamento.Meta.ordering
+        f"SELECT {columns}, {profile_columns} FROM {Agendamento._meta.db_table} t{joins}"
+        f"{profile_join} WHERE t.ficha_id = %s AND t.state IN ({placeholders(Agendamento.LIVE)})"
+        " ORDER BY t.due_date, t.id"  # Agendamento.Meta.ordering
     )
 
 
 LIVE_AGENDAMENTOS_SQL = _live_agendamentos_sql()
 
 
-def _related(model, row, alias: str, names):
-    """The `model` instance in `row`'s columns `<alias>__<name>`, each value read by its field;
-    the model's other fields are deferred."""
-    values = [
-        model._meta.get_field(name).to_python(getattr(row, f"{alias}__{name}")) for name in names
-    ]
-    return model.from_db(row._state.db, list(names), values)
-
-
 def live_agendamentos(ficha: Ficha) -> list[Agendamento]:
-    """The ficha's live agendamentos, earliest deadline first, with what the ficha page and the
-    S9 check read: the owner's name and availability, the product's name."""
+    """S2/S9: the ficha's live agendamentos, earliest deadline first, with what the ficha page
+    and the S9 check read: the owner's name and availability, the product's name."""
     rows = Agendamento.objects.raw(LIVE_AGENDAMENTOS_SQL, [ficha.pk, *Agendamento.LIVE])
-    live = list(rows)
+    live = attach_names(rows, ("owner", "product"))
     for ag in live:
         ag.ficha = ficha  # as the ficha's related manager would
-        ag.owner = _related(get_user_model(), ag, "o", _LIVE_OWNER)
-        ag.product = _related(Product, ag, "pr", _LIVE_PRODUCT)
-        if ag.p__id is None:
-            # No availability saved: what `availability` reads for a missing one (available),
-            # without asking the database again. Never saved from here.
-            ag.owner.agent_profile = AgentProfile(user=ag.owner)
-        else:
-            ag.owner.agent_profile = _related(AgentProfile, ag, "p", _LIVE_PROFILE)
+        attach_availability(ag.owner, ag, "p")
     return live
 
 
@@ -126,45 +117,91 @@ def sections_present(sections: dict[str, str], pk) -> set[str]:
 # --- The agent's home -------------------------------------------------------------------------
 
 
-def live_agendamentos_owned_by(user, *, limit: int):
-    """The agent's live agendamentos, earliest deadline first (index owner, state)."""
-    live = Agendamento.objects.filter(owner=user, state__in=Agendamento.LIVE)
-    return with_names(live, "ficha", "product", "owner").order_by("due_date", "pk")[:limit]
+def _agendamentos_owned_sql(where: str, order: str) -> str:
+    columns, joins = names_sql(Agendamento, ("ficha", "product"))
+    return (
+        f"SELECT {columns} FROM {Agendamento._meta.db_table} t{joins}"
+        f" WHERE t.owner_id = %s AND {where} ORDER BY {order}"
+    )
+
+
+LIVE_OWNED_SQL = _agendamentos_owned_sql(
+    f"t.state IN ({placeholders(Agendamento.LIVE)})", "t.due_date, t.id LIMIT %s"
+)
+EXPIRED_OWNED_SQL = _agendamentos_owned_sql("t.state = %s AND t.due_date >= %s", "t.due_date, t.id")
+
+
+def _owned_by(user, sql, params) -> list[Agendamento]:
+    rows = attach_names(Agendamento.objects.raw(sql, [user.pk, *params]), ("ficha", "product"))
+    for ag in rows:
+        ag.owner = user  # the user whose agendamentos these are
+    return rows
+
+
+def live_agendamentos_owned_by(user, *, limit: int) -> list[Agendamento]:
+    """The agent's live agendamentos, earliest deadline first (index owner, state), with the
+    fichas' and products' names (written in SQL, see above)."""
+    return _owned_by(user, LIVE_OWNED_SQL, [*Agendamento.LIVE, limit])
 
 
 def live_agendamentos_owned_by_count(user) -> int:
     return Agendamento.objects.filter(owner=user, state__in=Agendamento.LIVE).count()
 
 
-def expired_agendamentos_owned_by(user, since: dt.date):
-    expired = Agendamento.objects.filter(
-        owner=user, state=Agendamento.State.EXPIRED, due_date__gte=since
-    )
-    return with_names(expired, "ficha", "product")
+def expired_agendamentos_owned_by(user, since: dt.date) -> list[Agendamento]:
+    """The agent's agendamentos expired since `since`, with the fichas' and products' names."""
+    return _owned_by(user, EXPIRED_OWNED_SQL, [Agendamento.State.EXPIRED, since])
 
 
 # S8: clients waiting for any seller (offered to the whole team or passed to the comercial).
 TEAM_QUEUE_STATES = (Triage.State.OFFERED_TO_TEAM, Triage.State.TO_COMERCIAL)
+_TRIAGE_NAMES = ("ficha", "product", "started_by")
+
+
+def _offers_sql(team: bool) -> str:
+    columns, joins = names_sql(Triage, _TRIAGE_NAMES)
+    wanted = "(t.state = %s AND t.offered_to_id = %s)"
+    if team:
+        wanted += f" OR t.state IN ({placeholders(TEAM_QUEUE_STATES)})"
+    return (
+        f"SELECT {columns} FROM {Triage._meta.db_table} t{joins}"
+        f" WHERE {wanted} ORDER BY t.started_at, t.id"
+    )
+
+
+OFFERS_SQL = {team: _offers_sql(team) for team in (False, True)}
 
 
 def offers_for(user, *, team: bool) -> tuple[list[Triage], list[Triage]]:
     """S8: the clients offered to `user` as the agendamento's owner and, with `team`, the team
-    queue (waiting_for_seller), read in one query; each list the longest wait first."""
-    wanted = Q(state=Triage.State.OFFERED_TO_OWNER, offered_to=user)
-    if team:
-        wanted |= Q(state__in=TEAM_QUEUE_STATES)
-    rows = with_names(Triage.objects.filter(wanted), "ficha", "product", "started_by")
+    queue (waiting_for_seller), read in one query (written in SQL, see above); each list the
+    longest wait first."""
+    params = [Triage.State.OFFERED_TO_OWNER, user.pk, *(TEAM_QUEUE_STATES if team else ())]
+    rows = attach_names(Triage.objects.raw(OFFERS_SQL[team], params), _TRIAGE_NAMES)
     mine, queue = [], []
-    for triage in rows.order_by("started_at", "pk"):
+    for triage in rows:
         (mine if triage.state == Triage.State.OFFERED_TO_OWNER else queue).append(triage)
     return mine, queue
 
 
-def waiting_for_seller():
+def waiting_for_seller() -> RawList:
     """S8: the team queue, the longest wait first (the manager's console lists it)."""
-    return with_names(
-        Triage.objects.filter(state__in=TEAM_QUEUE_STATES), "ficha", "product", "started_by"
-    ).order_by("started_at", "pk")
+    return RawList(Triage, TEAM_QUEUE_SQL, TEAM_QUEUE_STATES, _triage_names)
+
+
+def _triage_names(rows):
+    return attach_names(rows, _TRIAGE_NAMES)
+
+
+def _team_queue_sql() -> str:
+    columns, joins = names_sql(Triage, _TRIAGE_NAMES)
+    return (
+        f"SELECT {columns} FROM {Triage._meta.db_table} t{joins}"
+        f" WHERE t.state IN ({placeholders(TEAM_QUEUE_STATES)}) ORDER BY t.started_at, t.id"
+    )
+
+
+TEAM_QUEUE_SQL = _team_queue_sql()
 
 
 def recent_audit(*, limit: int = 10):
@@ -174,41 +211,63 @@ def recent_audit(*, limit: int = 10):
 # --- The manager's console --------------------------------------------------------------------
 
 
-def commissions_to_settle():
-    return with_names(Sale.objects.filter(state=Sale.State.TO_SETTLE), "ficha", "product", "seller")
+# The console's lists are written in SQL (workflows/raw_reads.py), each a RawList: the
+# console shows its first rows, "ver todos" pages through it.
+_SALE_NAMES = ("ficha", "product", "seller")
+_AGENDAMENTO_NAMES = ("ficha", "product", "owner")
 
 
-def expired_since(day: dt.date):
-    """Agendamentos that expired since `day`, latest first (index state, due_date, id)."""
-    return with_names(
-        Agendamento.objects.filter(state=Agendamento.State.EXPIRED, due_date__gte=day),
-        "ficha",
-        "product",
-        "owner",
-    ).order_by("-due_date", "-pk")
+def _list_sql(model, names, where: str, order: str) -> str:
+    columns, joins = names_sql(model, names)
+    where = f" WHERE {where}" if where else ""
+    return f"SELECT {columns} FROM {model._meta.db_table} t{joins}{where} ORDER BY {order}"
 
 
-def recent_overrides():
-    return (
-        with_names(Override.objects.all(), "manager")
-        .select_related("content_type")
-        .order_by("-at", "-pk")
+TO_SETTLE_SQL = _list_sql(Sale, _SALE_NAMES, "t.state = %s", "t.at DESC, t.id DESC")
+EXPIRED_SINCE_SQL = _list_sql(
+    Agendamento,
+    _AGENDAMENTO_NAMES,
+    "t.state = %s AND t.due_date >= %s",
+    "t.due_date DESC, t.id DESC",
+)
+AWAITING_VALIDATION_SQL = _list_sql(
+    Agendamento,
+    _AGENDAMENTO_NAMES,
+    # as the partial index agendamento_to_validate says it, so SQLite reads it
+    f"t.awaiting_validation AND t.state IN ({placeholders(Agendamento.LIVE)}) AND t.kind = %s",
+    "t.due_date, t.id",
+)
+OVERRIDES_SQL = _list_sql(Override, ("manager",), "", "t.at DESC, t.id DESC")
+
+
+def commissions_to_settle() -> RawList:
+    return RawList(
+        Sale, TO_SETTLE_SQL, [Sale.State.TO_SETTLE], lambda r: attach_names(r, _SALE_NAMES)
     )
 
 
-def awaiting_validation(*, limit: int):
+def expired_since(day: dt.date) -> RawList:
+    """Agendamentos that expired since `day`, latest first (index state, due_date, id)."""
+    return RawList(
+        Agendamento,
+        EXPIRED_SINCE_SQL,
+        [Agendamento.State.EXPIRED, day],
+        lambda r: attach_names(r, _AGENDAMENTO_NAMES),
+    )
+
+
+def recent_overrides() -> RawList:
+    return RawList(
+        Override, OVERRIDES_SQL, (), lambda r: with_content_types(attach_names(r, ("manager",)))
+    )
+
+
+def awaiting_validation(*, limit: int) -> list[Agendamento]:
     """S2: live agendamentos set too far out, for the manager to validate (the partial index
     agendamento_to_validate); the caller leaves out the ones that already reserve a sale."""
-    return with_names(
-        Agendamento.objects.filter(
-            state__in=Agendamento.LIVE,
-            kind=AgendamentoKind.SALE_WITH_CONTACT,
-            awaiting_validation=True,
-        ),
-        "ficha",
-        "product",
-        "owner",
-    )[:limit]
+    params = [*Agendamento.LIVE, AgendamentoKind.SALE_WITH_CONTACT]
+    rows = RawList(Agendamento, AWAITING_VALIDATION_SQL, params, list)[:limit]
+    return attach_names(rows, _AGENDAMENTO_NAMES)
 
 
 def attendants():

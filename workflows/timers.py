@@ -29,6 +29,7 @@ from django_q.tasks import schedule
 from . import clock
 from .engine import transition, transition_many
 from .models import Timer
+from .raw_reads import RawList, with_content_types
 from .refusals import ROLE, TransitionRefused
 from .roles import is_manager
 
@@ -216,13 +217,16 @@ def _record_errors(timers, errors: dict[int, str], now, give_up: bool) -> None:
             log.error("timer %s failed after %s attempts", timer.pk, attempts)
 
 
-def failed():
-    """The timers that ended as "falhou", newest first: the manager console's list."""
-    return (
-        Timer.objects.filter(outcome=Outcome.FAILED)
-        .select_related("content_type")
-        .order_by("-fired_at", "-pk")
-    )
+# the partial index timer_failed reads them newest first
+FAILED_SQL = (
+    f"SELECT * FROM {Timer._meta.db_table} WHERE outcome = %s ORDER BY fired_at DESC, id DESC"
+)
+
+
+def failed() -> RawList:
+    """The timers that ended as "falhou", newest first: the manager console's list (written
+    in SQL, workflows/raw_reads.py)."""
+    return RawList(Timer, FAILED_SQL, [Outcome.FAILED], with_content_types)
 
 
 def timer_retry(timer_id: int, *, actor) -> Timer:
