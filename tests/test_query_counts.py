@@ -497,6 +497,22 @@ def test_S2_S8_M1_console_lists_in_sql_agree_with_the_orm(people, products, cloc
     assert shown(rows, *names) == shown(far[:2], *names) and rows
     assert shown(selectors.awaiting_validation(limit=50), *names) == shown(far, *names)
 
+    from django.db.models import Sum
+
+    from workflows.availability import availability, set_availability
+
+    set_availability(bruno, "absent")
+    with CaptureQueriesContext(connection) as captured:
+        team = [(u.pk, availability(u)) for u in selectors.team_with_availability()]
+    assert len(captured) == 1
+    assert team == [(u.pk, availability(u)) for u in selectors.attendants()]
+    assert (bruno.pk, "absent") in team and (ana.pk, "available") in team
+    start, end = clock.day_span(today)
+    Sale.objects.filter(pk=Sale.objects.first().pk).update(total=Decimal("1234.56"))
+    orm_total = Sale.objects.filter(at__gte=start, at__lt=end).aggregate(t=Sum("total"))["t"]
+    assert selectors.sales_total_between(start, end) == orm_total
+    assert orm_total > 1234 and selectors.sales_total_between(end, end) is None
+
 
 def test_S2_S9_live_agendamentos_in_sql_agree_with_the_orm(people, products, make_user):
     """The ficha's live agendamentos, read in SQL in one query (`live_agendamentos`), are the

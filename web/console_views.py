@@ -7,7 +7,6 @@ from django.contrib import messages
 from django.contrib.auth import get_user_model
 from django.contrib.auth.decorators import login_required
 from django.core.paginator import Paginator
-from django.db.models import Sum
 from django.http import Http404, HttpResponseNotAllowed
 from django.shortcuts import get_object_or_404, render
 from django.urls import reverse
@@ -140,16 +139,14 @@ def manager_console(request):
         }
     team = [
         (u, AgentProfile.Status(availability.availability(u, today)).label)
-        for u in selectors.attendants()
+        for u in selectors.team_with_availability()
     ]
     context = {
         "lists": lists,
         "far": far,
         "far_more": far_more,
         "team": team,
-        "sales_today": Sale.objects.filter(at__gte=day_start, at__lt=day_end).aggregate(
-            total=Sum("total")
-        )["total"],
+        "sales_today": selectors.sales_total_between(day_start, day_end),
     }
     return render(request, "web/manager_console.html", context)
 

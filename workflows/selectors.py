@@ -4,6 +4,7 @@ makes it on every request (workflows/raw_reads.py); each reads an index of its m
 are bounded and read only the names of related rows (`with_names`, `raw_reads.names_sql`)."""
 
 import datetime as dt
+from decimal import Decimal
 
 from django.contrib.auth import get_user_model
 from django.db import connection
@@ -22,7 +23,14 @@ from .models import (
     Triage,
     WorkflowModel,
 )
-from .raw_reads import RawList, attach_names, names_sql, placeholders, with_content_types
+from .raw_reads import (
+    RawList,
+    attach_names,
+    names_sql,
+    placeholders,
+    sql_params,
+    with_content_types,
+)
 from .roles import ATTENDANTS
 
 # --- The ficha page ---------------------------------------------------------------------------
@@ -268,6 +276,42 @@ def awaiting_validation(*, limit: int) -> list[Agendamento]:
     params = [*Agendamento.LIVE, AgendamentoKind.SALE_WITH_CONTACT]
     rows = RawList(Agendamento, AWAITING_VALIDATION_SQL, params, list)[:limit]
     return attach_names(rows, _AGENDAMENTO_NAMES)
+
+
+def _team_sql() -> str:
+    user = get_user_model()._meta.db_table
+    profile_columns, profile_join = availability_join("p", "t.id")
+    return (
+        f"SELECT t.*, {profile_columns} FROM {user} t{profile_join}"
+        " WHERE EXISTS (SELECT 1 FROM auth_user_groups ug JOIN auth_group g ON g.id = ug.group_id"
+        f" WHERE ug.user_id = t.id AND g.name IN ({placeholders(ATTENDANTS)}))"
+        " ORDER BY t.first_name, t.username"
+    )
+
+
+TEAM_SQL = _team_sql()
+
+
+def team_with_availability() -> list:
+    """S9: the attendants (`attendants`), each with their availability, for the console (in
+    SQL, see raw_reads)."""
+    team = list(get_user_model()._default_manager.raw(TEAM_SQL, list(ATTENDANTS)))
+    for member in team:
+        attach_availability(member, member, "p")
+    return team
+
+
+SALES_TOTAL_SQL = f"SELECT SUM(total) FROM {Sale._meta.db_table} WHERE at >= %s AND at < %s"
+
+
+def sales_total_between(start: dt.datetime, end: dt.datetime) -> Decimal | None:
+    """The sum of the sales made in [start, end), None without any (in SQL, see raw_reads)."""
+    with connection.cursor() as cursor:
+        cursor.execute(SALES_TOTAL_SQL, sql_params([start, end]))
+        (total,) = cursor.fetchone()
+    if total is None:
+        return None
+    return Sale._meta.get_field("total").to_python(total).quantize(Decimal("0.01"))
 
 
 def attendants():
