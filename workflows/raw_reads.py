@@ -55,15 +55,30 @@ def names_sql(model, relations, alias: str = "t") -> tuple[str, str]:
     return ", ".join(columns), "".join(joins)
 
 
+def list_sql(model, relations, where: str, order: str = "") -> str:
+    """`model` rows (as `t`) with their related rows' names (`names_sql`): `where` (empty for
+    all rows) and `order` are SQL over `t`."""
+    columns, joins = names_sql(model, relations)
+    where = f" WHERE {where}" if where else ""
+    order = f" ORDER BY {order}" if order else ""
+    return f"SELECT {columns} FROM {model._meta.db_table} t{joins}{where}{order}"
+
+
 def attach_names(rows, relations, alias: str = "t") -> list:
     """The rows of a raw query built with `names_sql`, each with its related rows' names."""
     rows = list(rows)
+    if not rows:
+        return rows
+    meta = type(rows[0])._meta
+    wanted = []
+    for relation in relations:
+        related = meta.get_field(relation).related_model
+        pk = related._meta.pk.column
+        names = [pk, *LIST_NAME_FIELDS[related._meta.label]]
+        wanted.append((relation, related, f"{alias}_{relation}", pk, names))
     for row in rows:
-        for relation in relations:
-            related = type(row)._meta.get_field(relation).related_model
-            table, pk = f"{alias}_{relation}", related._meta.pk.column
+        for relation, related, table, pk, names in wanted:
             if getattr(row, f"{table}__{pk}") is not None:
-                names = [pk, *LIST_NAME_FIELDS[related._meta.label]]
                 setattr(row, relation, related_from(related, row, table, names))
     return rows
 
@@ -105,11 +120,12 @@ _MOMENT, _DAY = DateTimeField(), DateField()
 
 class RawList:
     """Rows written in SQL that slice and page like a queryset (`[:n]`, Paginator): `sql`
-    selects them in order, with `%s` where `params` go; `finish(rows)` completes the rows read
-    (their related names: `attach_names`)."""
+    selects them in order, with `%s` where `params` go; the rows read come with the names of
+    their `relations` (`list_sql`, `attach_names`), then `finish(rows)` if given."""
 
-    def __init__(self, model, sql: str, params=(), finish=list):
-        self.model, self.sql, self.params, self.finish = model, sql, list(params), finish
+    def __init__(self, model, sql: str, params=(), relations=(), finish=None):
+        self.model, self.sql, self.params = model, sql, list(params)
+        self.relations, self.finish = relations, finish
 
     def count(self) -> int:
         with connection.cursor() as cursor:
@@ -121,11 +137,14 @@ class RawList:
             raise TypeError("A RawList is read in slices [start:stop].")
         start = key.start or 0
         sql = f"{self.sql} LIMIT %s OFFSET %s"
-        rows = self.model.objects.raw(sql, [*self.params, max(0, key.stop - start), start])
-        return self.finish(rows)
+        return self._read(sql, [*self.params, max(0, key.stop - start), start])
 
     def __iter__(self):
-        return iter(self.finish(self.model.objects.raw(self.sql, self.params)))
+        return iter(self._read(self.sql, self.params))
+
+    def _read(self, sql, params) -> list:
+        rows = attach_names(self.model.objects.raw(sql, params), self.relations)
+        return self.finish(rows) if self.finish else rows
 
 
 def placeholders(values) -> str:

@@ -26,6 +26,7 @@ from .models import (
 from .raw_reads import (
     RawList,
     attach_names,
+    list_sql,
     names_sql,
     placeholders,
     sql_params,
@@ -36,12 +37,7 @@ from .roles import ATTENDANTS
 # --- The ficha page ---------------------------------------------------------------------------
 
 
-def _ficha_sql() -> str:
-    columns, joins = names_sql(Ficha, ("inactivated_by",))
-    return f"SELECT {columns} FROM {Ficha._meta.db_table} t{joins} WHERE t.id = %s"
-
-
-FICHA_SQL = _ficha_sql()
+FICHA_SQL = list_sql(Ficha, ("inactivated_by",), "t.id = %s")
 
 
 def ficha_for_page(pk) -> Ficha | None:
@@ -64,15 +60,9 @@ def active_products() -> list[Product]:
     return list(Product.objects.raw(ACTIVE_PRODUCTS_SQL, [True]))
 
 
-def _movimentacoes_sql() -> str:
-    columns, joins = names_sql(Movimentacao, ("author", "product"))
-    return (
-        f"SELECT {columns} FROM {Movimentacao._meta.db_table} t{joins}"
-        " WHERE t.ficha_id = %s ORDER BY t.at DESC, t.id DESC LIMIT %s"
-    )
-
-
-MOVIMENTACOES_SQL = _movimentacoes_sql()
+MOVIMENTACOES_SQL = list_sql(
+    Movimentacao, ("author", "product"), "t.ficha_id = %s", "t.at DESC, t.id DESC LIMIT %s"
+)
 
 
 def ficha_movimentacoes(ficha: Ficha, *, limit: int) -> list[Movimentacao]:
@@ -125,18 +115,18 @@ def sections_present(sections: dict[str, str], pk) -> set[str]:
 # --- The agent's home -------------------------------------------------------------------------
 
 
-def _agendamentos_owned_sql(where: str, order: str) -> str:
-    columns, joins = names_sql(Agendamento, ("ficha", "product"))
-    return (
-        f"SELECT {columns} FROM {Agendamento._meta.db_table} t{joins}"
-        f" WHERE t.owner_id = %s AND {where} ORDER BY {order}"
-    )
-
-
-LIVE_OWNED_SQL = _agendamentos_owned_sql(
-    f"t.state IN ({placeholders(Agendamento.LIVE)})", "t.due_date, t.id LIMIT %s"
+LIVE_OWNED_SQL = list_sql(
+    Agendamento,
+    ("ficha", "product"),
+    f"t.owner_id = %s AND t.state IN ({placeholders(Agendamento.LIVE)})",
+    "t.due_date, t.id LIMIT %s",
 )
-EXPIRED_OWNED_SQL = _agendamentos_owned_sql("t.state = %s AND t.due_date >= %s", "t.due_date, t.id")
+EXPIRED_OWNED_SQL = list_sql(
+    Agendamento,
+    ("ficha", "product"),
+    "t.owner_id = %s AND t.state = %s AND t.due_date >= %s",
+    "t.due_date, t.id",
+)
 
 
 def _owned_by(user, sql, params) -> list[Agendamento]:
@@ -166,18 +156,15 @@ TEAM_QUEUE_STATES = (Triage.State.OFFERED_TO_TEAM, Triage.State.TO_COMERCIAL)
 _TRIAGE_NAMES = ("ficha", "product", "started_by")
 
 
-def _offers_sql(team: bool) -> str:
-    columns, joins = names_sql(Triage, _TRIAGE_NAMES)
-    wanted = "(t.state = %s AND t.offered_to_id = %s)"
-    if team:
-        wanted += f" OR t.state IN ({placeholders(TEAM_QUEUE_STATES)})"
-    return (
-        f"SELECT {columns} FROM {Triage._meta.db_table} t{joins}"
-        f" WHERE {wanted} ORDER BY t.started_at, t.id"
-    )
-
-
-OFFERS_SQL = {team: _offers_sql(team) for team in (False, True)}
+_TEAM_QUEUE = f"t.state IN ({placeholders(TEAM_QUEUE_STATES)})"
+_OFFERED = "(t.state = %s AND t.offered_to_id = %s)"
+_BY_WAIT = "t.started_at, t.id"
+# the clients offered to a seller, without and with the team queue
+OFFERS_SQL = {
+    False: list_sql(Triage, _TRIAGE_NAMES, _OFFERED, _BY_WAIT),
+    True: list_sql(Triage, _TRIAGE_NAMES, f"{_OFFERED} OR {_TEAM_QUEUE}", _BY_WAIT),
+}
+TEAM_QUEUE_SQL = list_sql(Triage, _TRIAGE_NAMES, _TEAM_QUEUE, _BY_WAIT)
 
 
 def offers_for(user, *, team: bool) -> tuple[list[Triage], list[Triage]]:
@@ -194,22 +181,7 @@ def offers_for(user, *, team: bool) -> tuple[list[Triage], list[Triage]]:
 
 def waiting_for_seller() -> RawList:
     """S8: the team queue, the longest wait first (the manager's console lists it)."""
-    return RawList(Triage, TEAM_QUEUE_SQL, TEAM_QUEUE_STATES, _triage_names)
-
-
-def _triage_names(rows):
-    return attach_names(rows, _TRIAGE_NAMES)
-
-
-def _team_queue_sql() -> str:
-    columns, joins = names_sql(Triage, _TRIAGE_NAMES)
-    return (
-        f"SELECT {columns} FROM {Triage._meta.db_table} t{joins}"
-        f" WHERE t.state IN ({placeholders(TEAM_QUEUE_STATES)}) ORDER BY t.started_at, t.id"
-    )
-
-
-TEAM_QUEUE_SQL = _team_queue_sql()
+    return RawList(Triage, TEAM_QUEUE_SQL, TEAM_QUEUE_STATES, _TRIAGE_NAMES)
 
 
 def recent_audit(*, limit: int = 10):
@@ -225,33 +197,25 @@ _SALE_NAMES = ("ficha", "product", "seller")
 _AGENDAMENTO_NAMES = ("ficha", "product", "owner")
 
 
-def _list_sql(model, names, where: str, order: str) -> str:
-    columns, joins = names_sql(model, names)
-    where = f" WHERE {where}" if where else ""
-    return f"SELECT {columns} FROM {model._meta.db_table} t{joins}{where} ORDER BY {order}"
-
-
-TO_SETTLE_SQL = _list_sql(Sale, _SALE_NAMES, "t.state = %s", "t.at DESC, t.id DESC")
-EXPIRED_SINCE_SQL = _list_sql(
+TO_SETTLE_SQL = list_sql(Sale, _SALE_NAMES, "t.state = %s", "t.at DESC, t.id DESC")
+EXPIRED_SINCE_SQL = list_sql(
     Agendamento,
     _AGENDAMENTO_NAMES,
     "t.state = %s AND t.due_date >= %s",
     "t.due_date DESC, t.id DESC",
 )
-AWAITING_VALIDATION_SQL = _list_sql(
+AWAITING_VALIDATION_SQL = list_sql(
     Agendamento,
     _AGENDAMENTO_NAMES,
     # as the partial index agendamento_to_validate says it, so SQLite reads it
     f"t.awaiting_validation AND t.state IN ({placeholders(Agendamento.LIVE)}) AND t.kind = %s",
     "t.due_date, t.id",
 )
-OVERRIDES_SQL = _list_sql(Override, ("manager",), "", "t.at DESC, t.id DESC")
+OVERRIDES_SQL = list_sql(Override, ("manager",), "", "t.at DESC, t.id DESC")
 
 
 def commissions_to_settle() -> RawList:
-    return RawList(
-        Sale, TO_SETTLE_SQL, [Sale.State.TO_SETTLE], lambda r: attach_names(r, _SALE_NAMES)
-    )
+    return RawList(Sale, TO_SETTLE_SQL, [Sale.State.TO_SETTLE], _SALE_NAMES)
 
 
 def expired_since(day: dt.date) -> RawList:
@@ -260,22 +224,19 @@ def expired_since(day: dt.date) -> RawList:
         Agendamento,
         EXPIRED_SINCE_SQL,
         [Agendamento.State.EXPIRED, day],
-        lambda r: attach_names(r, _AGENDAMENTO_NAMES),
+        _AGENDAMENTO_NAMES,
     )
 
 
 def recent_overrides() -> RawList:
-    return RawList(
-        Override, OVERRIDES_SQL, (), lambda r: with_content_types(attach_names(r, ("manager",)))
-    )
+    return RawList(Override, OVERRIDES_SQL, (), ("manager",), finish=with_content_types)
 
 
 def awaiting_validation(*, limit: int) -> list[Agendamento]:
     """S2: live agendamentos set too far out, for the manager to validate (the partial index
     agendamento_to_validate); the caller leaves out the ones that already reserve a sale."""
     params = [*Agendamento.LIVE, AgendamentoKind.SALE_WITH_CONTACT]
-    rows = RawList(Agendamento, AWAITING_VALIDATION_SQL, params, list)[:limit]
-    return attach_names(rows, _AGENDAMENTO_NAMES)
+    return RawList(Agendamento, AWAITING_VALIDATION_SQL, params, _AGENDAMENTO_NAMES)[:limit]
 
 
 def _team_sql() -> str:

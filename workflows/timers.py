@@ -226,7 +226,7 @@ FAILED_SQL = (
 def failed() -> RawList:
     """The timers that ended as "falhou", newest first: the manager console's list (written
     in SQL, workflows/raw_reads.py)."""
-    return RawList(Timer, FAILED_SQL, [Outcome.FAILED], with_content_types)
+    return RawList(Timer, FAILED_SQL, [Outcome.FAILED], finish=with_content_types)
 
 
 def timer_retry(timer_id: int, *, actor) -> Timer:
