@@ -144,6 +144,69 @@ def test_T6_T8_sla_queue_and_routine_stay_bounded_as_tickets_grow(
     assert "1–10 de 15 clientes aguardando" in page and 'href="?pagina=2"' in page
 
 
+def test_T6_sla_queue_in_sql_agrees_with_the_orm(make_user, clock):
+    """The SLA queue and the support Início's nearest breaches, written in SQL, are the rows,
+    order, names and SLA policies of the querysets they stand for, on every page."""
+    from django.db.models import F
+
+    from tickets import selectors
+    from tickets.models import SlaPolicy, Ticket
+    from workflows.models import with_names
+    from workflows.roles import SUPPORT
+
+    carla = make_user(SUPPORT, AGENT, first_name="Carla", last_name="Souza")
+    diego = make_user(SUPPORT, AGENT)
+    policies = list(SlaPolicy.objects.order_by("priority"))
+    for i in range(23):
+        due = clock.now() + dt.timedelta(hours=i % 4 - 2) if i % 5 else None  # ties, and none
+        baker.make(
+            Ticket,
+            subject=f"Chamado {i}",
+            ficha=make_ficha(name=f"Cliente {i}") if i % 3 else None,
+            assignee=(carla, diego, None)[i % 3],
+            sla_policy=policies[i % len(policies)],
+            state=Ticket.State.values[i % len(Ticket.State.values)],
+            urgency=1 + i % 4,
+            impact=1 + i * 7 % 4,
+            response_due_at=due,
+            resolution_due_at=due + dt.timedelta(hours=i % 2) if due and i % 4 else None,
+        )
+
+    def shown(tickets):
+        def whole(row):
+            return row and {
+                f.attname: getattr(row, f.attname) for f in row._meta.get_fields() if f.concrete
+            }
+
+        return [
+            (
+                whole(t),
+                t.ficha and t.ficha.name,
+                t.assignee and (t.assignee.first_name, t.assignee.last_name, t.assignee.username),
+                whole(t.sla_policy),
+            )
+            for t in tickets
+        ]
+
+    listed = with_names(Ticket.objects.all(), "assignee", "ficha").select_related("sla_policy")
+    by_priority = (F("urgency") * F("impact")).desc()
+    dated = listed.filter(next_breach_at__isnull=False)
+    undated = listed.filter(state__in=Ticket.WAITING_FOR_US, next_breach_at__isnull=True)
+    expected = [
+        *dated.order_by("next_breach_at", by_priority, "pk"),
+        *undated.order_by(by_priority, "pk"),
+    ]
+    assert len(dated) > 4 and len(undated) > 1  # both parts, and a page that straddles them
+    pages = [selectors.waiting_queue(page, size=4) for page in range(1, 8)]
+    assert shown(row["ticket"] for rows, _ in pages for row in rows) == shown(expected)
+    assert [more for _, more in pages] == [len(expected) > 4 * page for page in range(1, 8)]
+
+    for user in (carla, diego):
+        mine = dated.filter(assignee=user, state__in=Ticket.WAITING_FOR_US)
+        risk = [row["ticket"] for row in selectors.support_home(user)["risk"]]
+        assert shown(risk) == shown(mine.order_by("next_breach_at", "pk")[:5]) != []
+
+
 def test_ficha_page_costs_the_same_queries_whatever_the_fichas_status(people, clock):
     from workflows.selling import ficha_inactivate
 

@@ -11,7 +11,7 @@ from django.db.models import F, OuterRef, Q, Subquery
 
 from workflows import clock
 from workflows.models import with_names
-from workflows.raw_reads import sql_params, sql_words
+from workflows.raw_reads import RawList, list_sql, sql_params, sql_words
 
 from . import sla
 from .models import RoutineCheck, SlaPolicy, Ticket, TicketNote
@@ -93,22 +93,40 @@ def _queue_tickets():
     return with_names(Ticket.objects.all(), "assignee", "ficha").select_related("sla_policy")
 
 
-_BY_PRIORITY = (F("urgency") * F("impact")).desc()
+# The SLA queue and the support Início's tickets nearest to breach are read on every request
+# of those pages, so they are written in SQL (workflows/raw_reads.py): `_queue_tickets()`,
+# ordered as below, each held to it by a test (tests/test_query_counts.py).
+_QUEUE_RELATIONS = ("assignee", "ficha", "sla_policy")
+_WAITING = f"t.state IN ({sql_words(Ticket.WAITING_FOR_US)})"
+_BY_PRIORITY_SQL = "t.urgency * t.impact DESC, t.id"
+# Only tickets waiting for us have a next breach (Ticket.save): walk its index in order.
+DATED_QUEUE_SQL = list_sql(
+    Ticket,
+    _QUEUE_RELATIONS,
+    "t.next_breach_at IS NOT NULL",
+    f"t.next_breach_at, {_BY_PRIORITY_SQL}",
+)
+UNDATED_QUEUE_SQL = list_sql(
+    Ticket, _QUEUE_RELATIONS, f"{_WAITING} AND t.next_breach_at IS NULL", _BY_PRIORITY_SQL
+)
+NEAREST_BREACH_SQL = list_sql(
+    Ticket,
+    _QUEUE_RELATIONS,
+    f"t.assignee_id = %s AND {_WAITING} AND t.next_breach_at IS NOT NULL",
+    "t.next_breach_at, t.id",
+)
 
 
-def _dated_queue(*, offset: int, limit: int):
-    # Only tickets waiting for us have a next breach (Ticket.save): walk its index in order.
-    dated = _queue_tickets().filter(next_breach_at__isnull=False)
-    return dated.order_by("next_breach_at", _BY_PRIORITY, "pk")[offset : offset + limit]
+def _dated_queue(*, offset: int, limit: int) -> list[Ticket]:
+    return RawList(Ticket, DATED_QUEUE_SQL, (), _QUEUE_RELATIONS)[offset : offset + limit]
 
 
-def _undated_queue(*, offset: int, limit: int):
-    undated = _queue_tickets().filter(state__in=Ticket.WAITING_FOR_US, next_breach_at__isnull=True)
-    return undated.order_by(_BY_PRIORITY, "pk")[offset : offset + limit]
+def _undated_queue(*, offset: int, limit: int) -> list[Ticket]:
+    return RawList(Ticket, UNDATED_QUEUE_SQL, (), _QUEUE_RELATIONS)[offset : offset + limit]
 
 
 def _dated_count() -> int:
-    return Ticket.objects.filter(next_breach_at__isnull=False).count()
+    return RawList(Ticket, DATED_QUEUE_SQL).count()
 
 
 def waiting_queue(page: int = 1, size: int | None = None) -> tuple[list[dict], bool]:
@@ -346,13 +364,11 @@ HOME_RISK_ROWS = 5
 def support_home(user) -> dict:
     """Support's Início: the views' counts and their own open tickets nearest to breach."""
     values = list_values(user)
-    mine = _queue_tickets().filter(
-        assignee=user, state__in=Ticket.WAITING_FOR_US, next_breach_at__isnull=False
-    )
+    mine = RawList(Ticket, NEAREST_BREACH_SQL, [user.pk], _QUEUE_RELATIONS)[:HOME_RISK_ROWS]
     counts = view_counts(values)
     return {
         "views": [(slug, label, counts[slug]) for slug, (label, _) in LIST_VIEWS.items()],
-        "risk": ticket_rows(mine.order_by("next_breach_at", "pk")[:HOME_RISK_ROWS], values.now),
+        "risk": ticket_rows(mine, values.now),
     }
 
 

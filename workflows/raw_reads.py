@@ -40,19 +40,29 @@ def _in_model_order(model, names: tuple) -> list:
 
 def names_sql(model, relations, alias: str = "t") -> tuple[str, str]:
     """`with_names` for a query written in SQL over `model` (as `alias`): the columns that read
-    the related rows' names (LIST_NAME_FIELDS) and their LEFT JOINs; `attach_names` puts the
+    the related rows' names (`_read_of`) and their LEFT JOINs; `attach_names` puts the
     related rows where the ORM would."""
     columns, joins = [f"{alias}.*"], []
     for relation in relations:
         field = model._meta.get_field(relation)
         related = field.related_model._meta
         table = f"{alias}_{relation}"
-        columns.append(columns_as(table, [related.pk.column, *LIST_NAME_FIELDS[related.label]]))
+        columns.append(columns_as(table, _read_of(field.related_model)))
         joins.append(
             f" LEFT JOIN {related.db_table} {table}"
             f" ON {table}.{related.pk.column} = {alias}.{field.column}"
         )
     return ", ".join(columns), "".join(joins)
+
+
+@functools.cache
+def _read_of(related) -> tuple:
+    """The columns read of a related row: its pk and names (LIST_NAME_FIELDS), or the whole row
+    for a model without listed names (a ticket's SLA policy: the SLA arithmetic reads it all)."""
+    meta = related._meta
+    if meta.label in LIST_NAME_FIELDS:
+        return (meta.pk.column, *LIST_NAME_FIELDS[meta.label])
+    return tuple(f.column for f in meta.get_fields() if f.concrete)
 
 
 def list_sql(model, relations, where: str, order: str = "") -> str:
@@ -74,8 +84,7 @@ def attach_names(rows, relations, alias: str = "t") -> list:
     for relation in relations:
         related = meta.get_field(relation).related_model
         pk = related._meta.pk.column
-        names = [pk, *LIST_NAME_FIELDS[related._meta.label]]
-        wanted.append((relation, related, f"{alias}_{relation}", pk, names))
+        wanted.append((relation, related, f"{alias}_{relation}", pk, _read_of(related)))
     for row in rows:
         for relation, related, table, pk, names in wanted:
             if getattr(row, f"{table}__{pk}") is not None:
