@@ -57,6 +57,32 @@ def test_home_differs_per_role(client, make_user):
     assert "ainda não tem perfil" in nobody
 
 
+def test_menu_links_are_the_pages_urls_under_any_script_prefix(make_user):
+    """The menu's links, reversed once per process, are what reverse() gives, also when the
+    app is served under a path (SCRIPT_NAME) and after it."""
+    import re
+
+    from django.urls import set_script_prefix
+
+    client = login(Client(), make_user(MANAGER, AGENT, SUPPORT))
+    names = ["home", "ficha_search", "tickets:list", "manager_console", "flows", "logout"]
+
+    def menu():
+        page = client.get("/").content.decode().split('id="main-nav"')[1]
+        return set(re.findall(r'<a href="([^"]+)"', page)) | set(
+            re.findall(r'action="([^"]+)"', page)
+        )
+
+    expected = {reverse(name) for name in names}
+    assert expected <= menu()
+    try:
+        set_script_prefix("/balcao/")  # what the WSGI handler does for SCRIPT_NAME=/balcao
+        assert {f"/balcao{url}" for url in expected} <= menu()
+    finally:
+        set_script_prefix("/")
+    assert expected <= menu()
+
+
 def test_search_finds_fichas_by_name_document_email_and_phone(client, demo, make_user):
     login(client, make_user(SELLER))
     ficha = Ficha.objects.get(email="juliana.castro@outlook.com")
