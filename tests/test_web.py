@@ -284,8 +284,35 @@ def test_date_filters_print_local_day_and_time_like_the_date_filter():
     assert same == "31/12/2026 22:30"
 
 
+def test_a_logout_ends_the_session_in_every_web_process(make_user, settings, tmp_path):
+    """Without Redis, sessions are read through files every web process of the machine shares
+    (cached_db over FileBasedCache, as web/settings.py sets it): another process finds the
+    session there, and no longer once its user logged out."""
+    from django.contrib.sessions.backends.cached_db import KEY_PREFIX
+    from django.core.cache.backends.filebased import FileBasedCache
+
+    from web import settings as production
+
+    settings.CACHES = {
+        **settings.CACHES,
+        "sessions": {**production.CACHES["sessions"], "LOCATION": str(tmp_path)},
+    }
+    assert production.SESSION_ENGINE == settings.SESSION_ENGINE
+    assert production.CACHES["sessions"]["BACKEND"].endswith("FileBasedCache")
+    other_process = FileBasedCache(str(tmp_path), {})
+    client = Client()
+    client.force_login(make_user(AGENT, first_name="Ana"))
+    key = KEY_PREFIX + client.session.session_key
+    assert "Ana" in client.get(reverse("home")).content.decode()
+    assert other_process.get(key)["_auth_user_id"] == str(client.session["_auth_user_id"])
+    client.post(reverse("logout"))
+    assert other_process.get(key) is None
+    response = client.get(reverse("home"))
+    assert response.status_code == 302 and response.url.startswith(reverse("login"))
+
+
 def test_each_client_has_its_own_session_until_it_logs_out(make_user):
-    """Sessions live in the database and are read through the cache (cached_db)."""
+    """Sessions live in the database and are read through a cache (cached_db)."""
     client = Client()
     client.force_login(make_user(AGENT, first_name="Ana"))
     assert "Ana" in client.get(reverse("home")).content.decode()
