@@ -11,7 +11,7 @@ from model_bakery import baker
 
 from tests.sales_fixtures import make_ficha
 from tests.tickets_support.helpers import make_waiting_tickets
-from tickets import routine, selectors
+from tickets import routine, selectors, sla_queue
 from tickets.models import Architect, InboundEmail, Romaneio, SlaPolicy, Ticket
 from workflows.models import AuditEntry, Movimentacao
 from workflows.roles import AGENT, SELLER, SUPPORT
@@ -41,11 +41,11 @@ def test_T6_T8_counts_in_sql_are_capped_in_one_query(clock, monkeypatch):
     make_waiting_tickets(9, SlaPolicy.objects.get(priority="P3"), clock)  # 5 past due
     monkeypatch.setattr(selectors, "COUNT_CAP", 6)
     with CaptureQueriesContext(connection) as captured:
-        waiting, breached = selectors.waiting_counts()
+        waiting, breached = sla_queue.waiting_counts()
     assert len(captured) == 1
     assert (waiting, breached) == (7, 5)
     clock.advance(dt.timedelta(days=30))
-    assert selectors.waiting_counts() == (7, 7)
+    assert sla_queue.waiting_counts() == (7, 7)
 
 
 @pytest.fixture

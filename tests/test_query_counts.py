@@ -111,7 +111,7 @@ def test_pages_and_decisions_do_not_grow_queries_with_the_data(people, products,
 def test_T6_T8_sla_queue_and_routine_stay_bounded_as_tickets_grow(
     make_user, clock, settings, monkeypatch
 ):
-    from tickets import selectors
+    from tickets import sla_queue
     from tickets.models import SlaPolicy
     from workflows.roles import SUPPORT
 
@@ -130,15 +130,15 @@ def test_T6_T8_sla_queue_and_routine_stay_bounded_as_tickets_grow(
     make_waiting_tickets(12, policy, clock)
     assert {name: queries(fn) for name, fn in probes.items()} == before
 
-    rows, more = selectors.waiting_queue(size=5)
+    rows, more = sla_queue.waiting_queue(size=5)
     assert len(rows) == 5 and more
     dues = [row["due"] for row in rows]
     assert dues == sorted(dues) and rows[0]["breached"]
     offsets = [i % 9 - 4 for n in (3, 12) for i in range(n)]
-    assert selectors.waiting_counts() == (15, sum(o <= 0 for o in offsets))
+    assert sla_queue.waiting_counts() == (15, sum(o <= 0 for o in offsets))
     page = support.get(reverse("tickets:queue")).content.decode()
     assert "1–15 de 15 clientes aguardando" in page and "Próximos" not in page
-    monkeypatch.setattr(selectors, "QUEUE_PAGE_SIZE", 10)
+    monkeypatch.setattr(sla_queue, "QUEUE_PAGE_SIZE", 10)
     page = support.get(reverse("tickets:queue")).content.decode()
     assert len(re.findall(r'href="/suporte/chamados/\d+/"', page)) == 10
     assert "1–10 de 15 clientes aguardando" in page and 'href="?pagina=2"' in page
@@ -149,7 +149,7 @@ def test_T6_sla_queue_in_sql_agrees_with_the_orm(make_user, clock):
     order, names and SLA policies of the querysets they stand for, on every page."""
     from django.db.models import F
 
-    from tickets import selectors
+    from tickets import selectors, sla_queue
     from tickets.models import SlaPolicy, Ticket
     from workflows.models import with_names
     from workflows.roles import SUPPORT
@@ -197,7 +197,7 @@ def test_T6_sla_queue_in_sql_agrees_with_the_orm(make_user, clock):
         *undated.order_by(by_priority, "pk"),
     ]
     assert len(dated) > 4 and len(undated) > 1  # both parts, and a page that straddles them
-    pages = [selectors.waiting_queue(page, size=4) for page in range(1, 8)]
+    pages = [sla_queue.waiting_queue(page, size=4) for page in range(1, 8)]
     assert shown(row["ticket"] for rows, _ in pages for row in rows) == shown(expected)
     assert [more for _, more in pages] == [len(expected) > 4 * page for page in range(1, 8)]
 

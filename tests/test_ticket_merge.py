@@ -15,7 +15,7 @@ from django.urls import reverse
 from tests.sales_fixtures import make_ficha
 from tests.test_tickets_trust import PDF, STRANGER, mail, receive
 from tests.tickets_support.helpers import new_ticket
-from tickets import conversation, desk, merge, selectors, sla_alerts
+from tickets import conversation, desk, merge, selectors, sla_alerts, sla_queue
 from tickets.models import (
     EmailAttachment,
     InboundEmail,
@@ -201,7 +201,7 @@ def test_T6_the_merged_ticket_leaves_the_queue_and_its_sla_stops(pair, support, 
     newer.refresh_from_db()
     assert not Timer.for_object(newer).filter(fired_at__isnull=True).exists()
     assert newer.response_due_at is None and newer.next_breach_at is None
-    rows, _ = selectors.waiting_queue()
+    rows, _ = sla_queue.waiting_queue()
     assert newer.pk not in [r["ticket"].pk for r in rows] and older.pk in [
         r["ticket"].pk for r in rows
     ]

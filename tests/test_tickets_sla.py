@@ -8,7 +8,7 @@ from django.urls import reverse
 
 from tests.conftest import at
 from tests.tickets_support.helpers import new_ticket
-from tickets import desk, selectors, sla, sla_alerts
+from tickets import desk, sla, sla_alerts, sla_queue
 from tickets.models import Level, SlaPolicy, Ticket, TicketAlert, priority_for
 from workflows import timers
 from workflows.models import CompanyHoliday, Timer
@@ -167,7 +167,7 @@ def test_T6_waiting_for_the_client_stops_the_response_clock_until_they_reply(sup
     ticket.refresh_from_db()
     assert ticket.response_due_at is None
     assert Timer.for_object(ticket).get(key="sla_response_breach").outcome == "cancelled"
-    assert ticket not in [row["ticket"] for row in selectors.waiting_queue()[0]]
+    assert ticket not in [row["ticket"] for row in sla_queue.waiting_queue()[0]]
 
     clock.freeze(at(2027, 4, 20, 10))
     desk.ticket_act(ticket, "client_replied", actor=support, reason="mandou o print")
@@ -205,7 +205,7 @@ def test_T6_queue_orders_waiting_clients_by_time_to_breach(support, clock, make_
     desk.ticket_act(waiting, "analyse", actor=support, reason="olhando")
     desk.ticket_act(waiting, "ask_client", actor=support, reason="pedi o print")
 
-    order = [row["ticket"] for row in selectors.waiting_queue()[0]]
+    order = [row["ticket"] for row in sla_queue.waiting_queue()[0]]
     assert order == [critical, medium, low]
 
     clock.advance(dt.timedelta(minutes=45))  # the P1 first response is now late
@@ -247,13 +247,13 @@ def test_T6_queue_pages_through_every_waiting_client_once(support, p3, clock, mo
     expected = sorted(dated, key=lambda t: t.next_breach_at) + sorted(
         undated, key=lambda t: -t.urgency
     )
-    pages = [selectors.waiting_queue(page, size=3) for page in range(1, 6)]
+    pages = [sla_queue.waiting_queue(page, size=3) for page in range(1, 6)]
     assert [more for _, more in pages] == [True, True, True, False, False]
     assert [row["ticket"] for rows, _ in pages for row in rows] == expected
     # page 3 straddles the two parts: the latest deadline, then the most urgent without one
     assert [row["ticket"] for row in pages[2][0]] == [dated[4], undated[1], undated[2]]
 
-    monkeypatch.setattr(selectors, "QUEUE_PAGE_SIZE", 3)
+    monkeypatch.setattr(sla_queue, "QUEUE_PAGE_SIZE", 3)
     client = Client()
     client.force_login(support)
     url = reverse("tickets:queue")

@@ -18,7 +18,7 @@ from workflows.refusals import FORBIDDEN, TransitionRefused
 from workflows.roles import SUPPORT_ALL, SUPPORT_STAFF, has_role
 from workflows.validators import MAX_TEXT, is_placeholder
 
-from . import desk, selectors
+from . import desk, selectors, sla_queue
 from .forms import PersonField
 from .models import Ticket
 from .statemachines import CLIENT_FACING, TicketFlow
@@ -228,9 +228,9 @@ def queue(request):
     """T6: clients waiting for our return, nearest SLA breach first."""
     require_roles(request.user, SUPPORT_ALL)
     page = page_number(request.GET)
-    rows, more = selectors.waiting_queue(page)
-    total, breached = selectors.waiting_counts()
-    first = (page - 1) * selectors.QUEUE_PAGE_SIZE + 1
+    rows, more = sla_queue.waiting_queue(page)
+    total, breached = sla_queue.waiting_counts()
+    first = (page - 1) * sla_queue.QUEUE_PAGE_SIZE + 1
     context = {
         "rows": rows,
         "total": total,

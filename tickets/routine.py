@@ -17,7 +17,7 @@ from workflows.refusals import INPUT, TransitionRefused
 from workflows.roles import SUPPORT
 from workflows.validators import MAX_TEXT, is_placeholder
 
-from . import desk, selectors, textura
+from . import desk, selectors, sla_queue, textura
 from .models import Architect, InboundEmail, Romaneio, RoutineCheck, RoutineItem, Ticket
 
 ARCHITECT_STALE_DAYS = 180
@@ -116,7 +116,7 @@ ROUTINE_COUNTS = (
     ("stale", lambda v: desk.stale_tickets(v.stale_since)),
     ("romaneios", lambda v: textura.pending_romaneios()),
     ("github", lambda v: to_open_on_github()),
-    *selectors.WAITING_COUNTS,
+    *sla_queue.WAITING_COUNTS,
 )
 
 
@@ -176,7 +176,7 @@ def _routine_counts_sql():
             " AND github_issue_number IS NULL AND (needs_development OR github_pending)",
             lambda v: [],
         ),
-        *selectors.WAITING_COUNTS_SQL,
+        *sla_queue.WAITING_COUNTS_SQL,
     )
 
 

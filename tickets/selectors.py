@@ -1,4 +1,4 @@
-"""Reads of the support domain: the SLA queue (T6), capped counts (T6/T8), the routine's done
+"""Reads of the support domain: capped counts (T6/T8), the routine's done
 marks (T8), the helpdesk views of the ticket list with their SLA badges (T4, T6, T7) and the
 support homes."""
 
@@ -15,8 +15,6 @@ from workflows.raw_reads import RawList, list_sql, sql_params, sql_words
 
 from . import sla
 from .models import RoutineCheck, SlaPolicy, Ticket, TicketNote
-
-QUEUE_PAGE_SIZE = 25  # a page of the SLA queue (T6)
 
 COUNT_CAP = 999
 
@@ -63,109 +61,21 @@ class Now(NamedTuple):
     now: dt.datetime
 
 
-# T6/T8: the clients waiting for our return, and those past the SLA (to count).
-WAITING_COUNTS = (
-    ("waiting", lambda v: Ticket.objects.filter(state__in=Ticket.WAITING_FOR_US)),
-    ("breached", lambda v: Ticket.objects.filter(next_breach_at__lte=v.now)),
-)
-WAITING_COUNTS_SQL = (
-    (
-        "waiting",
-        f"SELECT 1 FROM tickets_ticket WHERE state IN ({sql_words(Ticket.WAITING_FOR_US)})",
-        lambda v: [],
-    ),
-    (
-        "breached",
-        "SELECT 1 FROM tickets_ticket WHERE next_breach_at <= %s",
-        lambda v: [v.now],
-    ),
-)
-
-
-def waiting_counts() -> tuple[int, int]:
-    """T6/T8: how many clients wait for our return, and how many of them are past the SLA
-    (each capped, see capped_sql_counts)."""
-    n = capped_sql_counts(WAITING_COUNTS_SQL, Now(clock.now()))
-    return n["waiting"], n["breached"]
-
-
 def _queue_tickets():
     return with_names(Ticket.objects.all(), "assignee", "ficha").select_related("sla_policy")
 
 
-# The SLA queue and the support Início's tickets nearest to breach are read on every request
-# of those pages, so they are written in SQL (workflows/raw_reads.py): `_queue_tickets()`,
-# ordered as below, each held to it by a test (tests/test_query_counts.py).
-_QUEUE_RELATIONS = ("assignee", "ficha", "sla_policy")
-_WAITING = f"t.state IN ({sql_words(Ticket.WAITING_FOR_US)})"
-_BY_PRIORITY_SQL = "t.urgency * t.impact DESC, t.id"
-# Only tickets waiting for us have a next breach (Ticket.save): walk its index in order.
-DATED_QUEUE_SQL = list_sql(
-    Ticket,
-    _QUEUE_RELATIONS,
-    "t.next_breach_at IS NOT NULL",
-    f"t.next_breach_at, {_BY_PRIORITY_SQL}",
-)
-UNDATED_QUEUE_SQL = list_sql(
-    Ticket, _QUEUE_RELATIONS, f"{_WAITING} AND t.next_breach_at IS NULL", _BY_PRIORITY_SQL
-)
+# The SLA queue (tickets/sla_queue.py) and the support Início's tickets nearest to breach are
+# read on every request of those pages, so they are written in SQL (workflows/raw_reads.py):
+# `_queue_tickets()`, ordered as they say, each held to it by a test (tests/test_query_counts.py).
+QUEUE_RELATIONS = ("assignee", "ficha", "sla_policy")
+WAITING_SQL = f"t.state IN ({sql_words(Ticket.WAITING_FOR_US)})"
 NEAREST_BREACH_SQL = list_sql(
     Ticket,
-    _QUEUE_RELATIONS,
-    f"t.assignee_id = %s AND {_WAITING} AND t.next_breach_at IS NOT NULL",
+    QUEUE_RELATIONS,
+    f"t.assignee_id = %s AND {WAITING_SQL} AND t.next_breach_at IS NOT NULL",
     "t.next_breach_at, t.id",
 )
-
-
-def _dated_queue(*, offset: int, limit: int) -> list[Ticket]:
-    return RawList(Ticket, DATED_QUEUE_SQL, (), _QUEUE_RELATIONS)[offset : offset + limit]
-
-
-def _undated_queue(*, offset: int, limit: int) -> list[Ticket]:
-    return RawList(Ticket, UNDATED_QUEUE_SQL, (), _QUEUE_RELATIONS)[offset : offset + limit]
-
-
-def _dated_count() -> int:
-    return RawList(Ticket, DATED_QUEUE_SQL).count()
-
-
-def waiting_queue(page: int = 1, size: int | None = None) -> tuple[list[dict], bool]:
-    """T6: clients waiting for a return from us, the nearest breach first, then priority;
-    tickets without a deadline come last. The rows of page `page` (of `size`,
-    QUEUE_PAGE_SIZE), and whether more come after it."""
-    size = size or QUEUE_PAGE_SIZE
-    start, wanted = (page - 1) * size, size + 1  # one row more says the queue goes on
-    tickets = list(_dated_queue(offset=start, limit=wanted))
-    if len(tickets) < wanted:
-        # the undated part starts where the dated one ended (counted only on a page past it)
-        dated = start + len(tickets) if tickets or not start else _dated_count()
-        tickets += _undated_queue(offset=max(start - dated, 0), limit=wanted - len(tickets))
-    more, tickets = len(tickets) > size, tickets[:size]
-    now = clock.now()
-    moments = [now] + [
-        m
-        for t in tickets
-        for m in (t.response_since, t.resolution_since, t.created_at, t.next_breach_at)
-        if m
-    ]
-    calendar = sla.calendar_between(min(moments), max(moments))
-    rows = []
-    for t in tickets:
-        due = t.next_breach_at
-        on_response = due is not None and due == t.response_due_at
-        since = (t.response_since if on_response else t.resolution_since) or t.created_at
-        rows.append(
-            {
-                "ticket": t,
-                "due": due,
-                "what": "retorno" if on_response else "resolução",
-                "remaining": sla.describe_remaining(now, due, t.sla_policy, calendar),
-                "breached": due is not None and due <= now,
-                "warned": due is not None
-                and (due <= now or now >= sla.warning_point(since, due, t.sla_policy, calendar)),
-            }
-        )
-    return rows, more
 
 
 # -- The helpdesk views of the ticket list (T4, T6, T7) ----------------------------------------
@@ -364,7 +274,7 @@ HOME_RISK_ROWS = 5
 def support_home(user) -> dict:
     """Support's Início: the views' counts and their own open tickets nearest to breach."""
     values = list_values(user)
-    mine = RawList(Ticket, NEAREST_BREACH_SQL, [user.pk], _QUEUE_RELATIONS)[:HOME_RISK_ROWS]
+    mine = RawList(Ticket, NEAREST_BREACH_SQL, [user.pk], QUEUE_RELATIONS)[:HOME_RISK_ROWS]
     counts = view_counts(values)
     return {
         "views": [(slug, label, counts[slug]) for slug, (label, _) in LIST_VIEWS.items()],
