@@ -4,7 +4,7 @@ SQL (workflows/raw_reads.py), held to the querysets they stand for by tests
 (tests/test_query_counts.py, tests/test_capped_counts.py)."""
 
 from workflows import clock
-from workflows.raw_reads import RawList, list_sql, sql_words
+from workflows.raw_reads import RawList, list_sql
 
 from . import sla
 from .models import Ticket
@@ -20,7 +20,7 @@ WAITING_COUNTS = (
 WAITING_COUNTS_SQL = (
     (
         "waiting",
-        f"SELECT 1 FROM tickets_ticket WHERE state IN ({sql_words(Ticket.WAITING_FOR_US)})",
+        f"SELECT 1 FROM tickets_ticket t WHERE {WAITING_SQL}",
         lambda v: [],
     ),
     (
